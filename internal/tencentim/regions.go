@@ -1,0 +1,41 @@
+// Package tencentim is a client for the Tencent Cloud IM (Chat) REST API:
+// region endpoints, TLSSigAPIv2 UserSig generation and renewal, the
+// ActionStatus/ErrorCode verdict of every answer, and the typed calls the
+// exporter makes (getappinfo, all_member_push_statistics).
+package tencentim
+
+import "sort"
+
+// regionHosts maps the region names accepted in the configuration to the
+// vendor's API hosts (SPEC §1; tencent-im-getappinfo.txt lists most of them).
+var regionHosts = map[string]string{
+	"china":          "console.tim.qq.com",
+	"singapore":      "adminapisgp.im.qcloud.com",
+	"seoul":          "adminapikr.im.qcloud.com",
+	"tokyo":          "adminapijpn.im.qcloud.com",
+	"frankfurt":      "adminapiger.im.qcloud.com",
+	"silicon_valley": "adminapiusa.im.qcloud.com",
+	"jakarta":        "adminapiidn.im.qcloud.com",
+	"riyadh":         "adminapiksa.im.qcloud.com",
+	"mumbai":         "adminapiind.im.qcloud.com", // legacy region
+}
+
+// RegionBaseURL returns the base URL of a region, and false for an unknown
+// region name.
+func RegionBaseURL(region string) (string, bool) {
+	h, ok := regionHosts[region]
+	if !ok {
+		return "", false
+	}
+	return "https://" + h, true
+}
+
+// Regions returns the known region names, sorted.
+func Regions() []string {
+	names := make([]string, 0, len(regionHosts))
+	for n := range regionHosts {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
