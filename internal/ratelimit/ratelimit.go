@@ -80,7 +80,8 @@ func (b *Bucket) Wait(ctx context.Context) error {
 	if wait <= 0 {
 		return nil
 	}
-	if deadline, ok := ctx.Deadline(); ok && deadline.Before(now.Add(wait)) {
+	// The deadline is wall-clock time whatever clock the bucket uses.
+	if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < wait {
 		b.giveBack()
 		return context.DeadlineExceeded
 	}

@@ -1,0 +1,41 @@
+package collector
+
+import (
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// APIMetrics counts and times every request sent to a vendor. It lives for
+// the whole process (reloads do not reset the counters).
+type APIMetrics struct {
+	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+}
+
+// NewAPIMetrics creates the request metrics and registers them on reg.
+func NewAPIMetrics(reg prometheus.Registerer) *APIMetrics {
+	m := &APIMetrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: namespace,
+			Name:      "api_requests_total",
+			Help:      "Requests sent to a vendor API, by answer code (0 = ok, else the vendor error code, the HTTP status, network or invalid_response).",
+		}, []string{"vendor", "api", "code"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Namespace: namespace,
+			Name:      "api_request_duration_seconds",
+			Help:      "Time from sending a request to a vendor API to having its whole answer.",
+			Buckets:   []float64{.05, .1, .25, .5, 1, 2.5, 5, 10, 30},
+		}, []string{"vendor", "api"}),
+	}
+	reg.MustRegister(m.requests, m.duration)
+	return m
+}
+
+// Observer returns the callback a vendor client calls once per request.
+func (m *APIMetrics) Observer(vendor string) func(api, code string, d time.Duration) {
+	return func(api, code string, d time.Duration) {
+		m.requests.WithLabelValues(vendor, api, code).Inc()
+		m.duration.WithLabelValues(vendor, api).Observe(d.Seconds())
+	}
+}

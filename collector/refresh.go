@@ -1,0 +1,206 @@
+package collector
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/go-kit/log"
+	"github.com/go-kit/log/level"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/imstats/imstats_exporter/internal/apierr"
+	"github.com/imstats/imstats_exporter/internal/clock"
+)
+
+// Source fetches the data of one (source, app) pair from its vendor.
+type Source interface {
+	// Refresh asks the vendor and returns every metric of the new snapshot.
+	// It may return metrics together with an error (a partial refresh): the
+	// metrics are served and the refresh counts as failed.
+	Refresh(ctx context.Context) ([]prometheus.Metric, error)
+}
+
+// Tracker is implemented by sources that poll a set of tracked IDs.
+type Tracker interface {
+	// Tracked returns how many IDs are tracked, the cap, and how many were
+	// evicted by the cap since the process started.
+	Tracked() (n, limit int, evicted uint64)
+}
+
+// Target is one (source, app) pair the exporter keeps a snapshot of.
+type Target struct {
+	Source   string        // source name, one of config.SourceNames
+	App      string        // sdkappid, app_key or group_key
+	Interval time.Duration // snapshot TTL
+	Fetcher  Source
+}
+
+// RefreshOptions tune the refresh machinery; zero values take defaults.
+type RefreshOptions struct {
+	Clock            clock.Clock
+	Logger           log.Logger
+	BackoffInitial   time.Duration // first wait after a failure (default 10s)
+	BackoffMax       time.Duration // longest wait after failures (default 15m)
+	UnavailableRetry time.Duration // wait after "not available to this account" (default 6h)
+	RefreshTimeout   time.Duration // longest a single refresh may run (default 2m)
+	// Jitter returns the wait actually used for a computed backoff d; the
+	// default picks uniformly from [d/2, d).
+	Jitter func(d time.Duration) time.Duration
+}
+
+func (o *RefreshOptions) defaults() {
+	if o.Clock == nil {
+		o.Clock = clock.Real{}
+	}
+	if o.Logger == nil {
+		o.Logger = log.NewNopLogger()
+	}
+	if o.BackoffInitial <= 0 {
+		o.BackoffInitial = 10 * time.Second
+	}
+	if o.BackoffMax <= 0 {
+		o.BackoffMax = 15 * time.Minute
+	}
+	if o.UnavailableRetry <= 0 {
+		o.UnavailableRetry = 6 * time.Hour
+	}
+	if o.RefreshTimeout <= 0 {
+		o.RefreshTimeout = 2 * time.Minute
+	}
+	if o.Jitter == nil {
+		o.Jitter = func(d time.Duration) time.Duration {
+			return d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
+		}
+	}
+}
+
+// state is what a target's last refresh left behind; it is replaced as a
+// whole under entry.mu so that Collect always sees one consistent snapshot.
+type state struct {
+	metrics      []prometheus.Metric
+	attempted    bool          // a refresh has finished at least once
+	ok           bool          // the last refresh succeeded
+	available    bool          // false after an Unavailable error
+	lastSuccess  time.Time     // zero until the first success
+	lastDuration time.Duration // how long the last refresh took
+	next         time.Time     // no refresh is started before this
+	failures     int           // consecutive failures
+	verdict      string        // "ok" or the error's class and code, for logging changes only
+}
+
+type entry struct {
+	target Target
+	opts   *RefreshOptions
+
+	mu       sync.Mutex
+	st       state
+	inflight chan struct{} // closed when the running refresh ends; nil when none runs
+}
+
+// due starts a refresh when the snapshot is stale and none is running, and
+// returns the channel that is closed when the running refresh ends (nil when
+// the snapshot is fresh).
+func (e *entry) due(base context.Context) <-chan struct{} {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.inflight != nil {
+		return e.inflight
+	}
+	if e.opts.Clock.Now().Before(e.st.next) {
+		return nil
+	}
+	done := make(chan struct{})
+	e.inflight = done
+	go e.run(base, done)
+	return done
+}
+
+func (e *entry) run(base context.Context, done chan struct{}) {
+	defer close(done)
+	ctx, cancel := context.WithTimeout(base, e.opts.RefreshTimeout)
+	defer cancel()
+	start := e.opts.Clock.Now()
+	metrics, err := e.target.Fetcher.Refresh(ctx)
+	end := e.opts.Clock.Now()
+
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.inflight = nil
+	prev := e.st
+	st := prev
+	st.attempted = true
+	st.lastDuration = end.Sub(start)
+	if metrics != nil {
+		st.metrics = metrics
+	}
+	if err == nil {
+		st.ok, st.available, st.failures = true, true, 0
+		st.lastSuccess = end
+		st.next = end.Add(e.target.Interval)
+		st.verdict = "ok"
+	} else {
+		st.ok = false
+		st.failures++
+		st.next = end.Add(e.retryAfter(err, st.failures))
+		class := apierr.ClassOf(err)
+		st.available = class != apierr.Unavailable
+		st.verdict = verdictOf(err)
+	}
+	e.st = st
+	e.logChange(prev, st, err)
+}
+
+// retryAfter is how long a target waits after its n-th consecutive failure.
+func (e *entry) retryAfter(err error, n int) time.Duration {
+	if apierr.ClassOf(err) == apierr.Unavailable {
+		return e.opts.UnavailableRetry
+	}
+	d := e.opts.BackoffInitial
+	for i := 1; i < n && d < e.opts.BackoffMax; i++ {
+		d *= 2
+	}
+	d = e.opts.Jitter(min(d, e.opts.BackoffMax))
+	if ra := apierr.RetryAfterOf(err); ra > d {
+		d = ra
+	}
+	return d
+}
+
+func verdictOf(err error) string {
+	var ae *apierr.Error
+	if errors.As(err, &ae) {
+		return fmt.Sprintf("%s/%s", ae.Class, ae.Code)
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return "timeout"
+	}
+	return "error"
+}
+
+// logChange logs a refresh outcome only when it differs from the previous
+// one, so that a failing vendor costs one log line, not one per scrape.
+func (e *entry) logChange(prev, cur state, err error) {
+	l := log.With(e.opts.Logger, "source", e.target.Source, "app", e.target.App)
+	switch {
+	case cur.verdict == prev.verdict:
+		level.Debug(l).Log("msg", "refresh finished", "outcome", cur.verdict, "duration", cur.lastDuration)
+	case err == nil && prev.attempted:
+		level.Info(l).Log("msg", "refresh recovered", "after_failures", prev.failures)
+	case err == nil:
+		level.Debug(l).Log("msg", "first refresh succeeded", "duration", cur.lastDuration)
+	case !cur.available:
+		level.Warn(l).Log("msg", "source not available to this account; polling rarely", "retry_in", cur.next.Sub(e.opts.Clock.Now()), "err", err)
+	default:
+		level.Warn(l).Log("msg", "refresh failed; serving last good values", "retry_in", cur.next.Sub(e.opts.Clock.Now()), "err", err)
+	}
+}
+
+func (e *entry) snapshot() state {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.st
+}
