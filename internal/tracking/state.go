@@ -1,0 +1,166 @@
+package tracking
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+const (
+	// stateVersion is the version of the state file format.
+	stateVersion = 1
+	// maxStateBytes bounds the state file read at start; a larger file is
+	// treated as corrupt.
+	maxStateBytes = 32 << 20
+	// tempInfix sits between the state file's name and the random suffix of
+	// the temporary files it is written through.
+	tempInfix = ".tmp-"
+)
+
+// stateFile is the JSON document persisted at Options.StatePath.
+type stateFile struct {
+	Version int  `json:"version"`
+	IDs     []ID `json:"ids"`
+}
+
+// encodeState renders ids as a version 1 state file.
+func encodeState(ids []ID) ([]byte, error) {
+	if ids == nil {
+		ids = []ID{}
+	}
+	b, err := json.MarshalIndent(stateFile{Version: stateVersion, IDs: ids}, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(b, '\n'), nil
+}
+
+// decodeState parses a state file. Anything that encodeState cannot have
+// written is an error: bad JSON, another version, an empty or duplicate ID, an
+// unknown origin, a missing or out-of-range time. Unknown fields are ignored.
+// Added times are returned in UTC.
+func decodeState(data []byte) ([]ID, error) {
+	var st stateFile
+	if err := json.Unmarshal(data, &st); err != nil {
+		return nil, err
+	}
+	if st.Version != stateVersion {
+		return nil, fmt.Errorf("unsupported version %d", st.Version)
+	}
+	seen := make(map[string]bool, len(st.IDs))
+	for i := range st.IDs {
+		r := &st.IDs[i]
+		r.Added = r.Added.UTC()
+		switch y := r.Added.Year(); {
+		case r.ID == "":
+			return nil, fmt.Errorf("ids[%d]: empty id", i)
+		case seen[r.ID]:
+			return nil, fmt.Errorf("ids[%d]: duplicate id %s", i, quoteShort(r.ID))
+		case !r.Origin.valid():
+			return nil, fmt.Errorf("ids[%d]: unknown origin %s", i, quoteShort(string(r.Origin)))
+		case r.Added.IsZero() || y < 1 || y > 9999:
+			// The upper bound keeps the time encodable on the next write.
+			return nil, fmt.Errorf("ids[%d]: added time missing or out of range", i)
+		}
+		seen[r.ID] = true
+	}
+	return st.IDs, nil
+}
+
+// errCorrupt marks a state file that exists but cannot be used.
+var errCorrupt = errors.New("corrupt state file")
+
+// readState reads and decodes the state file at path. A missing file is an
+// empty state; an unusable one is an error wrapping errCorrupt.
+func readState(path string) ([]ID, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxStateBytes+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > maxStateBytes {
+		return nil, fmt.Errorf("%w: larger than %d bytes", errCorrupt, maxStateBytes)
+	}
+	ids, err := decodeState(data)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", errCorrupt, err)
+	}
+	return ids, nil
+}
+
+// writeFileAtomic replaces path with data so that a crash at any point leaves
+// either the old or the new content: it writes a temporary file in the same
+// directory, fsyncs and closes it, renames it over path and fsyncs the
+// directory so that the rename itself is durable.
+func writeFileAtomic(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	// CreateTemp opens the file with mode 0o600, the mode the state keeps.
+	f, err := os.CreateTemp(dir, filepath.Base(path)+tempInfix+"*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		_ = os.Remove(tmp)
+		return err
+	}
+	return syncDir(dir)
+}
+
+// syncDir fsyncs a directory, making a rename inside it durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// removeStaleTemps deletes the temporary files a crash in writeFileAtomic may
+// have left next to path.
+func removeStaleTemps(path string) error {
+	entries, err := os.ReadDir(filepath.Dir(path))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	prefix := filepath.Base(path) + tempInfix
+	for _, e := range entries {
+		if e.Type().IsRegular() && strings.HasPrefix(e.Name(), prefix) {
+			if err := os.Remove(filepath.Join(filepath.Dir(path), e.Name())); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return err
+			}
+		}
+	}
+	return nil
+}
