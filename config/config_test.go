@@ -1,0 +1,767 @@
+package config
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/prometheus/common/model"
+
+	"github.com/imstats/imstats_exporter/internal/clock"
+)
+
+func dur(s string) model.Duration {
+	d, err := model.ParseDuration(s)
+	if err != nil {
+		panic(err)
+	}
+	return d
+}
+
+func win(s string) Window { return Window{Duration: dur(s), Text: s} }
+
+// testSecrets are the credential values written in testdata; none may ever
+// appear in output or in an error.
+var testSecrets = []string{
+	"tim-file-secret-7f3a9c", "tim-inline-secret-93d2e1",
+	"jpush-file-secret-51be0d", "jpush-inline-secret-0a7f3b",
+	"group-file-secret-c4e812", "group-inline-secret-e5c1d7",
+	"typo-secret-2b9d41", "both-secret-6c0f2e", "url-secret-8e1f",
+	"usersig-secret-3d7a", "many-secret-94ab21",
+}
+
+func assertNoSecret(t *testing.T, what, text string) {
+	t.Helper()
+	for _, s := range testSecrets {
+		if strings.Contains(text, s) {
+			t.Errorf("%s contains the secret %q:\n%s", what, s, text)
+		}
+	}
+}
+
+// TestLoadBad loads one file per rule and asserts the exact message.
+func TestLoadBad(t *testing.T) {
+	t.Parallel()
+	const regions = "china, frankfurt, jakarta, mumbai, riyadh, seoul, silicon_valley, singapore, tokyo"
+	tests := []struct {
+		file string
+		want string
+	}{
+		// Decoding.
+		{"bad_syntax.yml", "line 3: mapping values are not allowed in this context"},
+		{"bad_two_documents.yml", "line 2: only one YAML document is allowed"},
+		{"bad_not_mapping.yml", "line 1: want a mapping, got a list"},
+		{"bad_unknown_key.yml", `line 3: unknown key "secrt_key" in tencent_im[0]`},
+		{"bad_unknown_top_key.yml", `line 1: unknown key "jpush_group"`},
+		{"bad_duplicate_key.yml", `line 4: duplicate key "sdkappid" in tencent_im[0], first at line 2`},
+		{"bad_type.yml", `line 2: tencent_im[0].sdkappid: want a non-negative integer, got the string "1400000000"`},
+		{"bad_type_fraction.yml", "line 2: tracking.max_ids_per_app: want an integer, got 1.5"},
+		{"bad_type_list.yml", "line 2: tencent_im: want a list, got a mapping"},
+		{"bad_type_bool.yml", `line 2: sources.jpush_status: want true or false, got the string "maybe"`},
+		{"bad_duration.yml", `line 2: refresh_intervals.jpush_received: want a duration such as 30s, 5m, 24h or 7d, got the string "5x"`},
+		{"bad_null_entry.yml", "line 4: jpush[1]: want a mapping, got null"},
+		{"bad_decode_many.yml", strings.Join([]string{
+			`line 2: tencent_im[0].sdkappid: want a non-negative integer, got the string "x"`,
+			`line 3: unknown key "secrt_key" in tencent_im[0]`,
+			`line 5: refresh_intervals.jpush_received: want a duration such as 30s, 5m, 24h or 7d, got the string "soon"`,
+			`line 8: duplicate key "backoff_max" in limits, first at line 7`,
+		}, "\n")},
+
+		// Applications.
+		{"bad_sdkappid_missing.yml", "tencent_im[0].sdkappid: is required (line 2)"},
+		{"bad_sdkappid_zero.yml", "tencent_im[0].sdkappid: is required (line 2)"},
+		{"bad_sdkappid_duplicate.yml", "tencent_im[1].sdkappid: 1400000000 is also used by tencent_im[0] (line 4)"},
+		{"bad_identifier_empty.yml", "tencent_im[0].identifier: must not be empty (line 4)"},
+		{"bad_credential_missing.yml", "tencent_im[0].secret_key: one of secret_key or secret_key_file is required (line 2)"},
+		{"bad_credential_both.yml", "jpush[0].master_secret: only one of master_secret or master_secret_file may be set (line 3)"},
+		{"bad_secret_file_missing.yml", `jpush_groups[0].group_secret_file: cannot read "testdata/no-such.secret": no such file or directory (line 3)`},
+		{"bad_secret_file_empty.yml", `tencent_im[0].secret_key_file: "testdata/empty.secret" is empty (line 3)`},
+		{"bad_secret_file_directory.yml", `tencent_im[0].secret_key_file: cannot read "testdata": is a directory (line 3)`},
+		{"bad_region_unknown.yml", `tencent_im[0].region: unknown region "mars"; valid regions: ` + regions + " (line 4)"},
+		{"bad_region_and_endpoint.yml", "tencent_im[0].endpoint: only one of region or endpoint may be set (line 5)"},
+		{"bad_endpoint_scheme.yml", "jpush[0].endpoint: must be an absolute http or https URL (line 4)"},
+		{"bad_endpoint_userinfo.yml", "tencent_im[0].endpoint: must not contain a user name or password (line 4)"},
+		{"bad_endpoint_query.yml", "jpush_groups[0].endpoint: must not have a query or fragment (line 4)"},
+		{"bad_app_key_missing.yml", "jpush[0].app_key: is required (line 2)"},
+		{"bad_app_key_charset.yml", "jpush[0].app_key: must not contain ':' or whitespace (line 2)"},
+		{"bad_app_key_duplicate.yml", `jpush[1].app_key: "7d431e42dfa6a6d693ac2d04" is also used by jpush[0] (line 4)`},
+		{"bad_group_key_duplicate.yml", `jpush_groups[1].group_key: "9439ee12e91bd4c895d1b0f5" is also used by jpush_groups[0] (line 4)`},
+		{"bad_auth_prefix.yml", "jpush_groups[0].auth_prefix: must not contain ':' or whitespace (line 4)"},
+		{"bad_id_empty.yml", "tencent_im[0].push.task_ids[1]: must not be empty (line 5)"},
+		{"bad_id_charset.yml", `jpush[0].msg_ids[0]: must not contain whitespace, control characters or commas, got "1613113584,1229760629" (line 4)`},
+		{"bad_id_too_long.yml", "jpush_groups[0].group_msg_ids[0]: must be at most 128 bytes long (line 4)"},
+		{"bad_id_duplicate.yml", "tencent_im[0].push.task_ids[2]: duplicate of tencent_im[0].push.task_ids[0] (line 5)"},
+		{"bad_window_zero.yml", "tencent_im[0].push.windows[0]: must be greater than 0 (line 5)"},
+		{"bad_window_too_long.yml", "tencent_im[0].push.windows[1]: must be at most 30d, got 31d (line 5)"},
+		{"bad_window_duplicate.yml", "tencent_im[0].push.windows[1]: duplicate of tencent_im[0].push.windows[0] (line 5)"},
+		{"bad_canary_too_many.yml", "jpush[0].canary_registration_ids: must list at most 1000 IDs, got 1001 (line 4)"},
+		{"bad_requests_per_minute.yml", "jpush[0].requests_per_minute: must be between 1 and 100000, got 0 (line 4)"},
+
+		// Global settings.
+		{"bad_timezone.yml", `timezone: unknown time zone "Mars/Olympus_Mons" (line 1)`},
+		{"bad_state_directory.yml", "state_directory: must not be empty (line 1)"},
+		{"bad_tracking_max_age.yml", "tracking.max_age: must be at most 30d, got 31d (line 2)"},
+		{"bad_tracking_max_ids.yml", "tracking.max_ids_per_app: must be between 1 and 100000, got 0 (line 2)"},
+		{"bad_duration_zero.yml", "limits.request_timeout: must be greater than 0 (line 2)"},
+		{"bad_max_response_bytes.yml", "limits.max_response_bytes: must be between 1024 and 1073741824, got 100 (line 2)"},
+		{"bad_backoff.yml", "limits.backoff_max: must not be less than limits.backoff_initial (1m), got 30s (line 3)"},
+		{"bad_usersig_expire.yml", "limits.usersig_expire: must be at least 10m, got 5m (line 2)"},
+
+		// Every problem is reported, not just the first.
+		{"bad_many.yml", strings.Join([]string{
+			"tencent_im[0].sdkappid: is required (line 2)",
+			`tencent_im[0].region: unknown region "mars"; valid regions: ` + regions + " (line 2)",
+			"jpush[0].app_key: must not contain ':' or whitespace (line 5)",
+			"jpush[0].requests_per_minute: must be between 1 and 100000, got 0 (line 7)",
+			`timezone: unknown time zone "Nowhere/Nope" (line 8)`,
+			"limits.backoff_max: must not be less than limits.backoff_initial (10s), got 1s (line 10)",
+		}, "\n")},
+	}
+
+	tested := map[string]bool{}
+	for _, tt := range tests {
+		tested[tt.file] = true
+		t.Run(tt.file, func(t *testing.T) {
+			t.Parallel()
+			c, err := Load(filepath.Join("testdata", tt.file))
+			if err == nil {
+				t.Fatal("Load succeeded, want an error")
+			}
+			if c != nil {
+				t.Error("Load returned a config with its error")
+			}
+			if got := err.Error(); got != tt.want {
+				t.Errorf("error:\n got: %s\nwant: %s", got, tt.want)
+			}
+			assertNoSecret(t, "the error", err.Error())
+		})
+	}
+
+	files, err := filepath.Glob("testdata/bad_*.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		if !tested[filepath.Base(f)] {
+			t.Errorf("%s has no test case", f)
+		}
+	}
+}
+
+// TestParseErrors covers messages that need no file of their own.
+func TestParseErrors(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "big.key"), bytes.Repeat([]byte("k"), 64<<10+1), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, yaml, want string
+	}{
+		{"key that is not a name", "? [a]\n: b\n", "line 1: want a key name, got a list"},
+		{"key that is an alias", "timezone: &z UTC\n*z : x\n", "line 2: want a key name, got an alias"},
+		{"unknown anchor", "timezone: *z\n", "unknown anchor 'z' referenced"},
+		{"syntax error in a second document", "timezone: UTC\n---\n[\n", "line 3: did not find expected node content"},
+		{"long value shortened", "tracking: {max_ids_per_app: " + strings.Repeat("9x", 30) + "}\n",
+			`line 1: tracking.max_ids_per_app: want an integer, got the string "` + strings.Repeat("9x", 20) + `…"`},
+		{"secret of the wrong type is not echoed", "jpush: [{app_key: k, master_secret: [typo-secret-2b9d41]}]\n",
+			"line 1: jpush[0].master_secret: want a string"},
+		{"secret file too large", "jpush: [{app_key: k, master_secret_file: big.key}]\n",
+			fmt.Sprintf("jpush[0].master_secret_file: %q is larger than 65536 bytes (line 1)", filepath.Join(dir, "big.key"))},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := Parse([]byte(tt.yaml), dir)
+			if err == nil {
+				t.Fatal("Parse succeeded, want an error")
+			}
+			if got := err.Error(); got != tt.want {
+				t.Errorf("error:\n got: %s\nwant: %s", got, tt.want)
+			}
+			assertNoSecret(t, "the error", err.Error())
+		})
+	}
+}
+
+// TestLoadGood loads a file that sets every key, most away from the default.
+func TestLoadGood(t *testing.T) {
+	t.Parallel()
+	got, err := Load("testdata/good.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &Config{
+		TencentIM: []TencentApp{
+			{
+				SDKAppID:      1400000001,
+				Identifier:    "ops",
+				SecretKey:     "tim-file-secret-7f3a9c",
+				SecretKeyFile: "testdata/tim.key",
+				Region:        "singapore",
+				Push: TencentPush{
+					Windows:     []Window{win("1h"), win("24h"), win("7d")},
+					TaskIDs:     []string{"1400000001_144115212910570789_4155518400_15723514"},
+					TaskIDsFile: "testdata/ids/tim_tasks.txt",
+				},
+			},
+			{
+				SDKAppID:   1400000002,
+				Identifier: "admin",
+				SecretKey:  "tim-inline-secret-93d2e1",
+				Endpoint:   "http://127.0.0.1:8080/tim",
+				Push:       TencentPush{Windows: []Window{}},
+			},
+		},
+		JPush: []JPushApp{
+			{
+				AppKey:                "7d431e42dfa6a6d693ac2d04",
+				MasterSecret:          "jpush-file-secret-51be0d",
+				MasterSecretFile:      "testdata/jpush.secret",
+				Endpoint:              "https://report.example.com",
+				MsgIDs:                []string{"1613113584", "1229760629"},
+				MsgIDsFile:            "/var/lib/imstats/jpush_msgs.txt",
+				CanaryRegistrationIDs: []string{"1506bfd3a7c568d4761", "02078f0f1b8"},
+				RequestsPerMinute:     600,
+			},
+			{
+				AppKey:            "29ea851419f747be7b5785a0",
+				MasterSecret:      "jpush-inline-secret-0a7f3b",
+				Endpoint:          "https://report.jpush.cn",
+				RequestsPerMinute: 2400,
+			},
+		},
+		JPushGroups: []JPushGroup{
+			{
+				GroupKey:          "9439ee12e91bd4c895d1b0f5",
+				GroupSecret:       "group-file-secret-c4e812",
+				GroupSecretFile:   "testdata/group.secret",
+				AuthPrefix:        "grp-",
+				Endpoint:          "https://report.jpush.cn",
+				GroupMsgIDs:       []string{"bsp54sn8bpn8hc3etq40"},
+				GroupMsgIDsFile:   "testdata/ids/groups.txt",
+				RequestsPerMinute: 1200,
+			},
+			{
+				GroupKey:          "1bd4c895d1b0f59439ee12e9",
+				GroupSecret:       "group-inline-secret-e5c1d7",
+				AuthPrefix:        "group-",
+				Endpoint:          "https://report.jpush.cn",
+				RequestsPerMinute: 2400,
+			},
+		},
+		RefreshIntervals: RefreshIntervals{
+			TencentOperations:  dur("15m"),
+			TencentPush:        dur("2m"),
+			JPushReceived:      dur("90s"),
+			JPushMessages:      dur("3m"),
+			JPushUsers:         dur("1h"),
+			JPushGroupMessages: dur("4m"),
+			JPushGroupUsers:    dur("2h"),
+			JPushStatus:        dur("10m"),
+		},
+		Sources: Sources{
+			TencentPush:        true,
+			JPushMessages:      true,
+			JPushGroupMessages: true,
+			JPushStatus:        true,
+		},
+		Timezone:       "UTC",
+		Location:       time.UTC,
+		StateDirectory: "testdata/state",
+		Tracking: Tracking{
+			MaxAge:                 dur("3d"),
+			MaxIDsPerApp:           200,
+			SettledRefreshInterval: dur("1h"),
+			FileCheckInterval:      dur("30s"),
+		},
+		Limits: Limits{
+			RequestTimeout:           dur("20s"),
+			MaxResponseBytes:         1048576,
+			ScrapeTimeoutMargin:      dur("1s"),
+			MaxScrapeWait:            dur("5s"),
+			BackoffInitial:           dur("5s"),
+			BackoffMax:               dur("5m"),
+			UnavailableRetryInterval: dur("12h"),
+			UserSigExpire:            dur("48h"),
+		},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Load:\n got %+v\nwant %+v", *got, *want)
+	}
+}
+
+// TestDefaults asserts every default, written out, on a file that gives
+// only what is required.
+func TestDefaults(t *testing.T) {
+	t.Parallel()
+	got, err := Parse([]byte(`
+tencent_im: [{sdkappid: 1400000000, secret_key: a}]
+jpush: [{app_key: k, master_secret: b}]
+jpush_groups: [{group_key: g, group_secret: c}]
+`), "/etc/imstats")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Location == nil || got.Location.String() != "Asia/Shanghai" {
+		t.Errorf("Location = %v, want Asia/Shanghai", got.Location)
+	}
+	got.Location = nil
+	want := &Config{
+		TencentIM: []TencentApp{{
+			SDKAppID:   1400000000,
+			Identifier: "admin",
+			SecretKey:  "a",
+			Region:     "china",
+			Push:       TencentPush{Windows: []Window{win("24h")}},
+		}},
+		JPush: []JPushApp{{
+			AppKey:            "k",
+			MasterSecret:      "b",
+			Endpoint:          "https://report.jpush.cn",
+			RequestsPerMinute: 2400,
+		}},
+		JPushGroups: []JPushGroup{{
+			GroupKey:          "g",
+			GroupSecret:       "c",
+			AuthPrefix:        "group-",
+			Endpoint:          "https://report.jpush.cn",
+			RequestsPerMinute: 2400,
+		}},
+		RefreshIntervals: RefreshIntervals{
+			TencentOperations:  dur("10m"),
+			TencentPush:        dur("1m"),
+			JPushReceived:      dur("1m"),
+			JPushMessages:      dur("2m"),
+			JPushUsers:         dur("30m"),
+			JPushGroupMessages: dur("2m"),
+			JPushGroupUsers:    dur("30m"),
+			JPushStatus:        dur("5m"),
+		},
+		Sources: Sources{
+			TencentOperations:  true,
+			TencentPush:        true,
+			JPushReceived:      true,
+			JPushMessages:      true,
+			JPushUsers:         true,
+			JPushGroupMessages: true,
+			JPushGroupUsers:    true,
+			JPushStatus:        true,
+		},
+		Timezone:       "Asia/Shanghai",
+		StateDirectory: "/etc/imstats/data",
+		Tracking: Tracking{
+			MaxAge:                 dur("7d"),
+			MaxIDsPerApp:           5000,
+			SettledRefreshInterval: dur("30m"),
+			FileCheckInterval:      dur("10s"),
+		},
+		Limits: Limits{
+			RequestTimeout:           dur("30s"),
+			MaxResponseBytes:         16777216,
+			ScrapeTimeoutMargin:      dur("500ms"),
+			MaxScrapeWait:            dur("10s"),
+			BackoffInitial:           dur("10s"),
+			BackoffMax:               dur("15m"),
+			UnavailableRetryInterval: dur("6h"),
+			UserSigExpire:            dur("24h"),
+		},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Parse:\n got %+v\nwant %+v", *got, *want)
+	}
+
+	// The default windows are copied, never shared.
+	got.TencentIM[0].Push.Windows[0] = win("1h")
+	if DefaultTencentPush.Windows[0] != win("24h") {
+		t.Errorf("changing a loaded config changed DefaultTencentPush.Windows to %v", DefaultTencentPush.Windows)
+	}
+}
+
+// TestParseValid covers inputs that are valid but unusual: empty documents,
+// nulls, explicit zeros and empty lists, anchors and merge keys.
+func TestParseValid(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		yaml  string
+		check func(*Config) error
+	}{
+		{"empty file", "", noApps},
+		{"only a comment", "# nothing yet\n", noApps},
+		{"empty mapping", "{}\n", noApps},
+		{"explicit empty document", "---\n", noApps},
+		{"null document", "~\n", noApps},
+		{"null scalars keep their default", "timezone:\ntracking:\n  max_age: ~\ntencent_im:\n  - sdkappid: 1\n    secret_key: a\n    identifier:\n", func(c *Config) error {
+			if c.Timezone != "Asia/Shanghai" || c.Tracking.MaxAge != dur("7d") || c.TencentIM[0].Identifier != "admin" {
+				return fmt.Errorf("timezone %q, max_age %s, identifier %q", c.Timezone, c.Tracking.MaxAge, c.TencentIM[0].Identifier)
+			}
+			return nil
+		}},
+		{"zero refresh interval means the default", "refresh_intervals: {jpush_received: 0, tencent_push: 0s}\n", func(c *Config) error {
+			if got := c.RefreshIntervals.For(SourceJPushReceived); got != time.Minute {
+				return fmt.Errorf("jpush_received = %v, want 1m", got)
+			}
+			if got := c.RefreshIntervals.For(SourceTencentPush); got != time.Minute {
+				return fmt.Errorf("tencent_push = %v, want 1m", got)
+			}
+			return nil
+		}},
+		{"empty windows list turns windows off", "tencent_im: [{sdkappid: 1, secret_key: a, push: {windows: []}}]\n", func(c *Config) error {
+			if n := len(c.TencentIM[0].Push.Windows); n != 0 {
+				return fmt.Errorf("%d windows, want 0", n)
+			}
+			return nil
+		}},
+		{"anchors and merge keys", `
+tencent_im:
+  - &base
+    sdkappid: 1
+    secret_key: a
+    region: tokyo
+    push: {task_ids: &ids [t1, t2]}
+  - <<: *base
+    sdkappid: 2
+jpush: [{app_key: k, master_secret: b, msg_ids: *ids}]
+`, func(c *Config) error {
+			second := c.TencentIM[1]
+			if second.SDKAppID != 2 || second.Region != "tokyo" || string(second.SecretKey) != "a" || len(second.Push.TaskIDs) != 2 {
+				return fmt.Errorf("merged app = %+v", second)
+			}
+			if got := c.JPush[0].MsgIDs; !reflect.DeepEqual(got, []string{"t1", "t2"}) {
+				return fmt.Errorf("aliased msg_ids = %v", got)
+			}
+			return nil
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c, err := Parse([]byte(tt.yaml), t.TempDir())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := tt.check(c); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+}
+
+func noApps(c *Config) error {
+	if len(c.TencentIM)+len(c.JPush)+len(c.JPushGroups) != 0 {
+		return fmt.Errorf("apps configured: %+v", c)
+	}
+	if c.Location == nil || c.Timezone != "Asia/Shanghai" {
+		return fmt.Errorf("timezone %q, location %v: defaults not applied", c.Timezone, c.Location)
+	}
+	return nil
+}
+
+// TestParseRefusesAliasBomb feeds a document of the right shape whose merge
+// keys double at every level: the schema walk checks each anchor once (were
+// it to expand them, the test would not end), and yaml.v3 refuses the
+// expansion.
+func TestParseRefusesAliasBomb(t *testing.T) {
+	t.Parallel()
+	var b strings.Builder
+	b.WriteString("tencent_im:\n  - &m0 {sdkappid: 1, secret_key: s}\n")
+	for i := 1; i <= 64; i++ {
+		fmt.Fprintf(&b, "  - &m%d {<<: [*m%d, *m%d], sdkappid: %d}\n", i, i-1, i-1, i+1)
+	}
+	_, err := Parse([]byte(b.String()), "")
+	if err == nil || err.Error() != "document contains excessive aliasing" {
+		t.Errorf("error = %v, want yaml.v3's excessive aliasing", err)
+	}
+}
+
+// TestSourceNames checks that For and Enabled read the field whose YAML key
+// is the source's name, for every source.
+func TestSourceNames(t *testing.T) {
+	t.Parallel()
+	var y strings.Builder
+	y.WriteString("refresh_intervals:\n")
+	for i, s := range SourceNames {
+		fmt.Fprintf(&y, "  %s: %dm\n", s, i+1)
+	}
+	y.WriteString("sources:\n")
+	for i, s := range SourceNames {
+		fmt.Fprintf(&y, "  %s: %t\n", s, i%2 == 0)
+	}
+	c, err := Parse([]byte(y.String()), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, s := range SourceNames {
+		if got, want := c.RefreshIntervals.For(s), time.Duration(i+1)*time.Minute; got != want {
+			t.Errorf("For(%q) = %v, want %v", s, got, want)
+		}
+		if got, want := c.Sources.Enabled(s), i%2 == 0; got != want {
+			t.Errorf("Enabled(%q) = %v, want %v", s, got, want)
+		}
+	}
+	if got := c.RefreshIntervals.For("nope"); got != 0 {
+		t.Errorf("For(unknown) = %v, want 0", got)
+	}
+	if c.Sources.Enabled("nope") || DefaultSources.Enabled("nope") {
+		t.Error("Enabled(unknown) = true, want false")
+	}
+}
+
+func TestBaseURL(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		app  string
+		want string
+	}{
+		{"{sdkappid: 1, secret_key: a}", "https://console.tim.qq.com"},
+		{"{sdkappid: 1, secret_key: a, region: singapore}", "https://adminapisgp.im.qcloud.com"},
+		{"{sdkappid: 1, secret_key: a, endpoint: 'http://127.0.0.1:9000/tim//'}", "http://127.0.0.1:9000/tim"},
+	}
+	for _, tt := range tests {
+		c, err := Parse([]byte("tencent_im: ["+tt.app+"]"), "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := c.TencentIM[0].BaseURL(); got != tt.want {
+			t.Errorf("%s: BaseURL() = %q, want %q", tt.app, got, tt.want)
+		}
+	}
+}
+
+// TestRelativePaths checks that every path is resolved against the
+// configuration's directory unless absolute.
+func TestRelativePaths(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "keys"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"keys/tim.key", "keys/jpush.secret", "keys/group.secret"} {
+		if err := os.WriteFile(filepath.Join(dir, f), []byte("s3cr3t\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c, err := Parse([]byte(`
+tencent_im:
+  - sdkappid: 1
+    secret_key_file: keys/tim.key
+    push: {task_ids_file: ids/tasks.txt}
+jpush:
+  - app_key: k
+    master_secret_file: keys/jpush.secret
+    msg_ids_file: /var/lib/imstats/msgs.txt
+jpush_groups:
+  - group_key: g
+    group_secret_file: keys/../keys/group.secret
+    group_msg_ids_file: group.txt
+state_directory: /var/lib/imstats
+`), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct{ name, got, want string }{
+		{"secret_key_file", c.TencentIM[0].SecretKeyFile, filepath.Join(dir, "keys/tim.key")},
+		{"secret_key", string(c.TencentIM[0].SecretKey), "s3cr3t"},
+		{"task_ids_file", c.TencentIM[0].Push.TaskIDsFile, filepath.Join(dir, "ids/tasks.txt")},
+		{"master_secret_file", c.JPush[0].MasterSecretFile, filepath.Join(dir, "keys/jpush.secret")},
+		{"msg_ids_file", c.JPush[0].MsgIDsFile, "/var/lib/imstats/msgs.txt"},
+		{"group_secret_file", c.JPushGroups[0].GroupSecretFile, filepath.Join(dir, "keys/group.secret")},
+		{"group_msg_ids_file", c.JPushGroups[0].GroupMsgIDsFile, filepath.Join(dir, "group.txt")},
+		{"state_directory", c.StateDirectory, "/var/lib/imstats"},
+	}
+	for _, tt := range tests {
+		if tt.got != tt.want {
+			t.Errorf("%s = %q, want %q", tt.name, tt.got, tt.want)
+		}
+	}
+}
+
+// TestSecretsHidden checks that no output of a loaded configuration shows a
+// secret, inline or read from a file, and that the file paths are shown.
+func TestSecretsHidden(t *testing.T) {
+	t.Parallel()
+	c, err := Load("testdata/good.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	yml, err := c.Redacted()
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, err := json.Marshal(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	outputs := []struct {
+		name, text, want string
+	}{
+		{"Redacted", string(yml), "secret_key: <secret>\n"},
+		{"JSON", string(js), `"SecretKey":"\u003csecret\u003e"`},
+		{"%v", fmt.Sprintf("%v", c), " <secret> "},
+		{"%+v", fmt.Sprintf("%+v", c), "SecretKey:<secret> "},
+		{"%#v", fmt.Sprintf("%#v", c), `SecretKey:"<secret>"`},
+	}
+	for _, o := range outputs {
+		assertNoSecret(t, o.name, o.text)
+		if !strings.Contains(o.text, o.want) {
+			t.Errorf("%s lacks %q:\n%s", o.name, o.want, o.text)
+		}
+	}
+	for _, want := range []string{
+		"secret_key_file: testdata/tim.key\n",
+		"master_secret_file: testdata/jpush.secret\n",
+		"group_secret_file: testdata/group.secret\n",
+		"master_secret: <secret>\n",
+		"group_secret: <secret>\n",
+		"usersig_expire: 2d\n",
+	} {
+		if !bytes.Contains(yml, []byte(want)) {
+			t.Errorf("Redacted() lacks %q:\n%s", want, yml)
+		}
+	}
+	var empty Secret
+	if empty.String() != "" {
+		t.Errorf("empty Secret renders as %q, want empty", empty.String())
+	}
+}
+
+func TestSafeConfigReload(t *testing.T) {
+	t.Parallel()
+	reg := prometheus.NewRegistry()
+	sc := NewSafeConfig(reg)
+	clk := clock.NewFake(time.Unix(1700000000, 0))
+	sc.clock = clk
+	if sc.Get() != nil {
+		t.Fatal("Get() before the first Reload is not nil")
+	}
+
+	const metrics = `
+# HELP imstats_exporter_config_last_reload_success_timestamp_seconds Timestamp of the last successful configuration reload.
+# TYPE imstats_exporter_config_last_reload_success_timestamp_seconds gauge
+imstats_exporter_config_last_reload_success_timestamp_seconds %s
+# HELP imstats_exporter_config_last_reload_successful Whether the last configuration reload succeeded (1) or failed (0).
+# TYPE imstats_exporter_config_last_reload_successful gauge
+imstats_exporter_config_last_reload_successful %d
+`
+	steps := []struct {
+		file      string
+		veto      bool // the apply step refuses the configuration
+		wantErr   bool
+		wantSame  bool // the config before the step is kept
+		timestamp string
+		success   int
+	}{
+		{"testdata/good.yml", false, false, false, "1.7e+09", 1},
+		{"testdata/bad_timezone.yml", false, true, true, "1.7e+09", 0},
+		{"testdata/no-such-file.yml", false, true, true, "1.7e+09", 0},
+		{"testdata/good.yml", true, true, true, "1.7e+09", 0},
+		{"testdata/good.yml", false, false, false, "1.70000024e+09", 1},
+	}
+	for i, st := range steps {
+		before := sc.Get()
+		err := sc.ReloadWith(st.file, func(*Config) error {
+			if st.veto {
+				return errors.New("state directory not writable")
+			}
+			return nil
+		})
+		if (err != nil) != st.wantErr {
+			t.Fatalf("step %d: Reload(%s) error = %v, want error %v", i, st.file, err, st.wantErr)
+		}
+		after := sc.Get()
+		if after == nil || (after == before) != st.wantSame {
+			t.Errorf("step %d: config kept = %v, want %v", i, after == before, st.wantSame)
+		}
+		want := fmt.Sprintf(metrics, st.timestamp, st.success)
+		if err := testutil.GatherAndCompare(reg, strings.NewReader(want)); err != nil {
+			t.Errorf("step %d: %v", i, err)
+		}
+		clk.Advance(time.Minute)
+	}
+}
+
+// TestExampleConfig loads the annotated exporter.yml with its credential
+// directory pointed at files the test writes, and checks that it documents
+// the defaults it claims to.
+func TestExampleConfig(t *testing.T) {
+	t.Parallel()
+	data, err := os.ReadFile("../exporter.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for _, f := range []string{"tim.key", "jpush.secret", "jpush-group.secret"} {
+		if err := os.WriteFile(filepath.Join(dir, f), []byte("placeholder\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	data = bytes.ReplaceAll(data, []byte("/etc/imstats/"), []byte(dir+"/"))
+	c, err := Parse(data, "..")
+	if err != nil {
+		t.Fatalf("exporter.yml: %v", err)
+	}
+	if len(c.TencentIM) != 1 || len(c.JPush) != 1 || len(c.JPushGroups) != 1 {
+		t.Fatalf("exporter.yml has %d/%d/%d apps, want one of each", len(c.TencentIM), len(c.JPush), len(c.JPushGroups))
+	}
+	tim, jp, grp := c.TencentIM[0], c.JPush[0], c.JPushGroups[0]
+	checks := []struct {
+		name      string
+		got, want any
+	}{
+		{"identifier", tim.Identifier, DefaultTencentApp.Identifier},
+		{"push.windows", tim.Push.Windows, DefaultTencentPush.Windows},
+		{"jpush endpoint", jp.Endpoint, DefaultJPushApp.Endpoint},
+		{"jpush requests_per_minute", jp.RequestsPerMinute, DefaultJPushApp.RequestsPerMinute},
+		{"auth_prefix", grp.AuthPrefix, DefaultJPushGroup.AuthPrefix},
+		{"group endpoint", grp.Endpoint, DefaultJPushGroup.Endpoint},
+		{"group requests_per_minute", grp.RequestsPerMinute, DefaultJPushGroup.RequestsPerMinute},
+		{"refresh_intervals", c.RefreshIntervals, DefaultRefreshIntervals},
+		{"sources", c.Sources, DefaultSources},
+		{"timezone", c.Timezone, DefaultConfig.Timezone},
+		{"state_directory", c.StateDirectory, filepath.Join("..", DefaultConfig.StateDirectory)},
+		{"tracking", c.Tracking, DefaultTracking},
+		{"limits", c.Limits, DefaultLimits},
+	}
+	for _, ch := range checks {
+		if !reflect.DeepEqual(ch.got, ch.want) {
+			t.Errorf("exporter.yml %s = %v, want the default %v", ch.name, ch.got, ch.want)
+		}
+	}
+}
+
+// FuzzParse checks that Parse never panics, and that what it accepts is
+// complete.
+func FuzzParse(f *testing.F) {
+	for _, name := range []string{"good.yml", "bad_many.yml", "bad_decode_many.yml"} {
+		data, err := os.ReadFile(filepath.Join("testdata", name))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, err := Parse(data, "testdata")
+		if err != nil {
+			if c != nil {
+				t.Fatal("Parse returned a config with its error")
+			}
+			return
+		}
+		if c.Location == nil {
+			t.Fatal("accepted config has no Location")
+		}
+		if _, err := c.Redacted(); err != nil {
+			t.Fatalf("Redacted: %v", err)
+		}
+	})
+}

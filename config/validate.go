@@ -1,0 +1,321 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/prometheus/common/model"
+
+	"github.com/imstats/imstats_exporter/internal/tencentim"
+)
+
+const (
+	// maxPushWindow: all_member_push_statistics queries at most 30 days
+	// (tencent-im-push-statistics.txt).
+	maxPushWindow = model.Duration(30 * 24 * time.Hour)
+	// maxTrackingAge: Tencent answers push statistics for 30 days
+	// (tencent-im-push-statistics.txt); JPush keeps delivery statistics about
+	// a month and group message statistics 30 days (jpush-report-api-v3.txt).
+	maxTrackingAge = model.Duration(30 * 24 * time.Hour)
+	// maxCanaryIDs: one status/message call takes at most 1000 registration
+	// IDs (jpush-report-api-v3.txt); more would multiply the calls made for
+	// every tracked message.
+	maxCanaryIDs = 1000
+	// maxIDBytes bounds a task, message or registration ID.
+	maxIDBytes = 128
+	// maxSecretFileBytes bounds a credential file, so that a wrong path (a
+	// log, a device) cannot exhaust memory.
+	maxSecretFileBytes = 64 << 10
+)
+
+// validator collects every problem of a decoded configuration, and completes
+// it: relative paths are resolved, secret files read, defaults of zero
+// refresh intervals applied and Location set.
+type validator struct {
+	dir   string
+	lines map[string]int
+	errs  []error
+}
+
+func (c *Config) validate(dir string, lines map[string]int) []error {
+	v := &validator{dir: dir, lines: lines}
+
+	sdkappids := map[uint64]string{}
+	for i := range c.TencentIM {
+		v.tencentApp(fmt.Sprintf("tencent_im[%d]", i), &c.TencentIM[i], sdkappids)
+	}
+	appKeys := map[string]string{}
+	for i := range c.JPush {
+		v.jpushApp(fmt.Sprintf("jpush[%d]", i), &c.JPush[i], appKeys)
+	}
+	groupKeys := map[string]string{}
+	for i := range c.JPushGroups {
+		v.jpushGroup(fmt.Sprintf("jpush_groups[%d]", i), &c.JPushGroups[i], groupKeys)
+	}
+
+	for _, s := range SourceNames {
+		if d := c.RefreshIntervals.field(s); *d == 0 {
+			*d = *DefaultRefreshIntervals.field(s)
+		}
+	}
+
+	if loc, err := time.LoadLocation(c.Timezone); err != nil || c.Timezone == "" {
+		v.errorf("timezone", "unknown time zone %q", c.Timezone)
+	} else {
+		c.Location = loc
+	}
+	if c.StateDirectory == "" {
+		v.errorf("state_directory", "must not be empty")
+	}
+	c.StateDirectory = v.resolve(c.StateDirectory)
+
+	t := c.Tracking
+	v.duration("tracking.max_age", t.MaxAge, 0, maxTrackingAge)
+	v.intRange("tracking.max_ids_per_app", int64(t.MaxIDsPerApp), 1, 100000)
+	v.duration("tracking.settled_refresh_interval", t.SettledRefreshInterval, 0, 0)
+	v.duration("tracking.file_check_interval", t.FileCheckInterval, 0, 0)
+
+	l := c.Limits
+	v.duration("limits.request_timeout", l.RequestTimeout, 0, 0)
+	v.intRange("limits.max_response_bytes", l.MaxResponseBytes, 1<<10, 1<<30)
+	v.duration("limits.scrape_timeout_margin", l.ScrapeTimeoutMargin, 0, 0)
+	v.duration("limits.max_scrape_wait", l.MaxScrapeWait, 0, 0)
+	v.duration("limits.backoff_initial", l.BackoffInitial, 0, 0)
+	v.duration("limits.backoff_max", l.BackoffMax, 0, 0)
+	if l.BackoffMax > 0 && l.BackoffMax < l.BackoffInitial {
+		v.errorf("limits.backoff_max", "must not be less than limits.backoff_initial (%s), got %s", l.BackoffInitial, l.BackoffMax)
+	}
+	v.duration("limits.unavailable_retry_interval", l.UnavailableRetryInterval, 0, 0)
+	v.duration("limits.usersig_expire", l.UserSigExpire, model.Duration(10*time.Minute), model.Duration(180*24*time.Hour))
+
+	return v.errs
+}
+
+func (v *validator) tencentApp(path string, a *TencentApp, seen map[uint64]string) {
+	switch first, dup := seen[a.SDKAppID]; {
+	case a.SDKAppID == 0:
+		v.errorf(path+".sdkappid", "is required")
+	case dup:
+		v.errorf(path+".sdkappid", "%d is also used by %s", a.SDKAppID, first)
+	default:
+		seen[a.SDKAppID] = path
+	}
+	if a.Identifier == "" {
+		v.errorf(path+".identifier", "must not be empty")
+	}
+	a.SecretKey = v.secret(path, "secret_key", a.SecretKey, &a.SecretKeyFile)
+	switch {
+	case a.Region != "" && a.Endpoint != "":
+		v.errorf(path+".endpoint", "only one of region or endpoint may be set")
+	case a.Endpoint != "":
+		a.Endpoint = v.endpoint(path+".endpoint", a.Endpoint)
+	default:
+		if _, ok := tencentim.RegionBaseURL(a.Region); !ok {
+			v.errorf(path+".region", "unknown region %q; valid regions: %s", a.Region, strings.Join(tencentim.Regions(), ", "))
+		}
+	}
+	v.windows(path+".push.windows", a.Push.Windows)
+	v.ids(path+".push.task_ids", a.Push.TaskIDs)
+	a.Push.TaskIDsFile = v.resolve(a.Push.TaskIDsFile)
+}
+
+func (v *validator) jpushApp(path string, a *JPushApp, seen map[string]string) {
+	v.key(path, "app_key", a.AppKey, seen)
+	a.MasterSecret = v.secret(path, "master_secret", a.MasterSecret, &a.MasterSecretFile)
+	a.Endpoint = v.endpoint(path+".endpoint", a.Endpoint)
+	v.ids(path+".msg_ids", a.MsgIDs)
+	a.MsgIDsFile = v.resolve(a.MsgIDsFile)
+	if n := len(a.CanaryRegistrationIDs); n > maxCanaryIDs {
+		v.errorf(path+".canary_registration_ids", "must list at most %d IDs, got %d", maxCanaryIDs, n)
+	}
+	v.ids(path+".canary_registration_ids", a.CanaryRegistrationIDs)
+	v.intRange(path+".requests_per_minute", int64(a.RequestsPerMinute), 1, 100000)
+}
+
+func (v *validator) jpushGroup(path string, g *JPushGroup, seen map[string]string) {
+	v.key(path, "group_key", g.GroupKey, seen)
+	g.GroupSecret = v.secret(path, "group_secret", g.GroupSecret, &g.GroupSecretFile)
+	if strings.ContainsFunc(g.AuthPrefix, isSpaceOrColon) {
+		v.errorf(path+".auth_prefix", "must not contain ':' or whitespace")
+	}
+	g.Endpoint = v.endpoint(path+".endpoint", g.Endpoint)
+	v.ids(path+".group_msg_ids", g.GroupMsgIDs)
+	g.GroupMsgIDsFile = v.resolve(g.GroupMsgIDsFile)
+	v.intRange(path+".requests_per_minute", int64(g.RequestsPerMinute), 1, 100000)
+}
+
+// errorf records a problem at a key path, with the line of the key or, when
+// the key is absent, of its nearest ancestor.
+func (v *validator) errorf(path, format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	if line := v.line(path); line > 0 {
+		msg += fmt.Sprintf(" (line %d)", line)
+	}
+	v.errs = append(v.errs, fmt.Errorf("%s: %s", path, msg))
+}
+
+func (v *validator) line(path string) int {
+	for path != "" {
+		if line, ok := v.lines[path]; ok {
+			return line
+		}
+		path = path[:max(strings.LastIndexAny(path, ".["), 0)]
+	}
+	return v.lines[""]
+}
+
+// resolve makes a relative path relative to the configuration's directory.
+func (v *validator) resolve(path string) string {
+	if path == "" || filepath.IsAbs(path) {
+		return path
+	}
+	return filepath.Join(v.dir, path)
+}
+
+// key checks an app_key or group_key: required, usable as the user name of
+// HTTP Basic auth, and not used by another entry of the list.
+func (v *validator) key(path, name, key string, seen map[string]string) {
+	switch first, dup := seen[key]; {
+	case key == "":
+		v.errorf(path+"."+name, "is required")
+	case strings.ContainsFunc(key, isSpaceOrColon):
+		v.errorf(path+"."+name, "must not contain ':' or whitespace")
+	case dup:
+		v.errorf(path+"."+name, "%q is also used by %s", key, first)
+	default:
+		seen[key] = path
+	}
+}
+
+func isSpaceOrColon(r rune) bool { return r == ':' || unicode.IsSpace(r) }
+
+// secret returns the credential given inline as key or in the file named by
+// key+"_file" (resolved in place); exactly one of them must be set.
+func (v *validator) secret(path, key string, inline Secret, file *string) Secret {
+	fileKey := key + "_file"
+	switch {
+	case inline == "" && *file == "":
+		v.errorf(path+"."+key, "one of %s or %s is required", key, fileKey)
+	case inline != "" && *file != "":
+		v.errorf(path+"."+key, "only one of %s or %s may be set", key, fileKey)
+	case *file != "":
+		*file = v.resolve(*file)
+		s, err := readSecretFile(*file)
+		if err != nil {
+			v.errorf(path+"."+fileKey, "%v", err)
+		}
+		return Secret(s)
+	}
+	return inline
+}
+
+// readSecretFile reads a credential file through a size limit and trims the
+// surrounding whitespace. Its errors name the file, never its content.
+func readSecretFile(name string) (string, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return "", fmt.Errorf("cannot read %q: %v", name, pathErrCause(err))
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxSecretFileBytes+1))
+	switch {
+	case err != nil:
+		return "", fmt.Errorf("cannot read %q: %v", name, pathErrCause(err))
+	case len(b) > maxSecretFileBytes:
+		return "", fmt.Errorf("%q is larger than %d bytes", name, maxSecretFileBytes)
+	}
+	s := strings.TrimSpace(string(b))
+	if s == "" {
+		return "", fmt.Errorf("%q is empty", name)
+	}
+	return s, nil
+}
+
+// pathErrCause drops the operation and path that a *fs.PathError repeats.
+func pathErrCause(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// endpoint checks a base URL and returns it without trailing slashes. The
+// value is never echoed: a URL may carry credentials.
+func (v *validator) endpoint(path, s string) string {
+	u, err := url.Parse(s)
+	switch {
+	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
+		v.errorf(path, "must be an absolute http or https URL")
+	case u.User != nil:
+		v.errorf(path, "must not contain a user name or password")
+	case strings.ContainsAny(s, "?#"):
+		v.errorf(path, "must not have a query or fragment")
+	}
+	return strings.TrimRight(s, "/")
+}
+
+// windows checks the rolling windows of the push statistics.
+func (v *validator) windows(path string, windows []Window) {
+	first := map[model.Duration]string{}
+	for i, w := range windows {
+		p := fmt.Sprintf("%s[%d]", path, i)
+		if f, dup := first[w.Duration]; dup {
+			v.errorf(p, "duplicate of %s", f)
+			continue
+		}
+		first[w.Duration] = p
+		v.duration(p, w.Duration, 0, maxPushWindow)
+	}
+}
+
+// ids checks a list of task, message or registration IDs. Commas are refused
+// because JPush takes msg_ids as one comma-separated query parameter
+// (jpush-report-api-v3.txt).
+func (v *validator) ids(path string, ids []string) {
+	first := make(map[string]string, len(ids))
+	for i, id := range ids {
+		p := fmt.Sprintf("%s[%d]", path, i)
+		switch f, dup := first[id]; {
+		case id == "":
+			v.errorf(p, "must not be empty")
+		case len(id) > maxIDBytes:
+			v.errorf(p, "must be at most %d bytes long", maxIDBytes)
+		case strings.ContainsFunc(id, isBadIDRune):
+			v.errorf(p, "must not contain whitespace, control characters or commas, got %q", id)
+		case dup:
+			v.errorf(p, "duplicate of %s", f)
+		default:
+			first[id] = p
+		}
+	}
+}
+
+func isBadIDRune(r rune) bool { return r == ',' || unicode.IsSpace(r) || unicode.IsControl(r) }
+
+// duration checks that d is greater than 0 and within [lo, hi]; a zero
+// bound is no bound.
+func (v *validator) duration(path string, d, lo, hi model.Duration) {
+	switch {
+	case d <= 0:
+		v.errorf(path, "must be greater than 0")
+	case lo > 0 && d < lo:
+		v.errorf(path, "must be at least %s, got %s", lo, d)
+	case hi > 0 && d > hi:
+		v.errorf(path, "must be at most %s, got %s", hi, d)
+	}
+}
+
+func (v *validator) intRange(path string, n, lo, hi int64) {
+	if n < lo || n > hi {
+		v.errorf(path, "must be between %d and %d, got %d", lo, hi, n)
+	}
+}
