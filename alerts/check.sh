@@ -1,0 +1,39 @@
+#!/bin/sh
+# Checks the Prometheus rules in alerts/: syntax (promtool check rules),
+# behaviour (promtool test rules alerts/tests/*.yml), coverage (every alert
+# and every recording rule is named by at least one test) and runbook links
+# (README.md#runbook-<alertname in lower case>). Run from anywhere;
+# exits non-zero on any failure, and when promtool is missing so that CI
+# never skips the check silently. PROMTOOL overrides the promtool binary.
+set -eu
+
+dir=$(cd "$(dirname "$0")" && pwd)
+promtool=${PROMTOOL:-promtool}
+
+if ! command -v "$promtool" >/dev/null 2>&1; then
+	echo "alerts/check.sh: $promtool not found; install it (Debian: apt-get install prometheus) or set PROMTOOL" >&2
+	exit 1
+fi
+
+"$promtool" check rules "$dir"/*.yml
+"$promtool" test rules "$dir"/tests/*.yml
+
+failed=0
+for name in $(sed -n 's/^ *- alert: *//p' "$dir"/*.yml); do
+	if ! grep -q "alertname: $name\$" "$dir"/tests/*.yml; then
+		echo "alerts/check.sh: alert $name has no alert_rule_test" >&2
+		failed=1
+	fi
+	anchor=$(echo "$name" | tr '[:upper:]' '[:lower:]')
+	if ! grep -q "runbook_url: \"https://github.com/imstats/imstats_exporter/blob/main/README.md#runbook-$anchor\"\$" "$dir"/*.yml; then
+		echo "alerts/check.sh: alert $name has no runbook_url to README.md#runbook-$anchor" >&2
+		failed=1
+	fi
+done
+for name in $(sed -n 's/^ *- record: *//p' "$dir"/*.yml); do
+	if ! grep -q "expr: $name\$" "$dir"/tests/*.yml; then
+		echo "alerts/check.sh: recording rule $name has no promql_expr_test" >&2
+		failed=1
+	fi
+done
+exit "$failed"
