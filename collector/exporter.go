@@ -114,6 +114,17 @@ func (e *Exporter) Prepare(ctx context.Context) {
 	wg.Wait()
 }
 
+// Kick starts a refresh of the target (source, app) now, if it exists, is
+// not already refreshing and is not backing off: a newly tracked ID gets
+// numbers without waiting for the TTL.
+func (e *Exporter) Kick(source, app string) {
+	for _, en := range e.entries {
+		if en.target.Source == source && en.target.App == app {
+			en.kick(e.ctx)
+		}
+	}
+}
+
 // Describe sends nothing: the exporter is an unchecked collector, its series
 // depend on what the vendors answer.
 func (e *Exporter) Describe(chan<- *prometheus.Desc) {}

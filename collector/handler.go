@@ -55,6 +55,13 @@ func (h *Holder) Prepare(ctx context.Context) {
 	}
 }
 
+// Kick starts a refresh of (source, app) in the current exporter.
+func (h *Holder) Kick(source, app string) {
+	if e := h.current(); e != nil {
+		e.Kick(source, app)
+	}
+}
+
 // ScrapeTimeoutHeader is the header in which Prometheus tells its scrape timeout.
 const ScrapeTimeoutHeader = "X-Prometheus-Scrape-Timeout-Seconds"
 
@@ -72,10 +79,13 @@ func ScrapeWait(r *http.Request, margin, maxWait time.Duration) time.Duration {
 }
 
 // Handler serves /metrics: it gives stale snapshots until the scrape's
-// deadline to refresh, then renders whatever snapshot there is.
-func Handler(h *Holder, g prometheus.Gatherer, margin, maxWait time.Duration, opts promhttp.HandlerOpts) http.Handler {
+// deadline to refresh, then renders whatever snapshot there is. limits
+// returns the configured margin and longest wait (read per scrape, so that a
+// reload applies).
+func Handler(h *Holder, g prometheus.Gatherer, limits func() (margin, maxWait time.Duration), opts promhttp.HandlerOpts) http.Handler {
 	render := promhttp.HandlerFor(g, opts)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		margin, maxWait := limits()
 		ctx, cancel := context.WithTimeout(r.Context(), ScrapeWait(r, margin, maxWait))
 		h.Prepare(ctx)
 		cancel()

@@ -24,6 +24,19 @@ type Source interface {
 	Refresh(ctx context.Context) ([]prometheus.Metric, error)
 }
 
+type publishKey struct{}
+
+// Publish replaces the snapshot of the refresh running with ctx by metrics
+// before the refresh ends. A source whose refresh is a long queue (many
+// tracked IDs under a 1 call/s limit) publishes after each batch, so that a
+// newly registered ID has numbers within seconds. Without a running refresh
+// it does nothing.
+func Publish(ctx context.Context, metrics []prometheus.Metric) {
+	if f, ok := ctx.Value(publishKey{}).(func([]prometheus.Metric)); ok {
+		f(metrics)
+	}
+}
+
 // Tracker is implemented by sources that poll a set of tracked IDs.
 type Tracker interface {
 	// Tracked returns how many IDs are tracked, the cap, and how many were
@@ -119,10 +132,27 @@ func (e *entry) due(base context.Context) <-chan struct{} {
 	return done
 }
 
+// kick starts a refresh now, even within the TTL, unless one is running
+// (which will see what is new) or the target is backing off after a failure.
+func (e *entry) kick(base context.Context) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.inflight != nil || (e.st.failures > 0 && e.opts.Clock.Now().Before(e.st.next)) {
+		return
+	}
+	e.inflight = make(chan struct{})
+	go e.run(base, e.inflight)
+}
+
 func (e *entry) run(base context.Context, done chan struct{}) {
 	defer close(done)
 	ctx, cancel := context.WithTimeout(base, e.opts.RefreshTimeout)
 	defer cancel()
+	ctx = context.WithValue(ctx, publishKey{}, func(m []prometheus.Metric) {
+		e.mu.Lock()
+		e.st.metrics = m
+		e.mu.Unlock()
+	})
 	start := e.opts.Clock.Now()
 	metrics, err := e.target.Fetcher.Refresh(ctx)
 	end := e.opts.Clock.Now()

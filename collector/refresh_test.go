@@ -281,3 +281,29 @@ func TestScrapeWait(t *testing.T) {
 		}
 	}
 }
+
+func TestKick(t *testing.T) {
+	t.Parallel()
+	fc := clock.NewFake(time.Unix(1700000000, 0))
+	src := &fakeSource{results: []error{nil, nil, &apierr.Error{Class: apierr.Transient, Code: "500"}}}
+	e := newTestExporter(src, fc, nil)
+	defer e.Close()
+	e.Prepare(context.Background())
+	wait := func(n int32) {
+		t.Helper()
+		for src.calls.Load() < n {
+			time.Sleep(time.Millisecond)
+		}
+		// Let the refresh record its outcome.
+		e.Prepare(context.Background())
+	}
+	e.Kick("tencent_operations", "other") // another app: nothing
+	e.Kick("tencent_operations", "1400000000")
+	wait(2)
+	e.Kick("tencent_operations", "1400000000")
+	wait(3) // fails: backing off
+	e.Kick("tencent_operations", "1400000000")
+	if got := src.calls.Load(); got != 3 {
+		t.Fatalf("a kick during backoff refreshed: %d calls, want 3", got)
+	}
+}

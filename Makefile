@@ -1,0 +1,39 @@
+# The README's two commands are `go run . --demo` and `make test`.
+GO          ?= go
+PROMTOOL    ?= promtool
+FUZZTIME    ?= 20s
+STATICCHECK_VERSION ?= v0.8.2
+
+.PHONY: all build test lint fuzz bench tools-check
+
+all: lint test build
+
+build:
+	$(GO) build -o imstats_exporter .
+
+# Every test, including the end-to-end ones that start the built binary,
+# Debian's promtool, Prometheus and Alertmanager. A missing tool fails.
+test: tools-check
+	$(GO) test -race -count=1 ./...
+	alerts/check.sh
+	dashboards/check.sh
+
+tools-check:
+	@command -v $(PROMTOOL) >/dev/null || { echo "promtool not found: apt-get install prometheus" >&2; exit 1; }
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:" $$out >&2; exit 1; fi
+	$(GO) vet ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
+
+# Runs every fuzz target for FUZZTIME each (make test runs their corpora).
+fuzz:
+	@set -e; for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+	    echo "fuzzing $$pkg $$f for $(FUZZTIME)"; \
+	    $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
+	  done; \
+	done
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...

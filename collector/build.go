@@ -1,0 +1,159 @@
+package collector
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/go-kit/log"
+
+	"github.com/imstats/imstats_exporter/config"
+	"github.com/imstats/imstats_exporter/internal/clock"
+	"github.com/imstats/imstats_exporter/internal/ratelimit"
+	"github.com/imstats/imstats_exporter/internal/tencentim"
+	"github.com/imstats/imstats_exporter/internal/tracking"
+)
+
+// Vendor names used in metric labels.
+const (
+	VendorTencentIM = "tencent_im"
+	VendorJPush     = "jpush"
+)
+
+// Vendor call rates (SPEC §1). The push-statistics interval carries a 10 %
+// margin over the documented 1 call/s so that network jitter can never put
+// two calls in the vendor's same second.
+const (
+	getAppInfoInterval     = time.Second / 200
+	getAppInfoBurst        = 20
+	pushStatisticsInterval = 1100 * time.Millisecond
+)
+
+// Limiters hands out the rate-limit buckets, one per credential and API. It
+// lives as long as the process, so that a configuration reload never refills
+// a bucket the vendor still counts as spent.
+type Limiters struct {
+	clock clock.Clock
+	mu    sync.Mutex
+	m     map[string]*ratelimit.Bucket
+}
+
+// NewLimiters returns an empty set of buckets on clock c.
+func NewLimiters(c clock.Clock) *Limiters {
+	return &Limiters{clock: c, m: map[string]*ratelimit.Bucket{}}
+}
+
+// Get returns the bucket for key, creating it with interval and burst the
+// first time.
+func (l *Limiters) Get(key string, interval time.Duration, burst int) *ratelimit.Bucket {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b, ok := l.m[key]
+	if !ok {
+		b = ratelimit.New(l.clock, interval, burst)
+		l.m[key] = b
+	}
+	return b
+}
+
+// tencentMaxMsgLifeTime is the longest MsgLifeTime a push can have
+// (tencent-im-all-member-push.txt: at most 7 days); a task older than that
+// is settled and asked for less often.
+const tencentMaxMsgLifeTime = 7 * 24 * time.Hour
+
+// Deps are the long-lived pieces every exporter built from a configuration
+// shares.
+type Deps struct {
+	Clock      clock.Clock
+	Logger     log.Logger
+	Transport  http.RoundTripper // nil: http.DefaultTransport
+	APIMetrics *APIMetrics
+	Limiters   *Limiters
+	Trackers   *Trackers
+}
+
+// Build returns an Exporter for cfg, one target per enabled source of every
+// configured app, and the tracked-ID sets it uses (to Commit once the
+// exporter is in force). An error means cfg cannot run (a tracked-ID state
+// file that cannot be written, say).
+func Build(cfg *config.Config, d Deps) (*Exporter, []TrackerSpec, error) {
+	httpClient := &http.Client{Timeout: time.Duration(cfg.Limits.RequestTimeout), Transport: d.Transport}
+	var (
+		targets []Target
+		specs   []TrackerSpec
+	)
+	add := func(source, app string, s Source) {
+		targets = append(targets, Target{Source: source, App: app, Interval: cfg.RefreshIntervals.For(source), Fetcher: s})
+	}
+	track := func(spec TrackerSpec) (*tracking.Set, error) {
+		spec.StateDir, spec.MaxAge, spec.Cap = cfg.StateDirectory, time.Duration(cfg.Tracking.MaxAge), cfg.Tracking.MaxIDsPerApp
+		set, err := d.Trackers.Get(spec)
+		if err != nil {
+			return nil, fmt.Errorf("%s %s: tracked IDs: %w", spec.Kind, spec.App, err)
+		}
+		specs = append(specs, spec)
+		return set, nil
+	}
+	for _, app := range cfg.TencentIM {
+		id := strconv.FormatUint(app.SDKAppID, 10)
+		client := tencentim.New(tencentim.Options{
+			SDKAppID:         app.SDKAppID,
+			Identifier:       app.Identifier,
+			SecretKey:        string(app.SecretKey),
+			BaseURL:          app.BaseURL(),
+			HTTPClient:       httpClient,
+			Clock:            d.Clock,
+			MaxResponseBytes: cfg.Limits.MaxResponseBytes,
+			UserSigExpire:    time.Duration(cfg.Limits.UserSigExpire),
+			Limiter:          tencentLimiter(d.Limiters, id),
+			Observe:          d.APIMetrics.Observer(VendorTencentIM),
+		})
+		if cfg.Sources.Enabled(config.SourceTencentOperations) {
+			add(config.SourceTencentOperations, id, newTencentOperations(client, app.SDKAppID, cfg.Location, d.Logger))
+		}
+		if cfg.Sources.Enabled(config.SourceTencentPush) {
+			tasks, err := track(TrackerSpec{Kind: config.SourceTencentPush, App: id, File: app.Push.TaskIDsFile, Static: app.Push.TaskIDs})
+			if err != nil {
+				return nil, nil, err
+			}
+			windows := make([]PushWindow, len(app.Push.Windows))
+			for i, w := range app.Push.Windows {
+				windows[i] = PushWindow{Label: w.Text, Duration: time.Duration(w.Duration)}
+			}
+			add(config.SourceTencentPush, id, newTencentPush(tencentPushOptions{
+				Client:          client,
+				SDKAppID:        app.SDKAppID,
+				Windows:         windows,
+				Tasks:           tasks,
+				Cap:             cfg.Tracking.MaxIDsPerApp,
+				Clock:           d.Clock,
+				Interval:        cfg.RefreshIntervals.For(config.SourceTencentPush),
+				SettledInterval: time.Duration(cfg.Tracking.SettledRefreshInterval),
+				SettledAfter:    tencentMaxMsgLifeTime,
+			}))
+		}
+	}
+	return NewExporter(targets, nil, RefreshOptions{
+		Clock:            d.Clock,
+		Logger:           d.Logger,
+		BackoffInitial:   time.Duration(cfg.Limits.BackoffInitial),
+		BackoffMax:       time.Duration(cfg.Limits.BackoffMax),
+		UnavailableRetry: time.Duration(cfg.Limits.UnavailableRetryInterval),
+	}), specs, nil
+}
+
+// tencentLimiter returns the per-API buckets of one sdkappid.
+func tencentLimiter(l *Limiters, sdkappid string) func(api string) *ratelimit.Bucket {
+	return func(api string) *ratelimit.Bucket {
+		switch api {
+		case tencentim.APIGetAppInfo:
+			return l.Get("tencent_im/"+sdkappid+"/"+api, getAppInfoInterval, getAppInfoBurst)
+		case tencentim.APIPushStatistics:
+			return l.Get("tencent_im/"+sdkappid+"/"+api, pushStatisticsInterval, 1)
+		default:
+			return l.Get("tencent_im/"+sdkappid+"/"+api, time.Second, 1)
+		}
+	}
+}

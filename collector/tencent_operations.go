@@ -1,0 +1,207 @@
+package collector
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-kit/log"
+	"github.com/go-kit/log/level"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/imstats/imstats_exporter/internal/tencentim"
+)
+
+// operationsField maps a getappinfo field to its metric.
+type operationsField struct {
+	Field string // getappinfo field name
+	Name  string // metric name under tencent_im_
+	Help  string
+}
+
+// OperationsFields lists the getappinfo fields with a metric of their own
+// (SPEC §2), in the order of the vendor's field list
+// (tencent-im-getappinfo.txt, "Operations Data Fields That Can Be Pulled").
+var OperationsFields = []operationsField{
+	{"ActiveUserNum", "active_users", "Active users on the day (getappinfo ActiveUserNum)."},
+	{"RegistUserNumOneDay", "new_registered_users", "Users newly registered on the day (getappinfo RegistUserNumOneDay)."},
+	{"RegistUserNumTotal", "registered_users", "Registered users in total at the end of the day (getappinfo RegistUserNumTotal)."},
+	{"LoginTimes", "logins", "Logins on the day (getappinfo LoginTimes)."},
+	{"LoginUserNum", "login_users", "Users who logged in on the day (getappinfo LoginUserNum)."},
+	{"UpMsgNum", "upstream_messages", "Upstream messages on the day (getappinfo UpMsgNum)."},
+	{"SendMsgUserNum", "message_senders", "Users who sent messages on the day (getappinfo SendMsgUserNum)."},
+	{"APNSMsgNum", "apns_messages", "Messages pushed through APNs on the day (getappinfo APNSMsgNum)."},
+	{"C2CUpMsgNum", "c2c_upstream_messages", "Upstream one-to-one messages on the day (getappinfo C2CUpMsgNum)."},
+	{"C2CDownMsgNum", "c2c_downstream_messages", "Downstream one-to-one messages on the day (getappinfo C2CDownMsgNum)."},
+	{"C2CSendMsgUserNum", "c2c_message_senders", "Users who sent one-to-one messages on the day (getappinfo C2CSendMsgUserNum)."},
+	{"C2CAPNSMsgNum", "c2c_apns_messages", "One-to-one messages pushed through APNs on the day (getappinfo C2CAPNSMsgNum)."},
+	{"MaxOnlineNum", "max_online_users", "Peak concurrent online users on the day (getappinfo MaxOnlineNum)."},
+	{"DownMsgNum", "downstream_messages", "Downstream one-to-one and group messages on the day (getappinfo DownMsgNum)."},
+	{"ChainIncrease", "relationship_chain_increase", "Relationship chain pairs added on the day (getappinfo ChainIncrease)."},
+	{"ChainDecrease", "relationship_chain_decrease", "Relationship chain pairs removed on the day (getappinfo ChainDecrease)."},
+	{"GroupUpMsgNum", "group_upstream_messages", "Upstream group messages on the day (getappinfo GroupUpMsgNum)."},
+	{"GroupDownMsgNum", "group_downstream_messages", "Downstream group messages on the day (getappinfo GroupDownMsgNum)."},
+	{"GroupSendMsgUserNum", "group_message_senders", "Users who sent group messages on the day (getappinfo GroupSendMsgUserNum)."},
+	{"GroupAPNSMsgNum", "group_apns_messages", "Group messages pushed through APNs on the day (getappinfo GroupAPNSMsgNum)."},
+	{"GroupSendMsgGroupNum", "groups_with_messages", "Groups in which messages were sent on the day (getappinfo GroupSendMsgGroupNum)."},
+	{"GroupJoinGroupTimes", "group_joins", "Group joins on the day (getappinfo GroupJoinGroupTimes)."},
+	{"GroupQuitGroupTimes", "group_quits", "Group departures on the day (getappinfo GroupQuitGroupTimes)."},
+	{"GroupNewGroupNum", "groups_created", "Groups created on the day (getappinfo GroupNewGroupNum)."},
+	{"GroupAllGroupNum", "groups", "Groups in total at the end of the day (getappinfo GroupAllGroupNum)."},
+	{"GroupDestroyGroupNum", "groups_destroyed", "Groups disbanded on the day (getappinfo GroupDestroyGroupNum)."},
+	{"CallBackReq", "callback_requests", "Callback requests sent to the app's server on the day (getappinfo CallBackReq)."},
+	{"CallBackRsp", "callback_responses", "Callback responses from the app's server on the day (getappinfo CallBackRsp)."},
+}
+
+// Fields of a getappinfo row that are not measurements.
+const (
+	fieldDate    = "Date"
+	fieldAppName = "AppName"
+	fieldAppID   = "AppId"
+	fieldCompany = "Company"
+)
+
+// OperationsDateLayout is the layout of getappinfo's Date field (YYYYMMDD).
+const OperationsDateLayout = "20060102"
+
+var (
+	operationsDescs  = map[string]*prometheus.Desc{}
+	opsDayDesc       = prometheus.NewDesc("tencent_im_operations_day_timestamp_seconds", "Start of the day (in the configured timezone) the tencent_im operations values are for (getappinfo Date).", []string{"sdkappid"}, nil)
+	opsAppInfoDesc   = prometheus.NewDesc("tencent_im_app_info", "The app's name and company as getappinfo reports them; value 1.", []string{"sdkappid", "app_name", "company"}, nil)
+	opsUnknownDesc   = prometheus.NewDesc("tencent_im_operations_field", "A numeric getappinfo field this exporter has no metric for yet, by field name.", []string{"sdkappid", "field"}, nil)
+	nonMeasureFields = map[string]bool{fieldDate: true, fieldAppName: true, fieldAppID: true, fieldCompany: true}
+)
+
+func init() {
+	for _, f := range OperationsFields {
+		operationsDescs[f.Field] = prometheus.NewDesc("tencent_im_"+f.Name, f.Help, []string{"sdkappid"}, nil)
+	}
+}
+
+// appInfoGetter is the part of the Tencent IM client the source uses.
+type appInfoGetter interface {
+	GetAppInfo(ctx context.Context) ([]tencentim.AppInfoRow, error)
+}
+
+// tencentOperations is the tencent_operations source: the latest day of
+// getappinfo's daily operations data.
+type tencentOperations struct {
+	client   appInfoGetter
+	sdkappid string
+	loc      *time.Location
+	logger   log.Logger
+
+	mu          sync.Mutex
+	badReported string // the unparsable fields last warned about
+}
+
+func newTencentOperations(client appInfoGetter, sdkappid uint64, loc *time.Location, logger log.Logger) *tencentOperations {
+	return &tencentOperations{client: client, sdkappid: strconv.FormatUint(sdkappid, 10), loc: loc, logger: logger}
+}
+
+// Refresh implements Source.
+func (s *tencentOperations) Refresh(ctx context.Context) ([]prometheus.Metric, error) {
+	rows, err := s.client.GetAppInfo(ctx)
+	if err != nil {
+		return nil, err
+	}
+	row, day, ok := LatestOperationsDay(rows, s.loc)
+	if !ok {
+		return nil, nil
+	}
+	metrics, bad := OperationsMetrics(row, s.sdkappid)
+	metrics = append(metrics, prometheus.MustNewConstMetric(opsDayDesc, prometheus.GaugeValue, float64(day.Unix()), s.sdkappid))
+	if name, company := firstNonEmpty(rows, fieldAppName), firstNonEmpty(rows, fieldCompany); name != "" || company != "" {
+		metrics = append(metrics, prometheus.MustNewConstMetric(opsAppInfoDesc, prometheus.GaugeValue, 1, s.sdkappid, name, company))
+	}
+	s.reportBad(bad)
+	return metrics, nil
+}
+
+// reportBad warns about unparsable values once per change of the set of
+// fields affected, not once per refresh.
+func (s *tencentOperations) reportBad(bad []string) {
+	key := strings.Join(bad, ",")
+	s.mu.Lock()
+	changed := key != s.badReported
+	s.badReported = key
+	s.mu.Unlock()
+	if changed && key != "" {
+		level.Warn(s.logger).Log("msg", "getappinfo fields with unparsable values are not exported", "sdkappid", s.sdkappid, "fields", key)
+	}
+}
+
+// LatestOperationsDay returns the row with the latest valid Date and the
+// start of that day in loc; false when no row has a valid Date.
+func LatestOperationsDay(rows []tencentim.AppInfoRow, loc *time.Location) (tencentim.AppInfoRow, time.Time, bool) {
+	var best tencentim.AppInfoRow
+	var bestDay time.Time
+	for _, r := range rows {
+		d, err := time.ParseInLocation(OperationsDateLayout, r[fieldDate], loc)
+		if err != nil {
+			continue
+		}
+		if best == nil || d.After(bestDay) {
+			best, bestDay = r, d
+		}
+	}
+	return best, bestDay, best != nil
+}
+
+// OperationsMetrics turns one getappinfo row into metrics without timestamps:
+// a known field under its own name, another numeric field as
+// tencent_im_operations_field. It returns the names of the fields whose value
+// did not parse as a number; they give no series (never a fake 0).
+func OperationsMetrics(row tencentim.AppInfoRow, sdkappid string) (metrics []prometheus.Metric, bad []string) {
+	keys := make([]string, 0, len(row))
+	for k := range row {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, field := range keys {
+		if nonMeasureFields[field] {
+			continue
+		}
+		v, err := parseOperationsValue(row[field])
+		desc, known := operationsDescs[field]
+		switch {
+		case err != nil && known:
+			bad = append(bad, field)
+		case err != nil:
+			// An unknown field that is not a number (a new text field) is not
+			// a measurement: skip it silently.
+		case known:
+			metrics = append(metrics, prometheus.MustNewConstMetric(desc, prometheus.GaugeValue, v, sdkappid))
+		default:
+			metrics = append(metrics, prometheus.MustNewConstMetric(opsUnknownDesc, prometheus.GaugeValue, v, sdkappid, field))
+		}
+	}
+	return metrics, bad
+}
+
+// parseOperationsValue parses a getappinfo value: the vendor sends every
+// value as a string (tencent-im-getappinfo.txt sample), normally an integer.
+func parseOperationsValue(s string) (float64, error) {
+	v, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+	if err != nil {
+		return 0, err
+	}
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return 0, fmt.Errorf("not a finite number: %q", s)
+	}
+	return v, nil
+}
+
+func firstNonEmpty(rows []tencentim.AppInfoRow, field string) string {
+	i := slices.IndexFunc(rows, func(r tencentim.AppInfoRow) bool { return r[field] != "" })
+	if i < 0 {
+		return ""
+	}
+	return rows[i][field]
+}

@@ -1,0 +1,118 @@
+// Command imstats_exporter is a Prometheus exporter for Tencent Cloud IM
+// operations data and push statistics, and JPush delivery reports.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/alecthomas/kingpin/v2"
+	"github.com/go-kit/log"
+	"github.com/go-kit/log/level"
+	"github.com/prometheus/common/version"
+	"github.com/prometheus/exporter-toolkit/web"
+	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
+	slogkit "github.com/tjhop/slog-gokit"
+
+	"github.com/imstats/imstats_exporter/config"
+	"github.com/imstats/imstats_exporter/internal/demo"
+	"github.com/imstats/imstats_exporter/internal/server"
+)
+
+func main() { os.Exit(run()) }
+
+func run() int {
+	app := kingpin.New(server.Name, "Prometheus exporter for Tencent Cloud IM and JPush statistics.")
+	var (
+		configFile    = app.Flag("config.file", "Configuration file.").Default("exporter.yml").String()
+		configCheck   = app.Flag("config.check", "Validate the configuration file, print every problem, and exit.").Bool()
+		demoMode      = app.Flag("demo", "Start the built-in simulator of both vendors on loopback and serve a demo configuration against it.").Bool()
+		telemetryPath = app.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").String()
+		logLevel      = app.Flag("log.level", "Only log messages with the given severity or above.").Default("info").Enum("debug", "info", "warn", "error")
+		logFormat     = app.Flag("log.format", "Output format of log messages.").Default("logfmt").Enum("logfmt", "json")
+		webConfig     = kingpinflag.AddFlags(app, ":9787")
+	)
+	app.Version(version.Print(server.Name))
+	app.HelpFlag.Short('h')
+	if _, err := app.Parse(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	base := newLogger(*logFormat, *logLevel)
+	logger := log.With(base, "caller", log.DefaultCaller)
+
+	if *configCheck {
+		if _, err := config.Load(*configFile); err != nil {
+			fmt.Fprintf(os.Stderr, "%s: invalid configuration:\n%v\n", *configFile, err)
+			return 1
+		}
+		fmt.Printf("%s: configuration is valid\n", *configFile)
+		return 0
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	if *demoMode {
+		d, err := demo.Start(ctx, logger)
+		if err != nil {
+			level.Error(logger).Log("msg", "starting the demo failed", "err", err)
+			return 1
+		}
+		defer d.Close()
+		*configFile = d.ConfigFile
+	}
+
+	level.Info(logger).Log("msg", "starting "+server.Name, "version", version.Info(), "build_context", version.BuildContext())
+	srv, err := server.New(server.Options{ConfigFile: *configFile, TelemetryPath: *telemetryPath, Logger: logger})
+	if err != nil {
+		level.Error(logger).Log("msg", "loading the configuration failed", "file", *configFile, "err", err)
+		return 1
+	}
+	go srv.Run(ctx)
+	handler, err := srv.Handler()
+	if err != nil {
+		level.Error(logger).Log("msg", "building the HTTP handler failed", "err", err)
+		return 1
+	}
+	httpServer := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		<-ctx.Done()
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = httpServer.Shutdown(shutdownCtx)
+	}()
+	if *demoMode {
+		for _, a := range *webConfig.WebListenAddresses {
+			fmt.Fprintf(os.Stderr, "demo: metrics at http://%s%s, configuration at http://%s/config\n", demo.DisplayAddress(a), *telemetryPath, demo.DisplayAddress(a))
+		}
+	}
+	// exporter-toolkit logs through slog: bridge it to the same go-kit logger
+	// (the bridge adds its own caller). The go-kit filter applies the level.
+	toolkitLogger := slog.New(slogkit.NewGoKitHandler(base, slog.LevelDebug))
+	if err := web.ListenAndServe(httpServer, webConfig, toolkitLogger); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		level.Error(logger).Log("msg", "HTTP server failed", "err", err)
+		return 1
+	}
+	return 0
+}
+
+// newLogger returns the go-kit logger for the flags, with a timestamp on
+// every line.
+func newLogger(format, lvl string) log.Logger {
+	var l log.Logger
+	if format == "json" {
+		l = log.NewJSONLogger(log.NewSyncWriter(os.Stderr))
+	} else {
+		l = log.NewLogfmtLogger(log.NewSyncWriter(os.Stderr))
+	}
+	l = level.NewFilter(l, level.Allow(level.ParseDefault(lvl, level.InfoValue())))
+	return log.With(l, "ts", log.DefaultTimestampUTC)
+}
