@@ -2,7 +2,7 @@
 # Checks the Prometheus rules in alerts/: syntax (promtool check rules),
 # behaviour (promtool test rules alerts/tests/*.yml), coverage (every alert
 # and every recording rule is named by at least one test) and runbook links
-# (README.md#runbook-<alertname in lower case>). Run from anywhere;
+# (README.md#runbook-<alertname in lower case>, and that section exists). Run from anywhere;
 # exits non-zero on any failure, and when promtool is missing so that CI
 # never skips the check silently. PROMTOOL overrides the promtool binary.
 set -eu
@@ -27,6 +27,10 @@ for name in $(sed -n 's/^ *- alert: *//p' "$dir"/*.yml); do
 	anchor=$(echo "$name" | tr '[:upper:]' '[:lower:]')
 	if ! grep -q "runbook_url: \"https://github.com/imstats/imstats_exporter/blob/main/README.md#runbook-$anchor\"\$" "$dir"/*.yml; then
 		echo "alerts/check.sh: alert $name has no runbook_url to README.md#runbook-$anchor" >&2
+		failed=1
+	fi
+	if ! grep -q "^### Runbook: $name\$" "$dir"/../README.md; then
+		echo "alerts/check.sh: README.md has no section \"### Runbook: $name\"" >&2
 		failed=1
 	fi
 done
