@@ -29,11 +29,10 @@ type Trackers struct {
 type trackerKey struct{ kind, app string }
 
 type trackerEntry struct {
-	set                *tracking.Set
-	statePath, file    string
-	maxAge             time.Duration
-	capacity           int
-	sourceForKickEvent string
+	set             *tracking.Set
+	statePath, file string
+	maxAge          time.Duration
+	capacity        int
 }
 
 // NewTrackers returns an empty registry. kick is called with the source and
