@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -15,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/imstats/imstats_exporter/internal/clock"
+	"github.com/imstats/imstats_exporter/internal/simulator"
 	"github.com/imstats/imstats_exporter/internal/tencentim"
 	"github.com/imstats/imstats_exporter/internal/tracking"
 )
@@ -202,5 +204,80 @@ func TestTencentPushEndsQuietlyAtDeadline(t *testing.T) {
 	rec.fail = fmt.Errorf("vendor down")
 	if _, err := src.Refresh(context.Background()); err == nil {
 		t.Fatal("a vendor error was not reported")
+	}
+}
+
+// TestTencentPushAgainstSimulatorLimits runs the source with the real client
+// and the production limiter on a fake clock against the simulator, which
+// refuses more than 5 TaskIDs, windows over 30 days and more than one call a
+// second, as the vendor does.
+func TestTencentPushAgainstSimulatorLimits(t *testing.T) {
+	t.Parallel()
+	fc := clock.NewFake(time.Now())
+	const key = "simulator-key"
+	sim := simulator.NewTencent(simulator.TencentOptions{Apps: []simulator.TencentApp{{SDKAppID: 1400000000, Identifier: "admin", SecretKey: key}}, Clock: fc, Seed: 3})
+	srv := httptest.NewServer(sim)
+	defer srv.Close()
+	var ids []string
+	for range 12 {
+		fc.Advance(2 * time.Second) // the simulator wants pushes more than 1 s apart
+		id, err := sim.Push(1400000000, time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	client := tencentim.New(tencentim.Options{SDKAppID: 1400000000, Identifier: "admin", SecretKey: key, BaseURL: srv.URL, Clock: fc,
+		Limiter: tencentLimiter(NewLimiters(fc), "1400000000")})
+	src := newTencentPush(tencentPushOptions{
+		Client: client, SDKAppID: 1400000000, Clock: fc, Interval: time.Minute,
+		Windows: []PushWindow{{Label: "24h", Duration: 24 * time.Hour}, {Label: "30d", Duration: 30 * 24 * time.Hour}},
+		Tasks:   newTestSet(t, fc, ids...),
+	})
+	type result struct {
+		c   metricsCollector
+		err error
+	}
+	done := make(chan result)
+	go func() {
+		m, err := src.Refresh(context.Background())
+		done <- result{m, err}
+	}()
+	var res result
+	for waiting := true; waiting; {
+		select {
+		case res = <-done:
+			waiting = false
+		default:
+			if fc.Waiters() > 0 {
+				fc.Advance(100 * time.Millisecond)
+			} else {
+				time.Sleep(time.Millisecond)
+			}
+		}
+	}
+	if res.err != nil {
+		t.Fatalf("refresh against the simulator: %v", res.err)
+	}
+	calls := sim.Calls()
+	if len(calls) != 2+3 {
+		t.Fatalf("%d calls, want 2 windows + 3 batches", len(calls))
+	}
+	for i, c := range calls {
+		if c.ErrorCode != 0 {
+			t.Errorf("call %d refused by the simulator with %d", i, c.ErrorCode)
+		}
+		if len(c.TaskIDs) > 5 {
+			t.Errorf("call %d asked for %d TaskIDs", i, len(c.TaskIDs))
+		}
+		if i > 0 && c.Time.Sub(calls[i-1].Time) < time.Second {
+			t.Errorf("calls %d and %d %v apart", i-1, i, c.Time.Sub(calls[i-1].Time))
+		}
+	}
+	if n := testutil.CollectAndCount(res.c, "tencent_im_push_task_target"); n != 12 {
+		t.Fatalf("%d of 12 tasks exported", n)
+	}
+	if n := testutil.CollectAndCount(res.c, "tencent_im_push_window_target"); n != 2 {
+		t.Fatalf("%d of 2 windows exported", n)
 	}
 }
