@@ -2,8 +2,7 @@ package collector
 
 import (
 	"context"
-	"errors"
-	"sort"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -128,43 +127,36 @@ type tencentPushOptions struct {
 // window, and the funnel of every tracked task, asked five at a time under
 // the API's 1 call/s limit (tencent-im-push-statistics.txt).
 type tencentPush struct {
-	o        tencentPushOptions
+	*idPoller
+	client   pushStatsGetter
+	clock    clock.Clock
+	windows  []PushWindow
 	sdkappid string
 
-	mu      sync.Mutex
-	windows map[string][]prometheus.Metric // by window label
-	tasks   map[string]*taskState          // by task ID
-}
-
-type taskState struct {
-	fetched time.Time
-	metrics []prometheus.Metric
+	mu            sync.Mutex
+	windowMetrics map[string][]prometheus.Metric // by window label
 }
 
 func newTencentPush(o tencentPushOptions) *tencentPush {
 	if o.Clock == nil {
 		o.Clock = clock.Real{}
 	}
-	return &tencentPush{o: o, sdkappid: strconv.FormatUint(o.SDKAppID, 10), windows: map[string][]prometheus.Metric{}, tasks: map[string]*taskState{}}
+	s := &tencentPush{client: o.Client, clock: o.Clock, windows: o.Windows, sdkappid: strconv.FormatUint(o.SDKAppID, 10), windowMetrics: map[string][]prometheus.Metric{}}
+	s.idPoller = newIDPoller(pollerOptions{
+		IDs: o.Tasks, Cap: o.Cap, Clock: o.Clock, BatchSize: tencentim.MaxTaskIDsPerCall,
+		Interval: o.Interval, SettledInterval: o.SettledInterval, SettledAfter: o.SettledAfter,
+		Fetch: s.fetchTasks,
+	})
+	return s
 }
 
-// Tracked implements Tracker.
-func (s *tencentPush) Tracked() (int, int, uint64) {
-	return s.o.Tasks.Len(), s.o.Cap, s.o.Tasks.Evicted()
-}
-
-// Refresh implements Source. It asks for every window, then for the tracked
-// tasks that are due, most urgent first, in batches of five, publishing after
-// each batch, until none is due or the refresh's time is up (then the rest
-// waits for the next refresh, and that is not a failure).
+// Refresh implements Source: every window, then the due tasks.
 func (s *tencentPush) Refresh(ctx context.Context) ([]prometheus.Metric, error) {
-	s.o.Tasks.Expire()
-	s.forgetUntracked()
-	for _, w := range s.o.Windows {
-		now := s.o.Clock.Now()
-		res, err := s.o.Client.PushStatistics(ctx, now.Add(-w.Duration), now, nil)
+	for _, w := range s.windows {
+		now := s.clock.Now()
+		res, err := s.client.PushStatistics(ctx, now.Add(-w.Duration), now, nil)
 		if err != nil {
-			return s.finish(ctx, err)
+			return s.snapshot(), quietAtDeadline(ctx, err)
 		}
 		var out []prometheus.Metric
 		for _, r := range res {
@@ -174,139 +166,38 @@ func (s *tencentPush) Refresh(ctx context.Context) ([]prometheus.Metric, error) 
 			}
 		}
 		s.mu.Lock()
-		s.windows[w.Label] = out
+		s.windowMetrics[w.Label] = out
 		s.mu.Unlock()
 	}
-	asked := map[string]bool{}
-	for {
-		batch := s.nextBatch(asked)
-		if len(batch) == 0 {
-			return s.metrics(), nil
-		}
-		for _, id := range batch {
-			asked[id] = true
-		}
-		// Ask for the longest window the API allows: a task's statistics
-		// are found by its push time, which the exporter may not know.
-		now := s.o.Clock.Now()
-		res, err := s.o.Client.PushStatistics(ctx, now.Add(-tencentim.MaxStatisticsWindow+time.Minute), now, batch)
-		if err != nil {
-			return s.finish(ctx, err)
-		}
-		s.store(batch, res, s.o.Clock.Now())
-		Publish(ctx, s.metrics())
-	}
+	err := s.poll(ctx, s.snapshot)
+	return s.snapshot(), err
 }
 
-// finish ends a refresh on err: running out of time is the normal end of a
-// long queue; anything else is a failure, with the values kept.
-func (s *tencentPush) finish(ctx context.Context, err error) ([]prometheus.Metric, error) {
-	if ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) {
-		return s.metrics(), nil
+// fetchTasks asks for a batch of tasks over the longest window the API
+// allows: a task's statistics are found by its push time, which the exporter
+// may not know.
+func (s *tencentPush) fetchTasks(ctx context.Context, ids []string) (map[string][]prometheus.Metric, error) {
+	now := s.clock.Now()
+	res, err := s.client.PushStatistics(ctx, now.Add(-tencentim.MaxStatisticsWindow+time.Minute), now, ids)
+	if err != nil {
+		return nil, err
 	}
-	return s.metrics(), err
+	got := map[string][]prometheus.Metric{}
+	for _, r := range res {
+		if _, dup := got[r.TaskID]; !dup && slices.Contains(ids, r.TaskID) {
+			got[r.TaskID] = appendResult(nil, pushTaskFamily, pushTaskPlatformFamily, r, s.sdkappid, r.TaskID)
+		}
+	}
+	return got, nil
 }
 
-// forgetUntracked drops the results of tasks no longer tracked.
-func (s *tencentPush) forgetUntracked() {
-	live := map[string]bool{}
-	for _, id := range s.o.Tasks.IDs() {
-		live[id.ID] = true
-	}
+// snapshot returns every window's metrics and every task's.
+func (s *tencentPush) snapshot() []prometheus.Metric {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	for id := range s.tasks {
-		if !live[id] {
-			delete(s.tasks, id)
-		}
-	}
-}
-
-// nextBatch picks up to five due tasks not yet asked in this refresh: never
-// asked first (newest first), then unsettled ones asked longest ago, then
-// settled ones asked longest ago. It reads the tracked set afresh each time,
-// so a task registered during a long refresh is in the next batch.
-func (s *tencentPush) nextBatch(asked map[string]bool) []string {
-	now := s.o.Clock.Now()
-	type cand struct {
-		id      string
-		class   int
-		fetched time.Time
-	}
-	var cands []cand
-	s.mu.Lock()
-	for _, id := range s.o.Tasks.IDs() {
-		if asked[id.ID] {
-			continue
-		}
-		st, ok := s.tasks[id.ID]
-		switch {
-		case !ok:
-			cands = append(cands, cand{id.ID, 0, time.Time{}})
-		case now.Sub(id.Added) < s.o.SettledAfter:
-			if now.Sub(st.fetched) >= s.o.Interval {
-				cands = append(cands, cand{id.ID, 1, st.fetched})
-			}
-		default:
-			if now.Sub(st.fetched) >= s.o.SettledInterval {
-				cands = append(cands, cand{id.ID, 2, st.fetched})
-			}
-		}
+	var out []prometheus.Metric
+	for _, w := range s.windows {
+		out = append(out, s.windowMetrics[w.Label]...)
 	}
 	s.mu.Unlock()
-	// Stable: within class 0 the set's newest-first order stands.
-	sort.SliceStable(cands, func(i, j int) bool {
-		if cands[i].class != cands[j].class {
-			return cands[i].class < cands[j].class
-		}
-		return cands[i].fetched.Before(cands[j].fetched)
-	})
-	batch := make([]string, 0, tencentim.MaxTaskIDsPerCall)
-	for _, c := range cands[:min(len(cands), tencentim.MaxTaskIDsPerCall)] {
-		batch = append(batch, c.id)
-	}
-	return batch
-}
-
-// store records the answer for a batch. A task the vendor did not answer for
-// keeps its previous values and is not asked again before its interval.
-func (s *tencentPush) store(batch []string, res []tencentim.PushResult, now time.Time) {
-	byID := map[string]tencentim.PushResult{}
-	for _, r := range res {
-		if _, dup := byID[r.TaskID]; !dup {
-			byID[r.TaskID] = r
-		}
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, id := range batch {
-		st := s.tasks[id]
-		if st == nil {
-			st = &taskState{}
-			s.tasks[id] = st
-		}
-		st.fetched = now
-		if r, ok := byID[id]; ok {
-			st.metrics = appendResult(nil, pushTaskFamily, pushTaskPlatformFamily, r, s.sdkappid, id)
-		}
-	}
-}
-
-// metrics returns the current snapshot: every window and every task.
-func (s *tencentPush) metrics() []prometheus.Metric {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []prometheus.Metric
-	for _, w := range s.o.Windows {
-		out = append(out, s.windows[w.Label]...)
-	}
-	ids := make([]string, 0, len(s.tasks))
-	for id := range s.tasks {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	for _, id := range ids {
-		out = append(out, s.tasks[id].metrics...)
-	}
-	return out
+	return append(out, s.metrics()...)
 }
