@@ -11,6 +11,7 @@ import (
 
 	"github.com/imstats/imstats_exporter/config"
 	"github.com/imstats/imstats_exporter/internal/clock"
+	"github.com/imstats/imstats_exporter/internal/jpush"
 	"github.com/imstats/imstats_exporter/internal/ratelimit"
 	"github.com/imstats/imstats_exporter/internal/tencentim"
 	"github.com/imstats/imstats_exporter/internal/tracking"
@@ -114,7 +115,7 @@ func Build(cfg *config.Config, d Deps) (*Exporter, []TrackerSpec, error) {
 			add(config.SourceTencentOperations, id, newTencentOperations(client, app.SDKAppID, cfg.Location, d.Logger))
 		}
 		if cfg.Sources.Enabled(config.SourceTencentPush) {
-			tasks, err := track(TrackerSpec{Kind: config.SourceTencentPush, App: id, File: app.Push.TaskIDsFile, Static: app.Push.TaskIDs})
+			tasks, err := track(TrackerSpec{Kind: tracking.KindTencentPush, Sources: []string{config.SourceTencentPush}, App: id, File: app.Push.TaskIDsFile, Static: app.Push.TaskIDs})
 			if err != nil {
 				return nil, nil, err
 			}
@@ -135,13 +136,87 @@ func Build(cfg *config.Config, d Deps) (*Exporter, []TrackerSpec, error) {
 			}))
 		}
 	}
-	return NewExporter(targets, nil, RefreshOptions{
+	var rateLimits []RateLimit
+	for _, app := range cfg.JPush {
+		client, bucket := jpushClient(cfg, d, httpClient, app.AppKey, app.AppKey, string(app.MasterSecret), app.Endpoint, app.RequestsPerMinute)
+		rateLimits = append(rateLimits, RateLimit{Vendor: VendorJPush, App: app.AppKey, Bucket: bucket})
+		var polling []string
+		for _, src := range []string{config.SourceJPushReceived, config.SourceJPushMessages, config.SourceJPushStatus} {
+			if cfg.Sources.Enabled(src) && (src != config.SourceJPushStatus || len(app.CanaryRegistrationIDs) > 0) {
+				polling = append(polling, src)
+			}
+		}
+		if len(polling) > 0 {
+			msgs, err := track(TrackerSpec{Kind: tracking.KindJPushMessages, Sources: polling, App: app.AppKey, File: app.MsgIDsFile, Static: app.MsgIDs})
+			if err != nil {
+				return nil, nil, err
+			}
+			for _, src := range polling {
+				po := messagePoller(cfg, d, msgs, src)
+				switch src {
+				case config.SourceJPushReceived:
+					add(src, app.AppKey, newJPushReceived(client, app.AppKey, po, d.Logger))
+				case config.SourceJPushMessages:
+					add(src, app.AppKey, newJPushMessages(client.MessagesDetail, jpush.MaxMsgIDsPerCall, jpushAppFamilies, app.AppKey, po))
+				case config.SourceJPushStatus:
+					add(src, app.AppKey, newJPushStatus(client.StatusMessage, app.AppKey, app.CanaryRegistrationIDs, po))
+				}
+			}
+		}
+		if cfg.Sources.Enabled(config.SourceJPushUsers) {
+			add(config.SourceJPushUsers, app.AppKey, &jpushUsers{fetch: client.Users, key: app.AppKey, loc: cfg.Location, clock: d.Clock})
+		}
+	}
+	for _, g := range cfg.JPushGroups {
+		client, bucket := jpushClient(cfg, d, httpClient, "group/"+g.GroupKey, g.AuthPrefix+g.GroupKey, string(g.GroupSecret), g.Endpoint, g.RequestsPerMinute)
+		rateLimits = append(rateLimits, RateLimit{Vendor: VendorJPush, App: g.GroupKey, Bucket: bucket})
+		if cfg.Sources.Enabled(config.SourceJPushGroupMessages) {
+			src := config.SourceJPushGroupMessages
+			msgs, err := track(TrackerSpec{Kind: tracking.KindJPushGroupMessages, Sources: []string{src}, App: g.GroupKey, File: g.GroupMsgIDsFile, Static: g.GroupMsgIDs})
+			if err != nil {
+				return nil, nil, err
+			}
+			add(src, g.GroupKey, newJPushMessages(client.GroupMessagesDetail, jpush.MaxGroupMsgIDsPerCall, jpushGroupFamilies, g.GroupKey, messagePoller(cfg, d, msgs, src)))
+		}
+		if cfg.Sources.Enabled(config.SourceJPushGroupUsers) {
+			add(config.SourceJPushGroupUsers, g.GroupKey, &jpushUsers{fetch: client.GroupUsers, key: g.GroupKey, group: true, loc: cfg.Location, clock: d.Clock})
+		}
+	}
+	return NewExporter(targets, rateLimits, RefreshOptions{
 		Clock:            d.Clock,
 		Logger:           d.Logger,
 		BackoffInitial:   time.Duration(cfg.Limits.BackoffInitial),
 		BackoffMax:       time.Duration(cfg.Limits.BackoffMax),
 		UnavailableRetry: time.Duration(cfg.Limits.UnavailableRetryInterval),
 	}), specs, nil
+}
+
+// jpushClient returns a JPush client for one credential and its bucket. JPush
+// counts calls per AppKey (or group) per minute across the whole Report API
+// (SPEC §1), so one bucket serves every source of the credential.
+func jpushClient(cfg *config.Config, d Deps, hc *http.Client, bucketKey, user, secret, endpoint string, perMinute int) (*jpush.Client, *ratelimit.Bucket) {
+	bucket := d.Limiters.Get("jpush/"+bucketKey, time.Minute/time.Duration(perMinute), max(1, perMinute/60))
+	return jpush.New(jpush.Options{
+		Username:         user,
+		Password:         secret,
+		BaseURL:          endpoint,
+		HTTPClient:       hc,
+		Clock:            d.Clock,
+		MaxResponseBytes: cfg.Limits.MaxResponseBytes,
+		Bucket:           bucket,
+		Observe:          d.APIMetrics.Observer(VendorJPush),
+	}), bucket
+}
+
+// messagePoller returns the poller options of a source following messages.
+func messagePoller(cfg *config.Config, d Deps, ids *tracking.Set, source string) pollerOptions {
+	return pollerOptions{
+		IDs:             ids,
+		Cap:             cfg.Tracking.MaxIDsPerApp,
+		Clock:           d.Clock,
+		Interval:        cfg.RefreshIntervals.For(source),
+		SettledInterval: time.Duration(cfg.Tracking.SettledRefreshInterval),
+	}
 }
 
 // tencentLimiter returns the per-API buckets of one sdkappid.

@@ -35,15 +35,16 @@ type trackerEntry struct {
 	capacity        int
 }
 
-// NewTrackers returns an empty registry. kick is called with the source and
-// app whose set gained a new ID.
+// NewTrackers returns an empty registry. kick is called with each source
+// and the app whose set gained a new ID.
 func NewTrackers(c clock.Clock, logger log.Logger, kick func(source, app string)) *Trackers {
 	return &Trackers{clock: c, logger: logger, kick: kick, sets: map[trackerKey]*trackerEntry{}, current: map[trackerKey]bool{}}
 }
 
 // TrackerSpec describes the Set one app's source needs.
 type TrackerSpec struct {
-	Kind     string // tracking.KindTencentPush, ...; also the source name
+	Kind     string   // tracking.KindTencentPush, ...
+	Sources  []string // the sources polling the set, asked to refresh when it gains an ID
 	App      string
 	StateDir string
 	File     string
@@ -76,7 +77,11 @@ func (t *Trackers) Get(spec TrackerSpec) (*tracking.Set, error) {
 		Cap:       spec.Cap,
 		Clock:     t.clock,
 		Logger:    log.With(t.logger, "source", spec.Kind, "app", spec.App),
-		OnAdd:     func() { t.kick(spec.Kind, spec.App) },
+		OnAdd: func() {
+			for _, source := range spec.Sources {
+				t.kick(source, spec.App)
+			}
+		},
 	})
 	if err != nil {
 		return nil, err

@@ -28,6 +28,8 @@ type Demo struct {
 	ConfigFile string
 	// Tencent is the simulated Tencent IM API.
 	Tencent *simulator.Tencent
+	// JPush is the simulated JPush Report API.
+	JPush *simulator.JPush
 
 	dir    string
 	server *http.Server
@@ -37,11 +39,18 @@ type Demo struct {
 
 // The demo apps. The secrets are not secret: they only open the simulator.
 const (
-	demoSecretKey = "demo-tencent-im-secret-key-0000000000000000000000000000000000000"
-	demoSeed      = 20261121
+	demoSecretKey    = "demo-tencent-im-secret-key-0000000000000000000000000000000000000"
+	demoMasterSecret = "demo-jpush-master-secret-000000"
+	demoGroupSecret  = "demo-jpush-group-secret-0000000"
+	demoAppKey       = "0d1e2m3o4a5p6p7k8e9y0001"
+	demoGroupKey     = "0d1e2m3o4g5r6o7u8p9k0001"
+	demoSeed         = 20261121
 )
 
-var demoSDKAppIDs = []uint64{1400000001, 1400000002}
+var (
+	demoSDKAppIDs = []uint64{1400000001, 1400000002}
+	demoCanaries  = []string{"1a0018970a1b2c3d4e5", "1a0018970a1b2c3d4e6", "1a0018970a1b2c3d4e7", "1a0018970a1b2c3d4e8", "1a0018970a1b2c3d4e9"}
+)
 
 var configTemplate = template.Must(template.New("config").Parse(`# Demo configuration written by imstats_exporter --demo.
 # Every endpoint is the built-in simulator on loopback.
@@ -50,14 +59,31 @@ tencent_im:
   - sdkappid: {{ . }}
     identifier: admin
     secret_key_file: tim.key
-    endpoint: {{ $.TencentURL }}
+    endpoint: {{ $.URL }}
     push:
       windows: [1h, 24h]
       task_ids_file: tencent_tasks_{{ . }}.txt
 {{- end }}
+jpush:
+  - app_key: {{ .AppKey }}
+    master_secret_file: jpush.secret
+    endpoint: {{ $.URL }}
+    msg_ids_file: jpush_msgs.txt
+    canary_registration_ids: [{{ range $i, $c := .Canaries }}{{ if $i }}, {{ end }}"{{ $c }}"{{ end }}]
+jpush_groups:
+  - group_key: {{ .GroupKey }}
+    group_secret_file: jpush-group.secret
+    endpoint: {{ $.URL }}
+    group_msg_ids_file: jpush_group_msgs.txt
 refresh_intervals:
   tencent_operations: 1m
   tencent_push: 30s
+  jpush_received: 30s
+  jpush_messages: 30s
+  jpush_users: 5m
+  jpush_group_messages: 30s
+  jpush_group_users: 5m
+  jpush_status: 1m
 tracking:
   file_check_interval: 2s
 state_directory: state
@@ -79,13 +105,21 @@ func Start(ctx context.Context, logger log.Logger) (*Demo, error) {
 		apps[i] = simulator.TencentApp{SDKAppID: id, Identifier: "admin", SecretKey: demoSecretKey}
 	}
 	d.Tencent = simulator.NewTencent(simulator.TencentOptions{Apps: apps, Seed: demoSeed})
+	d.JPush = simulator.NewJPush(simulator.JPushOptions{
+		Apps:   []simulator.JPushApp{{AppKey: demoAppKey, MasterSecret: demoMasterSecret, VIP: true}},
+		Groups: []simulator.JPushGroup{{GroupKey: demoGroupKey, GroupSecret: demoGroupSecret, VIP: true}},
+		Seed:   demoSeed,
+	})
+	mux := http.NewServeMux()
+	mux.Handle("/v4/", d.Tencent)
+	mux.Handle("/v3/", d.JPush)
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		d.Close()
 		return nil, err
 	}
-	d.server = &http.Server{Handler: d.Tencent, ReadHeaderTimeout: 10 * time.Second}
+	d.server = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		if err := d.server.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			level.Error(logger).Log("msg", "demo simulator stopped", "err", err)
@@ -95,15 +129,17 @@ func Start(ctx context.Context, logger log.Logger) (*Demo, error) {
 		d.Close()
 		return nil, err
 	}
-	level.Info(logger).Log("msg", "demo simulator listening", "tencent_im", "http://"+ln.Addr().String(), "config", d.ConfigFile)
+	level.Info(logger).Log("msg", "demo simulator listening", "url", "http://"+ln.Addr().String(), "config", d.ConfigFile)
 	ctx, d.stop = context.WithCancel(ctx)
 	d.done = make(chan struct{})
 	go d.pushLoop(ctx, logger)
 	return d, nil
 }
 
-// pushLoop sends a push per app now and every pushEvery, and appends each
-// TaskId to the app's watched file, as a team's push pipeline would.
+// pushLoop sends a push per app now and every pushEvery (a Tencent push with
+// a day's lifetime, so the funnel grows for hours, and a JPush message per
+// app and group), and appends each ID to the app's watched file, as a team's
+// push pipeline would.
 func (d *Demo) pushLoop(ctx context.Context, logger log.Logger) {
 	defer close(d.done)
 	t := time.NewTimer(0)
@@ -115,35 +151,52 @@ func (d *Demo) pushLoop(ctx context.Context, logger log.Logger) {
 		case <-t.C:
 		}
 		for _, id := range demoSDKAppIDs {
-			if err := d.pushTencent(id); err != nil {
+			taskID, err := d.Tencent.Push(id, 24*time.Hour)
+			if err == nil {
+				err = d.track(fmt.Sprintf("tencent_tasks_%d.txt", id), taskID)
+			}
+			if err != nil {
 				level.Warn(logger).Log("msg", "demo push failed", "sdkappid", id, "err", err)
 			}
+		}
+		msgID, err := d.JPush.Push(demoAppKey)
+		if err == nil {
+			err = d.track("jpush_msgs.txt", msgID)
+		}
+		if err != nil {
+			level.Warn(logger).Log("msg", "demo push failed", "app_key", demoAppKey, "err", err)
+		}
+		groupMsgID, err := d.JPush.GroupPush(demoGroupKey)
+		if err == nil {
+			err = d.track("jpush_group_msgs.txt", groupMsgID)
+		}
+		if err != nil {
+			level.Warn(logger).Log("msg", "demo push failed", "group_key", demoGroupKey, "err", err)
 		}
 		t.Reset(pushEvery)
 	}
 }
 
-func (d *Demo) pushTencent(sdkappid uint64) error {
-	// A lifetime of a day makes the funnel grow for hours, as a real
-	// offline push does.
-	taskID, err := d.Tencent.Push(sdkappid, 24*time.Hour)
+// track appends id to a watched ID file of the demo configuration.
+func (d *Demo) track(file, id string) error {
+	f, err := os.OpenFile(filepath.Join(d.dir, file), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
 	if err != nil {
 		return err
 	}
-	f, err := os.OpenFile(filepath.Join(d.dir, fmt.Sprintf("tencent_tasks_%d.txt", sdkappid)), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
-	if err != nil {
-		return err
-	}
-	_, err = fmt.Fprintln(f, taskID)
+	_, err = fmt.Fprintln(f, id)
 	return errors.Join(err, f.Close())
 }
 
-func (d *Demo) writeConfig(tencentURL string) error {
-	if err := os.WriteFile(filepath.Join(d.dir, "tim.key"), []byte(demoSecretKey+"\n"), 0o600); err != nil {
-		return err
+func (d *Demo) writeConfig(url string) error {
+	for name, secret := range map[string]string{"tim.key": demoSecretKey, "jpush.secret": demoMasterSecret, "jpush-group.secret": demoGroupSecret} {
+		if err := os.WriteFile(filepath.Join(d.dir, name), []byte(secret+"\n"), 0o600); err != nil {
+			return err
+		}
 	}
 	var b strings.Builder
-	if err := configTemplate.Execute(&b, map[string]any{"SDKAppIDs": demoSDKAppIDs, "TencentURL": tencentURL}); err != nil {
+	if err := configTemplate.Execute(&b, map[string]any{
+		"SDKAppIDs": demoSDKAppIDs, "URL": url, "AppKey": demoAppKey, "GroupKey": demoGroupKey, "Canaries": demoCanaries,
+	}); err != nil {
 		return err
 	}
 	return os.WriteFile(d.ConfigFile, []byte(b.String()), 0o600)

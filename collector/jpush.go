@@ -1,0 +1,329 @@
+package collector
+
+import (
+	"context"
+	"sort"
+	"sync/atomic"
+	"time"
+
+	"github.com/go-kit/log"
+	"github.com/go-kit/log/level"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/imstats/imstats_exporter/internal/apierr"
+	"github.com/imstats/imstats_exporter/internal/clock"
+	"github.com/imstats/imstats_exporter/internal/jpush"
+)
+
+// jpushSettledAfter is when a JPush message's numbers stop changing: the
+// Report API stops counting receipts, displays and clicks 5 days after the
+// push (jpush-report-api-v3.txt, 消息生命周期状态定义).
+const jpushSettledAfter = 5 * 24 * time.Hour
+
+// jpushStage is one stage of the JPush message funnel.
+type jpushStage struct {
+	name  string
+	field string
+	count func(jpush.Funnel) jpush.Count
+}
+
+var jpushStages = []jpushStage{
+	{"target", "target", func(f jpush.Funnel) jpush.Count { return f.Target }},
+	{"sent", "sent", func(f jpush.Funnel) jpush.Count { return f.Sent }},
+	{"received", "received", func(f jpush.Funnel) jpush.Count { return f.Received }},
+	{"displayed", "display", func(f jpush.Funnel) jpush.Count { return f.Display }},
+	{"clicked", "click", func(f jpush.Funnel) jpush.Count { return f.Click }},
+}
+
+// jpushFamilies are the descriptors of one kind of JPush app: an app
+// (jpush_, app_key, msg_id) or a group app (jpush_group_, group_key,
+// group_msg_id).
+type jpushFamilies struct {
+	message  [5]*prometheus.Desc // {key, id, type}
+	channel  [5]*prometheus.Desc // {key, id, type, platform, channel}
+	users    [3]*prometheus.Desc // new, online, active {key, platform}
+	usersDay *prometheus.Desc    // {key}
+}
+
+func newJPushFamilies(prefix, key, id, api, usersAPI string) *jpushFamilies {
+	f := &jpushFamilies{}
+	for i, st := range jpushStages {
+		f.message[i] = prometheus.NewDesc(prefix+"message_"+st.name, "Per message and type: "+st.field+" count of "+api+".", []string{key, id, "type"}, nil)
+		f.channel[i] = prometheus.NewDesc(prefix+"message_channel_"+st.name, "Per message, type, platform and channel: "+st.field+" count of "+api+".", []string{key, id, "type", "platform", "channel"}, nil)
+	}
+	for i, n := range []string{"new", "online", "active"} {
+		f.users[i] = prometheus.NewDesc(prefix+"users_"+n, "Users of the latest complete day by platform ("+usersAPI+" "+n+").", []string{key, "platform"}, nil)
+	}
+	f.usersDay = prometheus.NewDesc(prefix+"users_day_timestamp_seconds", "Start of the day (in the configured timezone) the "+prefix+"users_* values are for.", []string{key}, nil)
+	return f
+}
+
+var (
+	jpushAppFamilies   = newJPushFamilies("jpush_", "app_key", "msg_id", "/messages/detail", "/users")
+	jpushGroupFamilies = newJPushFamilies("jpush_group_", "group_key", "group_msg_id", "/group/messages/detail", "/group/users")
+
+	jpushDeliverySentDesc = prometheus.NewDesc("jpush_message_delivery_sent",
+		"Per message and channel: sent count of /received/detail (<channel>_sent).", []string{"app_key", "msg_id", "channel"}, nil)
+	jpushDeliveryReceivedDesc = prometheus.NewDesc("jpush_message_delivery_received",
+		"Per message and channel: received count of /received/detail (<channel>_received).", []string{"app_key", "msg_id", "channel"}, nil)
+	jpushDevicesDesc = prometheus.NewDesc("jpush_message_devices",
+		"Canary registration IDs of the message in each delivery status (/status/message).", []string{"app_key", "msg_id", "status"}, nil)
+)
+
+// gauge appends a series when the vendor reported a count.
+func gauge(out []prometheus.Metric, d *prometheus.Desc, c jpush.Count, labels ...string) []prometheus.Metric {
+	if c == nil {
+		return out
+	}
+	return append(out, prometheus.MustNewConstMetric(d, prometheus.GaugeValue, float64(*c), labels...))
+}
+
+// receivedFetcher is the part of the JPush client jpush_received uses.
+type receivedFetcher interface {
+	ReceivedDetail(ctx context.Context, msgIDs []string) ([]jpush.Received, error)
+	Received(ctx context.Context, msgIDs []string) ([]jpush.Received, error)
+}
+
+// jpushReceived is the jpush_received source: /received/detail per tracked
+// message and channel, or the legacy /received when detail is refused.
+type jpushReceived struct {
+	*idPoller
+	client receivedFetcher
+	key    string
+	logger log.Logger
+	legacy atomic.Bool // detail was refused: use /received
+}
+
+func newJPushReceived(client receivedFetcher, key string, po pollerOptions, logger log.Logger) *jpushReceived {
+	s := &jpushReceived{client: client, key: key, logger: logger}
+	po.BatchSize, po.SettledAfter, po.Fetch = jpush.MaxMsgIDsPerCall, jpushSettledAfter, s.fetch
+	s.idPoller = newIDPoller(po)
+	return s
+}
+
+// Refresh implements Source.
+func (s *jpushReceived) Refresh(ctx context.Context) ([]prometheus.Metric, error) {
+	err := s.poll(ctx, s.metrics)
+	return s.metrics(), err
+}
+
+func (s *jpushReceived) fetch(ctx context.Context, ids []string) (map[string][]prometheus.Metric, error) {
+	var res []jpush.Received
+	var err error
+	if !s.legacy.Load() {
+		res, err = s.client.ReceivedDetail(ctx, ids)
+		if c := apierr.ClassOf(err); c == apierr.Unavailable || c == apierr.Fatal {
+			// /received is "no longer maintained" but still answers for
+			// accounts that cannot use /received/detail
+			// (jpush-report-api-v3.txt, 送达统计(旧)).
+			level.Info(s.logger).Log("msg", "received/detail refused; using the legacy /received", "app_key", s.key, "err", err)
+			s.legacy.Store(true)
+		}
+	}
+	if s.legacy.Load() {
+		res, err = s.client.Received(ctx, ids)
+	}
+	if err != nil {
+		return nil, err
+	}
+	got := map[string][]prometheus.Metric{}
+	for _, r := range res {
+		if _, dup := got[r.MsgID]; dup {
+			continue
+		}
+		channels := make([]string, 0, len(r.Channels))
+		for ch := range r.Channels {
+			channels = append(channels, ch)
+		}
+		sort.Strings(channels)
+		var out []prometheus.Metric
+		for _, ch := range channels {
+			c := r.Channels[ch]
+			out = gauge(out, jpushDeliverySentDesc, c.Sent, s.key, r.MsgID, ch)
+			out = gauge(out, jpushDeliveryReceivedDesc, c.Received, s.key, r.MsgID, ch)
+		}
+		got[r.MsgID] = out
+	}
+	return got, nil
+}
+
+// messagesFetcher is a call of the JPush client returning message funnels.
+type messagesFetcher func(ctx context.Context, ids []string) ([]jpush.Message, error)
+
+// jpushMessages is the jpush_messages source (/messages/detail, VIP) or the
+// jpush_group_messages source (/group/messages/detail).
+type jpushMessages struct {
+	*idPoller
+	fetchMessages messagesFetcher
+	key           string
+	fam           *jpushFamilies
+}
+
+func newJPushMessages(fetch messagesFetcher, batch int, fam *jpushFamilies, key string, po pollerOptions) *jpushMessages {
+	s := &jpushMessages{fetchMessages: fetch, key: key, fam: fam}
+	po.BatchSize, po.SettledAfter, po.Fetch = batch, jpushSettledAfter, s.fetch
+	s.idPoller = newIDPoller(po)
+	return s
+}
+
+// Refresh implements Source.
+func (s *jpushMessages) Refresh(ctx context.Context) ([]prometheus.Metric, error) {
+	err := s.poll(ctx, s.metrics)
+	return s.metrics(), err
+}
+
+func (s *jpushMessages) fetch(ctx context.Context, ids []string) (map[string][]prometheus.Metric, error) {
+	res, err := s.fetchMessages(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	got := map[string][]prometheus.Metric{}
+	for _, m := range res {
+		if _, dup := got[m.MsgID]; !dup {
+			got[m.MsgID] = messageMetrics(s.fam, s.key, m)
+		}
+	}
+	return got, nil
+}
+
+// messageMetrics turns one message's funnels into metrics of fam.
+func messageMetrics(fam *jpushFamilies, key string, m jpush.Message) []prometheus.Metric {
+	var out []prometheus.Metric
+	for _, t := range m.Types {
+		for i, st := range jpushStages {
+			out = gauge(out, fam.message[i], st.count(t.Funnel), key, m.MsgID, t.Type)
+		}
+		for _, ch := range t.Channels {
+			for i, st := range jpushStages {
+				out = gauge(out, fam.channel[i], st.count(ch.Funnel), key, m.MsgID, t.Type, ch.Platform, ch.Channel)
+			}
+		}
+	}
+	return out
+}
+
+// usersFetcher is Users or GroupUsers of the JPush client.
+type usersFetcher func(ctx context.Context, start time.Time, days int) ([]jpush.UsersDay, error)
+
+// jpushUsers is the jpush_users source (/users, VIP) or jpush_group_users
+// (/group/users): the latest complete day.
+type jpushUsers struct {
+	fetch usersFetcher
+	key   string
+	group bool
+	loc   *time.Location
+	clock clock.Clock
+}
+
+// Refresh implements Source. It asks for yesterday, the latest complete day
+// in the configured timezone.
+func (s *jpushUsers) Refresh(ctx context.Context) ([]prometheus.Metric, error) {
+	today := startOfDay(s.clock.Now(), s.loc)
+	yesterday := today.AddDate(0, 0, -1)
+	days, err := s.fetch(ctx, yesterday, 1)
+	if err != nil {
+		return nil, err
+	}
+	var latest []prometheus.Metric
+	var latestDay time.Time
+	for _, d := range days {
+		m, day, ok := UsersDayMetrics(s.group, s.key, d, s.loc)
+		if ok && day.Before(today) && day.After(latestDay) {
+			latest, latestDay = m, day
+		}
+	}
+	return latest, nil
+}
+
+// UsersDayMetrics turns one day of /users (or, for a group app, /group/users)
+// into the jpush_users_* (jpush_group_users_*) metrics of app or group key,
+// with that day's start in loc; false when the day does not parse.
+func UsersDayMetrics(group bool, key string, d jpush.UsersDay, loc *time.Location) ([]prometheus.Metric, time.Time, bool) {
+	fam := jpushAppFamilies
+	if group {
+		fam = jpushGroupFamilies
+	}
+	day, err := time.ParseInLocation(time.DateOnly, d.Day, loc)
+	if err != nil {
+		return nil, time.Time{}, false
+	}
+	platforms := make([]string, 0, len(d.Platforms))
+	for p := range d.Platforms {
+		platforms = append(platforms, p)
+	}
+	sort.Strings(platforms)
+	var out []prometheus.Metric
+	for _, p := range platforms {
+		c := d.Platforms[p]
+		for i, n := range []jpush.Count{c.New, c.Online, c.Active} {
+			out = gauge(out, fam.users[i], n, key, p)
+		}
+	}
+	out = append(out, prometheus.MustNewConstMetric(fam.usersDay, prometheus.GaugeValue, float64(day.Unix()), key))
+	return out, day, true
+}
+
+func startOfDay(t time.Time, loc *time.Location) time.Time {
+	y, m, d := t.In(loc).Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, loc)
+}
+
+// statusFetcher is StatusMessage of the JPush client.
+type statusFetcher func(ctx context.Context, msgID string, registrationIDs []string, date time.Time) (map[string]int, error)
+
+// jpushStatus is the jpush_status source: for every tracked message, how
+// many of the configured canary devices are in each delivery status.
+type jpushStatus struct {
+	*idPoller
+	fetchStatus statusFetcher
+	key         string
+	canaries    []string
+}
+
+func newJPushStatus(fetch statusFetcher, key string, canaries []string, po pollerOptions) *jpushStatus {
+	s := &jpushStatus{fetchStatus: fetch, key: key, canaries: canaries}
+	// status/message takes one msg_id a call (jpush-report-api-v3.txt).
+	po.BatchSize, po.SettledAfter, po.Fetch = 1, jpushSettledAfter, s.fetch
+	s.idPoller = newIDPoller(po)
+	return s
+}
+
+// Refresh implements Source.
+func (s *jpushStatus) Refresh(ctx context.Context) ([]prometheus.Metric, error) {
+	err := s.poll(ctx, s.metrics)
+	return s.metrics(), err
+}
+
+// statusNames are the statuses always exported, 0 when no canary is in them.
+var statusNames = []string{jpush.StatusName(0), jpush.StatusName(1), jpush.StatusName(2), jpush.StatusName(3), jpush.StatusName(4)}
+
+func (s *jpushStatus) fetch(ctx context.Context, ids []string) (map[string][]prometheus.Metric, error) {
+	got := map[string][]prometheus.Metric{}
+	for _, id := range ids {
+		counts := map[string]int{}
+		for _, n := range statusNames {
+			counts[n] = 0
+		}
+		for start := 0; start < len(s.canaries); start += jpush.MaxRegistrationIDsPerCall {
+			chunk := s.canaries[start:min(start+jpush.MaxRegistrationIDsPerCall, len(s.canaries))]
+			res, err := s.fetchStatus(ctx, id, chunk, time.Time{})
+			if err != nil {
+				return nil, err
+			}
+			for _, code := range res {
+				counts[jpush.StatusName(code)]++
+			}
+		}
+		names := make([]string, 0, len(counts))
+		for n := range counts {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		var out []prometheus.Metric
+		for _, n := range names {
+			out = append(out, prometheus.MustNewConstMetric(jpushDevicesDesc, prometheus.GaugeValue, float64(counts[n]), s.key, id, n))
+		}
+		got[id] = out
+	}
+	return got, nil
+}
