@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 
 	"github.com/imstats/imstats_exporter/internal/apierr"
 	"github.com/imstats/imstats_exporter/internal/clock"
@@ -149,6 +151,7 @@ func (e *entry) run(base context.Context, done chan struct{}) {
 	ctx, cancel := context.WithTimeout(base, e.opts.RefreshTimeout)
 	defer cancel()
 	ctx = context.WithValue(ctx, publishKey{}, func(m []prometheus.Metric) {
+		m = e.dedupe(m)
 		e.mu.Lock()
 		e.st.metrics = m
 		e.mu.Unlock()
@@ -156,6 +159,7 @@ func (e *entry) run(base context.Context, done chan struct{}) {
 	start := e.opts.Clock.Now()
 	metrics, err := e.target.Fetcher.Refresh(ctx)
 	end := e.opts.Clock.Now()
+	metrics = e.dedupe(metrics)
 
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -182,6 +186,38 @@ func (e *entry) run(base context.Context, done chan struct{}) {
 	}
 	e.st = st
 	e.logChange(prev, st, err)
+}
+
+// dedupe drops the second and later of series with the same name and
+// labels: one duplicate would fail the whole scrape, and a vendor answer
+// listing something twice must not do that. It runs once per refresh, not
+// per scrape.
+func (e *entry) dedupe(metrics []prometheus.Metric) []prometheus.Metric {
+	seen := make(map[string]bool, len(metrics))
+	out := metrics[:0:0]
+	var dropped int
+	for _, m := range metrics {
+		var pb dto.Metric
+		if err := m.Write(&pb); err != nil {
+			dropped++
+			continue
+		}
+		var key strings.Builder
+		key.WriteString(m.Desc().String())
+		for _, lp := range pb.GetLabel() {
+			key.WriteString("\xff" + lp.GetValue())
+		}
+		if seen[key.String()] {
+			dropped++
+			continue
+		}
+		seen[key.String()] = true
+		out = append(out, m)
+	}
+	if dropped > 0 {
+		level.Debug(e.opts.Logger).Log("msg", "dropped duplicate series from a vendor answer", "source", e.target.Source, "app", e.target.App, "dropped", dropped)
+	}
+	return out
 }
 
 // retryAfter is how long a target waits after its n-th consecutive failure.

@@ -307,3 +307,23 @@ func TestKick(t *testing.T) {
 		t.Fatalf("a kick during backoff refreshed: %d calls, want 3", got)
 	}
 }
+
+// dupSource answers with the same series twice.
+type dupSource struct{}
+
+func (dupSource) Refresh(context.Context) ([]prometheus.Metric, error) {
+	m := prometheus.MustNewConstMetric(testDesc, prometheus.GaugeValue, 1)
+	return []prometheus.Metric{m, m}, nil
+}
+
+func TestDuplicateSeriesNeverFailTheScrape(t *testing.T) {
+	t.Parallel()
+	e := newTestExporter(dupSource{}, clock.NewFake(time.Unix(1700000000, 0)), nil)
+	defer e.Close()
+	e.Prepare(context.Background())
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(e)
+	if _, err := reg.Gather(); err != nil {
+		t.Fatalf("gather with a duplicate from the vendor: %v", err)
+	}
+}
