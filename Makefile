@@ -3,13 +3,19 @@ GO          ?= go
 PROMTOOL    ?= promtool
 FUZZTIME    ?= 20s
 STATICCHECK_VERSION ?= v0.8.2
+VERSION     ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+VERSION_PKG := github.com/prometheus/common/version
+LDFLAGS     := -X $(VERSION_PKG).Version=$(VERSION) \
+               -X $(VERSION_PKG).Revision=$(shell git rev-parse HEAD 2>/dev/null) \
+               -X $(VERSION_PKG).Branch=$(shell git rev-parse --abbrev-ref HEAD 2>/dev/null) \
+               -X $(VERSION_PKG).BuildDate=$(shell date -u +%Y%m%d-%H:%M:%S)
 
 .PHONY: all build test lint fuzz bench tools-check
 
 all: lint test build
 
 build:
-	$(GO) build -o imstats_exporter .
+	$(GO) build -ldflags "$(LDFLAGS)" -o imstats_exporter .
 
 # Every test, including the end-to-end ones that start the built binary,
 # Debian's promtool, Prometheus and Alertmanager. A missing tool fails.
