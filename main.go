@@ -22,6 +22,7 @@ import (
 	slogkit "github.com/tjhop/slog-gokit"
 
 	"github.com/imstats/imstats_exporter/config"
+	"github.com/imstats/imstats_exporter/internal/backfill"
 	"github.com/imstats/imstats_exporter/internal/demo"
 	"github.com/imstats/imstats_exporter/internal/server"
 )
@@ -31,22 +32,38 @@ func main() { os.Exit(run()) }
 func run() int {
 	app := kingpin.New(server.Name, "Prometheus exporter for Tencent Cloud IM and JPush statistics.")
 	var (
-		configFile    = app.Flag("config.file", "Configuration file.").Default("exporter.yml").String()
-		configCheck   = app.Flag("config.check", "Validate the configuration file, print every problem, and exit.").Bool()
-		demoMode      = app.Flag("demo", "Start the built-in simulator of both vendors on loopback and serve a demo configuration against it.").Bool()
-		telemetryPath = app.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").String()
-		logLevel      = app.Flag("log.level", "Only log messages with the given severity or above.").Default("info").Enum("debug", "info", "warn", "error")
-		logFormat     = app.Flag("log.format", "Output format of log messages.").Default("logfmt").Enum("logfmt", "json")
-		webConfig     = kingpinflag.AddFlags(app, ":9787")
+		configFile = app.Flag("config.file", "Configuration file.").Default("exporter.yml").String()
+		logLevel   = app.Flag("log.level", "Only log messages with the given severity or above.").Default("info").Enum("debug", "info", "warn", "error")
+		logFormat  = app.Flag("log.format", "Output format of log messages.").Default("logfmt").Enum("logfmt", "json")
+
+		serveCmd      = app.Command("serve", "Serve the metrics (the default).").Default()
+		configCheck   = serveCmd.Flag("config.check", "Validate the configuration file, print every problem, and exit.").Bool()
+		demoMode      = serveCmd.Flag("demo", "Start the built-in simulator of both vendors on loopback and serve a demo configuration against it.").Bool()
+		demoDegrade   = serveCmd.Flag("demo.degrade-channel", "In --demo, make the simulators deliver poorly through this vendor channel (for alert tests).").Hidden().String()
+		telemetryPath = serveCmd.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").String()
+		webConfig     = kingpinflag.AddFlags(serveCmd, ":9787")
+
+		backfillCmd    = app.Command("backfill", "Write the history the vendors hold (getappinfo's 30 days, JPush users' 60) as OpenMetrics for promtool tsdb create-blocks-from openmetrics.")
+		backfillOutput = backfillCmd.Flag("output", "OpenMetrics file to write.").Required().String()
+		backfillStep   = backfillCmd.Flag("step", "Time between two samples of a series; under Prometheus' lookback (5m) so that a query finds one at any time.").Default(backfill.DefaultStep.String()).Duration()
+		backfillLabels = backfillCmd.Flag("label", "Label added to every series, as name=value; give the job and instance labels Prometheus gives the exporter's scrapes (repeatable).").StringMap()
 	)
 	app.Version(version.Print(server.Name))
 	app.HelpFlag.Short('h')
-	if _, err := app.Parse(os.Args[1:]); err != nil {
+	cmd, err := app.Parse(os.Args[1:])
+	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 2
 	}
 	base := newLogger(*logFormat, *logLevel)
 	logger := log.With(base, "caller", log.DefaultCaller)
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	if cmd == backfillCmd.FullCommand() {
+		return runBackfill(ctx, *configFile, *backfillOutput, backfill.Options{Step: *backfillStep, Labels: *backfillLabels, Progress: os.Stderr, Logger: logger})
+	}
 
 	if *configCheck {
 		if _, err := config.Load(*configFile); err != nil {
@@ -57,11 +74,8 @@ func run() int {
 		return 0
 	}
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-
 	if *demoMode {
-		d, err := demo.Start(ctx, logger)
+		d, err := demo.Start(ctx, logger, demo.Options{DegradeChannel: *demoDegrade})
 		if err != nil {
 			level.Error(logger).Log("msg", "starting the demo failed", "err", err)
 			return 1
@@ -99,6 +113,31 @@ func run() int {
 	toolkitLogger := slog.New(slogkit.NewGoKitHandler(base, slog.LevelDebug))
 	if err := web.ListenAndServe(httpServer, webConfig, toolkitLogger); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		level.Error(logger).Log("msg", "HTTP server failed", "err", err)
+		return 1
+	}
+	return 0
+}
+
+// runBackfill writes the backfill file; an app that fails is reported and
+// the others are still written (exit status 1).
+func runBackfill(ctx context.Context, configFile, output string, o backfill.Options) int {
+	cfg, err := config.Load(configFile)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s: invalid configuration:\n%v\n", configFile, err)
+		return 1
+	}
+	f, err := os.Create(output)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	o.Out = f
+	err = backfill.Run(ctx, cfg, o)
+	if cerr := f.Close(); err == nil && cerr != nil {
+		err = cerr
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "backfill: %v\n", err)
 		return 1
 	}
 	return 0

@@ -80,7 +80,6 @@ type Deps struct {
 // exporter is in force). An error means cfg cannot run (a tracked-ID state
 // file that cannot be written, say).
 func Build(cfg *config.Config, d Deps) (*Exporter, []TrackerSpec, error) {
-	httpClient := &http.Client{Timeout: time.Duration(cfg.Limits.RequestTimeout), Transport: d.Transport}
 	var (
 		targets []Target
 		specs   []TrackerSpec
@@ -99,18 +98,7 @@ func Build(cfg *config.Config, d Deps) (*Exporter, []TrackerSpec, error) {
 	}
 	for _, app := range cfg.TencentIM {
 		id := strconv.FormatUint(app.SDKAppID, 10)
-		client := tencentim.New(tencentim.Options{
-			SDKAppID:         app.SDKAppID,
-			Identifier:       app.Identifier,
-			SecretKey:        string(app.SecretKey),
-			BaseURL:          app.BaseURL(),
-			HTTPClient:       httpClient,
-			Clock:            d.Clock,
-			MaxResponseBytes: cfg.Limits.MaxResponseBytes,
-			UserSigExpire:    time.Duration(cfg.Limits.UserSigExpire),
-			Limiter:          tencentLimiter(d.Limiters, id),
-			Observe:          d.APIMetrics.Observer(VendorTencentIM),
-		})
+		client := NewTencentClient(cfg, app, d)
 		if cfg.Sources.Enabled(config.SourceTencentOperations) {
 			add(config.SourceTencentOperations, id, newTencentOperations(client, app.SDKAppID, cfg.Location, d.Logger))
 		}
@@ -138,7 +126,7 @@ func Build(cfg *config.Config, d Deps) (*Exporter, []TrackerSpec, error) {
 	}
 	var rateLimits []RateLimit
 	for _, app := range cfg.JPush {
-		client, bucket := jpushClient(cfg, d, httpClient, app.AppKey, app.AppKey, string(app.MasterSecret), app.Endpoint, app.RequestsPerMinute)
+		client, bucket := NewJPushClient(cfg, app, d)
 		rateLimits = append(rateLimits, RateLimit{Vendor: VendorJPush, App: app.AppKey, Bucket: bucket})
 		var polling []string
 		for _, src := range []string{config.SourceJPushReceived, config.SourceJPushMessages, config.SourceJPushStatus} {
@@ -168,7 +156,7 @@ func Build(cfg *config.Config, d Deps) (*Exporter, []TrackerSpec, error) {
 		}
 	}
 	for _, g := range cfg.JPushGroups {
-		client, bucket := jpushClient(cfg, d, httpClient, "group/"+g.GroupKey, g.AuthPrefix+g.GroupKey, string(g.GroupSecret), g.Endpoint, g.RequestsPerMinute)
+		client, bucket := NewJPushGroupClient(cfg, g, d)
 		rateLimits = append(rateLimits, RateLimit{Vendor: VendorJPush, App: g.GroupKey, Bucket: bucket})
 		if cfg.Sources.Enabled(config.SourceJPushGroupMessages) {
 			src := config.SourceJPushGroupMessages
@@ -191,16 +179,52 @@ func Build(cfg *config.Config, d Deps) (*Exporter, []TrackerSpec, error) {
 	}), specs, nil
 }
 
+// NewTencentClient returns the client of one Tencent IM app as Build makes
+// it: the configured endpoint and limits, and the app's per-API buckets from
+// d.Limiters.
+func NewTencentClient(cfg *config.Config, app config.TencentApp, d Deps) *tencentim.Client {
+	return tencentim.New(tencentim.Options{
+		SDKAppID:         app.SDKAppID,
+		Identifier:       app.Identifier,
+		SecretKey:        string(app.SecretKey),
+		BaseURL:          app.BaseURL(),
+		HTTPClient:       httpClient(cfg, d),
+		Clock:            d.Clock,
+		MaxResponseBytes: cfg.Limits.MaxResponseBytes,
+		UserSigExpire:    time.Duration(cfg.Limits.UserSigExpire),
+		Limiter:          tencentLimiter(d.Limiters, strconv.FormatUint(app.SDKAppID, 10)),
+		Observe:          d.APIMetrics.Observer(VendorTencentIM),
+	})
+}
+
+// NewJPushClient returns the client of one JPush app as Build makes it, and
+// the app's bucket from d.Limiters.
+func NewJPushClient(cfg *config.Config, app config.JPushApp, d Deps) (*jpush.Client, *ratelimit.Bucket) {
+	return jpushClient(cfg, d, app.AppKey, app.AppKey, string(app.MasterSecret), app.Endpoint, app.RequestsPerMinute)
+}
+
+// NewJPushGroupClient returns the client of one JPush group app as Build
+// makes it, and the group's bucket from d.Limiters.
+func NewJPushGroupClient(cfg *config.Config, g config.JPushGroup, d Deps) (*jpush.Client, *ratelimit.Bucket) {
+	return jpushClient(cfg, d, "group/"+g.GroupKey, g.AuthPrefix+g.GroupKey, string(g.GroupSecret), g.Endpoint, g.RequestsPerMinute)
+}
+
+// httpClient returns the HTTP client of a vendor client: the configured
+// request timeout over d.Transport.
+func httpClient(cfg *config.Config, d Deps) *http.Client {
+	return &http.Client{Timeout: time.Duration(cfg.Limits.RequestTimeout), Transport: d.Transport}
+}
+
 // jpushClient returns a JPush client for one credential and its bucket. JPush
 // counts calls per AppKey (or group) per minute across the whole Report API
 // (SPEC §1), so one bucket serves every source of the credential.
-func jpushClient(cfg *config.Config, d Deps, hc *http.Client, bucketKey, user, secret, endpoint string, perMinute int) (*jpush.Client, *ratelimit.Bucket) {
+func jpushClient(cfg *config.Config, d Deps, bucketKey, user, secret, endpoint string, perMinute int) (*jpush.Client, *ratelimit.Bucket) {
 	bucket := d.Limiters.Get("jpush/"+bucketKey, time.Minute/time.Duration(perMinute), max(1, perMinute/60))
 	return jpush.New(jpush.Options{
 		Username:         user,
 		Password:         secret,
 		BaseURL:          endpoint,
-		HTTPClient:       hc,
+		HTTPClient:       httpClient(cfg, d),
 		Clock:            d.Clock,
 		MaxResponseBytes: cfg.Limits.MaxResponseBytes,
 		Bucket:           bucket,

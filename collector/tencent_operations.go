@@ -115,13 +115,22 @@ func (s *tencentOperations) Refresh(ctx context.Context) ([]prometheus.Metric, e
 	if !ok {
 		return nil, nil
 	}
-	metrics, bad := OperationsMetrics(row, s.sdkappid)
-	metrics = append(metrics, prometheus.MustNewConstMetric(opsDayDesc, prometheus.GaugeValue, float64(day.Unix()), s.sdkappid))
-	if name, company := firstNonEmpty(rows, fieldAppName), firstNonEmpty(rows, fieldCompany); name != "" || company != "" {
-		metrics = append(metrics, prometheus.MustNewConstMetric(opsAppInfoDesc, prometheus.GaugeValue, 1, s.sdkappid, name, company))
-	}
+	metrics, bad := OperationsDayMetrics(rows, row, day, s.sdkappid)
 	s.reportBad(bad)
 	return metrics, nil
+}
+
+// OperationsDayMetrics returns what the tencent_operations source exports for
+// one day: the fields of row (OperationsMetrics), the day's start, and
+// tencent_im_app_info with the app name and company of the first rows that
+// carry them. bad is as for OperationsMetrics.
+func OperationsDayMetrics(rows []tencentim.AppInfoRow, row tencentim.AppInfoRow, day time.Time, sdkappid string) (metrics []prometheus.Metric, bad []string) {
+	metrics, bad = OperationsMetrics(row, sdkappid)
+	metrics = append(metrics, prometheus.MustNewConstMetric(opsDayDesc, prometheus.GaugeValue, float64(day.Unix()), sdkappid))
+	if name, company := firstNonEmpty(rows, fieldAppName), firstNonEmpty(rows, fieldCompany); name != "" || company != "" {
+		metrics = append(metrics, prometheus.MustNewConstMetric(opsAppInfoDesc, prometheus.GaugeValue, 1, sdkappid, name, company))
+	}
+	return metrics, bad
 }
 
 // reportBad warns about unparsable values once per change of the set of
@@ -143,8 +152,8 @@ func LatestOperationsDay(rows []tencentim.AppInfoRow, loc *time.Location) (tence
 	var best tencentim.AppInfoRow
 	var bestDay time.Time
 	for _, r := range rows {
-		d, err := time.ParseInLocation(OperationsDateLayout, r[fieldDate], loc)
-		if err != nil {
+		d, ok := OperationsDay(r, loc)
+		if !ok {
 			continue
 		}
 		if best == nil || d.After(bestDay) {
@@ -152,6 +161,13 @@ func LatestOperationsDay(rows []tencentim.AppInfoRow, loc *time.Location) (tence
 		}
 	}
 	return best, bestDay, best != nil
+}
+
+// OperationsDay returns the start in loc of the day a getappinfo row is for
+// (its Date); false when Date is missing or not YYYYMMDD.
+func OperationsDay(row tencentim.AppInfoRow, loc *time.Location) (time.Time, bool) {
+	d, err := time.ParseInLocation(OperationsDateLayout, row[fieldDate], loc)
+	return d, err == nil
 }
 
 // OperationsMetrics turns one getappinfo row into metrics without timestamps:
