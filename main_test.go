@@ -180,6 +180,23 @@ func TestDemo(t *testing.T) {
 		return ok
 	}, "tencent_im_active_users")
 
+	// Every source of the demo has values, JPush included.
+	families := []string{
+		"tencent_im_push_task_delivered", "tencent_im_push_window_platform_delivered",
+		"jpush_message_delivery_received", "jpush_message_channel_received", "jpush_message_target",
+		"jpush_users_active", "jpush_message_devices", "jpush_group_message_channel_received", "jpush_group_users_active",
+		"imstats_exporter_rate_limit_remaining",
+	}
+	e.waitFor(func() bool {
+		_, scrape = e.get("/metrics")
+		for _, f := range families {
+			if !strings.Contains(scrape, "\n"+f+"{") {
+				return false
+			}
+		}
+		return true
+	}, "every demo metric family")
+
 	t.Run("promtool check metrics", func(t *testing.T) { promtoolCheck(t, scrape) })
 
 	t.Run("20 back-to-back scrapes cost one getappinfo call per app", func(t *testing.T) {
@@ -217,7 +234,7 @@ func TestDemo(t *testing.T) {
 		_, cfg := e.get("/config")
 		_, landing := e.get("/")
 		for name, text := range map[string]string{"/metrics": scrape, "/config": cfg, "/": landing, "logs": e.logs.String()} {
-			for _, secret := range []string{"demo-tencent-im-secret-key", "usersig="} {
+			for _, secret := range []string{"demo-tencent-im-secret-key", "demo-jpush-master-secret", "demo-jpush-group-secret", "usersig=", "Basic "} {
 				if strings.Contains(text, secret) {
 					t.Errorf("%s contains %q", name, secret)
 				}

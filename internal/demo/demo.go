@@ -20,6 +20,7 @@ import (
 	"github.com/go-kit/log/level"
 
 	"github.com/imstats/imstats_exporter/internal/simulator"
+	"github.com/imstats/imstats_exporter/internal/tencentim"
 )
 
 // Demo is a running simulator with its configuration file.
@@ -89,12 +90,30 @@ tracking:
 state_directory: state
 `))
 
-// pushEvery is how often the demo sends a new push per app.
-const pushEvery = 2 * time.Minute
+// pushEvery is how often the demo sends a JPush message per app. Tencent
+// allows 100 all-member pushes a day per app (tencent-im-all-member-push.txt),
+// so a Tencent push goes out every tencentPushEvery ticks: every 16 minutes.
+const (
+	pushEvery        = 2 * time.Minute
+	tencentPushEvery = 8
+)
+
+// Options adjust the demo.
+type Options struct {
+	// DegradeChannel, when set, makes the simulators deliver poorly through
+	// this vendor channel, so that the delivery-rate alerts can be seen
+	// firing: the JPush channel of that name (xiaomi, huawei, jg_android, …)
+	// and, when it names one, the Tencent PushPlatform with that platform
+	// label (apns, xiaomi, huawei, fcm, meizu, oppo, vivo, honor).
+	DegradeChannel string
+}
+
+// degradedDelivery is the share of pushes a degraded channel still delivers.
+const degradedDelivery = 0.2
 
 // Start starts the simulator on 127.0.0.1 and writes the demo configuration
 // into a temporary directory. Close stops it and removes the directory.
-func Start(ctx context.Context, logger log.Logger) (*Demo, error) {
+func Start(ctx context.Context, logger log.Logger, o Options) (*Demo, error) {
 	dir, err := os.MkdirTemp("", "imstats-demo-")
 	if err != nil {
 		return nil, err
@@ -110,6 +129,12 @@ func Start(ctx context.Context, logger log.Logger) (*Demo, error) {
 		Groups: []simulator.JPushGroup{{GroupKey: demoGroupKey, GroupSecret: demoGroupSecret, VIP: true}},
 		Seed:   demoSeed,
 	})
+	if o.DegradeChannel != "" {
+		d.JPush.DegradeChannel(o.DegradeChannel, degradedDelivery)
+		if code, ok := tencentPlatform(o.DegradeChannel); ok {
+			d.Tencent.DegradePlatform(code, degradedDelivery)
+		}
+	}
 	mux := http.NewServeMux()
 	mux.Handle("/v4/", d.Tencent)
 	mux.Handle("/v3/", d.JPush)
@@ -136,28 +161,33 @@ func Start(ctx context.Context, logger log.Logger) (*Demo, error) {
 	return d, nil
 }
 
-// pushLoop sends a push per app now and every pushEvery (a Tencent push with
-// a day's lifetime, so the funnel grows for hours, and a JPush message per
-// app and group), and appends each ID to the app's watched file, as a team's
-// push pipeline would.
+// tencentPlatform returns the offline PushPlatform code whose platform label
+// is name. The codes are 1 to 8 (tencent-im-push-statistics.txt); 0 is the
+// online pushes' "unknown", not a vendor channel.
+func tencentPlatform(name string) (int, bool) {
+	for code := 1; code <= 8; code++ {
+		if tencentim.PlatformName(code) == name {
+			return code, true
+		}
+	}
+	return 0, false
+}
+
+// pushLoop sends a push per app now and then regularly (Tencent every 16
+// minutes, JPush every 2), and appends each ID to the app's watched file, as
+// a team's push pipeline would.
 func (d *Demo) pushLoop(ctx context.Context, logger log.Logger) {
 	defer close(d.done)
 	t := time.NewTimer(0)
 	defer t.Stop()
-	for {
+	for tick := 0; ; tick++ {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
-		for _, id := range demoSDKAppIDs {
-			taskID, err := d.Tencent.Push(id, 24*time.Hour)
-			if err == nil {
-				err = d.track(fmt.Sprintf("tencent_tasks_%d.txt", id), taskID)
-			}
-			if err != nil {
-				level.Warn(logger).Log("msg", "demo push failed", "sdkappid", id, "err", err)
-			}
+		if tick%tencentPushEvery == 0 {
+			d.pushTencent(logger)
 		}
 		msgID, err := d.JPush.Push(demoAppKey)
 		if err == nil {
@@ -174,6 +204,20 @@ func (d *Demo) pushLoop(ctx context.Context, logger log.Logger) {
 			level.Warn(logger).Log("msg", "demo push failed", "group_key", demoGroupKey, "err", err)
 		}
 		t.Reset(pushEvery)
+	}
+}
+
+// pushTencent sends a Tencent push per demo app, with a day's lifetime so
+// that the funnel grows for hours, as a real offline push's does.
+func (d *Demo) pushTencent(logger log.Logger) {
+	for _, id := range demoSDKAppIDs {
+		taskID, err := d.Tencent.Push(id, 24*time.Hour)
+		if err == nil {
+			err = d.track(fmt.Sprintf("tencent_tasks_%d.txt", id), taskID)
+		}
+		if err != nil {
+			level.Warn(logger).Log("msg", "demo push failed", "sdkappid", id, "err", err)
+		}
 	}
 }
 

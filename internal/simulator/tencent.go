@@ -166,9 +166,10 @@ type Tencent struct {
 	loc   *time.Location
 	apps  map[uint64]*tencentApp // fixed by NewTencent
 
-	mu     sync.Mutex
-	calls  []Call
-	faults map[string]*Fault
+	mu       sync.Mutex
+	calls    []Call
+	faults   map[string]*Fault
+	degraded platformFactors // DegradePlatform factors
 }
 
 // tencentApp is an app with its data model and its state; the state is
@@ -193,10 +194,11 @@ var shanghai = time.FixedZone("Asia/Shanghai", 8*60*60)
 // NewTencent returns a simulator serving the apps of o.
 func NewTencent(o TencentOptions) *Tencent {
 	t := &Tencent{
-		clock:  o.Clock,
-		loc:    o.Location,
-		apps:   make(map[uint64]*tencentApp, len(o.Apps)),
-		faults: make(map[string]*Fault),
+		clock:    o.Clock,
+		loc:      o.Location,
+		apps:     make(map[uint64]*tencentApp, len(o.Apps)),
+		faults:   make(map[string]*Fault),
+		degraded: make(platformFactors),
 	}
 	if t.clock == nil {
 		t.clock = clock.Real{}
@@ -396,9 +398,9 @@ func (t *Tencent) pushStatistics(app *tencentApp, body []byte, call *Call) (any,
 	results := []taskStats{}
 	for _, id := range ids {
 		if id == "" {
-			results = append(results, overall(app.tasksCreated(call.StartTime, call.EndTime), call.Time))
+			results = append(results, overall(app.tasksCreated(call.StartTime, call.EndTime), call.Time, t.degraded))
 		} else if task, ok := app.taskByID[id]; ok { // another app's or an unknown task is left out
-			results = append(results, task.stats(call.Time))
+			results = append(results, task.stats(call.Time, t.degraded))
 		}
 	}
 	return pushStatsAnswer{ActionStatus: "OK", ErrorInfo: "sucess", Results: results}, nil

@@ -323,17 +323,20 @@ type platformStats struct {
 	ClickCount     int64
 }
 
-// stats returns the task's statistics at now. Counts rise along ease-out
-// curves and stop at the message's lifetime, or when the dispatch is over if
-// the lifetime is shorter: an expired offline message is no longer pushed.
-func (t *pushTask) stats(now time.Time) taskStats {
+// stats returns the task's statistics at now, with the delivered and clicked
+// counts of a degraded platform multiplied by its factor. Counts rise along
+// ease-out curves and stop at the message's lifetime, or when the dispatch is
+// over if the lifetime is shorter: an expired offline message is no longer
+// pushed.
+func (t *pushTask) stats(now time.Time, degraded platformFactors) taskStats {
 	age := min(max(now.Sub(t.created), 0), max(t.lifetime, pushDispatch))
 	s := taskStats{TaskID: t.id, PlatformStatistics: []platformStats{}}
 	for _, e := range t.entries {
+		factor := degraded.of(e.channel.platform)
 		reach := float64(e.total) * e.sent
 		sent := int64(reach * ease(age, e.channel.sentIn))
-		delivered := min(sent, int64(reach*e.delivered*ease(age, e.channel.deliveredIn)))
-		clicked := min(delivered, int64(reach*e.delivered*e.clicked*ease(age, clickSettle)))
+		delivered := min(sent, int64(reach*e.delivered*ease(age, e.channel.deliveredIn)*factor))
+		clicked := min(delivered, int64(reach*e.delivered*e.clicked*ease(age, clickSettle)*factor))
 		s.add(platformStats{e.channel.eventType, e.channel.platform, e.total, sent, delivered, clicked})
 	}
 	return s
@@ -368,10 +371,10 @@ func (s *taskStats) add(p platformStats) {
 // overall returns the statistics of all tasks, under the empty TaskID
 // (tencent-im-push-statistics.txt: "If empty, it means overall statistics"),
 // with entries ordered by EventType and PushPlatform.
-func overall(tasks []*pushTask, now time.Time) taskStats {
+func overall(tasks []*pushTask, now time.Time, degraded platformFactors) taskStats {
 	s := taskStats{PlatformStatistics: []platformStats{}}
 	for _, t := range tasks {
-		for _, p := range t.stats(now).PlatformStatistics {
+		for _, p := range t.stats(now, degraded).PlatformStatistics {
 			s.add(p)
 		}
 	}
