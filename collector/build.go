@@ -80,103 +80,154 @@ type Deps struct {
 // exporter is in force). An error means cfg cannot run (a tracked-ID state
 // file that cannot be written, say).
 func Build(cfg *config.Config, d Deps) (*Exporter, []TrackerSpec, error) {
-	var (
-		targets []Target
-		specs   []TrackerSpec
-	)
-	add := func(source, app string, s Source) {
-		targets = append(targets, Target{Source: source, App: app, Interval: cfg.RefreshIntervals.For(source), Fetcher: s})
-	}
-	track := func(spec TrackerSpec) (*tracking.Set, error) {
-		spec.StateDir, spec.MaxAge, spec.Cap = cfg.StateDirectory, time.Duration(cfg.Tracking.MaxAge), cfg.Tracking.MaxIDsPerApp
-		set, err := d.Trackers.Get(spec)
-		if err != nil {
-			return nil, fmt.Errorf("%s %s: tracked IDs: %w", spec.Kind, spec.App, err)
-		}
-		specs = append(specs, spec)
-		return set, nil
-	}
+	b := &builder{cfg: cfg, d: d}
 	for _, app := range cfg.TencentIM {
-		id := strconv.FormatUint(app.SDKAppID, 10)
-		client := NewTencentClient(cfg, app, d)
-		if cfg.Sources.Enabled(config.SourceTencentOperations) {
-			add(config.SourceTencentOperations, id, newTencentOperations(client, app.SDKAppID, cfg.Location, d.Logger))
-		}
-		if cfg.Sources.Enabled(config.SourceTencentPush) {
-			tasks, err := track(TrackerSpec{Kind: tracking.KindTencentPush, Sources: []string{config.SourceTencentPush}, App: id, File: app.Push.TaskIDsFile, Static: app.Push.TaskIDs})
-			if err != nil {
-				return nil, nil, err
-			}
-			windows := make([]PushWindow, len(app.Push.Windows))
-			for i, w := range app.Push.Windows {
-				windows[i] = PushWindow{Label: w.Text, Duration: time.Duration(w.Duration)}
-			}
-			add(config.SourceTencentPush, id, newTencentPush(tencentPushOptions{
-				Client:          client,
-				SDKAppID:        app.SDKAppID,
-				Windows:         windows,
-				Tasks:           tasks,
-				Cap:             cfg.Tracking.MaxIDsPerApp,
-				Clock:           d.Clock,
-				Interval:        cfg.RefreshIntervals.For(config.SourceTencentPush),
-				SettledInterval: time.Duration(cfg.Tracking.SettledRefreshInterval),
-				SettledAfter:    tencentMaxMsgLifeTime,
-			}))
+		if err := b.tencentApp(app); err != nil {
+			return nil, nil, err
 		}
 	}
-	var rateLimits []RateLimit
 	for _, app := range cfg.JPush {
-		client, bucket := NewJPushClient(cfg, app, d)
-		rateLimits = append(rateLimits, RateLimit{Vendor: VendorJPush, App: app.AppKey, Bucket: bucket})
-		var polling []string
-		for _, src := range []string{config.SourceJPushReceived, config.SourceJPushMessages, config.SourceJPushStatus} {
-			if cfg.Sources.Enabled(src) && (src != config.SourceJPushStatus || len(app.CanaryRegistrationIDs) > 0) {
-				polling = append(polling, src)
-			}
-		}
-		if len(polling) > 0 {
-			msgs, err := track(TrackerSpec{Kind: tracking.KindJPushMessages, Sources: polling, App: app.AppKey, File: app.MsgIDsFile, Static: app.MsgIDs})
-			if err != nil {
-				return nil, nil, err
-			}
-			for _, src := range polling {
-				po := messagePoller(cfg, d, msgs, src)
-				switch src {
-				case config.SourceJPushReceived:
-					add(src, app.AppKey, newJPushReceived(client, app.AppKey, po, d.Logger))
-				case config.SourceJPushMessages:
-					add(src, app.AppKey, newJPushMessages(client.MessagesDetail, jpush.MaxMsgIDsPerCall, jpushAppFamilies, app.AppKey, po))
-				case config.SourceJPushStatus:
-					add(src, app.AppKey, newJPushStatus(client.StatusMessage, app.AppKey, app.CanaryRegistrationIDs, po))
-				}
-			}
-		}
-		if cfg.Sources.Enabled(config.SourceJPushUsers) {
-			add(config.SourceJPushUsers, app.AppKey, &jpushUsers{fetch: client.Users, key: app.AppKey, loc: cfg.Location, clock: d.Clock})
+		if err := b.jpushApp(app); err != nil {
+			return nil, nil, err
 		}
 	}
 	for _, g := range cfg.JPushGroups {
-		client, bucket := NewJPushGroupClient(cfg, g, d)
-		rateLimits = append(rateLimits, RateLimit{Vendor: VendorJPush, App: g.GroupKey, Bucket: bucket})
-		if cfg.Sources.Enabled(config.SourceJPushGroupMessages) {
-			src := config.SourceJPushGroupMessages
-			msgs, err := track(TrackerSpec{Kind: tracking.KindJPushGroupMessages, Sources: []string{src}, App: g.GroupKey, File: g.GroupMsgIDsFile, Static: g.GroupMsgIDs})
-			if err != nil {
-				return nil, nil, err
-			}
-			add(src, g.GroupKey, newJPushMessages(client.GroupMessagesDetail, jpush.MaxGroupMsgIDsPerCall, jpushGroupFamilies, g.GroupKey, messagePoller(cfg, d, msgs, src)))
-		}
-		if cfg.Sources.Enabled(config.SourceJPushGroupUsers) {
-			add(config.SourceJPushGroupUsers, g.GroupKey, &jpushUsers{fetch: client.GroupUsers, key: g.GroupKey, group: true, loc: cfg.Location, clock: d.Clock})
+		if err := b.jpushGroup(g); err != nil {
+			return nil, nil, err
 		}
 	}
-	return NewExporter(targets, rateLimits, RefreshOptions{
+	return NewExporter(b.targets, b.rateLimits, RefreshOptions{
 		Clock:            d.Clock,
 		Logger:           d.Logger,
 		BackoffInitial:   time.Duration(cfg.Limits.BackoffInitial),
 		BackoffMax:       time.Duration(cfg.Limits.BackoffMax),
 		UnavailableRetry: time.Duration(cfg.Limits.UnavailableRetryInterval),
-	}), specs, nil
+	}), b.specs, nil
+}
+
+// builder collects what Build makes of each configured app.
+type builder struct {
+	cfg        *config.Config
+	d          Deps
+	targets    []Target
+	specs      []TrackerSpec
+	rateLimits []RateLimit
+}
+
+// add makes s the target of (source, app) when the source is turned on.
+func (b *builder) add(source, app string, s func() Source) {
+	if b.cfg.Sources.Enabled(source) {
+		b.targets = append(b.targets, Target{Source: source, App: app, Interval: b.cfg.RefreshIntervals.For(source), Fetcher: s()})
+	}
+}
+
+// track returns the tracked-ID set of spec, with the configured limits.
+func (b *builder) track(spec TrackerSpec) (*tracking.Set, error) {
+	spec.StateDir, spec.MaxAge, spec.Cap = b.cfg.StateDirectory, time.Duration(b.cfg.Tracking.MaxAge), b.cfg.Tracking.MaxIDsPerApp
+	set, err := b.d.Trackers.Get(spec)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: tracked IDs: %w", spec.Kind, spec.App, err)
+	}
+	b.specs = append(b.specs, spec)
+	return set, nil
+}
+
+func (b *builder) tencentApp(app config.TencentApp) error {
+	id := strconv.FormatUint(app.SDKAppID, 10)
+	client := NewTencentClient(b.cfg, app, b.d)
+	b.add(config.SourceTencentOperations, id, func() Source {
+		return newTencentOperations(client, app.SDKAppID, b.cfg.Location, b.d.Logger)
+	})
+	if !b.cfg.Sources.Enabled(config.SourceTencentPush) {
+		return nil
+	}
+	tasks, err := b.track(TrackerSpec{Kind: tracking.KindTencentPush, Sources: []string{config.SourceTencentPush}, App: id, File: app.Push.TaskIDsFile, Static: app.Push.TaskIDs})
+	if err != nil {
+		return err
+	}
+	windows := make([]PushWindow, len(app.Push.Windows))
+	for i, w := range app.Push.Windows {
+		windows[i] = PushWindow{Label: w.Text, Duration: time.Duration(w.Duration)}
+	}
+	b.add(config.SourceTencentPush, id, func() Source {
+		return newTencentPush(tencentPushOptions{
+			Client:          client,
+			SDKAppID:        app.SDKAppID,
+			Windows:         windows,
+			Tasks:           tasks,
+			Cap:             b.cfg.Tracking.MaxIDsPerApp,
+			Clock:           b.d.Clock,
+			Interval:        b.cfg.RefreshIntervals.For(config.SourceTencentPush),
+			SettledInterval: time.Duration(b.cfg.Tracking.SettledRefreshInterval),
+			SettledAfter:    tencentMaxMsgLifeTime,
+		})
+	})
+	return nil
+}
+
+func (b *builder) jpushApp(app config.JPushApp) error {
+	client, bucket := NewJPushClient(b.cfg, app, b.d)
+	b.rateLimits = append(b.rateLimits, RateLimit{Vendor: VendorJPush, App: app.AppKey, Bucket: bucket})
+	b.add(config.SourceJPushUsers, app.AppKey, func() Source {
+		return &jpushUsers{fetch: client.Users, key: app.AppKey, loc: b.cfg.Location, clock: b.d.Clock}
+	})
+	// One set of messages serves every source that follows them.
+	var polling []string
+	for _, src := range []string{config.SourceJPushReceived, config.SourceJPushMessages, config.SourceJPushStatus} {
+		if b.cfg.Sources.Enabled(src) && (src != config.SourceJPushStatus || len(app.CanaryRegistrationIDs) > 0) {
+			polling = append(polling, src)
+		}
+	}
+	if len(polling) == 0 {
+		return nil
+	}
+	msgs, err := b.track(TrackerSpec{Kind: tracking.KindJPushMessages, Sources: polling, App: app.AppKey, File: app.MsgIDsFile, Static: app.MsgIDs})
+	if err != nil {
+		return err
+	}
+	b.add(config.SourceJPushReceived, app.AppKey, func() Source {
+		return newJPushReceived(client, app.AppKey, b.messagePoller(msgs, config.SourceJPushReceived), b.d.Logger)
+	})
+	b.add(config.SourceJPushMessages, app.AppKey, func() Source {
+		return newJPushMessages(client.MessagesDetail, jpush.MaxMsgIDsPerCall, jpushAppFamilies, app.AppKey, b.messagePoller(msgs, config.SourceJPushMessages))
+	})
+	if len(app.CanaryRegistrationIDs) > 0 {
+		b.add(config.SourceJPushStatus, app.AppKey, func() Source {
+			return newJPushStatus(client.StatusMessage, app.AppKey, app.CanaryRegistrationIDs, b.messagePoller(msgs, config.SourceJPushStatus))
+		})
+	}
+	return nil
+}
+
+func (b *builder) jpushGroup(g config.JPushGroup) error {
+	client, bucket := NewJPushGroupClient(b.cfg, g, b.d)
+	b.rateLimits = append(b.rateLimits, RateLimit{Vendor: VendorJPush, App: g.GroupKey, Bucket: bucket})
+	b.add(config.SourceJPushGroupUsers, g.GroupKey, func() Source {
+		return &jpushUsers{fetch: client.GroupUsers, key: g.GroupKey, group: true, loc: b.cfg.Location, clock: b.d.Clock}
+	})
+	if !b.cfg.Sources.Enabled(config.SourceJPushGroupMessages) {
+		return nil
+	}
+	src := config.SourceJPushGroupMessages
+	msgs, err := b.track(TrackerSpec{Kind: tracking.KindJPushGroupMessages, Sources: []string{src}, App: g.GroupKey, File: g.GroupMsgIDsFile, Static: g.GroupMsgIDs})
+	if err != nil {
+		return err
+	}
+	b.add(src, g.GroupKey, func() Source {
+		return newJPushMessages(client.GroupMessagesDetail, jpush.MaxGroupMsgIDsPerCall, jpushGroupFamilies, g.GroupKey, b.messagePoller(msgs, src))
+	})
+	return nil
+}
+
+// messagePoller returns the poller options of a source following messages.
+func (b *builder) messagePoller(ids *tracking.Set, source string) pollerOptions {
+	return pollerOptions{
+		IDs:             ids,
+		Cap:             b.cfg.Tracking.MaxIDsPerApp,
+		Clock:           b.d.Clock,
+		Interval:        b.cfg.RefreshIntervals.For(source),
+		SettledInterval: time.Duration(b.cfg.Tracking.SettledRefreshInterval),
+	}
 }
 
 // NewTencentClient returns the client of one Tencent IM app as Build makes
@@ -230,17 +281,6 @@ func jpushClient(cfg *config.Config, d Deps, bucketKey, user, secret, endpoint s
 		Bucket:           bucket,
 		Observe:          d.APIMetrics.Observer(VendorJPush),
 	}), bucket
-}
-
-// messagePoller returns the poller options of a source following messages.
-func messagePoller(cfg *config.Config, d Deps, ids *tracking.Set, source string) pollerOptions {
-	return pollerOptions{
-		IDs:             ids,
-		Cap:             cfg.Tracking.MaxIDsPerApp,
-		Clock:           d.Clock,
-		Interval:        cfg.RefreshIntervals.For(source),
-		SettledInterval: time.Duration(cfg.Tracking.SettledRefreshInterval),
-	}
 }
 
 // tencentLimiter returns the per-API buckets of one sdkappid.
