@@ -7,12 +7,66 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/imstats/imstats_exporter/internal/clock"
 )
+
+// switchboard holds what both simulated vendors keep apart from their data:
+// the faults switched on per API and the log of the calls received, the
+// newest maxCalls. C is the vendor's call record.
+type switchboard[C any] struct {
+	mu     sync.Mutex
+	faults map[string]*Fault
+	calls  []C
+}
+
+// setFault switches f on for api ("" for every API), or off when f is nil.
+// It keeps a copy of f.
+func (b *switchboard[C]) setFault(api string, f *Fault) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if f == nil {
+		delete(b.faults, api)
+		return
+	}
+	if b.faults == nil {
+		b.faults = map[string]*Fault{}
+	}
+	c := *f
+	b.faults[api] = &c
+}
+
+// fault returns the fault of api, else the one for every API, else nil.
+func (b *switchboard[C]) fault(api string) *Fault {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if f, ok := b.faults[api]; ok {
+		return f
+	}
+	return b.faults[""]
+}
+
+// record logs a call, dropping the oldest tenth when the log is full.
+func (b *switchboard[C]) record(c C) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.calls) == maxCalls {
+		b.calls = slices.Delete(b.calls, 0, maxCalls/10)
+	}
+	b.calls = append(b.calls, c)
+}
+
+// log returns a copy of the call log, oldest first.
+func (b *switchboard[C]) log() []C {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return slices.Clone(b.calls)
+}
 
 // Fault makes a simulated API misbehave. The fields combine: Delay is waited
 // out first; then Reset, else HTTPStatus/Body, else ErrorCode replaces the

@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -150,9 +149,9 @@ type JPush struct {
 	lastMsgID int64  // the newest msg_id handed out
 	msgSeq    uint64 // msg_ids handed out
 	messages  map[string]*jpushMessage
-	calls     []JPushCall
-	faults    map[string]*Fault
 	degraded  map[string]float64 // DegradeChannel factors by channel
+
+	board switchboard[JPushCall]
 }
 
 // jpushAccount is an app or a group; vip, quota and seq are guarded by
@@ -174,7 +173,6 @@ func NewJPush(o JPushOptions) *JPush {
 		apps:     make(map[string]*jpushAccount, len(o.Apps)),
 		groups:   make(map[string]*jpushAccount, len(o.Groups)),
 		messages: make(map[string]*jpushMessage),
-		faults:   make(map[string]*Fault),
 		degraded: make(map[string]float64),
 	}
 	if j.clock == nil {
@@ -264,7 +262,7 @@ func (j *JPush) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	call := JPushCall{API: route.api, Time: j.clock.Now()}
 	call.Username, _, _ = r.BasicAuth()
-	serveWithFault(w, r, j.clock, j.fault(route.api), exchange{
+	serveWithFault(w, r, j.clock, j.board.fault(route.api), exchange{
 		answer: func() reply {
 			rep := j.answer(r, route, &call)
 			call.Status = rep.status
@@ -275,7 +273,7 @@ func (j *JPush) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			call.Status = rep.status
 			return rep
 		},
-		record: func() { j.record(call) },
+		record: func() { j.board.record(call) },
 	})
 }
 
@@ -550,45 +548,14 @@ func (j *JPush) GroupPush(groupKey string) (groupMsgID string, err error) {
 
 // Calls returns a copy of the log of API calls received, oldest first (the
 // newest 10000).
-func (j *JPush) Calls() []JPushCall {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	return slices.Clone(j.calls)
-}
-
-func (j *JPush) record(c JPushCall) {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	if len(j.calls) == maxCalls {
-		j.calls = slices.Delete(j.calls, 0, maxCalls/10)
-	}
-	j.calls = append(j.calls, c)
-}
+func (j *JPush) Calls() []JPushCall { return j.board.log() }
 
 // SetFault makes every following request to api (JPushReceivedDetail, ...;
 // "" for every API) misbehave as f says, until cleared with a nil f. A fault
 // set for an API takes precedence over the "" one. A Fault.ErrorCode is
 // answered as JPush does: {"error":{"code":N,…}} with the code's HTTP status
 // (2002: 429, 2003: 403, 3001: 401, 10: 500, others 400).
-func (j *JPush) SetFault(api string, f *Fault) {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	if f == nil {
-		delete(j.faults, api)
-		return
-	}
-	c := *f
-	j.faults[api] = &c
-}
-
-func (j *JPush) fault(api string) *Fault {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	if f, ok := j.faults[api]; ok {
-		return f
-	}
-	return j.faults[""]
-}
+func (j *JPush) SetFault(api string, f *Fault) { j.board.setFault(api, f) }
 
 // SetVIP grants or revokes the VIP-only APIs for the app or group key (both,
 // should an app and a group share the key).

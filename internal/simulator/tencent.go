@@ -167,9 +167,9 @@ type Tencent struct {
 	apps  map[uint64]*tencentApp // fixed by NewTencent
 
 	mu       sync.Mutex
-	calls    []Call
-	faults   map[string]*Fault
 	degraded platformFactors // DegradePlatform factors
+
+	board switchboard[Call]
 }
 
 // tencentApp is an app with its data model and its state; the state is
@@ -197,7 +197,6 @@ func NewTencent(o TencentOptions) *Tencent {
 		clock:    o.Clock,
 		loc:      o.Location,
 		apps:     make(map[uint64]*tencentApp, len(o.Apps)),
-		faults:   make(map[string]*Fault),
 		degraded: make(platformFactors),
 	}
 	if t.clock == nil {
@@ -268,13 +267,13 @@ func (t *Tencent) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	call := Call{API: route.api, Time: t.clock.Now()}
 	call.SDKAppID, _ = strconv.ParseUint(r.URL.Query().Get("sdkappid"), 10, 64) // unparsable: 0, answered by authorize
-	serveWithFault(w, r, t.clock, t.fault(route.api), exchange{
+	serveWithFault(w, r, t.clock, t.board.fault(route.api), exchange{
 		answer: func() reply { return t.answer(r, route, &call) },
 		vendorError: func(code int) reply {
 			call.ErrorCode = code
 			return tencentErr(code).reply()
 		},
-		record: func() { t.record(call) },
+		record: func() { t.board.record(call) },
 	})
 }
 
@@ -534,46 +533,17 @@ func (t *Tencent) push(app *tencentApp, lifetime time.Duration, now time.Time) (
 // Calls returns a copy of the log of API calls received (the newest 10000).
 // A call is listed before its client sees any of the answer.
 func (t *Tencent) Calls() []Call {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	calls := slices.Clone(t.calls)
+	calls := t.board.log()
 	for i := range calls {
 		calls[i].TaskIDs = slices.Clone(calls[i].TaskIDs)
 	}
 	return calls
 }
 
-func (t *Tencent) record(c Call) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if len(t.calls) == maxCalls {
-		t.calls = slices.Delete(t.calls, 0, maxCalls/10)
-	}
-	t.calls = append(t.calls, c)
-}
-
 // SetFault makes every following request to api (TencentGetAppInfo, ...; ""
 // for every API) misbehave as f says, until cleared with a nil f. A fault set
 // for an API takes precedence over the "" one.
-func (t *Tencent) SetFault(api string, f *Fault) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if f == nil {
-		delete(t.faults, api)
-		return
-	}
-	c := *f
-	t.faults[api] = &c
-}
-
-func (t *Tencent) fault(api string) *Fault {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if f, ok := t.faults[api]; ok {
-		return f
-	}
-	return t.faults[""]
-}
+func (t *Tencent) SetFault(api string, f *Fault) { t.board.setFault(api, f) }
 
 // AppInfo returns the rows getappinfo would return now, with every field; nil
 // for an unknown app.

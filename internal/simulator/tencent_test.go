@@ -1049,7 +1049,7 @@ func TestTencentCallLogCap(t *testing.T) {
 	t.Parallel()
 	sim := NewTencent(TencentOptions{Clock: clock.NewFake(testStart)})
 	for i := range maxCalls + 1 {
-		sim.record(Call{API: TencentGetAppInfo, StartTime: int64(i)})
+		sim.board.record(Call{API: TencentGetAppInfo, StartTime: int64(i)})
 	}
 	calls := sim.Calls()
 	if want := maxCalls - maxCalls/10 + 1; len(calls) != want {

@@ -36,6 +36,30 @@ func statFile(path string) (fileStat, error) {
 	return fileStat{exists: true, size: fi.Size(), mtime: fi.ModTime()}, nil
 }
 
+// errTooLarge is readBounded's answer for a file over its limit.
+var errTooLarge = errors.New("file too large")
+
+// readBounded reads the file at path if it has at most limit bytes, without
+// ever reading more than that; a missing file reads as empty.
+func readBounded(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > limit {
+		return nil, errTooLarge
+	}
+	return data, nil
+}
+
 // fileLine is one ID of the watched file with the line it is on.
 type fileLine struct {
 	id   string
@@ -46,20 +70,12 @@ type fileLine struct {
 // surrounding whitespace trimmed, everything from a '#' to the end of the line
 // ignored and blank lines skipped. A missing file lists no IDs.
 func readIDFile(path string) ([]fileLine, error) {
-	f, err := os.Open(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxFileBytes+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(data) > maxFileBytes {
+	data, err := readBounded(path, maxFileBytes)
+	if errors.Is(err, errTooLarge) {
 		return nil, fmt.Errorf("%s is larger than %d bytes", path, maxFileBytes)
+	}
+	if err != nil {
+		return nil, err
 	}
 	var out []fileLine
 	for i, line := range strings.Split(string(data), "\n") {

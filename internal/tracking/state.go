@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -77,20 +76,12 @@ var errCorrupt = errors.New("corrupt state file")
 // readState reads and decodes the state file at path. A missing file is an
 // empty state; an unusable one is an error wrapping errCorrupt.
 func readState(path string) ([]ID, error) {
-	f, err := os.Open(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxStateBytes+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(data) > maxStateBytes {
+	data, err := readBounded(path, maxStateBytes)
+	if errors.Is(err, errTooLarge) {
 		return nil, fmt.Errorf("%w: larger than %d bytes", errCorrupt, maxStateBytes)
+	}
+	if err != nil || data == nil {
+		return nil, err
 	}
 	ids, err := decodeState(data)
 	if err != nil {
