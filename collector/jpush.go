@@ -39,22 +39,22 @@ var jpushStages = []jpushStage{
 // (jpush_, app_key, msg_id) or a group app (jpush_group_, group_key,
 // group_msg_id).
 type jpushFamilies struct {
-	message  [5]*prometheus.Desc // {key, id, type}
-	channel  [5]*prometheus.Desc // {key, id, type, platform, channel}
-	users    [3]*prometheus.Desc // new, online, active {key, platform}
-	usersDay *prometheus.Desc    // {key}
+	message  [5]*family // {key, id, type}
+	channel  [5]*family // {key, id, type, platform, channel}
+	users    [3]*family // new, online, active {key, platform}
+	usersDay *family    // {key}
 }
 
 func newJPushFamilies(prefix, key, id, api, usersAPI string) *jpushFamilies {
 	f := &jpushFamilies{}
 	for i, st := range jpushStages {
-		f.message[i] = prometheus.NewDesc(prefix+"message_"+st.name, "Per message and type: "+st.field+" count of "+api+".", []string{key, id, "type"}, nil)
-		f.channel[i] = prometheus.NewDesc(prefix+"message_channel_"+st.name, "Per message, type, platform and channel: "+st.field+" count of "+api+".", []string{key, id, "type", "platform", "channel"}, nil)
+		f.message[i] = newFamily(prefix+"message_"+st.name, "Per message and type: "+st.field+" count of "+api+".", key, id, "type")
+		f.channel[i] = newFamily(prefix+"message_channel_"+st.name, "Per message, type, platform and channel: "+st.field+" count of "+api+".", key, id, "type", "platform", "channel")
 	}
 	for i, n := range []string{"new", "online", "active"} {
-		f.users[i] = prometheus.NewDesc(prefix+"users_"+n, "Users of the latest complete day by platform ("+usersAPI+" "+n+").", []string{key, "platform"}, nil)
+		f.users[i] = newFamily(prefix+"users_"+n, "Users of the latest complete day by platform ("+usersAPI+" "+n+").", key, "platform")
 	}
-	f.usersDay = prometheus.NewDesc(prefix+"users_day_timestamp_seconds", "Start of the day (in the configured timezone) the "+prefix+"users_* values are for.", []string{key}, nil)
+	f.usersDay = newFamily(prefix+"users_day_timestamp_seconds", "Start of the day (in the configured timezone) the "+prefix+"users_* values are for.", key)
 	return f
 }
 
@@ -62,20 +62,20 @@ var (
 	jpushAppFamilies   = newJPushFamilies("jpush_", "app_key", "msg_id", "/messages/detail", "/users")
 	jpushGroupFamilies = newJPushFamilies("jpush_group_", "group_key", "group_msg_id", "/group/messages/detail", "/group/users")
 
-	jpushDeliverySentDesc = prometheus.NewDesc("jpush_message_delivery_sent",
-		"Per message and channel: sent count of /received/detail (<channel>_sent).", []string{"app_key", "msg_id", "channel"}, nil)
-	jpushDeliveryReceivedDesc = prometheus.NewDesc("jpush_message_delivery_received",
-		"Per message and channel: received count of /received/detail (<channel>_received).", []string{"app_key", "msg_id", "channel"}, nil)
-	jpushDevicesDesc = prometheus.NewDesc("jpush_message_devices",
-		"Canary registration IDs of the message in each delivery status (/status/message).", []string{"app_key", "msg_id", "status"}, nil)
+	jpushDeliverySent = newFamily("jpush_message_delivery_sent",
+		"Per message and channel: sent count of /received/detail (<channel>_sent).", "app_key", "msg_id", "channel")
+	jpushDeliveryReceived = newFamily("jpush_message_delivery_received",
+		"Per message and channel: received count of /received/detail (<channel>_received).", "app_key", "msg_id", "channel")
+	jpushDevices = newFamily("jpush_message_devices",
+		"Canary registration IDs of the message in each delivery status (/status/message).", "app_key", "msg_id", "status")
 )
 
 // gauge appends a series when the vendor reported a count.
-func gauge(out []prometheus.Metric, d *prometheus.Desc, c jpush.Count, labels ...string) []prometheus.Metric {
+func gauge(out []prometheus.Metric, f *family, c jpush.Count, labels ...string) []prometheus.Metric {
 	if c == nil {
 		return out
 	}
-	return append(out, prometheus.MustNewConstMetric(d, prometheus.GaugeValue, float64(*c), labels...))
+	return append(out, f.gauge(float64(*c), labels...))
 }
 
 // receivedFetcher is the part of the JPush client jpush_received uses.
@@ -139,8 +139,8 @@ func (s *jpushReceived) fetch(ctx context.Context, ids []string) (map[string][]p
 		var out []prometheus.Metric
 		for _, ch := range channels {
 			c := r.Channels[ch]
-			out = gauge(out, jpushDeliverySentDesc, c.Sent, s.key, r.MsgID, ch)
-			out = gauge(out, jpushDeliveryReceivedDesc, c.Received, s.key, r.MsgID, ch)
+			out = gauge(out, jpushDeliverySent, c.Sent, s.key, r.MsgID, ch)
+			out = gauge(out, jpushDeliveryReceived, c.Received, s.key, r.MsgID, ch)
 		}
 		got[r.MsgID] = out
 	}
@@ -259,7 +259,7 @@ func UsersDayMetrics(group bool, key string, d jpush.UsersDay, loc *time.Locatio
 			out = gauge(out, fam.users[i], n, key, p)
 		}
 	}
-	out = append(out, prometheus.MustNewConstMetric(fam.usersDay, prometheus.GaugeValue, float64(day.Unix()), key))
+	out = append(out, fam.usersDay.gauge(float64(day.Unix()), key))
 	return out, day, true
 }
 
@@ -321,7 +321,7 @@ func (s *jpushStatus) fetch(ctx context.Context, ids []string) (map[string][]pro
 		sort.Strings(names)
 		var out []prometheus.Metric
 		for _, n := range names {
-			out = append(out, prometheus.MustNewConstMetric(jpushDevicesDesc, prometheus.GaugeValue, float64(counts[n]), s.key, id, n))
+			out = append(out, jpushDevices.gauge(float64(counts[n]), s.key, id, n))
 		}
 		got[id] = out
 	}

@@ -71,16 +71,16 @@ const (
 const OperationsDateLayout = "20060102"
 
 var (
-	operationsDescs  = map[string]*prometheus.Desc{}
-	opsDayDesc       = prometheus.NewDesc("tencent_im_operations_day_timestamp_seconds", "Start of the day (in the configured timezone) the tencent_im operations values are for (getappinfo Date).", []string{"sdkappid"}, nil)
-	opsAppInfoDesc   = prometheus.NewDesc("tencent_im_app_info", "The app's name and company as getappinfo reports them; value 1.", []string{"sdkappid", "app_name", "company"}, nil)
-	opsUnknownDesc   = prometheus.NewDesc("tencent_im_operations_field", "A numeric getappinfo field this exporter has no metric for yet, by field name.", []string{"sdkappid", "field"}, nil)
-	nonMeasureFields = map[string]bool{fieldDate: true, fieldAppName: true, fieldAppID: true, fieldCompany: true}
+	operationsFamilies = map[string]*family{}
+	opsDay             = newFamily("tencent_im_operations_day_timestamp_seconds", "Start of the day (in the configured timezone) the tencent_im operations values are for (getappinfo Date).", "sdkappid")
+	opsAppInfo         = newFamily("tencent_im_app_info", "The app's name and company as getappinfo reports them; value 1.", "sdkappid", "app_name", "company")
+	opsUnknown         = newFamily("tencent_im_operations_field", "A numeric getappinfo field this exporter has no metric for yet, by field name.", "sdkappid", "field")
+	nonMeasureFields   = map[string]bool{fieldDate: true, fieldAppName: true, fieldAppID: true, fieldCompany: true}
 )
 
 func init() {
 	for _, f := range OperationsFields {
-		operationsDescs[f.Field] = prometheus.NewDesc("tencent_im_"+f.Name, f.Help, []string{"sdkappid"}, nil)
+		operationsFamilies[f.Field] = newFamily("tencent_im_"+f.Name, f.Help, "sdkappid")
 	}
 }
 
@@ -126,9 +126,9 @@ func (s *tencentOperations) Refresh(ctx context.Context) ([]prometheus.Metric, e
 // carry them. bad is as for OperationsMetrics.
 func OperationsDayMetrics(rows []tencentim.AppInfoRow, row tencentim.AppInfoRow, day time.Time, sdkappid string) (metrics []prometheus.Metric, bad []string) {
 	metrics, bad = OperationsMetrics(row, sdkappid)
-	metrics = append(metrics, prometheus.MustNewConstMetric(opsDayDesc, prometheus.GaugeValue, float64(day.Unix()), sdkappid))
+	metrics = append(metrics, opsDay.gauge(float64(day.Unix()), sdkappid))
 	if name, company := firstNonEmpty(rows, fieldAppName), firstNonEmpty(rows, fieldCompany); name != "" || company != "" {
-		metrics = append(metrics, prometheus.MustNewConstMetric(opsAppInfoDesc, prometheus.GaugeValue, 1, sdkappid, name, company))
+		metrics = append(metrics, opsAppInfo.gauge(1, sdkappid, name, company))
 	}
 	return metrics, bad
 }
@@ -185,7 +185,7 @@ func OperationsMetrics(row tencentim.AppInfoRow, sdkappid string) (metrics []pro
 			continue
 		}
 		v, err := parseOperationsValue(row[field])
-		desc, known := operationsDescs[field]
+		desc, known := operationsFamilies[field]
 		switch {
 		case err != nil && known:
 			bad = append(bad, field)
@@ -193,9 +193,9 @@ func OperationsMetrics(row tencentim.AppInfoRow, sdkappid string) (metrics []pro
 			// An unknown field that is not a number (a new text field) is not
 			// a measurement: skip it silently.
 		case known:
-			metrics = append(metrics, prometheus.MustNewConstMetric(desc, prometheus.GaugeValue, v, sdkappid))
+			metrics = append(metrics, desc.gauge(v, sdkappid))
 		default:
-			metrics = append(metrics, prometheus.MustNewConstMetric(opsUnknownDesc, prometheus.GaugeValue, v, sdkappid, field))
+			metrics = append(metrics, opsUnknown.gauge(v, sdkappid, field))
 		}
 	}
 	return metrics, bad

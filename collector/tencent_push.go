@@ -30,12 +30,12 @@ var pushStages = []pushStage{
 
 // pushFamily is one of the four families of push metrics: a stage's desc
 // each, all with the same labels.
-type pushFamily [4]*prometheus.Desc
+type pushFamily [4]*family
 
 func newPushFamily(prefix, scope string, labels ...string) pushFamily {
 	var f pushFamily
 	for i, st := range pushStages {
-		f[i] = prometheus.NewDesc(prefix+st.name, scope+": "+st.help, labels, nil)
+		f[i] = newFamily(prefix+st.name, scope+": "+st.help, labels...)
 	}
 	return f
 }
@@ -52,7 +52,7 @@ var (
 func appendStats(out []prometheus.Metric, f pushFamily, s tencentim.PushStats, labels ...string) []prometheus.Metric {
 	for i, st := range pushStages {
 		if c := st.count(s); c != nil {
-			out = append(out, prometheus.MustNewConstMetric(f[i], prometheus.GaugeValue, float64(*c), labels...))
+			out = append(out, f[i].gauge(float64(*c), labels...))
 		}
 	}
 	return out
@@ -75,7 +75,7 @@ func appendResult(out []prometheus.Metric, total, platform pushFamily, r tencent
 		merged[k] = sumStats(prev, p.PushStats, seen)
 	}
 	for _, k := range order {
-		out = appendStats(out, platform, merged[k], append(labels, tencentim.EventTypeName(k.event), tencentim.PlatformName(k.platform))...)
+		out = appendStats(out, platform, merged[k], slices.Concat(labels, []string{tencentim.EventTypeName(k.event), tencentim.PlatformName(k.platform)})...)
 	}
 	return out
 }
