@@ -165,7 +165,7 @@ func (p *idPoller) store(batch []string, got map[string][]prometheus.Metric, now
 		}
 		st.fetched = now
 		if m, ok := got[id]; ok {
-			st.metrics = m
+			st.metrics, _ = dedupe(m)
 		}
 	}
 }

@@ -151,7 +151,6 @@ func (e *entry) run(base context.Context, done chan struct{}) {
 	ctx, cancel := context.WithTimeout(base, e.opts.RefreshTimeout)
 	defer cancel()
 	ctx = context.WithValue(ctx, publishKey{}, func(m []prometheus.Metric) {
-		m = e.dedupe(m)
 		e.mu.Lock()
 		e.st.metrics = m
 		e.mu.Unlock()
@@ -159,7 +158,10 @@ func (e *entry) run(base context.Context, done chan struct{}) {
 	start := e.opts.Clock.Now()
 	metrics, err := e.target.Fetcher.Refresh(ctx)
 	end := e.opts.Clock.Now()
-	metrics = e.dedupe(metrics)
+	metrics, dropped := dedupe(metrics)
+	if dropped > 0 {
+		level.Debug(e.opts.Logger).Log("msg", "dropped duplicate series from a vendor answer", "source", e.target.Source, "app", e.target.App, "dropped", dropped)
+	}
 
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -189,35 +191,37 @@ func (e *entry) run(base context.Context, done chan struct{}) {
 }
 
 // dedupe drops the second and later of series with the same name and
-// labels: one duplicate would fail the whole scrape, and a vendor answer
-// listing something twice must not do that. It runs once per refresh, not
-// per scrape.
-func (e *entry) dedupe(metrics []prometheus.Metric) []prometheus.Metric {
-	seen := make(map[string]bool, len(metrics))
+// labels, and says how many it dropped: one duplicate would fail the whole
+// scrape, and a vendor answer listing something twice must not do that.
+// Sources that publish during a refresh dedupe each ID's answer as it
+// arrives (see idPoller.store); this pass over the final result is the
+// safety net, once per refresh, never per scrape.
+func dedupe(metrics []prometheus.Metric) ([]prometheus.Metric, int) {
+	type key struct {
+		desc   *prometheus.Desc
+		labels string
+	}
+	seen := make(map[key]bool, len(metrics))
 	out := metrics[:0:0]
-	var dropped int
 	for _, m := range metrics {
-		var pb dto.Metric
-		if err := m.Write(&pb); err != nil {
-			dropped++
-			continue
+		k := key{desc: m.Desc()}
+		if s, ok := m.(*sample); ok {
+			k.labels = strings.Join(s.labels, "\xff")
+		} else {
+			var pb dto.Metric
+			if err := m.Write(&pb); err != nil {
+				continue
+			}
+			for _, lp := range pb.GetLabel() {
+				k.labels += lp.GetValue() + "\xff"
+			}
 		}
-		var key strings.Builder
-		key.WriteString(m.Desc().String())
-		for _, lp := range pb.GetLabel() {
-			key.WriteString("\xff" + lp.GetValue())
+		if !seen[k] {
+			seen[k] = true
+			out = append(out, m)
 		}
-		if seen[key.String()] {
-			dropped++
-			continue
-		}
-		seen[key.String()] = true
-		out = append(out, m)
 	}
-	if dropped > 0 {
-		level.Debug(e.opts.Logger).Log("msg", "dropped duplicate series from a vendor answer", "source", e.target.Source, "app", e.target.App, "dropped", dropped)
-	}
-	return out
+	return out, len(metrics) - len(out)
 }
 
 // retryAfter is how long a target waits after its n-th consecutive failure.

@@ -144,6 +144,7 @@ func (c *Client) Call(ctx context.Context, api string, req, resp any) error {
 			return invalidRequest(api, "generating UserSig: "+c.scrub(err.Error(), ""))
 		}
 		err = c.send(ctx, api, sig, body, resp)
+		c.pauseOnRateLimit(api, err)
 		if attempt == 0 && apierr.ClassOf(err) == apierr.SigExpired {
 			c.invalidate(sig)
 			continue
@@ -153,6 +154,17 @@ func (c *Client) Call(ctx context.Context, api string, req, resp any) error {
 }
 
 // send makes one HTTP request and returns its verdict.
+// pauseOnRateLimit keeps api's bucket from handing out tokens for as long as
+// a rate-limit answer asks, so that no other caller of the API sends meanwhile.
+func (c *Client) pauseOnRateLimit(api string, err error) {
+	if c.limiter == nil || apierr.ClassOf(err) != apierr.RateLimited {
+		return
+	}
+	if b := c.limiter(api); b != nil {
+		b.BlockUntil(c.clock.Now().Add(apierr.RetryAfterOf(err)))
+	}
+}
+
 func (c *Client) send(ctx context.Context, api, sig string, body []byte, resp any) error {
 	if err := ctx.Err(); err != nil {
 		return cancelled(api, "cancelled before the request", err)

@@ -615,3 +615,22 @@ func checkFuzzError(t *testing.T, e *apierr.Error) {
 		}
 	}
 }
+
+func TestRateLimitPausesTheBucket(t *testing.T) {
+	t.Parallel()
+	fc := clock.NewFake(time.Unix(1700000000, 0))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = w.Write([]byte(`{"ActionStatus":"FAIL","ErrorCode":70050,"ErrorInfo":"too many"}`))
+	}))
+	defer srv.Close()
+	bucket := ratelimit.New(fc, time.Millisecond, 10)
+	c := New(Options{SDKAppID: 1400000000, Identifier: "admin", SecretKey: "k", BaseURL: srv.URL, Clock: fc,
+		Limiter: func(string) *ratelimit.Bucket { return bucket }})
+	err := c.Call(context.Background(), APIGetAppInfo, struct{}{}, &struct{}{})
+	if apierr.ClassOf(err) != apierr.RateLimited {
+		t.Fatalf("err = %v, want rate limited", err)
+	}
+	if got, want := bucket.BlockedUntil(), fc.Now().Add(apierr.RetryAfterOf(err)); !got.Equal(want) || apierr.RetryAfterOf(err) < time.Minute {
+		t.Fatalf("bucket blocked until %v, want %v (70050 asks for at least a minute)", got, want)
+	}
+}
