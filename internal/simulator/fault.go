@@ -133,6 +133,10 @@ func serveWithFault(w http.ResponseWriter, r *http.Request, c clock.Clock, f *Fa
 		return
 	}
 	if f.Delay > 0 {
+		// net/http notices a client that gave up only once the request body
+		// has been read: read it now, and hand the handler a copy.
+		body, _ := io.ReadAll(io.LimitReader(r.Body, maxRequestBody+1))
+		r.Body = io.NopCloser(bytes.NewReader(body))
 		select {
 		case <-c.After(f.Delay):
 		case <-r.Context().Done():
