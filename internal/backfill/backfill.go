@@ -291,7 +291,7 @@ func reason(err error) string {
 func extraLabels(labels map[string]string) ([]*dto.LabelPair, error) {
 	out := make([]*dto.LabelPair, 0, len(labels))
 	for name, value := range labels {
-		if !model.LabelName(name).IsValidLegacy() || strings.HasPrefix(name, "__") {
+		if !model.LegacyValidation.IsValidLabelName(name) || strings.HasPrefix(name, "__") {
 			return nil, fmt.Errorf("label %q: not a valid label name", name)
 		}
 		out = append(out, &dto.LabelPair{Name: &name, Value: &value})
