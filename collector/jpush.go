@@ -101,12 +101,6 @@ func newJPushReceived(client receivedFetcher, key string, po pollerOptions, logg
 	return s
 }
 
-// Refresh implements Source.
-func (s *jpushReceived) Refresh(ctx context.Context) ([]prometheus.Metric, error) {
-	err := s.poll(ctx, s.metrics)
-	return s.metrics(), err
-}
-
 func (s *jpushReceived) fetch(ctx context.Context, ids []string) (map[string][]prometheus.Metric, error) {
 	var res []jpush.Received
 	var err error
@@ -164,12 +158,6 @@ func newJPushMessages(fetch messagesFetcher, batch int, fam *jpushFamilies, key 
 	po.BatchSize, po.SettledAfter, po.Fetch = batch, jpushSettledAfter, s.fetch
 	s.idPoller = newIDPoller(po)
 	return s
-}
-
-// Refresh implements Source.
-func (s *jpushMessages) Refresh(ctx context.Context) ([]prometheus.Metric, error) {
-	err := s.poll(ctx, s.metrics)
-	return s.metrics(), err
 }
 
 func (s *jpushMessages) fetch(ctx context.Context, ids []string) (map[string][]prometheus.Metric, error) {
@@ -286,12 +274,6 @@ func newJPushStatus(fetch statusFetcher, key string, canaries []string, po polle
 	po.BatchSize, po.SettledAfter, po.Fetch = 1, jpushSettledAfter, s.fetch
 	s.idPoller = newIDPoller(po)
 	return s
-}
-
-// Refresh implements Source.
-func (s *jpushStatus) Refresh(ctx context.Context) ([]prometheus.Metric, error) {
-	err := s.poll(ctx, s.metrics)
-	return s.metrics(), err
 }
 
 // statusNames are the statuses always exported, 0 when no canary is in them.

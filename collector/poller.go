@@ -57,6 +57,13 @@ func (p *idPoller) Tracked() (int, int, uint64) {
 	return p.o.IDs.Len(), p.o.Cap, p.o.IDs.Evicted()
 }
 
+// Refresh implements Source for the sources that are only a poller: the
+// due IDs, then every ID's metrics.
+func (p *idPoller) Refresh(ctx context.Context) ([]prometheus.Metric, error) {
+	err := p.poll(ctx, p.metrics)
+	return p.metrics(), err
+}
+
 // poll asks for the due IDs in batches, most urgent first, publishing
 // snapshot() after each batch, until none is due. Running out of time ends
 // the queue quietly (the rest waits for the next refresh); any other error
