@@ -21,9 +21,10 @@ type Trackers struct {
 	logger log.Logger
 	kick   func(source, app string)
 
-	mu      sync.Mutex
-	sets    map[trackerKey]*trackerEntry
-	current map[trackerKey]bool // the sets of the configuration in force
+	mu       sync.Mutex
+	sets     map[trackerKey]*trackerEntry
+	current  map[trackerKey]bool   // the sets of the configuration in force
+	syncErrs map[trackerKey]string // the last watched-file error logged per set
 }
 
 type trackerKey struct{ kind, app string }
@@ -38,7 +39,7 @@ type trackerEntry struct {
 // NewTrackers returns an empty registry. kick is called with each source
 // and the app whose set gained a new ID.
 func NewTrackers(c clock.Clock, logger log.Logger, kick func(source, app string)) *Trackers {
-	return &Trackers{clock: c, logger: logger, kick: kick, sets: map[trackerKey]*trackerEntry{}, current: map[trackerKey]bool{}}
+	return &Trackers{clock: c, logger: logger, kick: kick, sets: map[trackerKey]*trackerEntry{}, current: map[trackerKey]bool{}, syncErrs: map[trackerKey]string{}}
 }
 
 // TrackerSpec describes the Set one app's source needs.
@@ -121,7 +122,8 @@ func (t *Trackers) Lookup(kind, app string) (*tracking.Set, bool) {
 	return e.set, true
 }
 
-// SyncFiles re-reads every watched ID file that changed.
+// SyncFiles re-reads every watched ID file that changed. A failure is
+// logged when it first happens or changes, and its end once.
 func (t *Trackers) SyncFiles() {
 	t.mu.Lock()
 	sets := make(map[trackerKey]*tracking.Set, len(t.sets))
@@ -130,8 +132,21 @@ func (t *Trackers) SyncFiles() {
 	}
 	t.mu.Unlock()
 	for k, s := range sets {
-		if _, err := s.Sync(); err != nil {
-			level.Warn(t.logger).Log("msg", "reading the watched ID file failed", "source", k.kind, "app", k.app, "err", err)
+		_, err := s.Sync()
+		msg := ""
+		if err != nil {
+			msg = err.Error()
+		}
+		t.mu.Lock()
+		prev := t.syncErrs[k]
+		t.syncErrs[k] = msg
+		t.mu.Unlock()
+		switch {
+		case msg == prev:
+		case err != nil:
+			level.Warn(t.logger).Log("msg", "reading the watched ID file failed; keeping the IDs read before", "source", k.kind, "app", k.app, "err", err)
+		default:
+			level.Info(t.logger).Log("msg", "the watched ID file is readable again", "source", k.kind, "app", k.app)
 		}
 	}
 }
