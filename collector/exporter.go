@@ -68,22 +68,35 @@ func NewExporter(targets []Target, rateLimits []RateLimit, opts RefreshOptions) 
 	return e
 }
 
+// inheritor is a source with state of its own to take over from the source
+// it replaces on a reload.
+type inheritor interface {
+	inheritFrom(old Source)
+}
+
 // Inherit copies the snapshots of prev's targets into the targets of e with
-// the same source and app, so that a configuration reload does not blank the
-// metrics or trigger a burst of vendor calls.
+// the same source and app, and lets their sources take over what the old
+// ones knew, so that a configuration reload does not blank the metrics or
+// trigger a burst of vendor calls.
 func (e *Exporter) Inherit(prev *Exporter) {
 	if prev == nil {
 		return
 	}
-	old := make(map[[2]string]state, len(prev.entries))
+	old := make(map[[2]string]*entry, len(prev.entries))
 	for _, pe := range prev.entries {
-		old[[2]string{pe.target.Source, pe.target.App}] = pe.snapshot()
+		old[[2]string{pe.target.Source, pe.target.App}] = pe
 	}
 	for _, ne := range e.entries {
-		if st, ok := old[[2]string{ne.target.Source, ne.target.App}]; ok {
-			ne.mu.Lock()
-			ne.st = st
-			ne.mu.Unlock()
+		pe, ok := old[[2]string{ne.target.Source, ne.target.App}]
+		if !ok {
+			continue
+		}
+		st := pe.snapshot()
+		ne.mu.Lock()
+		ne.st = st
+		ne.mu.Unlock()
+		if in, ok := ne.target.Fetcher.(inheritor); ok {
+			in.inheritFrom(pe.target.Fetcher)
 		}
 	}
 }

@@ -57,6 +57,34 @@ func (p *idPoller) Tracked() (int, int, uint64) {
 	return p.o.IDs.Len(), p.o.Cap, p.o.IDs.Evicted()
 }
 
+// inheritFrom takes over the per-ID state of old, the source of the same
+// (source, app) that a configuration reload replaces: without it the first
+// refresh after a reload would ask the vendor for every ID again, and publish
+// a snapshot missing the ones not yet asked.
+func (p *idPoller) inheritFrom(old Source) {
+	o, ok := old.(interface{ idStates() map[string]idState })
+	if !ok {
+		return
+	}
+	states := o.idStates()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for id, st := range states {
+		p.states[id] = &st
+	}
+}
+
+// idStates returns a copy of the per-ID state.
+func (p *idPoller) idStates() map[string]idState {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make(map[string]idState, len(p.states))
+	for id, st := range p.states {
+		out[id] = *st
+	}
+	return out
+}
+
 // Refresh implements Source for the sources that are only a poller: the
 // due IDs, then every ID's metrics.
 func (p *idPoller) Refresh(ctx context.Context) ([]prometheus.Metric, error) {

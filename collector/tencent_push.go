@@ -2,6 +2,7 @@ package collector
 
 import (
 	"context"
+	"maps"
 	"slices"
 	"strconv"
 	"sync"
@@ -148,6 +149,22 @@ func newTencentPush(o tencentPushOptions) *tencentPush {
 		Fetch: s.fetchTasks,
 	})
 	return s
+}
+
+// inheritFrom takes over the tasks' and windows' values of the source a
+// configuration reload replaces.
+func (s *tencentPush) inheritFrom(old Source) {
+	s.idPoller.inheritFrom(old)
+	o, ok := old.(*tencentPush)
+	if !ok {
+		return
+	}
+	o.mu.Lock()
+	windows := maps.Clone(o.windowMetrics)
+	o.mu.Unlock()
+	s.mu.Lock()
+	s.windowMetrics = windows
+	s.mu.Unlock()
 }
 
 // Refresh implements Source: every window, then the due tasks.

@@ -281,3 +281,31 @@ func TestTencentPushAgainstSimulatorLimits(t *testing.T) {
 		t.Fatalf("%d of 2 windows exported", n)
 	}
 }
+
+func TestTencentPushReloadKeepsWhatItKnew(t *testing.T) {
+	t.Parallel()
+	fc := clock.NewFake(time.Unix(1700000000, 0))
+	rec := &recordingPush{}
+	tasks := newTestSet(t, fc, taskIDs(12)...)
+	opts := tencentPushOptions{Client: rec, SDKAppID: 1, Tasks: tasks, Clock: fc, Interval: time.Minute, SettledAfter: time.Hour, SettledInterval: 30 * time.Minute,
+		Windows: []PushWindow{{Label: "24h", Duration: 24 * time.Hour}}}
+	old := newTencentPush(opts)
+	before, err := old.Refresh(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls := len(rec.calls)
+
+	reloaded := newTencentPush(opts)
+	reloaded.inheritFrom(old)
+	if got := len(reloaded.snapshot()); got != len(before) {
+		t.Fatalf("after a reload the snapshot has %d series, want the %d it had", got, len(before))
+	}
+	// Within the interval only the window is asked again, not the 12 tasks.
+	if _, err := reloaded.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := len(rec.calls) - calls; got != 1 {
+		t.Fatalf("the first refresh after a reload made %d calls, want 1 (the window)", got)
+	}
+}
