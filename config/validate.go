@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/imstats/imstats_exporter/internal/tencentim"
+	"github.com/imstats/imstats_exporter/internal/tracking"
 )
 
 const (
@@ -29,8 +30,6 @@ const (
 	// IDs (jpush-report-api-v3.txt); more would multiply the calls made for
 	// every tracked message.
 	maxCanaryIDs = 1000
-	// maxIDBytes bounds a task, message or registration ID.
-	maxIDBytes = 128
 	// maxSecretFileBytes bounds a credential file, so that a wrong path (a
 	// log, a device) cannot exhaust memory.
 	maxSecretFileBytes = 64 << 10
@@ -277,29 +276,33 @@ func (v *validator) windows(path string, windows []Window) {
 	}
 }
 
-// ids checks a list of task, message or registration IDs. Commas are refused
-// because JPush takes msg_ids as one comma-separated query parameter
-// (jpush-report-api-v3.txt).
+// ids checks a list of task, message or registration IDs with the rule the
+// tracked-ID sets apply (tracking.ValidateID: printable ASCII, no whitespace,
+// no comma — JPush takes msg_ids as one comma-separated parameter,
+// jpush-report-api-v3.txt), so that a configuration that loads also runs.
 func (v *validator) ids(path string, ids []string) {
 	first := make(map[string]string, len(ids))
 	for i, id := range ids {
 		p := fmt.Sprintf("%s[%d]", path, i)
-		switch f, dup := first[id]; {
-		case id == "":
-			v.errorf(p, "must not be empty")
-		case len(id) > maxIDBytes:
-			v.errorf(p, "must be at most %d bytes long", maxIDBytes)
-		case strings.ContainsFunc(id, isBadIDRune):
-			v.errorf(p, "must not contain whitespace, control characters or commas, got %q", id)
-		case dup:
-			v.errorf(p, "duplicate of %s", f)
-		default:
-			first[id] = p
+		if err := tracking.ValidateID(id); err != nil {
+			v.errorf(p, "invalid ID %q: %v", shorten(id), err)
+			continue
 		}
+		if f, dup := first[id]; dup {
+			v.errorf(p, "duplicate of %s", f)
+			continue
+		}
+		first[id] = p
 	}
 }
 
-func isBadIDRune(r rune) bool { return r == ',' || unicode.IsSpace(r) || unicode.IsControl(r) }
+// shorten cuts a value shown in a message to 40 bytes.
+func shorten(s string) string {
+	if len(s) > 40 {
+		return s[:40] + "…"
+	}
+	return s
+}
 
 // duration checks that d is greater than 0 and within [lo, hi]; a zero
 // bound is no bound.
