@@ -26,10 +26,9 @@ const (
 // Vendor call rates (SPEC §1). The push-statistics interval carries a 10 %
 // margin over the documented 1 call/s so that network jitter can never put
 // two calls in the vendor's same second.
-const (
-	getAppInfoInterval     = time.Second / 200
-	getAppInfoBurst        = 20
-	pushStatisticsInterval = 1100 * time.Millisecond
+var (
+	getAppInfoRate     = ratelimit.Rate{Interval: time.Second / 200, Burst: 20}
+	pushStatisticsRate = ratelimit.Rate{Interval: 1100 * time.Millisecond, Burst: 1}
 )
 
 // Limiters hands out the rate-limit buckets, one per credential and API. It
@@ -46,14 +45,13 @@ func NewLimiters(c clock.Clock) *Limiters {
 	return &Limiters{clock: c, m: map[string]*ratelimit.Bucket{}}
 }
 
-// Get returns the bucket for key, creating it with interval and burst the
-// first time.
-func (l *Limiters) Get(key string, interval time.Duration, burst int) *ratelimit.Bucket {
+// Get returns the bucket for key, creating it with rate r the first time.
+func (l *Limiters) Get(key string, r ratelimit.Rate) *ratelimit.Bucket {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	b, ok := l.m[key]
 	if !ok {
-		b = ratelimit.New(l.clock, interval, burst)
+		b = ratelimit.New(l.clock, r)
 		l.m[key] = b
 	}
 	return b
@@ -270,7 +268,7 @@ func httpClient(cfg *config.Config, d Deps) *http.Client {
 // counts calls per AppKey (or group) per minute across the whole Report API
 // (SPEC §1), so one bucket serves every source of the credential.
 func jpushClient(cfg *config.Config, d Deps, bucketKey, user, secret, endpoint string, perMinute int) (*jpush.Client, *ratelimit.Bucket) {
-	bucket := d.Limiters.Get("jpush/"+bucketKey, time.Minute/time.Duration(perMinute), max(1, perMinute/60))
+	bucket := d.Limiters.Get("jpush/"+bucketKey, ratelimit.PerMinute(perMinute))
 	return jpush.New(jpush.Options{
 		Username:         user,
 		Password:         secret,
@@ -288,11 +286,11 @@ func tencentLimiter(l *Limiters, sdkappid string) func(api string) *ratelimit.Bu
 	return func(api string) *ratelimit.Bucket {
 		switch api {
 		case tencentim.APIGetAppInfo:
-			return l.Get("tencent_im/"+sdkappid+"/"+api, getAppInfoInterval, getAppInfoBurst)
+			return l.Get("tencent_im/"+sdkappid+"/"+api, getAppInfoRate)
 		case tencentim.APIPushStatistics:
-			return l.Get("tencent_im/"+sdkappid+"/"+api, pushStatisticsInterval, 1)
+			return l.Get("tencent_im/"+sdkappid+"/"+api, pushStatisticsRate)
 		default:
-			return l.Get("tencent_im/"+sdkappid+"/"+api, time.Second, 1)
+			return l.Get("tencent_im/"+sdkappid+"/"+api, ratelimit.Rate{Interval: time.Second, Burst: 1})
 		}
 	}
 }

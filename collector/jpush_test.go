@@ -20,6 +20,7 @@ import (
 	"github.com/imstats/imstats_exporter/internal/apierr"
 	"github.com/imstats/imstats_exporter/internal/clock"
 	"github.com/imstats/imstats_exporter/internal/jpush"
+	"github.com/imstats/imstats_exporter/internal/ratelimit"
 	"github.com/imstats/imstats_exporter/internal/simulator"
 )
 
@@ -203,7 +204,7 @@ func TestJPush152MessagesAgainstSimulator(t *testing.T) {
 		}
 		ids[i] = id
 	}
-	bucket := NewLimiters(clock.Real{}).Get("jpush/appkey", time.Minute/2400, 40)
+	bucket := NewLimiters(clock.Real{}).Get("jpush/appkey", ratelimit.PerMinute(2400))
 	client := jpush.New(jpush.Options{Username: "appkey", Password: "secret", BaseURL: srv.URL, Bucket: bucket})
 	po := messagePollerFor(t, nil, ids...)
 	for _, tc := range []struct {

@@ -394,7 +394,7 @@ func TestCancelledContext(t *testing.T) {
 			fc := clock.NewFake(t0)
 			o := Options{Clock: fc}
 			if tt.bucket {
-				o.Bucket = ratelimit.PerMinute(fc, 60)
+				o.Bucket = ratelimit.New(fc, ratelimit.PerMinute(60))
 			}
 			ctx, cancel := context.WithCancel(context.Background())
 			cancel()
@@ -429,7 +429,7 @@ func TestRateLimitHeaders(t *testing.T) {
 			t.Parallel()
 			s := newStub(t, answer(http.StatusOK, tt.headers, "[]"))
 			fc := clock.NewFake(t0)
-			bucket := ratelimit.PerMinute(fc, 2400)
+			bucket := ratelimit.New(fc, ratelimit.PerMinute(2400))
 			c := s.client(Options{Clock: fc, Bucket: bucket})
 			if _, err := c.ReceivedDetail(context.Background(), []string{"1"}); err != nil {
 				t.Fatal(err)
@@ -466,7 +466,7 @@ func TestRateLimitedBlocksBucketUntilReset(t *testing.T) {
 		answer(200, map[string]string{"X-Rate-Limit-Quota": "2400", "X-Rate-Limit-Remaining": "2399", "X-Rate-Limit-Reset": "60"}, "[]")(w, r)
 	})
 	fc := clock.NewFake(t0)
-	bucket := ratelimit.PerMinute(fc, 2400)
+	bucket := ratelimit.New(fc, ratelimit.PerMinute(2400))
 	c := s.client(Options{Clock: fc, Bucket: bucket})
 
 	_, err := c.ReceivedDetail(context.Background(), []string{"1"})

@@ -26,22 +26,24 @@ type Bucket struct {
 	remaining    int // last value the vendor reported; -1 when unknown
 }
 
-// New returns a bucket that allows one call per interval with the given burst
-// (at least 1). It starts full.
-func New(c clock.Clock, interval time.Duration, burst int) *Bucket {
-	if burst < 1 {
-		burst = 1
-	}
-	return &Bucket{clock: c, interval: interval, burst: float64(burst), tokens: float64(burst), last: c.Now(), remaining: -1}
+// Rate is a call rate: a token is earned every Interval, and at most Burst
+// (at least 1) are saved up.
+type Rate struct {
+	Interval time.Duration
+	Burst    int
 }
 
-// PerMinute returns a bucket allowing n calls a minute, with a burst of at most
-// n/60 (at least 1) so that a full minute's quota is never spent in a second.
-func PerMinute(c clock.Clock, n int) *Bucket {
-	if n < 1 {
-		n = 1
-	}
-	return New(c, time.Minute/time.Duration(n), max(1, n/60))
+// PerMinute is n calls a minute, with a burst of n/60 (at least 1) so that a
+// minute's quota is never spent in a second.
+func PerMinute(n int) Rate {
+	n = max(n, 1)
+	return Rate{Interval: time.Minute / time.Duration(n), Burst: max(1, n/60)}
+}
+
+// New returns a bucket allowing calls at rate r. It starts full.
+func New(c clock.Clock, r Rate) *Bucket {
+	burst := max(r.Burst, 1)
+	return &Bucket{clock: c, interval: r.Interval, burst: float64(burst), tokens: float64(burst), last: c.Now(), remaining: -1}
 }
 
 // refill adds the tokens earned since the last call. Callers hold mu.

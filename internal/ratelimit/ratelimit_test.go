@@ -40,7 +40,7 @@ func take(t *testing.T, fc *clock.Fake, b *Bucket, adv time.Duration) (immediate
 func TestBucketSpacesCalls(t *testing.T) {
 	t.Parallel()
 	fc := clock.NewFake(time.Unix(1700000000, 0))
-	b := New(fc, time.Second, 1)
+	b := New(fc, Rate{time.Second, 1})
 	if !take(t, fc, b, 0) {
 		t.Fatal("the first call waited on a full bucket")
 	}
@@ -63,7 +63,7 @@ func TestBucketSpacesCalls(t *testing.T) {
 func TestBucketBlockAndObserve(t *testing.T) {
 	t.Parallel()
 	fc := clock.NewFake(time.Unix(1700000000, 0))
-	b := PerMinute(fc, 2400)
+	b := New(fc, PerMinute(2400))
 	if _, ok := b.Remaining(); ok {
 		t.Fatal("Remaining known before the vendor said anything")
 	}
@@ -86,7 +86,7 @@ func TestBucketBlockAndObserve(t *testing.T) {
 func TestBucketCancelGivesTokenBack(t *testing.T) {
 	t.Parallel()
 	fc := clock.NewFake(time.Unix(1700000000, 0))
-	b := New(fc, time.Second, 1)
+	b := New(fc, Rate{time.Second, 1})
 	_ = b.Wait(context.Background())
 	ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
 	cancel()
@@ -104,7 +104,7 @@ func TestBucketCancelGivesTokenBack(t *testing.T) {
 func TestBucketRefusesWaitPastDeadline(t *testing.T) {
 	t.Parallel()
 	fc := clock.NewFake(time.Unix(1700000000, 0))
-	b := New(fc, time.Hour, 1)
+	b := New(fc, Rate{time.Hour, 1})
 	_ = b.Wait(context.Background())
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()

@@ -32,7 +32,7 @@ const jpMaxBytes = 1 << 20
 
 // jpClient returns a JPush client for the harness with a bucket on its clock.
 func (h *jpHarness) jpClient(user, pass string) (*jpush.Client, *ratelimit.Bucket) {
-	bucket := ratelimit.PerMinute(h.clk, 2400)
+	bucket := ratelimit.New(h.clk, ratelimit.PerMinute(2400))
 	return jpush.New(jpush.Options{
 		Username: user, Password: pass, BaseURL: h.srv.URL, HTTPClient: h.srv.Client(), Clock: h.clk, Bucket: bucket,
 		MaxResponseBytes: jpMaxBytes,

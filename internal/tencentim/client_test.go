@@ -294,7 +294,7 @@ func TestLimiterBucketHoldsRequests(t *testing.T) {
 	v := newVendor(t, always(reply{body: okBody}))
 	var bucket *ratelimit.Bucket
 	c, clk := newTestClient(t, v.srv.URL, func(o *Options) {
-		bucket = ratelimit.New(o.Clock, time.Second, 1)
+		bucket = ratelimit.New(o.Clock, ratelimit.Rate{Interval: time.Second, Burst: 1})
 		o.Limiter = func(string) *ratelimit.Bucket { return bucket }
 	})
 	if err := c.Call(context.Background(), APIGetAppInfo, struct{}{}, nil); err != nil {
@@ -623,7 +623,7 @@ func TestRateLimitPausesTheBucket(t *testing.T) {
 		_, _ = w.Write([]byte(`{"ActionStatus":"FAIL","ErrorCode":70050,"ErrorInfo":"too many"}`))
 	}))
 	defer srv.Close()
-	bucket := ratelimit.New(fc, time.Millisecond, 10)
+	bucket := ratelimit.New(fc, ratelimit.Rate{Interval: time.Millisecond, Burst: 10})
 	c := New(Options{SDKAppID: 1400000000, Identifier: "admin", SecretKey: "k", BaseURL: srv.URL, Clock: fc,
 		Limiter: func(string) *ratelimit.Bucket { return bucket }})
 	err := c.Call(context.Background(), APIGetAppInfo, struct{}{}, &struct{}{})
