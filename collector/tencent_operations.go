@@ -67,8 +67,8 @@ const (
 	fieldCompany = "Company"
 )
 
-// OperationsDateLayout is the layout of getappinfo's Date field (YYYYMMDD).
-const OperationsDateLayout = "20060102"
+// operationsDateLayout is the layout of getappinfo's Date field (YYYYMMDD).
+const operationsDateLayout = "20060102"
 
 var (
 	operationsFamilies = map[string]*family{}
@@ -111,7 +111,7 @@ func (s *tencentOperations) Refresh(ctx context.Context) ([]prometheus.Metric, e
 	if err != nil {
 		return nil, err
 	}
-	row, day, ok := LatestOperationsDay(rows, s.loc)
+	row, day, ok := latestOperationsDay(rows, s.loc)
 	if !ok {
 		return nil, nil
 	}
@@ -125,7 +125,7 @@ func (s *tencentOperations) Refresh(ctx context.Context) ([]prometheus.Metric, e
 // tencent_im_app_info with the app name and company of the first rows that
 // carry them. bad is as for OperationsMetrics.
 func OperationsDayMetrics(rows []tencentim.AppInfoRow, row tencentim.AppInfoRow, day time.Time, sdkappid string) (metrics []prometheus.Metric, bad []string) {
-	metrics, bad = OperationsMetrics(row, sdkappid)
+	metrics, bad = operationsMetrics(row, sdkappid)
 	metrics = append(metrics, opsDay.gauge(float64(day.Unix()), sdkappid))
 	if name, company := firstNonEmpty(rows, fieldAppName), firstNonEmpty(rows, fieldCompany); name != "" || company != "" {
 		metrics = append(metrics, opsAppInfo.gauge(1, sdkappid, name, company))
@@ -146,9 +146,9 @@ func (s *tencentOperations) reportBad(bad []string) {
 	}
 }
 
-// LatestOperationsDay returns the row with the latest valid Date and the
+// latestOperationsDay returns the row with the latest valid Date and the
 // start of that day in loc; false when no row has a valid Date.
-func LatestOperationsDay(rows []tencentim.AppInfoRow, loc *time.Location) (tencentim.AppInfoRow, time.Time, bool) {
+func latestOperationsDay(rows []tencentim.AppInfoRow, loc *time.Location) (tencentim.AppInfoRow, time.Time, bool) {
 	var best tencentim.AppInfoRow
 	var bestDay time.Time
 	for _, r := range rows {
@@ -166,15 +166,15 @@ func LatestOperationsDay(rows []tencentim.AppInfoRow, loc *time.Location) (tence
 // OperationsDay returns the start in loc of the day a getappinfo row is for
 // (its Date); false when Date is missing or not YYYYMMDD.
 func OperationsDay(row tencentim.AppInfoRow, loc *time.Location) (time.Time, bool) {
-	d, err := time.ParseInLocation(OperationsDateLayout, row[fieldDate], loc)
+	d, err := time.ParseInLocation(operationsDateLayout, row[fieldDate], loc)
 	return d, err == nil
 }
 
-// OperationsMetrics turns one getappinfo row into metrics without timestamps:
+// operationsMetrics turns one getappinfo row into metrics without timestamps:
 // a known field under its own name, another numeric field as
 // tencent_im_operations_field. It returns the names of the fields whose value
 // did not parse as a number; they give no series (never a fake 0).
-func OperationsMetrics(row tencentim.AppInfoRow, sdkappid string) (metrics []prometheus.Metric, bad []string) {
+func operationsMetrics(row tencentim.AppInfoRow, sdkappid string) (metrics []prometheus.Metric, bad []string) {
 	keys := make([]string, 0, len(row))
 	for k := range row {
 		keys = append(keys, k)

@@ -28,9 +28,6 @@ const (
 	APIGetAppInfo = "openconfigsvr/getappinfo"
 	// APIPushStatistics reads the statistics of all-member push tasks.
 	APIPushStatistics = "timpush/all_member_push_statistics"
-	// APIImPush starts an all-member push and returns its TaskId. The exporter
-	// never calls it; the simulator serves it.
-	APIImPush = "all_member_push/im_push"
 )
 
 // Defaults applied by New to zero Options fields.
