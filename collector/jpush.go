@@ -286,15 +286,14 @@ func (s *jpushStatus) fetch(ctx context.Context, ids []string) (map[string][]pro
 		for _, n := range statusNames {
 			counts[n] = 0
 		}
-		for start := 0; start < len(s.canaries); start += jpush.MaxRegistrationIDsPerCall {
-			chunk := s.canaries[start:min(start+jpush.MaxRegistrationIDsPerCall, len(s.canaries))]
-			res, err := s.fetchStatus(ctx, id, chunk, time.Time{})
-			if err != nil {
-				return nil, err
-			}
-			for _, code := range res {
-				counts[jpush.StatusName(code)]++
-			}
+		// One call: the configuration allows at most the 1000 registration
+		// IDs a call takes (config: canary_registration_ids).
+		res, err := s.fetchStatus(ctx, id, s.canaries, time.Time{})
+		if err != nil {
+			return nil, err
+		}
+		for _, code := range res {
+			counts[jpush.StatusName(code)]++
 		}
 		names := make([]string, 0, len(counts))
 		for n := range counts {
