@@ -388,7 +388,25 @@ func (j *JPush) received(acct *jpushAccount, q url.Values, call *JPushCall, deta
 // and the legacy blocks side by side, with msg_id as a JSON number, as in the
 // sample of jpush-report-api-v3.txt. Unknown IDs are left out.
 func (j *JPush) messagesDetail(acct *jpushAccount, q url.Values, _ []byte, call *JPushCall) (any, *jpushError) {
-	ids, jerr := idList(q.Get("msg_ids"), jpushMaxMsgIDs)
+	return j.messageEntries(acct, q.Get("msg_ids"), jpushMaxMsgIDs, call, func(id string, f jpushFunnels, entry map[string]any) {
+		entry["msg_id"] = json.Number(id) // app msg_ids are numeric (Push)
+		entry["details"] = f.details()
+	})
+}
+
+// groupMessagesDetail answers the legacy blocks only, keyed group_msgid, like
+// the sample of jpush-report-api-v3.txt. Unknown IDs are left out.
+func (j *JPush) groupMessagesDetail(acct *jpushAccount, q url.Values, _ []byte, call *JPushCall) (any, *jpushError) {
+	return j.messageEntries(acct, q.Get("group_msgids"), jpushMaxGroupMsgIDs, call, func(id string, _ jpushFunnels, entry map[string]any) {
+		entry["group_msgid"] = id
+	})
+}
+
+// messageEntries answers the legacy blocks of each listed message the
+// account pushed, completed by key with its ID (and whatever else the
+// endpoint adds).
+func (j *JPush) messageEntries(acct *jpushAccount, list string, max int, call *JPushCall, key func(id string, f jpushFunnels, entry map[string]any)) (any, *jpushError) {
+	ids, jerr := idList(list, max)
 	call.IDs = ids
 	if jerr != nil {
 		return nil, jerr
@@ -398,27 +416,7 @@ func (j *JPush) messagesDetail(acct *jpushAccount, q url.Values, _ []byte, call 
 		if m := j.owned(acct, id, call.Time); m != nil {
 			f := m.funnels(j.seed, call.Time, j.degraded)
 			entry := f.legacy()
-			entry["msg_id"] = json.Number(id) // app msg_ids are numeric (Push)
-			entry["details"] = f.details()
-			out = append(out, entry)
-		}
-	}
-	return out, nil
-}
-
-// groupMessagesDetail answers the legacy blocks only, keyed group_msgid, like
-// the sample of jpush-report-api-v3.txt. Unknown IDs are left out.
-func (j *JPush) groupMessagesDetail(acct *jpushAccount, q url.Values, _ []byte, call *JPushCall) (any, *jpushError) {
-	ids, jerr := idList(q.Get("group_msgids"), jpushMaxGroupMsgIDs)
-	call.IDs = ids
-	if jerr != nil {
-		return nil, jerr
-	}
-	out := []map[string]any{}
-	for _, id := range ids {
-		if m := j.owned(acct, id, call.Time); m != nil {
-			entry := m.funnels(j.seed, call.Time, j.degraded).legacy()
-			entry["group_msgid"] = id
+			key(id, f, entry)
 			out = append(out, entry)
 		}
 	}
