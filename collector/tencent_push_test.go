@@ -309,3 +309,37 @@ func TestTencentPushReloadKeepsWhatItKnew(t *testing.T) {
 		t.Fatalf("the first refresh after a reload made %d calls, want 1 (the window)", got)
 	}
 }
+
+func TestTrackedIDMetrics(t *testing.T) {
+	t.Parallel()
+	fc := clock.NewFake(time.Unix(1700000000, 0))
+	tasks, err := tracking.New(tracking.Options{Clock: fc, MaxAge: time.Hour, Cap: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range taskIDs(3) {
+		fc.Advance(time.Second) // distinct ages: the oldest is evicted
+		if _, err := tasks.Add([]string{id}, tracking.OriginAPI); err != nil {
+			t.Fatal(err)
+		}
+	}
+	src := newTencentPush(tencentPushOptions{Client: &recordingPush{}, SDKAppID: 1, Tasks: tasks, Cap: 2, Clock: fc, Interval: time.Minute})
+	e := NewExporter([]Target{{Source: "tencent_push", App: "1", Interval: time.Minute, Fetcher: src}}, nil, RefreshOptions{Clock: fc})
+	defer e.Close()
+	want := `# HELP imstats_exporter_tracked_ids Number of push task or message IDs the source polls for the app.
+# TYPE imstats_exporter_tracked_ids gauge
+imstats_exporter_tracked_ids{app="1",source="tencent_push"} 2
+# HELP imstats_exporter_tracked_ids_evicted_total IDs dropped oldest-first because the per-app cap was reached.
+# TYPE imstats_exporter_tracked_ids_evicted_total counter
+imstats_exporter_tracked_ids_evicted_total{app="1",source="tencent_push"} 1
+# HELP imstats_exporter_tracked_ids_limit Most IDs the source tracks for the app (tracking.max_ids_per_app).
+# TYPE imstats_exporter_tracked_ids_limit gauge
+imstats_exporter_tracked_ids_limit{app="1",source="tencent_push"} 2
+`
+	if err := testutil.CollectAndCompare(e, strings.NewReader(want), "imstats_exporter_tracked_ids", "imstats_exporter_tracked_ids_evicted_total", "imstats_exporter_tracked_ids_limit"); err != nil {
+		t.Fatal(err)
+	}
+	if ids := tasks.IDs(); len(ids) != 2 || ids[1].ID != "task-01" {
+		t.Fatalf("tracked %v, want the two newest", ids)
+	}
+}
