@@ -1,24 +1,19 @@
 package collector
 
 import (
-	"context"
+	"maps"
+	"slices"
 	"sort"
-	"sync/atomic"
 	"time"
 
-	"github.com/go-kit/log"
-	"github.com/go-kit/log/level"
-	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/imstats/imstats_exporter/internal/apierr"
-	"github.com/imstats/imstats_exporter/internal/clock"
+	"github.com/imstats/imstats_exporter/internal/expo"
 	"github.com/imstats/imstats_exporter/internal/jpush"
 )
 
-// jpushSettledAfter is when a JPush message's numbers stop changing: the
+// JPushSettledAfter is when a JPush message's numbers stop changing: the
 // Report API stops counting receipts, displays and clicks 5 days after the
 // push (jpush-report-api-v3.txt, 消息生命周期状态定义).
-const jpushSettledAfter = 5 * 24 * time.Hour
+const JPushSettledAfter = 5 * 24 * time.Hour
 
 // jpushStage is one stage of the JPush message funnel.
 type jpushStage struct {
@@ -39,22 +34,22 @@ var jpushStages = []jpushStage{
 // (jpush_, app_key, msg_id) or a group app (jpush_group_, group_key,
 // group_msg_id).
 type jpushFamilies struct {
-	message  [5]*family // {key, id, type}
-	channel  [5]*family // {key, id, type, platform, channel}
-	users    [3]*family // new, online, active {key, platform}
-	usersDay *family    // {key}
+	message  [5]*expo.Family // {key, id, type}
+	channel  [5]*expo.Family // {key, id, type, platform, channel}
+	users    [3]*expo.Family // new, online, active {key, platform}
+	usersDay *expo.Family    // {key}
 }
 
 func newJPushFamilies(prefix, key, id, api, usersAPI string) *jpushFamilies {
 	f := &jpushFamilies{}
 	for i, st := range jpushStages {
-		f.message[i] = newFamily(prefix+"message_"+st.name, "Per message and type: "+st.field+" count of "+api+".", key, id, "type")
-		f.channel[i] = newFamily(prefix+"message_channel_"+st.name, "Per message, type, platform and channel: "+st.field+" count of "+api+".", key, id, "type", "platform", "channel")
+		f.message[i] = expo.NewFamily(prefix+"message_"+st.name, "Per message and type: "+st.field+" count of "+api+".", key, id, "type")
+		f.channel[i] = expo.NewFamily(prefix+"message_channel_"+st.name, "Per message, type, platform and channel: "+st.field+" count of "+api+".", key, id, "type", "platform", "channel")
 	}
 	for i, n := range []string{"new", "online", "active"} {
-		f.users[i] = newFamily(prefix+"users_"+n, "Users of the latest complete day by platform ("+usersAPI+" "+n+").", key, "platform")
+		f.users[i] = expo.NewFamily(prefix+"users_"+n, "Users of the latest complete day by platform ("+usersAPI+" "+n+").", key, "platform")
 	}
-	f.usersDay = newFamily(prefix+"users_day_timestamp_seconds", "Start of the day (in the configured timezone) the "+prefix+"users_* values are for.", key)
+	f.usersDay = expo.NewFamily(prefix+"users_day_timestamp_seconds", "Start of the day (in the configured timezone) the "+prefix+"users_* values are for.", key)
 	return f
 }
 
@@ -62,124 +57,49 @@ var (
 	jpushAppFamilies   = newJPushFamilies("jpush_", "app_key", "msg_id", "/messages/detail", "/users")
 	jpushGroupFamilies = newJPushFamilies("jpush_group_", "group_key", "group_msg_id", "/group/messages/detail", "/group/users")
 
-	jpushDeliverySent = newFamily("jpush_message_delivery_sent",
+	jpushDeliverySent = expo.NewFamily("jpush_message_delivery_sent",
 		"Per message and channel: sent count of /received/detail (<channel>_sent).", "app_key", "msg_id", "channel")
-	jpushDeliveryReceived = newFamily("jpush_message_delivery_received",
+	jpushDeliveryReceived = expo.NewFamily("jpush_message_delivery_received",
 		"Per message and channel: received count of /received/detail (<channel>_received).", "app_key", "msg_id", "channel")
-	jpushDevices = newFamily("jpush_message_devices",
+	jpushDevices = expo.NewFamily("jpush_message_devices",
 		"Canary registration IDs of the message in each delivery status (/status/message).", "app_key", "msg_id", "status")
 )
 
 // gauge appends a series when the vendor reported a count.
-func gauge(out []prometheus.Metric, f *family, c jpush.Count, labels ...string) []prometheus.Metric {
+func gauge(out []expo.Sample, f *expo.Family, c jpush.Count, labels ...string) []expo.Sample {
 	if c == nil {
 		return out
 	}
-	return append(out, f.gauge(float64(*c), labels...))
+	return append(out, f.Gauge(float64(*c), labels...))
 }
 
-// receivedFetcher is the part of the JPush client jpush_received uses.
-type receivedFetcher interface {
-	ReceivedDetail(ctx context.Context, msgIDs []string) ([]jpush.Received, error)
-	Received(ctx context.Context, msgIDs []string) ([]jpush.Received, error)
-}
-
-// jpushReceived is the jpush_received source: /received/detail per tracked
-// message and channel, or the legacy /received when detail is refused.
-type jpushReceived struct {
-	*idPoller
-	client receivedFetcher
-	key    string
-	logger log.Logger
-	legacy atomic.Bool // detail was refused: use /received
-}
-
-func newJPushReceived(client receivedFetcher, key string, po pollerOptions, logger log.Logger) *jpushReceived {
-	s := &jpushReceived{client: client, key: key, logger: logger}
-	po.BatchSize, po.SettledAfter, po.Fetch = jpush.MaxMsgIDsPerCall, jpushSettledAfter, s.fetch
-	s.idPoller = newIDPoller(po)
-	return s
-}
-
-func (s *jpushReceived) fetch(ctx context.Context, ids []string) (map[string][]prometheus.Metric, error) {
-	var res []jpush.Received
-	var err error
-	if !s.legacy.Load() {
-		res, err = s.client.ReceivedDetail(ctx, ids)
-		if c := apierr.ClassOf(err); c == apierr.Unavailable || c == apierr.Fatal {
-			// /received is "no longer maintained" but still answers for
-			// accounts that cannot use /received/detail
-			// (jpush-report-api-v3.txt, 送达统计(旧)).
-			level.Info(s.logger).Log("msg", "received/detail refused; using the legacy /received", "app_key", s.key, "err", err)
-			s.legacy.Store(true)
-		}
+// ReceivedSamples turns one message's /received/detail (or /received)
+// answer into its per-channel series.
+func ReceivedSamples(key string, r jpush.Received) []expo.Sample {
+	var out []expo.Sample
+	for _, ch := range slices.Sorted(maps.Keys(r.Channels)) {
+		c := r.Channels[ch]
+		out = gauge(out, jpushDeliverySent, c.Sent, key, r.MsgID, ch)
+		out = gauge(out, jpushDeliveryReceived, c.Received, key, r.MsgID, ch)
 	}
-	if s.legacy.Load() {
-		res, err = s.client.Received(ctx, ids)
-	}
-	if err != nil {
-		return nil, err
-	}
-	got := map[string][]prometheus.Metric{}
-	for _, r := range res {
-		if _, dup := got[r.MsgID]; dup {
-			continue
-		}
-		channels := make([]string, 0, len(r.Channels))
-		for ch := range r.Channels {
-			channels = append(channels, ch)
-		}
-		sort.Strings(channels)
-		var out []prometheus.Metric
-		for _, ch := range channels {
-			c := r.Channels[ch]
-			out = gauge(out, jpushDeliverySent, c.Sent, s.key, r.MsgID, ch)
-			out = gauge(out, jpushDeliveryReceived, c.Received, s.key, r.MsgID, ch)
-		}
-		got[r.MsgID] = out
-	}
-	return got, nil
+	return out
 }
 
-// messagesFetcher is a call of the JPush client returning message funnels.
-type messagesFetcher func(ctx context.Context, ids []string) ([]jpush.Message, error)
-
-// jpushMessages is the jpush_messages source (/messages/detail, VIP) or the
-// jpush_group_messages source (/group/messages/detail).
-type jpushMessages struct {
-	*idPoller
-	fetchMessages messagesFetcher
-	key           string
-	fam           *jpushFamilies
-}
-
-func newJPushMessages(fetch messagesFetcher, batch int, fam *jpushFamilies, key string, po pollerOptions) *jpushMessages {
-	s := &jpushMessages{fetchMessages: fetch, key: key, fam: fam}
-	po.BatchSize, po.SettledAfter, po.Fetch = batch, jpushSettledAfter, s.fetch
-	s.idPoller = newIDPoller(po)
-	return s
-}
-
-func (s *jpushMessages) fetch(ctx context.Context, ids []string) (map[string][]prometheus.Metric, error) {
-	res, err := s.fetchMessages(ctx, ids)
-	if err != nil {
-		return nil, err
+// MessageSamples turns one message's funnels into series of an app
+// (jpush_) or, with group, of a group app (jpush_group_); without detail,
+// only the per-type totals (no per-platform and per-channel series).
+func MessageSamples(group bool, key string, m jpush.Message, detail bool) []expo.Sample {
+	fam := jpushAppFamilies
+	if group {
+		fam = jpushGroupFamilies
 	}
-	got := map[string][]prometheus.Metric{}
-	for _, m := range res {
-		if _, dup := got[m.MsgID]; !dup {
-			got[m.MsgID] = messageMetrics(s.fam, s.key, m)
-		}
-	}
-	return got, nil
-}
-
-// messageMetrics turns one message's funnels into metrics of fam.
-func messageMetrics(fam *jpushFamilies, key string, m jpush.Message) []prometheus.Metric {
-	var out []prometheus.Metric
+	var out []expo.Sample
 	for _, t := range m.Types {
 		for i, st := range jpushStages {
 			out = gauge(out, fam.message[i], st.count(t.Funnel), key, m.MsgID, t.Type)
+		}
+		if !detail {
+			continue
 		}
 		for _, ch := range t.Channels {
 			for i, st := range jpushStages {
@@ -190,43 +110,10 @@ func messageMetrics(fam *jpushFamilies, key string, m jpush.Message) []prometheu
 	return out
 }
 
-// usersFetcher is Users or GroupUsers of the JPush client.
-type usersFetcher func(ctx context.Context, start time.Time, days int) ([]jpush.UsersDay, error)
-
-// jpushUsers is the jpush_users source (/users, VIP) or jpush_group_users
-// (/group/users): the latest complete day.
-type jpushUsers struct {
-	fetch usersFetcher
-	key   string
-	group bool
-	loc   *time.Location
-	clock clock.Clock
-}
-
-// Refresh implements Source. It asks for yesterday, the latest complete day
-// in the configured timezone.
-func (s *jpushUsers) Refresh(ctx context.Context) ([]prometheus.Metric, error) {
-	today := startOfDay(s.clock.Now(), s.loc)
-	yesterday := today.AddDate(0, 0, -1)
-	days, err := s.fetch(ctx, yesterday, 1)
-	if err != nil {
-		return nil, err
-	}
-	var latest []prometheus.Metric
-	var latestDay time.Time
-	for _, d := range days {
-		m, day, ok := UsersDayMetrics(s.group, s.key, d, s.loc)
-		if ok && day.Before(today) && day.After(latestDay) {
-			latest, latestDay = m, day
-		}
-	}
-	return latest, nil
-}
-
 // UsersDayMetrics turns one day of /users (or, for a group app, /group/users)
 // into the jpush_users_* (jpush_group_users_*) metrics of app or group key,
 // with that day's start in loc; false when the day does not parse.
-func UsersDayMetrics(group bool, key string, d jpush.UsersDay, loc *time.Location) ([]prometheus.Metric, time.Time, bool) {
+func UsersDayMetrics(group bool, key string, d jpush.UsersDay, loc *time.Location) ([]expo.Sample, time.Time, bool) {
 	fam := jpushAppFamilies
 	if group {
 		fam = jpushGroupFamilies
@@ -240,71 +127,39 @@ func UsersDayMetrics(group bool, key string, d jpush.UsersDay, loc *time.Locatio
 		platforms = append(platforms, p)
 	}
 	sort.Strings(platforms)
-	var out []prometheus.Metric
+	var out []expo.Sample
 	for _, p := range platforms {
 		c := d.Platforms[p]
 		for i, n := range []jpush.Count{c.New, c.Online, c.Active} {
 			out = gauge(out, fam.users[i], n, key, p)
 		}
 	}
-	out = append(out, fam.usersDay.gauge(float64(day.Unix()), key))
+	out = append(out, fam.usersDay.Gauge(float64(day.Unix()), key))
 	return out, day, true
 }
 
-func startOfDay(t time.Time, loc *time.Location) time.Time {
+// StartOfDay returns the start of t's day in loc.
+func StartOfDay(t time.Time, loc *time.Location) time.Time {
 	y, m, d := t.In(loc).Date()
 	return time.Date(y, m, d, 0, 0, 0, 0, loc)
-}
-
-// statusFetcher is StatusMessage of the JPush client.
-type statusFetcher func(ctx context.Context, msgID string, registrationIDs []string, date time.Time) (map[string]int, error)
-
-// jpushStatus is the jpush_status source: for every tracked message, how
-// many of the configured canary devices are in each delivery status.
-type jpushStatus struct {
-	*idPoller
-	fetchStatus statusFetcher
-	key         string
-	canaries    []string
-}
-
-func newJPushStatus(fetch statusFetcher, key string, canaries []string, po pollerOptions) *jpushStatus {
-	s := &jpushStatus{fetchStatus: fetch, key: key, canaries: canaries}
-	// status/message takes one msg_id a call (jpush-report-api-v3.txt).
-	po.BatchSize, po.SettledAfter, po.Fetch = 1, jpushSettledAfter, s.fetch
-	s.idPoller = newIDPoller(po)
-	return s
 }
 
 // statusNames are the statuses always exported, 0 when no canary is in them.
 var statusNames = []string{jpush.StatusName(0), jpush.StatusName(1), jpush.StatusName(2), jpush.StatusName(3), jpush.StatusName(4)}
 
-func (s *jpushStatus) fetch(ctx context.Context, ids []string) (map[string][]prometheus.Metric, error) {
-	got := map[string][]prometheus.Metric{}
-	for _, id := range ids {
-		counts := map[string]int{}
-		for _, n := range statusNames {
-			counts[n] = 0
-		}
-		// One call: the configuration allows at most the 1000 registration
-		// IDs a call takes (config: canary_registration_ids).
-		res, err := s.fetchStatus(ctx, id, s.canaries, time.Time{})
-		if err != nil {
-			return nil, err
-		}
-		for _, code := range res {
-			counts[jpush.StatusName(code)]++
-		}
-		names := make([]string, 0, len(counts))
-		for n := range counts {
-			names = append(names, n)
-		}
-		sort.Strings(names)
-		var out []prometheus.Metric
-		for _, n := range names {
-			out = append(out, jpushDevices.gauge(float64(counts[n]), s.key, id, n))
-		}
-		got[id] = out
+// StatusSamples counts the canary devices of one message in each delivery
+// status of a /status/message answer (registration ID → status code).
+func StatusSamples(key, msgID string, res map[string]int) []expo.Sample {
+	counts := map[string]int{}
+	for _, n := range statusNames {
+		counts[n] = 0
 	}
-	return got, nil
+	for _, code := range res {
+		counts[jpush.StatusName(code)]++
+	}
+	out := make([]expo.Sample, 0, len(counts))
+	for _, n := range slices.Sorted(maps.Keys(counts)) {
+		out = append(out, jpushDevices.Gauge(float64(counts[n]), key, msgID, n))
+	}
+	return out
 }

@@ -1,20 +1,15 @@
 package collector
 
 import (
-	"context"
 	"fmt"
 	"math"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
-	"github.com/go-kit/log"
-	"github.com/go-kit/log/level"
-	"github.com/prometheus/client_golang/prometheus"
-
+	"github.com/imstats/imstats_exporter/internal/expo"
 	"github.com/imstats/imstats_exporter/internal/tencentim"
 )
 
@@ -71,84 +66,39 @@ const (
 const operationsDateLayout = "20060102"
 
 var (
-	operationsFamilies = map[string]*family{}
-	opsDay             = newFamily("tencent_im_operations_day_timestamp_seconds", "Start of the day (in the configured timezone) the tencent_im operations values are for (getappinfo Date).", "sdkappid")
-	opsAppInfo         = newFamily("tencent_im_app_info", "The app's name and company as getappinfo reports them; value 1.", "sdkappid", "app_name", "company")
-	opsUnknown         = newFamily("tencent_im_operations_field", "A numeric getappinfo field this exporter has no metric for yet, by field name.", "sdkappid", "field")
+	operationsFamilies = newOperationsFamilies()
+	opsDay             = expo.NewFamily("tencent_im_operations_day_timestamp_seconds", "Start of the day (in the configured timezone) the tencent_im operations values are for (getappinfo Date).", "sdkappid")
+	opsAppInfo         = expo.NewFamily("tencent_im_app_info", "The app's name and company as getappinfo reports them; value 1.", "sdkappid", "app_name", "company")
+	opsUnknown         = expo.NewFamily("tencent_im_operations_field", "A numeric getappinfo field this exporter has no metric for yet, by field name.", "sdkappid", "field")
 	nonMeasureFields   = map[string]bool{fieldDate: true, fieldAppName: true, fieldAppID: true, fieldCompany: true}
 )
 
-func init() {
+// newOperationsFamilies returns the family of each field of
+// OperationsFields, by getappinfo field name.
+func newOperationsFamilies() map[string]*expo.Family {
+	m := make(map[string]*expo.Family, len(OperationsFields))
 	for _, f := range OperationsFields {
-		operationsFamilies[f.Field] = newFamily("tencent_im_"+f.Name, f.Help, "sdkappid")
+		m[f.Field] = expo.NewFamily("tencent_im_"+f.Name, f.Help, "sdkappid")
 	}
-}
-
-// appInfoGetter is the part of the Tencent IM client the source uses.
-type appInfoGetter interface {
-	GetAppInfo(ctx context.Context) ([]tencentim.AppInfoRow, error)
-}
-
-// tencentOperations is the tencent_operations source: the latest day of
-// getappinfo's daily operations data.
-type tencentOperations struct {
-	client   appInfoGetter
-	sdkappid string
-	loc      *time.Location
-	logger   log.Logger
-
-	mu          sync.Mutex
-	badReported string // the unparsable fields last warned about
-}
-
-func newTencentOperations(client appInfoGetter, sdkappid uint64, loc *time.Location, logger log.Logger) *tencentOperations {
-	return &tencentOperations{client: client, sdkappid: strconv.FormatUint(sdkappid, 10), loc: loc, logger: logger}
-}
-
-// Refresh implements Source.
-func (s *tencentOperations) Refresh(ctx context.Context) ([]prometheus.Metric, error) {
-	rows, err := s.client.GetAppInfo(ctx)
-	if err != nil {
-		return nil, err
-	}
-	row, day, ok := latestOperationsDay(rows, s.loc)
-	if !ok {
-		return nil, nil
-	}
-	metrics, bad := OperationsDayMetrics(rows, row, day, s.sdkappid)
-	s.reportBad(bad)
-	return metrics, nil
+	return m
 }
 
 // OperationsDayMetrics returns what the tencent_operations source exports for
 // one day: the fields of row (OperationsMetrics), the day's start, and
 // tencent_im_app_info with the app name and company of the first rows that
 // carry them. bad is as for OperationsMetrics.
-func OperationsDayMetrics(rows []tencentim.AppInfoRow, row tencentim.AppInfoRow, day time.Time, sdkappid string) (metrics []prometheus.Metric, bad []string) {
+func OperationsDayMetrics(rows []tencentim.AppInfoRow, row tencentim.AppInfoRow, day time.Time, sdkappid string) (metrics []expo.Sample, bad []string) {
 	metrics, bad = operationsMetrics(row, sdkappid)
-	metrics = append(metrics, opsDay.gauge(float64(day.Unix()), sdkappid))
+	metrics = append(metrics, opsDay.Gauge(float64(day.Unix()), sdkappid))
 	if name, company := firstNonEmpty(rows, fieldAppName), firstNonEmpty(rows, fieldCompany); name != "" || company != "" {
-		metrics = append(metrics, opsAppInfo.gauge(1, sdkappid, name, company))
+		metrics = append(metrics, opsAppInfo.Gauge(1, sdkappid, name, company))
 	}
 	return metrics, bad
 }
 
-// reportBad warns about unparsable values once per change of the set of
-// fields affected, not once per refresh.
-func (s *tencentOperations) reportBad(bad []string) {
-	key := strings.Join(bad, ",")
-	s.mu.Lock()
-	changed := key != s.badReported
-	s.badReported = key
-	s.mu.Unlock()
-	if changed && key != "" {
-		level.Warn(s.logger).Log("msg", "getappinfo fields with unparsable values are not exported", "sdkappid", s.sdkappid, "fields", key)
-	}
-}
-
-// latestOperationsDay returns the row with the latest valid Date and the
+// LatestOperationsDay returns the row with the latest valid Date and the
 // start of that day in loc; false when no row has a valid Date.
-func latestOperationsDay(rows []tencentim.AppInfoRow, loc *time.Location) (tencentim.AppInfoRow, time.Time, bool) {
+func LatestOperationsDay(rows []tencentim.AppInfoRow, loc *time.Location) (tencentim.AppInfoRow, time.Time, bool) {
 	var best tencentim.AppInfoRow
 	var bestDay time.Time
 	for _, r := range rows {
@@ -174,7 +124,7 @@ func OperationsDay(row tencentim.AppInfoRow, loc *time.Location) (time.Time, boo
 // a known field under its own name, another numeric field as
 // tencent_im_operations_field. It returns the names of the fields whose value
 // did not parse as a number; they give no series (never a fake 0).
-func operationsMetrics(row tencentim.AppInfoRow, sdkappid string) (metrics []prometheus.Metric, bad []string) {
+func operationsMetrics(row tencentim.AppInfoRow, sdkappid string) (metrics []expo.Sample, bad []string) {
 	keys := make([]string, 0, len(row))
 	for k := range row {
 		keys = append(keys, k)
@@ -193,9 +143,9 @@ func operationsMetrics(row tencentim.AppInfoRow, sdkappid string) (metrics []pro
 			// An unknown field that is not a number (a new text field) is not
 			// a measurement: skip it silently.
 		case known:
-			metrics = append(metrics, desc.gauge(v, sdkappid))
+			metrics = append(metrics, desc.Gauge(v, sdkappid))
 		default:
-			metrics = append(metrics, opsUnknown.gauge(v, sdkappid, field))
+			metrics = append(metrics, opsUnknown.Gauge(v, sdkappid, field))
 		}
 	}
 	return metrics, bad

@@ -1,18 +1,10 @@
 package collector
 
 import (
-	"context"
-	"maps"
 	"slices"
-	"strconv"
-	"sync"
-	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/imstats/imstats_exporter/internal/clock"
+	"github.com/imstats/imstats_exporter/internal/expo"
 	"github.com/imstats/imstats_exporter/internal/tencentim"
-	"github.com/imstats/imstats_exporter/internal/tracking"
 )
 
 // pushStage is one stage of the Tencent push funnel and the count it reads.
@@ -31,12 +23,12 @@ var pushStages = []pushStage{
 
 // pushFamily is one of the four families of push metrics: a stage's desc
 // each, all with the same labels.
-type pushFamily [4]*family
+type pushFamily [4]*expo.Family
 
 func newPushFamily(prefix, scope string, labels ...string) pushFamily {
 	var f pushFamily
 	for i, st := range pushStages {
-		f[i] = newFamily(prefix+st.name, scope+": "+st.help, labels...)
+		f[i] = expo.NewFamily(prefix+st.name, scope+": "+st.help, labels...)
 	}
 	return f
 }
@@ -50,10 +42,10 @@ var (
 
 // appendStats adds a series per stage whose count the vendor reported; a
 // count it did not report gives no series (never a fake 0).
-func appendStats(out []prometheus.Metric, f pushFamily, s tencentim.PushStats, labels ...string) []prometheus.Metric {
+func appendStats(out []expo.Sample, f pushFamily, s tencentim.PushStats, labels ...string) []expo.Sample {
 	for i, st := range pushStages {
 		if c := st.count(s); c != nil {
-			out = append(out, f[i].gauge(float64(*c), labels...))
+			out = append(out, f[i].Gauge(float64(*c), labels...))
 		}
 	}
 	return out
@@ -62,7 +54,7 @@ func appendStats(out []prometheus.Metric, f pushFamily, s tencentim.PushStats, l
 // appendResult adds a result's totals and its per-channel statistics. Two
 // entries for the same channel are summed: a duplicate series would fail the
 // whole scrape.
-func appendResult(out []prometheus.Metric, total, platform pushFamily, r tencentim.PushResult, labels ...string) []prometheus.Metric {
+func appendResult(out []expo.Sample, total, platform pushFamily, r tencentim.PushResult, labels ...string) []expo.Sample {
 	out = appendStats(out, total, r.PushStats, labels...)
 	type key struct{ event, platform int }
 	merged := map[key]tencentim.PushStats{}
@@ -100,121 +92,22 @@ func sumStats(a, b tencentim.PushStats, both bool) tencentim.PushStats {
 	}
 }
 
-// pushStatsGetter is the part of the Tencent IM client the source uses.
-type pushStatsGetter interface {
-	PushStatistics(ctx context.Context, start, end time.Time, taskIDs []string) ([]tencentim.PushResult, error)
-}
-
-// PushWindow is a rolling window of overall push statistics.
-type PushWindow struct {
-	Label    string // the duration as configured, e.g. "24h"
-	Duration time.Duration
-}
-
-// tencentPushOptions configure a tencent_push source.
-type tencentPushOptions struct {
-	Client          pushStatsGetter
-	SDKAppID        uint64
-	Windows         []PushWindow
-	Tasks           *tracking.Set
-	Cap             int           // the set's cap, for tracked_ids_limit
-	Clock           clock.Clock   // nil: clock.Real{}
-	Interval        time.Duration // how often an unsettled task is asked again
-	SettledInterval time.Duration // how often a settled task is asked again
-	SettledAfter    time.Duration // a task older than this is settled (longest MsgLifeTime)
-}
-
-// tencentPush is the tencent_push source: overall statistics per rolling
-// window, and the funnel of every tracked task, asked five at a time under
-// the API's 1 call/s limit (tencent-im-push-statistics.txt).
-type tencentPush struct {
-	*idPoller
-	client   pushStatsGetter
-	clock    clock.Clock
-	windows  []PushWindow
-	sdkappid string
-
-	mu            sync.Mutex
-	windowMetrics map[string][]prometheus.Metric // by window label
-}
-
-func newTencentPush(o tencentPushOptions) *tencentPush {
-	if o.Clock == nil {
-		o.Clock = clock.Real{}
+// PushTaskSamples returns the series of one task's statistics; without
+// detail, only the task's totals (no per-channel series).
+func PushTaskSamples(sdkappid string, r tencentim.PushResult, detail bool) []expo.Sample {
+	if !detail {
+		return appendStats(nil, pushTaskFamily, r.PushStats, sdkappid, r.TaskID)
 	}
-	s := &tencentPush{client: o.Client, clock: o.Clock, windows: o.Windows, sdkappid: strconv.FormatUint(o.SDKAppID, 10), windowMetrics: map[string][]prometheus.Metric{}}
-	s.idPoller = newIDPoller(pollerOptions{
-		IDs: o.Tasks, Cap: o.Cap, Clock: o.Clock, BatchSize: tencentim.MaxTaskIDsPerCall,
-		Interval: o.Interval, SettledInterval: o.SettledInterval, SettledAfter: o.SettledAfter,
-		Fetch: s.fetchTasks,
-	})
-	return s
+	return appendResult(nil, pushTaskFamily, pushTaskPlatformFamily, r, sdkappid, r.TaskID)
 }
 
-// inheritFrom takes over the tasks' and windows' values of the source a
-// configuration reload replaces.
-func (s *tencentPush) inheritFrom(old Source) {
-	s.idPoller.inheritFrom(old)
-	o, ok := old.(*tencentPush)
-	if !ok {
-		return
-	}
-	o.mu.Lock()
-	windows := maps.Clone(o.windowMetrics)
-	o.mu.Unlock()
-	s.mu.Lock()
-	s.windowMetrics = windows
-	s.mu.Unlock()
-}
-
-// Refresh implements Source: every window, then the due tasks.
-func (s *tencentPush) Refresh(ctx context.Context) ([]prometheus.Metric, error) {
-	for _, w := range s.windows {
-		now := s.clock.Now()
-		res, err := s.client.PushStatistics(ctx, now.Add(-w.Duration), now, nil)
-		if err != nil {
-			return s.snapshot(), quietAtDeadline(ctx, err)
-		}
-		var out []prometheus.Metric
-		for _, r := range res {
-			if r.TaskID == "" {
-				out = appendResult(out, pushWindowFamily, pushWindowPlatformFamily, r, s.sdkappid, w.Label)
-				break
-			}
-		}
-		s.mu.Lock()
-		s.windowMetrics[w.Label] = out
-		s.mu.Unlock()
-	}
-	err := s.poll(ctx, s.snapshot)
-	return s.snapshot(), err
-}
-
-// fetchTasks asks for a batch of tasks over the longest window the API
-// allows: a task's statistics are found by its push time, which the exporter
-// may not know.
-func (s *tencentPush) fetchTasks(ctx context.Context, ids []string) (map[string][]prometheus.Metric, error) {
-	now := s.clock.Now()
-	res, err := s.client.PushStatistics(ctx, now.Add(-tencentim.MaxStatisticsWindow+time.Minute), now, ids)
-	if err != nil {
-		return nil, err
-	}
-	got := map[string][]prometheus.Metric{}
+// PushWindowSamples returns the series of the overall statistics of one
+// rolling window: the result with an empty TaskID, if the answer has one.
+func PushWindowSamples(sdkappid, window string, res []tencentim.PushResult) []expo.Sample {
 	for _, r := range res {
-		if _, dup := got[r.TaskID]; !dup && slices.Contains(ids, r.TaskID) {
-			got[r.TaskID] = appendResult(nil, pushTaskFamily, pushTaskPlatformFamily, r, s.sdkappid, r.TaskID)
+		if r.TaskID == "" {
+			return appendResult(nil, pushWindowFamily, pushWindowPlatformFamily, r, sdkappid, window)
 		}
 	}
-	return got, nil
-}
-
-// snapshot returns every window's metrics and every task's.
-func (s *tencentPush) snapshot() []prometheus.Metric {
-	s.mu.Lock()
-	var out []prometheus.Metric
-	for _, w := range s.windows {
-		out = append(out, s.windowMetrics[w.Label]...)
-	}
-	s.mu.Unlock()
-	return append(out, s.metrics()...)
+	return nil
 }

@@ -39,7 +39,9 @@ import (
 	"github.com/imstats/imstats_exporter/config"
 	"github.com/imstats/imstats_exporter/internal/apierr"
 	"github.com/imstats/imstats_exporter/internal/clock"
+	"github.com/imstats/imstats_exporter/internal/expo"
 	"github.com/imstats/imstats_exporter/internal/jpush"
+	"github.com/imstats/imstats_exporter/internal/sources"
 	"github.com/imstats/imstats_exporter/internal/tencentim"
 )
 
@@ -95,12 +97,12 @@ func Run(ctx context.Context, cfg *config.Config, o Options) error {
 	if progress == nil {
 		progress = io.Discard
 	}
-	jobs := plan(cfg, collector.Deps{
+	jobs := plan(cfg, sources.Deps{
 		Clock:  c,
 		Logger: logger,
 		// The clients report every call; nothing serves these metrics.
-		APIMetrics: collector.NewAPIMetrics(prometheus.NewRegistry()),
-		Limiters:   collector.NewLimiters(c),
+		APIMetrics: sources.NewAPIMetrics(prometheus.NewRegistry()),
+		Limiters:   sources.NewLimiters(c),
 	})
 	if len(jobs) == 0 {
 		return fmt.Errorf("nothing to backfill: no app with %s, %s or %s turned on", config.SourceTencentOperations, config.SourceJPushUsers, config.SourceJPushGroupUsers)
@@ -150,28 +152,28 @@ func (j job) String() string { return j.source + " for " + j.label + " " + j.key
 // day is the metrics of one day, to be stamped with its start.
 type day struct {
 	start   time.Time
-	metrics []prometheus.Metric
+	metrics []expo.Sample
 }
 
 // plan returns a job per app and enabled source, in configuration order.
-func plan(cfg *config.Config, d collector.Deps) []job {
+func plan(cfg *config.Config, d sources.Deps) []job {
 	var jobs []job
 	if cfg.Sources.Enabled(config.SourceTencentOperations) {
 		for _, app := range cfg.TencentIM {
 			id := strconv.FormatUint(app.SDKAppID, 10)
-			client := collector.NewTencentClient(cfg, app, d)
+			client := sources.NewTencentClient(cfg, app, d)
 			jobs = append(jobs, job{config.SourceTencentOperations, "sdkappid", id, operationsDays(client, id, cfg.Location, d.Logger)})
 		}
 	}
 	if cfg.Sources.Enabled(config.SourceJPushUsers) {
 		for _, app := range cfg.JPush {
-			client, _ := collector.NewJPushClient(cfg, app, d)
+			client, _ := sources.NewJPushClient(cfg, app, d)
 			jobs = append(jobs, job{config.SourceJPushUsers, "app_key", app.AppKey, usersDays(client.Users, false, app.AppKey, jpush.MaxUsersDays, cfg.Location)})
 		}
 	}
 	if cfg.Sources.Enabled(config.SourceJPushGroupUsers) {
 		for _, g := range cfg.JPushGroups {
-			client, _ := collector.NewJPushGroupClient(cfg, g, d)
+			client, _ := sources.NewJPushGroupClient(cfg, g, d)
 			jobs = append(jobs, job{config.SourceJPushGroupUsers, "group_key", g.GroupKey, usersDays(client.GroupUsers, true, g.GroupKey, jpush.MaxGroupUsersDays, cfg.Location)})
 		}
 	}

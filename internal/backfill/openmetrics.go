@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/imstats/imstats_exporter/internal/expo"
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
@@ -29,7 +30,8 @@ func newOpenMetrics() *openMetrics {
 // add records metrics as samples every step from from up to, not
 // including, to, each with the extra labels added. The metrics must not
 // repeat a series, nor carry one of the extra labels already.
-func (o *openMetrics) add(from, to time.Time, step time.Duration, metrics []prometheus.Metric, extra []*dto.LabelPair) error {
+func (o *openMetrics) add(from, to time.Time, step time.Duration, samples []expo.Sample, extra []*dto.LabelPair) error {
+	metrics := constMetrics(samples)
 	reg := prometheus.NewRegistry()
 	if err := reg.Register(fixed(metrics)); err != nil {
 		return err
@@ -128,4 +130,20 @@ func (f fixed) Collect(ch chan<- prometheus.Metric) {
 	for _, m := range f {
 		ch <- m
 	}
+}
+
+// constMetrics turns mapped samples into client_golang metrics, which the
+// backfill gathers through a registry to write OpenMetrics with timestamps.
+func constMetrics(samples []expo.Sample) []prometheus.Metric {
+	descs := map[*expo.Family]*prometheus.Desc{}
+	out := make([]prometheus.Metric, 0, len(samples))
+	for _, s := range samples {
+		d, ok := descs[s.Family]
+		if !ok {
+			d = prometheus.NewDesc(s.Family.Name, s.Family.Help, s.Family.Labels, nil)
+			descs[s.Family] = d
+		}
+		out = append(out, prometheus.MustNewConstMetric(d, prometheus.GaugeValue, s.Value, s.Labels...))
+	}
+	return out
 }

@@ -1,6 +1,16 @@
-// Package server wires the configuration, the collectors and the HTTP
+// Package server wires the configuration, the sources and the HTTP
 // endpoints of the exporter: /metrics, the landing page, health and
 // readiness, /-/reload (and SIGHUP), /config and the tracking API.
+//
+// The Server is the one owner of every (source, app)'s state for the life
+// of the process (registry.go): a reload turns the new configuration into a
+// plan with no side effect, and only a complete plan is committed, in one
+// step, by the one goroutine that runs reloads.
+//
+// Lock order: Server.reloadMu (reloads only) may be held while calling
+// into tracking sets (Prepare, Commit) and refresh loops (Configure); those
+// take only their own leaf locks and never call back. The scrape path takes
+// no Server lock at all: it loads the committed unit list atomically.
 package server
 
 import (
@@ -10,6 +20,7 @@ import (
 	"os"
 	"os/signal"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -18,13 +29,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/prometheus/common/version"
 	"github.com/prometheus/exporter-toolkit/web"
 
-	"github.com/imstats/imstats_exporter/collector"
 	"github.com/imstats/imstats_exporter/config"
 	"github.com/imstats/imstats_exporter/internal/clock"
+	"github.com/imstats/imstats_exporter/internal/sources"
 	"github.com/imstats/imstats_exporter/internal/tracking"
 )
 
@@ -38,6 +48,13 @@ type Options struct {
 	Logger        log.Logger
 	Clock         clock.Clock       // nil: clock.Real{}
 	Transport     http.RoundTripper // nil: http.DefaultTransport
+	// EnableLifecycle turns on POST /-/reload (SIGHUP always works).
+	EnableLifecycle bool
+	// EnableTrackingWrites turns on the tracking API's POST and DELETE.
+	EnableTrackingWrites bool
+	// MaxConcurrentScrapes caps the /metrics requests rendered at once
+	// (default 8); the others wait within their deadline, then get 503.
+	MaxConcurrentScrapes int
 }
 
 // Server owns the exporter's state for the life of the process.
@@ -46,15 +63,24 @@ type Server struct {
 	logger   log.Logger
 	registry *prometheus.Registry
 	safe     *config.SafeConfig
-	holder   collector.Holder
-	deps     collector.Deps
+	deps     sources.Deps
 	reloads  chan chan error
 
-	mu sync.Mutex // serialises reloads
+	ctx    context.Context // parent of every loop; cancelled by Close
+	cancel context.CancelFunc
+
+	reloadMu sync.Mutex // serialises reloads; guards state
+	state    state
+
+	// Read without locks by scrapes and the tracking API; replaced by commit.
+	units  atomic.Pointer[unitList]
+	served atomic.Pointer[map[setKey]*tracking.Set]
+
+	scrapes *scrapeCache
 }
 
-// New loads the configuration and builds the collectors. A configuration
-// that does not load is an error: the process should not start with it.
+// New loads the configuration and starts the sources. A configuration that
+// does not load is an error: the process should not start with it.
 func New(o Options) (*Server, error) {
 	if o.TelemetryPath == "" {
 		o.TelemetryPath = "/metrics"
@@ -65,47 +91,59 @@ func New(o Options) (*Server, error) {
 	if o.Clock == nil {
 		o.Clock = clock.Real{}
 	}
+	if o.MaxConcurrentScrapes <= 0 {
+		o.MaxConcurrentScrapes = 8
+	}
 	reg := prometheus.NewRegistry()
+	ctx, cancel := context.WithCancel(context.Background())
 	s := &Server{
 		opts:     o,
 		logger:   o.Logger,
 		registry: reg,
 		safe:     config.NewSafeConfig(reg),
 		reloads:  make(chan chan error),
+		ctx:      ctx,
+		cancel:   cancel,
+		state:    state{units: map[unitKey]*unit{}, sets: map[setKey]*tracking.Set{}},
+		scrapes:  newScrapeCache(o.MaxConcurrentScrapes),
 	}
-	s.deps = collector.Deps{
+	s.units.Store(&unitList{})
+	s.served.Store(&map[setKey]*tracking.Set{})
+	s.deps = sources.Deps{
 		Clock:      o.Clock,
 		Logger:     o.Logger,
 		Transport:  o.Transport,
-		APIMetrics: collector.NewAPIMetrics(reg),
-		Limiters:   collector.NewLimiters(o.Clock),
-		Trackers:   collector.NewTrackers(o.Clock, o.Logger, s.holder.Kick),
+		APIMetrics: sources.NewAPIMetrics(reg),
+		Limiters:   sources.NewLimiters(o.Clock),
 	}
 	reg.MustRegister(
 		versioncollector.NewCollector(Name),
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		&s.holder,
+		healthCollector{s},
 	)
 	if err := s.Reload(); err != nil {
+		cancel()
 		return nil, err
 	}
 	return s, nil
 }
 
-// Reload loads the configuration file again; on success the collectors are
-// rebuilt from it (keeping their snapshots), on failure the running
-// configuration stays and the error is returned.
+// Close stops every source's loop.
+func (s *Server) Close() { s.cancel() }
+
+// Reload loads the configuration file again. A configuration that loads and
+// plans is committed whole; otherwise nothing changes and the error is
+// returned.
 func (s *Server) Reload() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.reloadMu.Lock()
+	defer s.reloadMu.Unlock()
 	err := s.safe.ReloadWith(s.opts.ConfigFile, func(cfg *config.Config) error {
-		exp, specs, err := collector.Build(cfg, s.deps)
+		p, err := s.makePlan(cfg)
 		if err != nil {
 			return err
 		}
-		s.deps.Trackers.Commit(specs)
-		s.holder.Swap(exp)
+		s.commit(p)
 		return nil
 	})
 	if err != nil {
@@ -118,20 +156,22 @@ func (s *Server) Reload() error {
 }
 
 // Run handles reload requests, from SIGHUP and from POST /-/reload, in one
-// goroutine, and re-reads the watched ID files, until ctx ends.
+// goroutine, and maintains the tracked-ID sets (ageing, watched files,
+// retried saves) in the background, until ctx ends.
 func (s *Server) Run(ctx context.Context) {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
-	fileCheck := time.NewTimer(s.fileCheckInterval())
-	defer fileCheck.Stop()
+	maintain := time.NewTimer(s.maintainInterval())
+	defer maintain.Stop()
 	for {
 		select {
 		case <-ctx.Done():
+			s.Close()
 			return
-		case <-fileCheck.C:
-			s.deps.Trackers.SyncFiles()
-			fileCheck.Reset(s.fileCheckInterval())
+		case <-maintain.C:
+			s.maintain()
+			maintain.Reset(s.maintainInterval())
 		case <-hup:
 			if err := s.Reload(); err != nil {
 				level.Error(s.logger).Log("msg", "reload on SIGHUP failed; keeping the running configuration", "err", err)
@@ -146,24 +186,33 @@ func (s *Server) Run(ctx context.Context) {
 	}
 }
 
-func (s *Server) fileCheckInterval() time.Duration {
+func (s *Server) maintainInterval() time.Duration {
 	return time.Duration(s.safe.Get().Tracking.FileCheckInterval)
+}
+
+// maintain lets every served set expire aged IDs, re-read its watched file
+// and retry a pending save; each set logs its own changes of state.
+func (s *Server) maintain() {
+	for _, set := range *s.served.Load() {
+		_ = set.Maintain()
+	}
+}
+
+// lookupSet is the tracking API's lookup: the served set of (kind, app).
+func (s *Server) lookupSet(kind, app string) (*tracking.Set, bool) {
+	set, ok := (*s.served.Load())[setKey{kind, app}]
+	return set, ok
 }
 
 // Handler returns the exporter's HTTP endpoints.
 func (s *Server) Handler() (http.Handler, error) {
 	mux := http.NewServeMux()
-	limits := func() (time.Duration, time.Duration) {
-		l := s.safe.Get().Limits
-		return time.Duration(l.ScrapeTimeoutMargin), time.Duration(l.MaxScrapeWait)
-	}
-	mux.Handle(s.opts.TelemetryPath, collector.Handler(&s.holder, s.registry, limits,
-		promhttp.HandlerOpts{ErrorLog: stdLogger{s.logger}, EnableOpenMetrics: true}))
+	mux.Handle(s.opts.TelemetryPath, http.HandlerFunc(s.serveMetrics))
 	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "Healthy") })
 	mux.HandleFunc("/-/ready", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "Ready") })
 	mux.HandleFunc("/-/reload", s.handleReload)
 	mux.HandleFunc("GET /config", s.handleConfig)
-	tracking.NewAPI(s.deps.Trackers.Lookup).Register(mux)
+	tracking.NewAPI(s.lookupSet, tracking.APIOptions{AllowWrites: s.opts.EnableTrackingWrites}).Register(mux)
 	if s.opts.TelemetryPath != "/" {
 		landing, err := web.NewLandingPage(web.LandingConfig{
 			Name:        Name,
@@ -172,6 +221,7 @@ func (s *Server) Handler() (http.Handler, error) {
 			Links: []web.LandingLinks{
 				{Address: s.opts.TelemetryPath, Text: "Metrics"},
 				{Address: "/config", Text: "Configuration (secrets hidden)"},
+				{Address: "/api/v1/", Text: "Tracking API (see the README)"},
 				{Address: "/-/healthy", Text: "Health"},
 				{Address: "/-/ready", Text: "Readiness"},
 			},
@@ -185,11 +235,16 @@ func (s *Server) Handler() (http.Handler, error) {
 }
 
 // handleReload serves POST /-/reload: 200 when the new configuration is in
-// force, 500 with the reason (the old one keeps running), 405 otherwise.
+// force, 500 with the reason (the old one keeps running), 403 when the
+// lifecycle endpoints are off, 405 for another method.
 func (s *Server) handleReload(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
 		http.Error(w, "This endpoint requires a POST request.", http.StatusMethodNotAllowed)
+		return
+	}
+	if !s.opts.EnableLifecycle {
+		http.Error(w, "Lifecycle API is not enabled (--web.enable-lifecycle).", http.StatusForbidden)
 		return
 	}
 	reply := make(chan error, 1)
@@ -214,8 +269,3 @@ func (s *Server) handleConfig(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	_, _ = w.Write(out)
 }
-
-// stdLogger adapts the go-kit logger to promhttp's error logger.
-type stdLogger struct{ l log.Logger }
-
-func (s stdLogger) Println(v ...any) { level.Error(s.l).Log("msg", fmt.Sprint(v...)) }

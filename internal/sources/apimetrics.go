@@ -1,4 +1,4 @@
-package collector
+package sources
 
 import (
 	"time"
@@ -17,12 +17,12 @@ type APIMetrics struct {
 func NewAPIMetrics(reg prometheus.Registerer) *APIMetrics {
 	m := &APIMetrics{
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: namespace,
+			Namespace: "imstats_exporter",
 			Name:      "api_requests_total",
 			Help:      "Requests sent to a vendor API, by answer code (0 = ok, else the vendor error code, the HTTP status, network or invalid_response).",
 		}, []string{"vendor", "api", "code"}),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Namespace: namespace,
+			Namespace: "imstats_exporter",
 			Name:      "api_request_duration_seconds",
 			Help:      "Time from sending a request to a vendor API to having its whole answer.",
 			Buckets:   []float64{.05, .1, .25, .5, 1, 2.5, 5, 10, 30},

@@ -1,0 +1,96 @@
+package expo
+
+import (
+	"bytes"
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+)
+
+var (
+	famA = NewFamily("test_a", "A \"quoted\" help\\ text.", "app", "id")
+	famB = NewFamily("test_b", "B help.", "app")
+)
+
+func TestWriteParsesAsTextAndGroupsFamilies(t *testing.T) {
+	s := NewSchema(famA, famB)
+	b1, d1 := s.Block([]Sample{famB.Gauge(1, "x"), famA.Gauge(2, "x", "1"), famA.Gauge(3, "x", "1")})
+	b2, _ := s.Block([]Sample{famA.Gauge(math.Inf(1), "y", "a\"b\\c\nd"), famA.Gauge(4, "y", "bad\xffutf8")})
+	if d1 != 1 {
+		t.Fatalf("dropped %d duplicates, want 1", d1)
+	}
+	var buf bytes.Buffer
+	if err := Write(&buf, Text, []Group{{Schema: s, Blocks: []*Block{b1, b2}}}); err != nil {
+		t.Fatal(err)
+	}
+	want := `# HELP test_a A "quoted" help\\ text.
+# TYPE test_a gauge
+test_a{app="x",id="1"} 2
+test_a{app="y",id="a\"b\\c\nd"} +Inf
+test_a{app="y",id="bad` + "\uFFFD" + `utf8"} 4
+# HELP test_b B help.
+# TYPE test_b gauge
+test_b{app="x"} 1
+`
+	if buf.String() != want {
+		t.Fatalf("got\n%s\nwant\n%s", buf.String(), want)
+	}
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := parser.TextToMetricFamilies(strings.NewReader(buf.String()))
+	if err != nil {
+		t.Fatalf("the text parser refuses the output: %v", err)
+	}
+	if n := len(fams["test_a"].GetMetric()); n != 3 {
+		t.Fatalf("test_a has %d series, want 3", n)
+	}
+}
+
+func TestOpenMetricsHeaderEscapesQuotes(t *testing.T) {
+	s := NewSchema(famA)
+	b, _ := s.Block([]Sample{famA.Gauge(1, "x", "1")})
+	var buf bytes.Buffer
+	if err := Write(&buf, OpenMetrics, []Group{{Schema: s, Blocks: []*Block{b}}}); err != nil {
+		t.Fatal(err)
+	}
+	buf.WriteString("# EOF\n")
+	if !strings.Contains(buf.String(), `# HELP test_a A \"quoted\" help\\ text.`) {
+		t.Fatalf("HELP not escaped for OpenMetrics:\n%s", buf.String())
+	}
+}
+
+func TestEmptyFamiliesAreNotWritten(t *testing.T) {
+	s := NewSchema(famA, famB)
+	b, _ := s.Block([]Sample{famB.Gauge(1, "x")})
+	var buf bytes.Buffer
+	if err := Write(&buf, Text, []Group{{Schema: s, Blocks: []*Block{b}}}); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(buf.String(), "test_a") {
+		t.Fatalf("a family without series was written:\n%s", buf.String())
+	}
+	if b.Series() != 1 {
+		t.Fatalf("Series() = %d, want 1", b.Series())
+	}
+}
+
+func TestWriteAllocatesNothingPerSeries(t *testing.T) {
+	s := NewSchema(famA)
+	var blocks []*Block
+	for i := range 1000 {
+		b, _ := s.Block([]Sample{famA.Gauge(float64(i), "x", string(rune('a'+i%26)))})
+		blocks = append(blocks, b)
+	}
+	groups := []Group{{Schema: s, Blocks: blocks}}
+	var buf bytes.Buffer
+	buf.Grow(1 << 20)
+	allocs := testing.AllocsPerRun(10, func() {
+		buf.Reset()
+		_ = Write(&buf, Text, groups)
+	})
+	if allocs > 4 {
+		t.Fatalf("Write made %.0f allocations for 1000 series; want a constant few", allocs)
+	}
+}

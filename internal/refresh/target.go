@@ -1,0 +1,158 @@
+// Package refresh is the vendor-neutral refresh machinery: a Target holds
+// the snapshot of one (source, app) as pre-rendered exposition blocks, and
+// its loop runs the source's Job in the background, one step at a time,
+// backing off after failures and logging once per change of outcome.
+//
+// Ownership and locks: a Target's loop goroutine is the only caller of its
+// Job, so a Job keeps its own state without locks. Target.mu guards the
+// snapshot and the health record only; it is never held while calling a Job,
+// a vendor, a channel send that can block, or anything outside the Target.
+// Scrapes copy the block list under Target.mu and write it out after
+// releasing it, so a slow client never holds a lock.
+package refresh
+
+import (
+	"sync"
+	"time"
+
+	"github.com/go-kit/log"
+	"github.com/go-kit/log/level"
+
+	"github.com/imstats/imstats_exporter/internal/expo"
+)
+
+// Health is what the target's steps left behind, for the exporter's own
+// metrics.
+type Health struct {
+	Attempted    bool          // a step has finished at least once
+	OK           bool          // the last step succeeded
+	Available    bool          // false after an Unavailable error
+	LastSuccess  time.Time     // zero until the first success
+	LastDuration time.Duration // how long the last step took
+	Failures     int           // consecutive failures
+	Series       int           // series in the snapshot
+}
+
+// Target is the snapshot and health of one (source, app). It lives as long
+// as its (source, app) is configured; a reload reconfigures it in place.
+type Target struct {
+	Source string
+	App    string
+	schema *expo.Schema
+	logger log.Logger
+
+	demand chan struct{} // a scrape found the snapshot stale
+	ready  chan struct{} // closed when the first step has finished
+
+	mu        sync.Mutex
+	index     map[string]int // key → position in blocks
+	keys      []string
+	blocks    []*expo.Block
+	health    Health
+	gen       uint64 // counts changes of the snapshot
+	verdict   string // the last outcome, for logging changes only
+	readyOnce bool
+}
+
+// NewTarget returns an empty target of (source, app) whose blocks follow
+// schema.
+func NewTarget(source, app string, schema *expo.Schema, logger log.Logger) *Target {
+	if logger == nil {
+		logger = log.NewNopLogger()
+	}
+	return &Target{
+		Source: source, App: app, schema: schema,
+		logger: log.With(logger, "source", source, "app", app),
+		demand: make(chan struct{}, 1),
+		ready:  make(chan struct{}),
+		index:  map[string]int{},
+		health: Health{Available: true},
+	}
+}
+
+// Schema returns the families the target's blocks follow.
+func (t *Target) Schema() *expo.Schema { return t.schema }
+
+// Put replaces the series of key with samples. Building the block happens
+// before the lock is taken; the update itself is O(1).
+func (t *Target) Put(key string, samples []expo.Sample) {
+	b, dropped := t.schema.Block(samples)
+	if dropped > 0 {
+		level.Debug(t.logger).Log("msg", "dropped duplicate series from a vendor answer", "key", key, "dropped", dropped)
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.gen++
+	if i, ok := t.index[key]; ok {
+		t.health.Series += b.Series() - t.blocks[i].Series()
+		t.blocks[i] = b
+		return
+	}
+	t.index[key] = len(t.blocks)
+	t.keys = append(t.keys, key)
+	t.blocks = append(t.blocks, b)
+	t.health.Series += b.Series()
+}
+
+// Delete drops the series of key.
+func (t *Target) Delete(key string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.deleteLocked(key)
+}
+
+// Retain drops the series of every key for which keep is false. keep must
+// not call back into the target.
+func (t *Target) Retain(keep func(key string) bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for i := len(t.keys) - 1; i >= 0; i-- {
+		if k := t.keys[i]; !keep(k) {
+			t.deleteLocked(k)
+		}
+	}
+}
+
+func (t *Target) deleteLocked(key string) {
+	i, ok := t.index[key]
+	if !ok {
+		return
+	}
+	t.gen++
+	t.health.Series -= t.blocks[i].Series()
+	last := len(t.blocks) - 1
+	t.blocks[i], t.keys[i] = t.blocks[last], t.keys[last]
+	t.index[t.keys[i]] = i
+	t.blocks[last], t.keys = nil, t.keys[:last]
+	t.blocks = t.blocks[:last]
+	delete(t.index, key)
+}
+
+// AppendBlocks appends the target's current blocks to dst and returns it,
+// with the snapshot's generation: a number that changes with every change
+// of the snapshot.
+func (t *Target) AppendBlocks(dst []*expo.Block) ([]*expo.Block, uint64) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return append(dst, t.blocks...), t.gen
+}
+
+// Health returns the target's health record.
+func (t *Target) Health() Health {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.health
+}
+
+// Demand tells an on-demand target's loop that a scrape wants fresh data.
+// It never blocks.
+func (t *Target) Demand() {
+	select {
+	case t.demand <- struct{}{}:
+	default:
+	}
+}
+
+// Ready is closed once the target's first step has finished, successfully
+// or not: a scrape waits for it only while the target has no snapshot yet.
+func (t *Target) Ready() <-chan struct{} { return t.ready }

@@ -1,0 +1,219 @@
+package server
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/binary"
+	"hash/fnv"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-kit/log/level"
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+
+	"github.com/imstats/imstats_exporter/internal/expo"
+)
+
+// ScrapeTimeoutHeader is the header in which Prometheus tells its scrape timeout.
+const ScrapeTimeoutHeader = "X-Prometheus-Scrape-Timeout-Seconds"
+
+// ScrapeWait returns how long a scrape may wait for targets without a
+// snapshot: the timeout Prometheus announced minus margin, capped by
+// maxWait; maxWait when the header is absent or unparsable; never negative.
+func ScrapeWait(r *http.Request, margin, maxWait time.Duration) time.Duration {
+	wait := maxWait
+	if v := r.Header.Get(ScrapeTimeoutHeader); v != "" {
+		if secs, err := strconv.ParseFloat(v, 64); err == nil && secs > 0 && secs < 1e6 {
+			wait = min(time.Duration(secs*float64(time.Second))-margin, maxWait)
+		}
+	}
+	return max(wait, 0)
+}
+
+// scrapeCache caps the scrapes rendered at once and lets concurrent gzip
+// scrapes of the same snapshot generation share one compressed body.
+type scrapeCache struct {
+	slots chan struct{}
+
+	mu      sync.Mutex
+	entries map[gzKey]*gzEntry // at most one generation per format
+	render  time.Duration      // how long the last render took
+}
+
+type gzKey struct {
+	gen    uint64
+	format expo.Format
+}
+
+type gzEntry struct {
+	done chan struct{}
+	body []byte
+}
+
+func newScrapeCache(slots int) *scrapeCache {
+	return &scrapeCache{slots: make(chan struct{}, slots), entries: map[gzKey]*gzEntry{}}
+}
+
+// serveMetrics serves /metrics: the vendor series as their pre-rendered
+// blocks, then the exporter's own metrics from the registry. It waits only
+// for targets that have no snapshot yet, within the scrape's budget.
+func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	limits := s.safe.Get().Limits
+	budget := ScrapeWait(r, time.Duration(limits.ScrapeTimeoutMargin), time.Duration(limits.MaxScrapeWait))
+	ctx, cancel := context.WithTimeout(r.Context(), budget)
+	defer cancel()
+
+	select {
+	case s.scrapes.slots <- struct{}{}:
+		defer func() { <-s.scrapes.slots }()
+	case <-ctx.Done():
+		w.Header().Set("Retry-After", "1")
+		http.Error(w, "too many scrapes in flight", http.StatusServiceUnavailable)
+		return
+	}
+
+	units := s.units.Load()
+	s.scrapes.mu.Lock()
+	renderEstimate := s.scrapes.render
+	s.scrapes.mu.Unlock()
+	waitCtx, cancelWait := context.WithTimeout(ctx, max(budget-renderEstimate-time.Since(start), 0))
+	for _, u := range units.units {
+		if u.def.OnDemand {
+			u.target.Demand()
+		}
+	}
+	for _, u := range units.units {
+		select {
+		case <-u.target.Ready():
+		case <-waitCtx.Done():
+		}
+	}
+	cancelWait()
+
+	format := expo.Text
+	contentType := expfmt.NegotiateIncludingOpenMetrics(r.Header)
+	if contentType.FormatType() == expfmt.TypeOpenMetrics {
+		format = expo.OpenMetrics
+	} else {
+		contentType = expfmt.NewFormat(expfmt.TypeTextPlain)
+	}
+	own, err := s.registry.Gather()
+	if err != nil {
+		level.Error(s.logger).Log("msg", "gathering the exporter's own metrics failed", "err", err)
+	}
+	w.Header().Set("Content-Type", string(contentType))
+	gz := acceptsGzip(r)
+	if gz {
+		w.Header().Set("Content-Encoding", "gzip")
+	}
+	groups, gen := collectGroups(units)
+	if gz {
+		body := s.scrapes.gzipped(r.Context(), gzKey{gen, format}, groups)
+		if body == nil {
+			return // the client is gone
+		}
+		_, _ = w.Write(body)
+		// A second gzip member: a multi-member stream decodes as the
+		// concatenation of its members (RFC 1952).
+		zw := gzip.NewWriter(w)
+		writeOwn(zw, contentType, format, own)
+		_ = zw.Close()
+	} else {
+		bw := bufio.NewWriterSize(w, 64<<10)
+		_ = expo.Write(bw, format, groups)
+		writeOwn(bw, contentType, format, own)
+		_ = bw.Flush()
+	}
+	s.scrapes.mu.Lock()
+	s.scrapes.render = time.Since(start)
+	s.scrapes.mu.Unlock()
+}
+
+// writeOwn writes the registry's families, and the end of an OpenMetrics
+// exposition.
+func writeOwn(w interface{ Write([]byte) (int, error) }, ct expfmt.Format, format expo.Format, own []*dto.MetricFamily) {
+	enc := expfmt.NewEncoder(w, ct)
+	for _, mf := range own {
+		_ = enc.Encode(mf)
+	}
+	if format == expo.OpenMetrics {
+		_, _ = w.Write([]byte("# EOF\n"))
+	}
+}
+
+// collectGroups returns the blocks of every unit grouped by source, in the
+// order the sources first appear, and a hash of the generations of the
+// unit list and of every target's snapshot: it changes whenever what the
+// groups hold does.
+func collectGroups(units *unitList) ([]expo.Group, uint64) {
+	var groups []expo.Group
+	h := fnv.New64a()
+	var b [8]byte
+	binary.LittleEndian.PutUint64(b[:], units.gen)
+	h.Write(b[:])
+	for _, u := range units.units {
+		i := slices.IndexFunc(groups, func(g expo.Group) bool { return g.Schema == u.def.Schema })
+		if i < 0 {
+			groups = append(groups, expo.Group{Schema: u.def.Schema})
+			i = len(groups) - 1
+		}
+		var v uint64
+		groups[i].Blocks, v = u.target.AppendBlocks(groups[i].Blocks)
+		binary.LittleEndian.PutUint64(b[:], v)
+		h.Write(b[:])
+	}
+	return groups, h.Sum64()
+}
+
+// gzipped returns the gzip member of groups for key, compressing it once
+// however many scrapes ask at the same time; nil when ctx ends first.
+func (c *scrapeCache) gzipped(ctx context.Context, key gzKey, groups []expo.Group) []byte {
+	c.mu.Lock()
+	e, ok := c.entries[key]
+	if !ok {
+		e = &gzEntry{done: make(chan struct{})}
+		for k := range c.entries {
+			if k.format == key.format {
+				delete(c.entries, k)
+			}
+		}
+		c.entries[key] = e
+	}
+	c.mu.Unlock()
+	if !ok {
+		var buf bytes.Buffer
+		zw, _ := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
+		_ = expo.Write(zw, key.format, groups)
+		_ = zw.Close()
+		e.body = buf.Bytes()
+		close(e.done)
+	}
+	select {
+	case <-e.done:
+		return e.body
+	case <-ctx.Done():
+		return nil
+	}
+}
+
+// acceptsGzip reports whether the request accepts a gzip body.
+func acceptsGzip(r *http.Request) bool {
+	for _, part := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {
+		enc, q, _ := strings.Cut(strings.TrimSpace(part), ";")
+		if strings.TrimSpace(enc) == "gzip" && strings.TrimSpace(q) != "q=0" {
+			return true
+		}
+	}
+	return false
+}
+
+var _ prometheus.Collector = healthCollector{}

@@ -1,0 +1,351 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/imstats/imstats_exporter/internal/simulator"
+)
+
+const (
+	testSDKAppID     = 1400000000
+	testTencentKey   = "5bd2850fff3ecb11d7c805251c51ee463a25727bddc2385f3fa8bfee1bb93b5e"
+	testAppKey       = "7d431e42dfa6a6d693ac2d04"
+	testMasterSecret = "5e987ac6d2e04d95a9d8f0d1"
+)
+
+// vendors starts the simulators of both vendors on loopback and returns
+// their base URL.
+func vendors(t *testing.T) string {
+	t.Helper()
+	tim := simulator.NewTencent(simulator.TencentOptions{Apps: []simulator.TencentApp{{SDKAppID: testSDKAppID, Identifier: "admin", SecretKey: testTencentKey}}, Seed: 1})
+	jp := simulator.NewJPush(simulator.JPushOptions{Apps: []simulator.JPushApp{{AppKey: testAppKey, MasterSecret: testMasterSecret, VIP: true}}, Seed: 1})
+	mux := http.NewServeMux()
+	mux.Handle("/v4/", tim)
+	mux.Handle("/v3/", jp)
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// testConfig is the configuration the tests write; extra is appended as is.
+func testConfig(url, dir, maxAge, extra string) string {
+	return fmt.Sprintf(`tencent_im:
+  - sdkappid: %d
+    identifier: admin
+    secret_key: %q
+    endpoint: %s
+    push:
+      task_ids: ["1400000000_1_1"]
+      task_ids_file: %s
+jpush:
+  - app_key: %q
+    master_secret: %q
+    endpoint: %s
+    msg_ids: ["1613113584"]
+    msg_ids_file: %s
+state_directory: %s
+tracking:
+  max_age: %s
+  register_per_minute: 0
+%s`, testSDKAppID, testTencentKey, url, filepath.Join(dir, "tasks.txt"), testAppKey, testMasterSecret, url,
+		filepath.Join(dir, "msgs.txt"), filepath.Join(dir, "state"), maxAge, extra)
+}
+
+// writeAtomic replaces path with content in one rename, as an operator's
+// deployment tool would.
+func writeAtomic(t *testing.T, path, content string) {
+	t.Helper()
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// testServer runs a Server over the configuration file and serves its
+// handler; it stops with the test.
+func testServer(t *testing.T, configFile string) (*Server, *httptest.Server) {
+	t.Helper()
+	s, err := New(Options{ConfigFile: configFile, EnableLifecycle: true, EnableTrackingWrites: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { s.Run(ctx); close(done) }()
+	h, err := s.Handler()
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	t.Cleanup(func() { srv.Close(); cancel(); <-done })
+	return s, srv
+}
+
+// request sends one request with a deadline: a request that stalls fails
+// the test instead of hanging it.
+func request(client *http.Client, method, url, body string) (int, string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, method, url, strings.NewReader(body))
+	if err != nil {
+		return 0, "", err
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b), err
+}
+
+// listed returns the IDs the tracking API lists at path.
+func listed(t *testing.T, url, key string) []string {
+	t.Helper()
+	code, body, err := request(http.DefaultClient, http.MethodGet, url, "")
+	if err != nil || code != http.StatusOK {
+		t.Fatalf("GET %s: %d %v %s", url, code, err, body)
+	}
+	var out map[string][]struct {
+		ID string `json:"id"`
+	}
+	if err := json.Unmarshal([]byte(body), &out); err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, id := range out[key] {
+		ids = append(ids, id.ID)
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// TestStormOfReloadsRegistrationsAndScrapes runs reloads (HTTP and SIGHUP,
+// unchanged and with a changed max_age), registrations, deletions and
+// scrapes together for a bounded time. It fails if any request stalls, and
+// then checks that every ID acknowledged with 2xx, and not deleted, is
+// tracked and survives a restart.
+func TestStormOfReloadsRegistrationsAndScrapes(t *testing.T) {
+	dir := t.TempDir()
+	url := vendors(t)
+	cfgFile := filepath.Join(dir, "exporter.yml")
+	writeAtomic(t, cfgFile, testConfig(url, dir, "7d", ""))
+	_, srv := testServer(t, cfgFile)
+
+	const duration = 3 * time.Second
+	stop := time.Now().Add(duration)
+	client := &http.Client{Timeout: 30 * time.Second}
+	var (
+		wg      sync.WaitGroup
+		mu      sync.Mutex
+		acked   = map[string]bool{} // msg_ids acknowledged and not deleted
+		fails   []string
+		counter atomic.Int64
+	)
+	fail := func(format string, args ...any) {
+		mu.Lock()
+		fails = append(fails, fmt.Sprintf(format, args...))
+		mu.Unlock()
+	}
+	msgsPath := srv.URL + "/api/v1/jpush/" + testAppKey + "/messages"
+	for w := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; time.Now().Before(stop); i++ {
+				id := fmt.Sprintf("%d%06d", 9+w, i)
+				code, body, err := request(client, http.MethodPost, msgsPath, `{"msg_ids":["`+id+`"]}`)
+				counter.Add(1)
+				switch {
+				case err != nil:
+					fail("POST %s: %v", id, err)
+					return
+				case code == http.StatusOK:
+					mu.Lock()
+					acked[id] = true
+					mu.Unlock()
+				case code >= 500:
+					// Not acknowledged: not required to be kept.
+				default:
+					fail("POST %s: %d %s", id, code, body)
+				}
+				if i%5 == 4 {
+					code, body, err := request(client, http.MethodDelete, msgsPath+"/"+id, "")
+					if err != nil {
+						fail("DELETE %s: %v", id, err)
+						return
+					}
+					if code == http.StatusOK {
+						mu.Lock()
+						delete(acked, id)
+						mu.Unlock()
+					} else if code < 500 {
+						fail("DELETE %s: %d %s", id, code, body)
+					}
+				}
+			}
+		}()
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for i := 0; time.Now().Before(stop); i++ {
+			maxAge := []string{"7d", "6d"}[i%2]
+			writeAtomic(t, cfgFile, testConfig(url, dir, maxAge, ""))
+			// From the third round on, when HTTP reloads have shown that Run
+			// listens for SIGHUP (an unhandled SIGHUP would end the test).
+			if i%3 == 2 {
+				_ = syscall.Kill(os.Getpid(), syscall.SIGHUP)
+				continue
+			}
+			code, body, err := request(client, http.MethodPost, srv.URL+"/-/reload", "")
+			if err != nil || code != http.StatusOK {
+				fail("reload: %d %v %s", code, err, body)
+				return
+			}
+		}
+	}()
+	for range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for time.Now().Before(stop) {
+				code, _, err := request(client, http.MethodGet, srv.URL+"/metrics", "")
+				if err != nil || code != http.StatusOK {
+					fail("scrape: %d %v", code, err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for _, f := range fails {
+		t.Error(f)
+	}
+	if t.Failed() {
+		return
+	}
+	if counter.Load() == 0 {
+		t.Fatal("no registration was made")
+	}
+	got := listed(t, msgsPath, "msg_ids")
+	for id := range acked {
+		if _, ok := slices.BinarySearch(got, id); !ok {
+			t.Errorf("acknowledged ID %s is not tracked", id)
+		}
+	}
+
+	// A restart over the same state directory keeps them all.
+	srv.Close()
+	_, srv2 := testServer(t, cfgFile)
+	got = listed(t, srv2.URL+"/api/v1/jpush/"+testAppKey+"/messages", "msg_ids")
+	for id := range acked {
+		if _, ok := slices.BinarySearch(got, id); !ok {
+			t.Errorf("acknowledged ID %s is lost after a restart", id)
+		}
+	}
+}
+
+// observable is everything a rejected reload must leave as it was.
+type observable struct {
+	tasks, msgs []string
+	config      string
+	stateFiles  map[string]string
+	health      string
+}
+
+func observe(t *testing.T, srv *httptest.Server, dir string) observable {
+	t.Helper()
+	o := observable{
+		tasks:      listed(t, srv.URL+fmt.Sprintf("/api/v1/tencent_im/%d/tasks", testSDKAppID), "task_ids"),
+		msgs:       listed(t, srv.URL+"/api/v1/jpush/"+testAppKey+"/messages", "msg_ids"),
+		stateFiles: map[string]string{},
+	}
+	_, o.config, _ = request(http.DefaultClient, http.MethodGet, srv.URL+"/config", "")
+	files, _ := filepath.Glob(filepath.Join(dir, "state", "*"))
+	for _, f := range files {
+		b, _ := os.ReadFile(f)
+		o.stateFiles[filepath.Base(f)] = string(b)
+	}
+	_, scrape, _ := request(http.DefaultClient, http.MethodGet, srv.URL+"/metrics", "")
+	for _, line := range strings.Split(scrape, "\n") {
+		if strings.HasPrefix(line, "imstats_exporter_refresh_interval_seconds") || strings.HasPrefix(line, "imstats_exporter_tracked_ids") {
+			o.health += line + "\n"
+		}
+	}
+	return o
+}
+
+// TestRejectedReloadChangesNothing makes reloads that pass the file's
+// validation but fail the plan (a watched ID file that cannot be read, a
+// moved state directory) together with changes of every kind of state, and
+// checks that nothing observable changed.
+func TestRejectedReloadChangesNothing(t *testing.T) {
+	dir := t.TempDir()
+	url := vendors(t)
+	cfgFile := filepath.Join(dir, "exporter.yml")
+	if err := os.WriteFile(filepath.Join(dir, "tasks.txt"), []byte("1400000000_2_2\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	writeAtomic(t, cfgFile, testConfig(url, dir, "7d", ""))
+	s, srv := testServer(t, cfgFile)
+	code, body, err := request(http.DefaultClient, http.MethodPost, srv.URL+"/api/v1/jpush/"+testAppKey+"/messages", `{"msg_ids":["1229760629"]}`)
+	if err != nil || code != http.StatusOK {
+		t.Fatalf("registering: %d %v %s", code, err, body)
+	}
+	before := observe(t, srv, dir)
+	if len(before.tasks) != 2 || len(before.msgs) != 2 {
+		t.Fatalf("before: tasks %v, msgs %v", before.tasks, before.msgs)
+	}
+
+	unreadable := filepath.Join(dir, "unreadable")
+	if err := os.Mkdir(unreadable, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, config string
+	}{
+		{"watched file is a directory", strings.Replace(testConfig(url, dir, "1d", "refresh_intervals:\n  jpush_received: 5m\n"),
+			filepath.Join(dir, "msgs.txt"), unreadable, 1)},
+		{"state directory moved", strings.Replace(testConfig(url, dir, "1d", ""), filepath.Join(dir, "state"), filepath.Join(dir, "elsewhere"), 1)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			writeAtomic(t, cfgFile, strings.Replace(tc.config, `task_ids: ["1400000000_1_1"]`, `task_ids: ["1400000000_9_9"]`, 1))
+			code, body, err := request(http.DefaultClient, http.MethodPost, srv.URL+"/-/reload", "")
+			if err != nil || code != http.StatusInternalServerError {
+				t.Fatalf("reload answered %d %v %s; want 500", code, err, body)
+			}
+			after := observe(t, srv, dir)
+			if fmt.Sprint(after) != fmt.Sprint(before) {
+				t.Fatalf("a rejected reload changed what is observable:\nbefore %+v\nafter  %+v", before, after)
+			}
+			if _, err := os.Stat(filepath.Join(dir, "elsewhere")); err == nil {
+				t.Fatal("a rejected reload created the new state directory")
+			}
+			if time.Duration(s.safe.Get().Tracking.MaxAge) != 7*24*time.Hour {
+				t.Fatalf("max_age in force is %s after a rejected reload", s.safe.Get().Tracking.MaxAge)
+			}
+		})
+	}
+	if bytes.Contains([]byte(before.config), []byte(testTencentKey)) {
+		t.Fatal("/config shows a secret")
+	}
+}

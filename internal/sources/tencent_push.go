@@ -1,0 +1,136 @@
+package sources
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/imstats/imstats_exporter/collector"
+	"github.com/imstats/imstats_exporter/config"
+	"github.com/imstats/imstats_exporter/internal/clock"
+	"github.com/imstats/imstats_exporter/internal/refresh"
+	"github.com/imstats/imstats_exporter/internal/tencentim"
+	"github.com/imstats/imstats_exporter/internal/tracking"
+)
+
+// tencentMaxMsgLifeTime is the longest MsgLifeTime a push can have (Tencent
+// Chat "全员/标签推送", im_push: at most 7 days); a task older than that is
+// settled and asked for less often.
+const tencentMaxMsgLifeTime = 7 * 24 * time.Hour
+
+// windowKeyPrefix starts the block keys of the rolling windows, which are
+// not tracked IDs (a TaskId has no '/').
+const windowKeyPrefix = "window/"
+
+// pushWindow is a rolling window of overall push statistics.
+type pushWindow struct {
+	label    string // the duration as configured, e.g. "24h"
+	duration time.Duration
+}
+
+// windows returns the configured push windows of a Tencent app.
+func windows(app *config.TencentApp) []pushWindow {
+	out := make([]pushWindow, len(app.Push.Windows))
+	for i, w := range app.Push.Windows {
+		out[i] = pushWindow{label: w.Text, duration: time.Duration(w.Duration)}
+	}
+	return out
+}
+
+// tencentPush is the tencent_push source: overall statistics per rolling
+// window, and the funnel of every tracked task, asked five at a time under
+// the API's 1 call/s limit (Tencent Chat "All/Tagged Users Push Data
+// Statistics", https://trtc.io/document/71894). Windows and tasks share
+// the app's bucket for the API, so both together keep to 1 call/s.
+type tencentPush struct {
+	q           idQueue
+	s           atomic.Pointer[tencentPushSettings]
+	windowsNext map[string]time.Time // when each window is due; loop only
+}
+
+type tencentPushSettings struct {
+	client   *tencentim.Client
+	sdkappid string
+	ids      *tracking.Set
+	windows  []pushWindow
+	interval time.Duration
+	policy   refresh.QueuePolicy
+	detail   bool
+	clock    clock.Clock
+}
+
+// Configure implements Job.
+func (j *tencentPush) Configure(a App) {
+	interval := a.Config.RefreshIntervals.For(config.SourceTencentPush)
+	j.s.Store(&tencentPushSettings{
+		client:   NewTencentClient(a.Config, *a.Tencent, a.Deps),
+		sdkappid: sdkappid(a),
+		ids:      a.IDs,
+		windows:  windows(a.Tencent),
+		interval: interval,
+		detail:   a.Config.ChannelDetail(config.SourceTencentPush),
+		clock:    a.Deps.Clock,
+		policy: refresh.QueuePolicy{
+			BatchSize:       tencentim.MaxTaskIDsPerCall,
+			Interval:        interval,
+			SettledInterval: time.Duration(a.Config.Tracking.SettledRefreshInterval),
+			SettledAfter:    tencentMaxMsgLifeTime,
+		},
+	})
+}
+
+// Wake implements refresh.Job.
+func (j *tencentPush) Wake() <-chan struct{} { return j.q.wake() }
+
+// Step implements refresh.Job: a due window first, else the due tasks.
+func (j *tencentPush) Step(ctx context.Context, t *refresh.Target, woken bool) (time.Duration, error) {
+	s := j.s.Load()
+	now := s.clock.Now()
+	if j.windowsNext == nil {
+		j.windowsNext = map[string]time.Time{}
+	}
+	var nextWindow time.Time
+	for _, w := range s.windows {
+		due := j.windowsNext[w.label]
+		if !due.After(now) {
+			res, err := s.client.PushStatistics(ctx, now.Add(-w.duration), now, nil)
+			if err != nil {
+				return 0, err
+			}
+			t.Put(windowKeyPrefix+w.label, collector.PushWindowSamples(s.sdkappid, w.label, res))
+			j.windowsNext[w.label] = s.clock.Now().Add(s.interval)
+			return 0, nil
+		}
+		if nextWindow.IsZero() || due.Before(nextWindow) {
+			nextWindow = due
+		}
+	}
+	configured := func(k string) bool {
+		label, ok := strings.CutPrefix(k, windowKeyPrefix)
+		return ok && slices.ContainsFunc(s.windows, func(w pushWindow) bool { return w.label == label })
+	}
+	batch, wait := j.q.next(t, s.ids, woken, now, s.policy, configured)
+	if len(batch) == 0 {
+		if !nextWindow.IsZero() {
+			wait = min(wait, nextWindow.Sub(now))
+		}
+		return wait, nil
+	}
+	// A task's statistics are found by its push time, which the exporter
+	// may not know: ask over the longest window the API allows.
+	res, err := s.client.PushStatistics(ctx, now.Add(-tencentim.MaxStatisticsWindow+time.Minute), now, batch)
+	if err != nil {
+		return 0, err
+	}
+	seen := map[string]bool{}
+	for _, r := range res {
+		if !seen[r.TaskID] && slices.Contains(batch, r.TaskID) {
+			seen[r.TaskID] = true
+			t.Put(r.TaskID, collector.PushTaskSamples(s.sdkappid, r, s.detail))
+		}
+	}
+	j.q.queue.Done(batch, s.clock.Now())
+	return 0, nil
+}

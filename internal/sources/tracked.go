@@ -1,0 +1,54 @@
+package sources
+
+import (
+	"time"
+
+	"github.com/imstats/imstats_exporter/internal/refresh"
+	"github.com/imstats/imstats_exporter/internal/tracking"
+)
+
+// resyncEvery is how often a queue re-reads its tracked set even when no
+// change was signalled (a safety net; changes wake the loop at once).
+const resyncEvery = time.Minute
+
+// idQueue is the part every source that polls tracked IDs shares: the
+// queue of IDs and when it last followed the tracked set. It is used by the
+// job's loop goroutine only.
+type idQueue struct {
+	queue    *refresh.Queue
+	since    map[string]time.Time
+	synced   time.Time
+	watching <-chan struct{} // the set's change channel read with the IDs
+}
+
+// next follows set (when woken, on the first step, or every resyncEvery),
+// drops the blocks of IDs no longer tracked except those keep wants, and
+// returns the due batch or how long until one is due.
+func (q *idQueue) next(t *refresh.Target, set *tracking.Set, woken bool, now time.Time, p refresh.QueuePolicy, keep func(key string) bool) ([]string, time.Duration) {
+	if q.queue == nil {
+		q.queue = refresh.NewQueue()
+	}
+	if woken || q.synced.IsZero() || now.Sub(q.synced) >= resyncEvery {
+		q.watching = set.Changed()
+		ids := set.IDs()
+		qids := make([]refresh.QueueID, len(ids))
+		q.since = make(map[string]time.Time, len(ids))
+		for i, id := range ids {
+			since := id.Added
+			if !id.Sent.IsZero() {
+				since = id.Sent
+			}
+			qids[i] = refresh.QueueID{ID: id.ID, Since: since}
+			q.since[id.ID] = since
+		}
+		tracked := q.queue.Sync(qids)
+		t.Retain(func(k string) bool { return tracked(k) || (keep != nil && keep(k)) })
+		q.synced = now
+	}
+	return q.queue.Next(now, p)
+}
+
+// wake is the Wake of a source polling tracked IDs: the change channel of
+// the set as it was when the queue last read it, so that a change between
+// that read and the loop's wait is never missed.
+func (q *idQueue) wake() <-chan struct{} { return q.watching }
