@@ -60,9 +60,12 @@ func TestLoadBad(t *testing.T) {
 		{"bad_syntax.yml", "line 3: mapping values are not allowed in this context"},
 		{"bad_two_documents.yml", "line 2: only one YAML document is allowed"},
 		{"bad_not_mapping.yml", "line 1: want a mapping, got a list"},
-		{"bad_unknown_key.yml", `line 3: unknown key "secrt_key" in tencent_im[0]`},
-		{"bad_unknown_top_key.yml", `line 1: unknown key "jpush_group"`},
-		{"bad_duplicate_key.yml", `line 4: duplicate key "sdkappid" in tencent_im[0], first at line 2`},
+		{"bad_unknown_key.yml", strings.Join([]string{
+			"line 2: tencent_im[0].secret_key: one of secret_key or secret_key_file is required",
+			"line 3: tencent_im[0].secrt_key: unknown key",
+		}, "\n")},
+		{"bad_unknown_top_key.yml", "line 1: jpush_group: unknown key"},
+		{"bad_duplicate_key.yml", "line 4: tencent_im[0].sdkappid: duplicate key, first at line 2"},
 		{"bad_type.yml", `line 2: tencent_im[0].sdkappid: want a non-negative integer, got the string "1400000000"`},
 		{"bad_type_fraction.yml", "line 2: tracking.max_ids_per_app: want an integer, got 1.5"},
 		{"bad_type_list.yml", "line 2: tencent_im: want a list, got a mapping"},
@@ -71,60 +74,62 @@ func TestLoadBad(t *testing.T) {
 		{"bad_null_entry.yml", "line 4: jpush[1]: want a mapping, got null"},
 		{"bad_decode_many.yml", strings.Join([]string{
 			`line 2: tencent_im[0].sdkappid: want a non-negative integer, got the string "x"`,
-			`line 3: unknown key "secrt_key" in tencent_im[0]`,
+			"line 2: tencent_im[0].secret_key: one of secret_key or secret_key_file is required",
+			"line 3: tencent_im[0].secrt_key: unknown key",
 			`line 5: refresh_intervals.jpush_received: want a duration such as 30s, 5m, 24h or 7d, got the string "soon"`,
-			`line 8: duplicate key "backoff_max" in limits, first at line 7`,
+			"line 7: limits.backoff_max: must not be less than limits.backoff_initial (10s), got 1s",
+			"line 8: limits.backoff_max: duplicate key, first at line 7",
 		}, "\n")},
 
 		// Applications.
-		{"bad_sdkappid_missing.yml", "tencent_im[0].sdkappid: is required (line 2)"},
-		{"bad_sdkappid_zero.yml", "tencent_im[0].sdkappid: is required (line 2)"},
-		{"bad_sdkappid_duplicate.yml", "tencent_im[1].sdkappid: 1400000000 is also used by tencent_im[0] (line 4)"},
-		{"bad_identifier_empty.yml", "tencent_im[0].identifier: must not be empty (line 4)"},
-		{"bad_credential_missing.yml", "tencent_im[0].secret_key: one of secret_key or secret_key_file is required (line 2)"},
-		{"bad_credential_both.yml", "jpush[0].master_secret: only one of master_secret or master_secret_file may be set (line 3)"},
-		{"bad_secret_file_missing.yml", `jpush_groups[0].group_secret_file: cannot read "testdata/no-such.secret": no such file or directory (line 3)`},
-		{"bad_secret_file_empty.yml", `tencent_im[0].secret_key_file: "testdata/empty.secret" is empty (line 3)`},
-		{"bad_secret_file_directory.yml", `tencent_im[0].secret_key_file: cannot read "testdata": is a directory (line 3)`},
-		{"bad_region_unknown.yml", `tencent_im[0].region: unknown region "mars"; valid regions: ` + regions + " (line 4)"},
-		{"bad_region_and_endpoint.yml", "tencent_im[0].endpoint: only one of region or endpoint may be set (line 5)"},
-		{"bad_endpoint_scheme.yml", "jpush[0].endpoint: must be an absolute http or https URL (line 4)"},
-		{"bad_endpoint_userinfo.yml", "tencent_im[0].endpoint: must not contain a user name or password (line 4)"},
-		{"bad_endpoint_query.yml", "jpush_groups[0].endpoint: must not have a query or fragment (line 4)"},
-		{"bad_app_key_missing.yml", "jpush[0].app_key: is required (line 2)"},
-		{"bad_app_key_charset.yml", "jpush[0].app_key: must not contain ':' or whitespace (line 2)"},
-		{"bad_app_key_duplicate.yml", `jpush[1].app_key: "7d431e42dfa6a6d693ac2d04" is also used by jpush[0] (line 4)`},
-		{"bad_group_key_duplicate.yml", `jpush_groups[1].group_key: "9439ee12e91bd4c895d1b0f5" is also used by jpush_groups[0] (line 4)`},
-		{"bad_auth_prefix.yml", "jpush_groups[0].auth_prefix: must not contain ':' or whitespace (line 4)"},
-		{"bad_id_empty.yml", `tencent_im[0].push.task_ids[1]: invalid ID "": empty (line 5)`},
-		{"bad_id_charset.yml", `jpush[0].msg_ids[0]: invalid ID "1613113584,1229760629": contains a comma (line 4)`},
-		{"bad_id_non_ascii.yml", `tencent_im[0].push.task_ids[0]: invalid ID "任务1": contains the non-printable or non-ASCII byte 0xe4 (line 5)`},
-		{"bad_id_too_long.yml", `jpush_groups[0].group_msg_ids[0]: invalid ID "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb…": longer than 128 bytes (line 4)`},
-		{"bad_id_duplicate.yml", "tencent_im[0].push.task_ids[2]: duplicate of tencent_im[0].push.task_ids[0] (line 5)"},
-		{"bad_window_zero.yml", "tencent_im[0].push.windows[0]: must be greater than 0 (line 5)"},
-		{"bad_window_too_long.yml", "tencent_im[0].push.windows[1]: must be at most 30d, got 31d (line 5)"},
-		{"bad_window_duplicate.yml", "tencent_im[0].push.windows[1]: duplicate of tencent_im[0].push.windows[0] (line 5)"},
-		{"bad_canary_too_many.yml", "jpush[0].canary_registration_ids: must list at most 1000 IDs, got 1001 (line 4)"},
-		{"bad_requests_per_minute.yml", "jpush[0].requests_per_minute: must be between 1 and 100000, got 0 (line 4)"},
+		{"bad_sdkappid_missing.yml", "line 2: tencent_im[0].sdkappid: is required"},
+		{"bad_sdkappid_zero.yml", "line 2: tencent_im[0].sdkappid: is required"},
+		{"bad_sdkappid_duplicate.yml", "line 4: tencent_im[1].sdkappid: 1400000000 is also used by tencent_im[0]"},
+		{"bad_identifier_empty.yml", "line 4: tencent_im[0].identifier: must not be empty"},
+		{"bad_credential_missing.yml", "line 2: tencent_im[0].secret_key: one of secret_key or secret_key_file is required"},
+		{"bad_credential_both.yml", "line 3: jpush[0].master_secret: only one of master_secret or master_secret_file may be set"},
+		{"bad_secret_file_missing.yml", `line 3: jpush_groups[0].group_secret_file: cannot read "testdata/no-such.secret": no such file or directory`},
+		{"bad_secret_file_empty.yml", `line 3: tencent_im[0].secret_key_file: "testdata/empty.secret" is empty`},
+		{"bad_secret_file_directory.yml", `line 3: tencent_im[0].secret_key_file: cannot read "testdata": is a directory`},
+		{"bad_region_unknown.yml", `line 4: tencent_im[0].region: unknown region "mars"; valid regions: ` + regions},
+		{"bad_region_and_endpoint.yml", "line 5: tencent_im[0].endpoint: only one of region or endpoint may be set"},
+		{"bad_endpoint_scheme.yml", "line 4: jpush[0].endpoint: must be an absolute http or https URL"},
+		{"bad_endpoint_userinfo.yml", "line 4: tencent_im[0].endpoint: must not contain a user name or password"},
+		{"bad_endpoint_query.yml", "line 4: jpush_groups[0].endpoint: must not have a query or fragment"},
+		{"bad_app_key_missing.yml", "line 2: jpush[0].app_key: is required"},
+		{"bad_app_key_charset.yml", "line 2: jpush[0].app_key: must not contain ':' or whitespace"},
+		{"bad_app_key_duplicate.yml", `line 4: jpush[1].app_key: "7d431e42dfa6a6d693ac2d04" is also used by jpush[0]`},
+		{"bad_group_key_duplicate.yml", `line 4: jpush_groups[1].group_key: "9439ee12e91bd4c895d1b0f5" is also used by jpush_groups[0]`},
+		{"bad_auth_prefix.yml", "line 4: jpush_groups[0].auth_prefix: must not contain ':' or whitespace"},
+		{"bad_id_empty.yml", `line 5: tencent_im[0].push.task_ids[1]: invalid ID "": empty`},
+		{"bad_id_charset.yml", `line 4: jpush[0].msg_ids[0]: invalid ID "1613113584,1229760629": contains a comma`},
+		{"bad_id_non_ascii.yml", `line 5: tencent_im[0].push.task_ids[0]: invalid ID "任务1": contains the non-printable or non-ASCII byte 0xe4`},
+		{"bad_id_too_long.yml", `line 4: jpush_groups[0].group_msg_ids[0]: invalid ID "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb…": longer than 128 bytes`},
+		{"bad_id_duplicate.yml", "line 5: tencent_im[0].push.task_ids[2]: duplicate of tencent_im[0].push.task_ids[0]"},
+		{"bad_window_zero.yml", "line 5: tencent_im[0].push.windows[0]: must be greater than 0"},
+		{"bad_window_too_long.yml", "line 5: tencent_im[0].push.windows[1]: must be at most 30d, got 31d"},
+		{"bad_window_duplicate.yml", "line 5: tencent_im[0].push.windows[1]: duplicate of tencent_im[0].push.windows[0]"},
+		{"bad_canary_too_many.yml", "line 4: jpush[0].canary_registration_ids: must list at most 1000 IDs, got 1001"},
+		{"bad_requests_per_minute.yml", "line 4: jpush[0].requests_per_minute: must be between 1 and 100000, got 0"},
 
 		// Global settings.
-		{"bad_timezone.yml", `timezone: unknown time zone "Mars/Olympus_Mons" (line 1)`},
-		{"bad_state_directory.yml", "state_directory: must not be empty (line 1)"},
-		{"bad_tracking_max_age.yml", "tracking.max_age: must be at most 30d, got 31d (line 2)"},
-		{"bad_tracking_max_ids.yml", "tracking.max_ids_per_app: must be between 1 and 100000, got 0 (line 2)"},
-		{"bad_duration_zero.yml", "limits.request_timeout: must be greater than 0 (line 2)"},
-		{"bad_max_response_bytes.yml", "limits.max_response_bytes: must be between 1024 and 1073741824, got 100 (line 2)"},
-		{"bad_backoff.yml", "limits.backoff_max: must not be less than limits.backoff_initial (1m), got 30s (line 3)"},
-		{"bad_usersig_expire.yml", "limits.usersig_expire: must be at least 10m, got 5m (line 2)"},
+		{"bad_timezone.yml", `line 1: timezone: unknown time zone "Mars/Olympus_Mons"`},
+		{"bad_state_directory.yml", "line 1: state_directory: must not be empty"},
+		{"bad_tracking_max_age.yml", "line 2: tracking.max_age: must be at most 30d, got 31d"},
+		{"bad_tracking_max_ids.yml", "line 2: tracking.max_ids_per_app: must be between 1 and 100000, got 0"},
+		{"bad_duration_zero.yml", "line 2: limits.request_timeout: must be greater than 0"},
+		{"bad_max_response_bytes.yml", "line 2: limits.max_response_bytes: must be between 1024 and 1073741824, got 100"},
+		{"bad_backoff.yml", "line 3: limits.backoff_max: must not be less than limits.backoff_initial (1m), got 30s"},
+		{"bad_usersig_expire.yml", "line 2: limits.usersig_expire: must be at least 10m, got 5m"},
 
 		// Every problem is reported, not just the first.
 		{"bad_many.yml", strings.Join([]string{
-			"tencent_im[0].sdkappid: is required (line 2)",
-			`tencent_im[0].region: unknown region "mars"; valid regions: ` + regions + " (line 2)",
-			"jpush[0].app_key: must not contain ':' or whitespace (line 5)",
-			"jpush[0].requests_per_minute: must be between 1 and 100000, got 0 (line 7)",
-			`timezone: unknown time zone "Nowhere/Nope" (line 8)`,
-			"limits.backoff_max: must not be less than limits.backoff_initial (10s), got 1s (line 10)",
+			"line 2: tencent_im[0].sdkappid: is required",
+			`line 2: tencent_im[0].region: unknown region "mars"; valid regions: ` + regions,
+			"line 5: jpush[0].app_key: must not contain ':' or whitespace",
+			"line 7: jpush[0].requests_per_minute: must be between 1 and 100000, got 0",
+			`line 8: timezone: unknown time zone "Nowhere/Nope"`,
+			"line 10: limits.backoff_max: must not be less than limits.backoff_initial (10s), got 1s",
 		}, "\n")},
 	}
 
@@ -172,12 +177,12 @@ func TestParseErrors(t *testing.T) {
 		{"key that is an alias", "timezone: &z UTC\n*z : x\n", "line 2: want a key name, got an alias"},
 		{"unknown anchor", "timezone: *z\n", "unknown anchor 'z' referenced"},
 		{"syntax error in a second document", "timezone: UTC\n---\n[\n", "line 3: did not find expected node content"},
-		{"long value shortened", "tracking: {max_ids_per_app: " + strings.Repeat("9x", 30) + "}\n",
-			`line 1: tracking.max_ids_per_app: want an integer, got the string "` + strings.Repeat("9x", 20) + `…"`},
+		{"long value shortened", "jpush: [{app_key: k, master_secret: s}]\ntracking: {max_ids_per_app: " + strings.Repeat("9x", 30) + "}\n",
+			`line 2: tracking.max_ids_per_app: want an integer, got the string "` + strings.Repeat("9x", 20) + `…"`},
 		{"secret of the wrong type is not echoed", "jpush: [{app_key: k, master_secret: [typo-secret-2b9d41]}]\n",
 			"line 1: jpush[0].master_secret: want a string"},
 		{"secret file too large", "jpush: [{app_key: k, master_secret_file: big.key}]\n",
-			fmt.Sprintf("jpush[0].master_secret_file: %q is larger than 65536 bytes (line 1)", filepath.Join(dir, "big.key"))},
+			fmt.Sprintf("line 1: jpush[0].master_secret_file: %q is larger than 65536 bytes", filepath.Join(dir, "big.key"))},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -261,20 +266,32 @@ func TestLoadGood(t *testing.T) {
 			},
 		},
 		RefreshIntervals: RefreshIntervals{
-			TencentOperations:  dur("15m"),
-			TencentPush:        dur("2m"),
-			JPushReceived:      dur("90s"),
-			JPushMessages:      dur("3m"),
-			JPushUsers:         dur("1h"),
-			JPushGroupMessages: dur("4m"),
-			JPushGroupUsers:    dur("2h"),
-			JPushStatus:        dur("10m"),
+			SourceTencentOperations:  dur("15m"),
+			SourceTencentPush:        dur("2m"),
+			SourceTencentNormalPush:  dur("3m"),
+			SourceJPushReceived:      dur("90s"),
+			SourceJPushMessages:      dur("3m"),
+			SourceJPushUsers:         dur("1h"),
+			SourceJPushGroupMessages: dur("4m"),
+			SourceJPushGroupUsers:    dur("2h"),
+			SourceJPushStatus:        dur("10m"),
 		},
 		Sources: Sources{
-			TencentPush:        true,
-			JPushMessages:      true,
-			JPushGroupMessages: true,
-			JPushStatus:        true,
+			SourceTencentOperations:  false,
+			SourceTencentPush:        true,
+			SourceTencentNormalPush:  false,
+			SourceJPushReceived:      false,
+			SourceJPushMessages:      true,
+			SourceJPushUsers:         false,
+			SourceJPushGroupMessages: true,
+			SourceJPushGroupUsers:    false,
+			SourceJPushStatus:        true,
+		},
+		ChannelDetails: ChannelDetails{
+			SourceTencentPush:        false,
+			SourceJPushReceived:      true,
+			SourceJPushMessages:      false,
+			SourceJPushGroupMessages: true,
 		},
 		Timezone:       "UTC",
 		Location:       time.UTC,
@@ -282,6 +299,7 @@ func TestLoadGood(t *testing.T) {
 		Tracking: Tracking{
 			MaxAge:                 dur("3d"),
 			MaxIDsPerApp:           200,
+			RegisterPerMinute:      0,
 			SettledRefreshInterval: dur("1h"),
 			FileCheckInterval:      dur("30s"),
 		},
@@ -296,6 +314,7 @@ func TestLoadGood(t *testing.T) {
 			UserSigExpire:            dur("48h"),
 		},
 	}
+	got.durationText = nil
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Load:\n got %+v\nwant %+v", *got, *want)
 	}
@@ -339,30 +358,39 @@ jpush_groups: [{group_key: g, group_secret: c}]
 			RequestsPerMinute: 2400,
 		}},
 		RefreshIntervals: RefreshIntervals{
-			TencentOperations:  dur("10m"),
-			TencentPush:        dur("1m"),
-			JPushReceived:      dur("1m"),
-			JPushMessages:      dur("2m"),
-			JPushUsers:         dur("30m"),
-			JPushGroupMessages: dur("2m"),
-			JPushGroupUsers:    dur("30m"),
-			JPushStatus:        dur("5m"),
+			SourceTencentOperations:  dur("10m"),
+			SourceTencentPush:        dur("1m"),
+			SourceTencentNormalPush:  dur("1m"),
+			SourceJPushReceived:      dur("1m"),
+			SourceJPushMessages:      dur("2m"),
+			SourceJPushUsers:         dur("30m"),
+			SourceJPushGroupMessages: dur("2m"),
+			SourceJPushGroupUsers:    dur("30m"),
+			SourceJPushStatus:        dur("5m"),
 		},
 		Sources: Sources{
-			TencentOperations:  true,
-			TencentPush:        true,
-			JPushReceived:      true,
-			JPushMessages:      true,
-			JPushUsers:         true,
-			JPushGroupMessages: true,
-			JPushGroupUsers:    true,
-			JPushStatus:        true,
+			SourceTencentOperations:  true,
+			SourceTencentPush:        true,
+			SourceTencentNormalPush:  true,
+			SourceJPushReceived:      true,
+			SourceJPushMessages:      true,
+			SourceJPushUsers:         true,
+			SourceJPushGroupMessages: true,
+			SourceJPushGroupUsers:    true,
+			SourceJPushStatus:        true,
+		},
+		ChannelDetails: ChannelDetails{
+			SourceTencentPush:        true,
+			SourceJPushReceived:      true,
+			SourceJPushMessages:      true,
+			SourceJPushGroupMessages: true,
 		},
 		Timezone:       "Asia/Shanghai",
 		StateDirectory: "/etc/imstats/data",
 		Tracking: Tracking{
 			MaxAge:                 dur("7d"),
 			MaxIDsPerApp:           5000,
+			RegisterPerMinute:      600,
 			SettledRefreshInterval: dur("30m"),
 			FileCheckInterval:      dur("10s"),
 		},
@@ -377,6 +405,7 @@ jpush_groups: [{group_key: g, group_secret: c}]
 			UserSigExpire:            dur("24h"),
 		},
 	}
+	got.durationText = nil
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Parse:\n got %+v\nwant %+v", *got, *want)
 	}
@@ -397,18 +426,13 @@ func TestParseValid(t *testing.T) {
 		yaml  string
 		check func(*Config) error
 	}{
-		{"empty file", "", noApps},
-		{"only a comment", "# nothing yet\n", noApps},
-		{"empty mapping", "{}\n", noApps},
-		{"explicit empty document", "---\n", noApps},
-		{"null document", "~\n", noApps},
 		{"null scalars keep their default", "timezone:\ntracking:\n  max_age: ~\ntencent_im:\n  - sdkappid: 1\n    secret_key: a\n    identifier:\n", func(c *Config) error {
 			if c.Timezone != "Asia/Shanghai" || c.Tracking.MaxAge != dur("7d") || c.TencentIM[0].Identifier != "admin" {
 				return fmt.Errorf("timezone %q, max_age %s, identifier %q", c.Timezone, c.Tracking.MaxAge, c.TencentIM[0].Identifier)
 			}
 			return nil
 		}},
-		{"zero refresh interval means the default", "refresh_intervals: {jpush_received: 0, tencent_push: 0s}\n", func(c *Config) error {
+		{"zero refresh interval means the default", "jpush: [{app_key: k, master_secret: s}]\nrefresh_intervals: {jpush_received: 0, tencent_push: 0s}\n", func(c *Config) error {
 			if got := c.RefreshIntervals.For(SourceJPushReceived); got != time.Minute {
 				return fmt.Errorf("jpush_received = %v, want 1m", got)
 			}
@@ -432,14 +456,14 @@ tencent_im:
     push: {task_ids: &ids [t1, t2]}
   - <<: *base
     sdkappid: 2
-jpush: [{app_key: k, master_secret: b, msg_ids: *ids}]
+jpush_groups: [{group_key: k, group_secret: b, group_msg_ids: *ids}]
 `, func(c *Config) error {
 			second := c.TencentIM[1]
 			if second.SDKAppID != 2 || second.Region != "tokyo" || string(second.SecretKey) != "a" || len(second.Push.TaskIDs) != 2 {
 				return fmt.Errorf("merged app = %+v", second)
 			}
-			if got := c.JPush[0].MsgIDs; !reflect.DeepEqual(got, []string{"t1", "t2"}) {
-				return fmt.Errorf("aliased msg_ids = %v", got)
+			if got := c.JPushGroups[0].GroupMsgIDs; !reflect.DeepEqual(got, []string{"t1", "t2"}) {
+				return fmt.Errorf("aliased group_msg_ids = %v", got)
 			}
 			return nil
 		}},
@@ -456,16 +480,6 @@ jpush: [{app_key: k, master_secret: b, msg_ids: *ids}]
 			}
 		})
 	}
-}
-
-func noApps(c *Config) error {
-	if len(c.TencentIM)+len(c.JPush)+len(c.JPushGroups) != 0 {
-		return fmt.Errorf("apps configured: %+v", c)
-	}
-	if c.Location == nil || c.Timezone != "Asia/Shanghai" {
-		return fmt.Errorf("timezone %q, location %v: defaults not applied", c.Timezone, c.Location)
-	}
-	return nil
 }
 
 // TestParseRefusesAliasBomb feeds a document of the right shape whose merge
@@ -490,7 +504,7 @@ func TestParseRefusesAliasBomb(t *testing.T) {
 func TestSourceNames(t *testing.T) {
 	t.Parallel()
 	var y strings.Builder
-	y.WriteString("refresh_intervals:\n")
+	y.WriteString("jpush: [{app_key: k, master_secret: s}]\nrefresh_intervals:\n")
 	for i, s := range SourceNames {
 		fmt.Fprintf(&y, "  %s: %dm\n", s, i+1)
 	}
@@ -513,7 +527,7 @@ func TestSourceNames(t *testing.T) {
 	if got := c.RefreshIntervals.For("nope"); got != 0 {
 		t.Errorf("For(unknown) = %v, want 0", got)
 	}
-	if c.Sources.Enabled("nope") || DefaultSources.Enabled("nope") {
+	if c.Sources.Enabled("nope") || Sources(nil).Enabled("nope") {
 		t.Error("Enabled(unknown) = true, want false")
 	}
 }
@@ -624,7 +638,8 @@ func TestSecretsHidden(t *testing.T) {
 		"group_secret_file: testdata/group.secret\n",
 		"master_secret: <secret>\n",
 		"group_secret: <secret>\n",
-		"usersig_expire: 2d\n",
+		"usersig_expire: 48h\n",
+		"max_age: 3d\n",
 	} {
 		if !bytes.Contains(yml, []byte(want)) {
 			t.Errorf("Redacted() lacks %q:\n%s", want, yml)
@@ -715,6 +730,8 @@ func TestExampleConfig(t *testing.T) {
 		t.Fatalf("exporter.yml has %d/%d/%d apps, want one of each", len(c.TencentIM), len(c.JPush), len(c.JPushGroups))
 	}
 	tim, jp, grp := c.TencentIM[0], c.JPush[0], c.JPushGroups[0]
+	defaults := DefaultConfig
+	defaults.completeSources()
 	checks := []struct {
 		name      string
 		got, want any
@@ -726,8 +743,9 @@ func TestExampleConfig(t *testing.T) {
 		{"auth_prefix", grp.AuthPrefix, DefaultJPushGroup.AuthPrefix},
 		{"group endpoint", grp.Endpoint, DefaultJPushGroup.Endpoint},
 		{"group requests_per_minute", grp.RequestsPerMinute, DefaultJPushGroup.RequestsPerMinute},
-		{"refresh_intervals", c.RefreshIntervals, DefaultRefreshIntervals},
-		{"sources", c.Sources, DefaultSources},
+		{"refresh_intervals", c.RefreshIntervals, defaults.RefreshIntervals},
+		{"sources", c.Sources, defaults.Sources},
+		{"channel_detail", c.ChannelDetails, defaults.ChannelDetails},
 		{"timezone", c.Timezone, DefaultConfig.Timezone},
 		{"state_directory", c.StateDirectory, filepath.Join("..", DefaultConfig.StateDirectory)},
 		{"tracking", c.Tracking, DefaultTracking},
