@@ -36,7 +36,7 @@ var testSecrets = []string{
 	"jpush-file-secret-51be0d", "jpush-inline-secret-0a7f3b",
 	"group-file-secret-c4e812", "group-inline-secret-e5c1d7",
 	"typo-secret-2b9d41", "both-secret-6c0f2e", "url-secret-8e1f",
-	"usersig-secret-3d7a", "many-secret-94ab21",
+	"usersig-secret-3d7a", "many-secret-94ab21", "mixed-secret-5a1c",
 }
 
 func assertNoSecret(t *testing.T, what, text string) {
@@ -51,7 +51,11 @@ func assertNoSecret(t *testing.T, what, text string) {
 // TestLoadBad loads one file per rule and asserts the exact message.
 func TestLoadBad(t *testing.T) {
 	t.Parallel()
-	const regions = "china, frankfurt, jakarta, mumbai, riyadh, seoul, silicon_valley, singapore, tokyo"
+	const (
+		regions       = "china, frankfurt, jakarta, mumbai, riyadh, seoul, silicon_valley, singapore, tokyo"
+		allSources    = "tencent_operations, tencent_push, tencent_normal_push, jpush_received, jpush_messages, jpush_users, jpush_group_messages, jpush_group_users, jpush_status"
+		detailSources = "tencent_push, jpush_received, jpush_messages, jpush_group_messages"
+	)
 	tests := []struct {
 		file string
 		want string
@@ -122,6 +126,32 @@ func TestLoadBad(t *testing.T) {
 		{"bad_backoff.yml", "line 3: limits.backoff_max: must not be less than limits.backoff_initial (1m), got 30s"},
 		{"bad_usersig_expire.yml", "line 2: limits.usersig_expire: must be at least 10m, got 5m"},
 
+		// Sources: the keys come from SourceTable.
+		{"bad_refresh_interval_unknown_source.yml", "line 3: refresh_intervals.jpush_recieved: unknown source; valid sources: " + allSources},
+		{"bad_sources_unknown_source.yml", "line 3: sources.tencent_pushes: unknown source; valid sources: " + allSources},
+		{"bad_channel_detail_unknown_source.yml", "line 3: channel_detail.jpush_recieved: unknown source; valid sources: " + detailSources},
+		{"bad_channel_detail_no_detail.yml", "line 3: channel_detail.jpush_users: has no per-channel detail to turn off; valid sources: " + detailSources},
+
+		// Tracking.
+		{"bad_register_per_minute.yml", "line 3: tracking.register_per_minute: must be between 0 and 1000000, got -1"},
+		{"bad_max_ids_below_config.yml", "line 5: tencent_im[0].push.task_ids: lists 3 IDs, more than tracking.max_ids_per_app (2); IDs from the configuration are never evicted"},
+		{"bad_id_msg_id_syntax.yml", `line 4: jpush[0].msg_ids[1]: invalid ID "abc": a msg_id is an integer of at most 20 digits`},
+		{"bad_id_task_syntax.yml", `line 5: tencent_im[0].push.task_ids[0]: invalid ID "task.1": a TaskId has only letters, digits, '_' and '-'`},
+		{"bad_id_group_syntax.yml", `line 4: jpush_groups[0].group_msg_ids[0]: invalid ID "bsp54sn8-bpn8": a group_msgid has only letters and digits`},
+
+		// A file with no application.
+		{"bad_empty.yml", "line 1: no application: list at least one under tencent_im, jpush or jpush_groups"},
+
+		// Type and semantic problems together, sorted by line.
+		{"bad_mixed.yml", strings.Join([]string{
+			"line 2: jpush[0].app_key: must not contain ':' or whitespace",
+			`line 4: jpush[0].requests_per_minute: want an integer, got the string "many"`,
+			"line 6: tracking.max_age: must be at most 30d, got 40d",
+			"line 7: tracking.max_ids_per_app: want an integer, got 1.5",
+			`line 9: limits.request_timeout: want a duration such as 30s, 5m, 24h or 7d, got the string "soon"`,
+			"line 10: limits.backoff_max: must not be less than limits.backoff_initial (10s), got 1s",
+		}, "\n")},
+
 		// Every problem is reported, not just the first.
 		{"bad_many.yml", strings.Join([]string{
 			"line 2: tencent_im[0].sdkappid: is required",
@@ -147,6 +177,13 @@ func TestLoadBad(t *testing.T) {
 			}
 			if got := err.Error(); got != tt.want {
 				t.Errorf("error:\n got: %s\nwant: %s", got, tt.want)
+			}
+			var errs Errors
+			if !errors.As(err, &errs) {
+				t.Fatalf("error is %T, want Errors", err)
+			}
+			if got := strings.Join(errs.Problems(), "\n"); got != tt.want {
+				t.Errorf("Problems():\n got: %s\nwant: %s", got, tt.want)
 			}
 			assertNoSecret(t, "the error", err.Error())
 		})
@@ -176,6 +213,20 @@ func TestParseErrors(t *testing.T) {
 		{"key that is not a name", "? [a]\n: b\n", "line 1: want a key name, got a list"},
 		{"key that is an alias", "timezone: &z UTC\n*z : x\n", "line 2: want a key name, got an alias"},
 		{"unknown anchor", "timezone: *z\n", "unknown anchor 'z' referenced"},
+		{"empty file", "", "line 1: " + msgNoApps},
+		{"empty mapping", "{}\n", "line 1: " + msgNoApps},
+		{"explicit empty document", "---\n", "line 1: " + msgNoApps},
+		{"null document", "~\n", "line 1: " + msgNoApps},
+		{"empty lists", "tencent_im: []\njpush: []\njpush_groups: []\n", "line 1: " + msgNoApps},
+		{"a section of the wrong shape is not also missing", "jpush: {app_key: k}\n", "line 1: jpush: want a list, got a mapping"},
+		{"bad entry in a section with good ones", "jpush: [{app_key: k, master_secret: s}, 3]\n", "line 1: jpush[1]: want a mapping, got 3"},
+		{"ill-typed ID is replaced, indexes kept", "jpush: [{app_key: k, master_secret: s, msg_ids: [[1], \"x\"]}]\n",
+			"line 1: jpush[0].msg_ids[0]: want a string, got a list\n" +
+				`line 1: jpush[0].msg_ids[1]: invalid ID "x": a msg_id is an integer of at most 20 digits`},
+		{"alias of a bad value is reported where used", "jpush: [{app_key: k, master_secret: s, requests_per_minute: &n x}, {app_key: l, master_secret: s, requests_per_minute: *n}]\n",
+			`line 1: jpush[0].requests_per_minute: want an integer, got the string "x"` + "\n" +
+				`line 1: jpush[1].requests_per_minute: want an integer, got the string "x"`},
+		{"endpoint with a query", "jpush: [{app_key: k, master_secret: s, endpoint: 'https://h/v3/report?x=1'}]\n", "line 1: jpush[0].endpoint: must not have a query or fragment"},
 		{"syntax error in a second document", "timezone: UTC\n---\n[\n", "line 3: did not find expected node content"},
 		{"long value shortened", "jpush: [{app_key: k, master_secret: s}]\ntracking: {max_ids_per_app: " + strings.Repeat("9x", 30) + "}\n",
 			`line 2: tracking.max_ids_per_app: want an integer, got the string "` + strings.Repeat("9x", 20) + `…"`},
@@ -541,6 +592,7 @@ func TestBaseURL(t *testing.T) {
 		{"{sdkappid: 1, secret_key: a}", "https://console.tim.qq.com"},
 		{"{sdkappid: 1, secret_key: a, region: singapore}", "https://adminapisgp.im.qcloud.com"},
 		{"{sdkappid: 1, secret_key: a, endpoint: 'http://127.0.0.1:9000/tim//'}", "http://127.0.0.1:9000/tim"},
+		{"{sdkappid: 1, secret_key: a, endpoint: 'https://proxy.example.com/im/tencent/'}", "https://proxy.example.com/im/tencent"},
 	}
 	for _, tt := range tests {
 		c, err := Parse([]byte("tencent_im: ["+tt.app+"]"), "")
@@ -549,6 +601,33 @@ func TestBaseURL(t *testing.T) {
 		}
 		if got := c.TencentIM[0].BaseURL(); got != tt.want {
 			t.Errorf("%s: BaseURL() = %q, want %q", tt.app, got, tt.want)
+		}
+	}
+}
+
+// TestReportBaseURL checks the prefix a JPush client puts before an API
+// path such as /received/detail.
+func TestReportBaseURL(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ endpoint, want string }{
+		{"", "https://report.jpush.cn/v3"},
+		{"endpoint: https://report.jpush.cn", "https://report.jpush.cn/v3"},
+		{"endpoint: https://report.jpush.cn/", "https://report.jpush.cn/v3"},
+		{"endpoint: 'http://127.0.0.1:9000'", "http://127.0.0.1:9000/v3"},
+		{"endpoint: https://report.example.com/v3/report", "https://report.example.com/v3/report"},
+		{"endpoint: https://report.example.com/v3/report/", "https://report.example.com/v3/report"},
+		{"endpoint: https://proxy.example.com/jpush/v3", "https://proxy.example.com/jpush/v3"},
+	}
+	for _, tt := range tests {
+		c, err := Parse([]byte("jpush: [{app_key: k, master_secret: s, "+tt.endpoint+"}]\njpush_groups: [{group_key: g, group_secret: s, "+tt.endpoint+"}]\n"), "")
+		if err != nil {
+			t.Fatalf("%s: %v", tt.endpoint, err)
+		}
+		if got := c.JPush[0].ReportBaseURL(); got != tt.want {
+			t.Errorf("%q: JPushApp.ReportBaseURL() = %q, want %q", tt.endpoint, got, tt.want)
+		}
+		if got := c.JPushGroups[0].ReportBaseURL(); got != tt.want {
+			t.Errorf("%q: JPushGroup.ReportBaseURL() = %q, want %q", tt.endpoint, got, tt.want)
 		}
 	}
 }
@@ -706,23 +785,44 @@ imstats_exporter_config_last_reload_successful %d
 	}
 }
 
-// TestExampleConfig loads the annotated exporter.yml with its credential
-// directory pointed at files the test writes, and checks that it documents
-// the defaults it claims to.
-func TestExampleConfig(t *testing.T) {
+// TestSafeConfigSetAndResult checks the calls of a caller that plans and
+// commits itself: a rejected reload is recorded without a swap.
+func TestSafeConfigSetAndResult(t *testing.T) {
 	t.Parallel()
-	data, err := os.ReadFile("../exporter.yml")
+	reg := prometheus.NewRegistry()
+	sc := NewSafeConfig(reg)
+	clk := clock.NewFake(time.Unix(1700000000, 0))
+	sc.clock = clk
+	c, err := Load("testdata/good.yml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
-	for _, f := range []string{"tim.key", "jpush.secret", "jpush-group.secret"} {
-		if err := os.WriteFile(filepath.Join(dir, f), []byte("placeholder\n"), 0o600); err != nil {
-			t.Fatal(err)
-		}
+	sc.Set(c)
+	sc.ReloadResult(true)
+	clk.Advance(time.Minute)
+	sc.ReloadResult(false)
+	if sc.Get() != c {
+		t.Error("ReloadResult(false) changed the configuration")
 	}
-	data = bytes.ReplaceAll(data, []byte("/etc/imstats/"), []byte(dir+"/"))
-	c, err := Parse(data, "..")
+	const want = `
+# HELP imstats_exporter_config_last_reload_success_timestamp_seconds Timestamp of the last successful configuration reload.
+# TYPE imstats_exporter_config_last_reload_success_timestamp_seconds gauge
+imstats_exporter_config_last_reload_success_timestamp_seconds 1.7e+09
+# HELP imstats_exporter_config_last_reload_successful Whether the last configuration reload succeeded (1) or failed (0).
+# TYPE imstats_exporter_config_last_reload_successful gauge
+imstats_exporter_config_last_reload_successful 0
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want)); err != nil {
+		t.Error(err)
+	}
+}
+
+// TestExampleConfig loads the annotated exporter.yml as shipped (its secret
+// files are the placeholders in examples/secrets) and checks that it
+// documents the defaults it claims to.
+func TestExampleConfig(t *testing.T) {
+	t.Parallel()
+	c, err := Load("../exporter.yml")
 	if err != nil {
 		t.Fatalf("exporter.yml: %v", err)
 	}

@@ -82,8 +82,12 @@ func parseDocument(data []byte) (*yaml.Node, *Problem) {
 	default:
 		return nil, &Problem{Line: extra.Line, Msg: "only one YAML document is allowed"}
 	}
-	// yaml.v3 gives a document node exactly one child.
-	return doc.Content[0], nil
+	// yaml.v3 gives a document node exactly one child; a null one is an
+	// empty document.
+	if root := doc.Content[0]; root.Kind != yaml.ScalarNode || root.ShortTag() != "!!null" {
+		return root, nil
+	}
+	return nil, nil
 }
 
 // yamlProblem turns yaml.v3's "yaml: line 3: …" into a Problem.
@@ -126,7 +130,6 @@ var (
 	durationType = reflect.TypeFor[model.Duration]()
 	windowType   = reflect.TypeFor[Window]()
 	secretType   = reflect.TypeFor[Secret]()
-	nullNode     = yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Value: "null"}
 )
 
 // walk checks n as a value of type t at the key path, and reports whether it
@@ -236,7 +239,8 @@ func (w *walker) merge(n *yaml.Node, t reflect.Type, path string) bool {
 }
 
 // sequence checks a list decoded into slice type t; an entry of the wrong
-// shape becomes null, so that the other entries keep their indexes.
+// shape is replaced by a placeholder, so that the other entries keep their
+// indexes (yaml.v3 drops a null entry from a list).
 func (w *walker) sequence(n *yaml.Node, t reflect.Type, path string) bool {
 	if n.Kind != yaml.SequenceNode {
 		w.problem(n.Line, path, "want a list, got %s", describe(n))
@@ -255,11 +259,23 @@ func (w *walker) sequence(n *yaml.Node, t reflect.Type, path string) bool {
 			ok = w.walk(e, t.Elem(), p)
 		}
 		if !ok {
-			null := nullNode
-			n.Content[i] = &null
+			n.Content[i] = placeholder(t.Elem())
 		}
 	}
 	return true
+}
+
+// placeholder returns a node that decodes into type t without error: an
+// empty mapping for a struct (its defaults), 0s for a Window, and the empty
+// string for the string entries of the other lists.
+func placeholder(t reflect.Type) *yaml.Node {
+	switch {
+	case t == windowType:
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: "0s"}
+	case t.Kind() == reflect.Struct:
+		return &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
+	}
+	return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str"}
 }
 
 // scalar checks a value by decoding it into a new value of type t, exactly

@@ -148,6 +148,7 @@ func (v *validator) tencentApp(path string, a *TencentApp, seen map[uint64]strin
 		}
 	}
 	v.windows(path+".push.windows", a.Push.Windows)
+	a.Push.TaskIDs = orNil(a.Push.TaskIDs)
 	v.ids(path+".push.task_ids", a.Push.TaskIDs, tracking.ValidatorFor(tracking.KindTencentPush))
 	a.Push.TaskIDsFile = v.resolve(a.Push.TaskIDsFile)
 }
@@ -156,6 +157,7 @@ func (v *validator) jpushApp(path string, a *JPushApp, seen map[string]string) {
 	v.key(path, "app_key", a.AppKey, seen)
 	a.MasterSecret = v.secret(path, "master_secret", a.MasterSecret, &a.MasterSecretFile)
 	a.Endpoint = v.endpoint(path+".endpoint", a.Endpoint)
+	a.MsgIDs, a.CanaryRegistrationIDs = orNil(a.MsgIDs), orNil(a.CanaryRegistrationIDs)
 	v.ids(path+".msg_ids", a.MsgIDs, tracking.ValidatorFor(tracking.KindJPushMessages))
 	a.MsgIDsFile = v.resolve(a.MsgIDsFile)
 	if n := len(a.CanaryRegistrationIDs); n > maxCanaryIDs {
@@ -172,6 +174,7 @@ func (v *validator) jpushGroup(path string, g *JPushGroup, seen map[string]strin
 		v.errorf(path+".auth_prefix", "must not contain ':' or whitespace")
 	}
 	g.Endpoint = v.endpoint(path+".endpoint", g.Endpoint)
+	g.GroupMsgIDs = orNil(g.GroupMsgIDs)
 	v.ids(path+".group_msg_ids", g.GroupMsgIDs, tracking.ValidatorFor(tracking.KindJPushGroupMessages))
 	g.GroupMsgIDsFile = v.resolve(g.GroupMsgIDsFile)
 	v.intRange(path+".requests_per_minute", int64(g.RequestsPerMinute), 1, 100000)
@@ -349,6 +352,15 @@ func (v *validator) ids(path string, ids []string, valid func(string) error) {
 		}
 		first[id] = p
 	}
+}
+
+// orNil makes an empty ID list nil, so that "[]" and a key left out load
+// the same (and /config's output loads back equal).
+func orNil[T any](s []T) []T {
+	if len(s) == 0 {
+		return nil
+	}
+	return s
 }
 
 // shorten cuts a value shown in a message to 40 bytes.
