@@ -1,7 +1,9 @@
 // Package config is the schema of exporter.yml: the Go types, their defaults,
-// strict decoding that names the key and line of every problem, validation
-// that reports every problem at once, and SafeConfig, which swaps in a new
-// configuration only when it is valid.
+// the table of sources (SourceTable) that the per-source sections follow,
+// strict decoding and validation that report every problem at once as
+// Errors ("line N: key.path: problem", sorted by line), Redacted output that
+// loads back, and SafeConfig, which holds the current configuration and the
+// reload gauges.
 //
 // A *Config returned by Load or Parse is complete and valid: defaults are
 // filled in, relative paths are resolved against the configuration file's

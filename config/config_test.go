@@ -858,10 +858,10 @@ func TestExampleConfig(t *testing.T) {
 	}
 }
 
-// FuzzParse checks that Parse never panics, and that what it accepts is
-// complete.
+// FuzzParse checks that Parse never panics, that what it accepts is
+// complete, and that its Redacted output loads again.
 func FuzzParse(f *testing.F) {
-	for _, name := range []string{"good.yml", "bad_many.yml", "bad_decode_many.yml"} {
+	for _, name := range []string{"good.yml", "bad_many.yml", "bad_decode_many.yml", "bad_mixed.yml"} {
 		data, err := os.ReadFile(filepath.Join("testdata", name))
 		if err != nil {
 			f.Fatal(err)
@@ -879,8 +879,13 @@ func FuzzParse(f *testing.F) {
 		if c.Location == nil {
 			t.Fatal("accepted config has no Location")
 		}
-		if _, err := c.Redacted(); err != nil {
+		out, err := c.Redacted()
+		if err != nil {
 			t.Fatalf("Redacted: %v", err)
+		}
+		// Paths in the output are resolved already.
+		if _, err := Parse(out, ""); err != nil {
+			t.Fatalf("Redacted output does not load: %v\n%s", err, out)
 		}
 	})
 }

@@ -136,7 +136,7 @@ func (d ChannelDetails) On(source string) bool {
 	return true
 }
 
-// complete fills every source of the table into the three maps, so that the
+// completeSources fills every source of the table into the three maps, so that the
 // loaded configuration (and /config) shows every effective value.
 func (c *Config) completeSources() {
 	if c.RefreshIntervals == nil {
