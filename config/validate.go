@@ -71,11 +71,6 @@ func (c *Config) validate(dir string, lines map[string]int) []Problem {
 	}
 
 	sourceKeys(v, "refresh_intervals", c.RefreshIntervals, false)
-	for _, s := range slices.Sorted(maps.Keys(c.RefreshIntervals)) {
-		if d := c.RefreshIntervals[s]; d < 0 {
-			v.errorf("refresh_intervals."+s, "must not be negative, got %s", d)
-		}
-	}
 	sourceKeys(v, "sources", c.Sources, false)
 	sourceKeys(v, "channel_detail", c.ChannelDetails, true)
 	c.completeSources()
