@@ -372,7 +372,7 @@ type Limits struct {
 }
 
 // Load reads and parses a configuration file; relative paths in it are
-// relative to the file's directory. It has no side effect besides reading
+// relative to the file's directory, and come out absolute. It has no side effect besides reading
 // the file and the secret files it names. Its error is Errors when the file
 // was read but refused.
 func Load(path string) (*Config, error) {
@@ -380,7 +380,13 @@ func Load(path string) (*Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	return Parse(data, filepath.Dir(path))
+	// An absolute base, so that the resolved paths (and /config's output)
+	// do not depend on the working directory.
+	dir, err := filepath.Abs(filepath.Dir(path))
+	if err != nil {
+		return nil, err
+	}
+	return Parse(data, dir)
 }
 
 // Redacted returns the configuration as YAML for the /config page: every

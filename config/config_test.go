@@ -27,6 +27,17 @@ func dur(s string) model.Duration {
 	return d
 }
 
+// testdataDir is the absolute path of testdata, the base Load gives the
+// relative paths of the files there.
+func testdataDir(t testing.TB) string {
+	t.Helper()
+	dir, err := filepath.Abs("testdata")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
 func win(s string) Window { return Window{Duration: dur(s), Text: s} }
 
 // testSecrets are the credential values written in testdata; none may ever
@@ -92,9 +103,9 @@ func TestLoadBad(t *testing.T) {
 		{"bad_identifier_empty.yml", "line 4: tencent_im[0].identifier: must not be empty"},
 		{"bad_credential_missing.yml", "line 2: tencent_im[0].secret_key: one of secret_key or secret_key_file is required"},
 		{"bad_credential_both.yml", "line 3: jpush[0].master_secret: only one of master_secret or master_secret_file may be set"},
-		{"bad_secret_file_missing.yml", `line 3: jpush_groups[0].group_secret_file: cannot read "testdata/no-such.secret": no such file or directory`},
-		{"bad_secret_file_empty.yml", `line 3: tencent_im[0].secret_key_file: "testdata/empty.secret" is empty`},
-		{"bad_secret_file_directory.yml", `line 3: tencent_im[0].secret_key_file: cannot read "testdata": is a directory`},
+		{"bad_secret_file_missing.yml", `line 3: jpush_groups[0].group_secret_file: cannot read "{testdata}/no-such.secret": no such file or directory`},
+		{"bad_secret_file_empty.yml", `line 3: tencent_im[0].secret_key_file: "{testdata}/empty.secret" is empty`},
+		{"bad_secret_file_directory.yml", `line 3: tencent_im[0].secret_key_file: cannot read "{testdata}": is a directory`},
 		{"bad_region_unknown.yml", `line 4: tencent_im[0].region: unknown region "mars"; valid regions: ` + regions},
 		{"bad_region_and_endpoint.yml", "line 5: tencent_im[0].endpoint: only one of region or endpoint may be set"},
 		{"bad_endpoint_scheme.yml", "line 4: jpush[0].endpoint: must be an absolute http or https URL"},
@@ -175,15 +186,16 @@ func TestLoadBad(t *testing.T) {
 			if c != nil {
 				t.Error("Load returned a config with its error")
 			}
-			if got := err.Error(); got != tt.want {
-				t.Errorf("error:\n got: %s\nwant: %s", got, tt.want)
+			want := strings.ReplaceAll(tt.want, "{testdata}", testdataDir(t))
+			if got := err.Error(); got != want {
+				t.Errorf("error:\n got: %s\nwant: %s", got, want)
 			}
 			var errs Errors
 			if !errors.As(err, &errs) {
 				t.Fatalf("error is %T, want Errors", err)
 			}
-			if got := strings.Join(errs.Problems(), "\n"); got != tt.want {
-				t.Errorf("Problems():\n got: %s\nwant: %s", got, tt.want)
+			if got := strings.Join(errs.Problems(), "\n"); got != want {
+				t.Errorf("Problems():\n got: %s\nwant: %s", got, want)
 			}
 			assertNoSecret(t, "the error", err.Error())
 		})
@@ -263,12 +275,12 @@ func TestLoadGood(t *testing.T) {
 				SDKAppID:      1400000001,
 				Identifier:    "ops",
 				SecretKey:     "tim-file-secret-7f3a9c",
-				SecretKeyFile: "testdata/tim.key",
+				SecretKeyFile: filepath.Join(testdataDir(t), "tim.key"),
 				Region:        "singapore",
 				Push: TencentPush{
 					Windows:     []Window{win("1h"), win("24h"), win("7d")},
 					TaskIDs:     []string{"1400000001_144115212910570789_4155518400_15723514"},
-					TaskIDsFile: "testdata/ids/tim_tasks.txt",
+					TaskIDsFile: filepath.Join(testdataDir(t), "ids/tim_tasks.txt"),
 				},
 			},
 			{
@@ -283,7 +295,7 @@ func TestLoadGood(t *testing.T) {
 			{
 				AppKey:                "7d431e42dfa6a6d693ac2d04",
 				MasterSecret:          "jpush-file-secret-51be0d",
-				MasterSecretFile:      "testdata/jpush.secret",
+				MasterSecretFile:      filepath.Join(testdataDir(t), "jpush.secret"),
 				Endpoint:              "https://report.example.com",
 				MsgIDs:                []string{"1613113584", "1229760629"},
 				MsgIDsFile:            "/var/lib/imstats/jpush_msgs.txt",
@@ -301,11 +313,11 @@ func TestLoadGood(t *testing.T) {
 			{
 				GroupKey:          "9439ee12e91bd4c895d1b0f5",
 				GroupSecret:       "group-file-secret-c4e812",
-				GroupSecretFile:   "testdata/group.secret",
+				GroupSecretFile:   filepath.Join(testdataDir(t), "group.secret"),
 				AuthPrefix:        "grp-",
 				Endpoint:          "https://report.jpush.cn",
 				GroupMsgIDs:       []string{"bsp54sn8bpn8hc3etq40"},
-				GroupMsgIDsFile:   "testdata/ids/groups.txt",
+				GroupMsgIDsFile:   filepath.Join(testdataDir(t), "ids/groups.txt"),
 				RequestsPerMinute: 1200,
 			},
 			{
@@ -346,7 +358,7 @@ func TestLoadGood(t *testing.T) {
 		},
 		Timezone:       "UTC",
 		Location:       time.UTC,
-		StateDirectory: "testdata/state",
+		StateDirectory: filepath.Join(testdataDir(t), "state"),
 		Tracking: Tracking{
 			MaxAge:                 dur("3d"),
 			MaxIDsPerApp:           200,
@@ -712,9 +724,9 @@ func TestSecretsHidden(t *testing.T) {
 		}
 	}
 	for _, want := range []string{
-		"secret_key_file: testdata/tim.key\n",
-		"master_secret_file: testdata/jpush.secret\n",
-		"group_secret_file: testdata/group.secret\n",
+		"secret_key_file: " + testdataDir(t) + "/tim.key\n",
+		"master_secret_file: " + testdataDir(t) + "/jpush.secret\n",
+		"group_secret_file: " + testdataDir(t) + "/group.secret\n",
 		"master_secret: <secret>\n",
 		"group_secret: <secret>\n",
 		"usersig_expire: 48h\n",
@@ -847,7 +859,7 @@ func TestExampleConfig(t *testing.T) {
 		{"sources", c.Sources, defaults.Sources},
 		{"channel_detail", c.ChannelDetails, defaults.ChannelDetails},
 		{"timezone", c.Timezone, DefaultConfig.Timezone},
-		{"state_directory", c.StateDirectory, filepath.Join("..", DefaultConfig.StateDirectory)},
+		{"state_directory", c.StateDirectory, filepath.Join(filepath.Dir(testdataDir(t)), "..", DefaultConfig.StateDirectory)},
 		{"tracking", c.Tracking, DefaultTracking},
 		{"limits", c.Limits, DefaultLimits},
 	}

@@ -2,7 +2,6 @@ package config
 
 import (
 	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -21,11 +20,9 @@ func readFile(t *testing.T, name string) string {
 // secret files still in place) and compares it with what produced it.
 func TestRedactedLoadsBack(t *testing.T) {
 	t.Parallel()
-	abs, err := filepath.Abs("testdata/good.yml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	orig, err := Load(abs)
+	// A relative name: Load makes the paths absolute, so the output loads
+	// from any directory.
+	orig, err := Load("testdata/good.yml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,8 +114,8 @@ func TestRedactedSecretFileOnly(t *testing.T) {
 		t.Errorf("secret_key appears %d times, want 2 (one file, one inline):\n%s", n, out)
 	}
 	for _, pair := range [][2]string{
-		{"secret_key_file: testdata/tim.key\n", "    secret_key: <secret>\n    region: singapore"},
-		{"master_secret_file: testdata/jpush.secret\n", "master_secret: <secret>\n    endpoint: https://report.example.com"},
+		{"secret_key_file: " + testdataDir(t) + "/tim.key\n", "    secret_key: <secret>\n    region: singapore"},
+		{"master_secret_file: " + testdataDir(t) + "/jpush.secret\n", "master_secret: <secret>\n    endpoint: https://report.example.com"},
 	} {
 		if !strings.Contains(string(out), pair[0]) || strings.Contains(string(out), pair[1]) {
 			t.Errorf("want %q and not %q:\n%s", pair[0], pair[1], out)
