@@ -1,7 +1,9 @@
 // Package config is the schema of exporter.yml: the Go types, their defaults,
-// strict decoding that names the key and line of every problem, validation
-// that reports every problem at once, and SafeConfig, which swaps in a new
-// configuration only when it is valid.
+// the table of sources (SourceTable) that the per-source sections follow,
+// strict decoding and validation that report every problem at once as
+// Errors ("line N: key.path: problem", sorted by line), Redacted output that
+// loads back, and SafeConfig, which holds the current configuration and the
+// reload gauges.
 //
 // A *Config returned by Load or Parse is complete and valid: defaults are
 // filled in, relative paths are resolved against the configuration file's
@@ -13,9 +15,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	// Timezones load even on machines without a zoneinfo database.
@@ -27,37 +31,12 @@ import (
 	"github.com/imstats/imstats_exporter/internal/tencentim"
 )
 
-// Source names, the values of the `source` label and the keys of the
-// refresh_intervals and sources sections.
-const (
-	SourceTencentOperations  = "tencent_operations"
-	SourceTencentPush        = "tencent_push"
-	SourceJPushReceived      = "jpush_received"
-	SourceJPushMessages      = "jpush_messages"
-	SourceJPushUsers         = "jpush_users"
-	SourceJPushGroupMessages = "jpush_group_messages"
-	SourceJPushGroupUsers    = "jpush_group_users"
-	SourceJPushStatus        = "jpush_status"
-)
-
-// SourceNames lists every source, in the order of the Source constants.
-var SourceNames = []string{
-	SourceTencentOperations,
-	SourceTencentPush,
-	SourceJPushReceived,
-	SourceJPushMessages,
-	SourceJPushUsers,
-	SourceJPushGroupMessages,
-	SourceJPushGroupUsers,
-	SourceJPushStatus,
-}
-
 const (
 	// DefaultTencentRegion is the region of an app that sets neither region
 	// nor endpoint.
 	DefaultTencentRegion = "china"
-	// DefaultJPushEndpoint is the base URL of the JPush Report API v3
-	// (jpush-report-api-v3.txt).
+	// DefaultJPushEndpoint is the host of the JPush Report API v3 (JPush
+	// docs "REST API v3 Report", 调用地址 https://report.jpush.cn/v3).
 	DefaultJPushEndpoint = "https://report.jpush.cn"
 )
 
@@ -66,12 +45,10 @@ var (
 	// DefaultConfig holds the top-level defaults: an empty file loads as
 	// DefaultConfig, completed (Location set, state_directory resolved).
 	DefaultConfig = Config{
-		RefreshIntervals: DefaultRefreshIntervals,
-		Sources:          DefaultSources,
-		Timezone:         "Asia/Shanghai",
-		StateDirectory:   "data",
-		Tracking:         DefaultTracking,
-		Limits:           DefaultLimits,
+		Timezone:       "Asia/Shanghai",
+		StateDirectory: "data",
+		Tracking:       DefaultTracking,
+		Limits:         DefaultLimits,
 	}
 
 	// DefaultTencentApp holds the defaults of a tencent_im entry.
@@ -89,48 +66,24 @@ var (
 	// DefaultJPushApp holds the defaults of a jpush entry.
 	DefaultJPushApp = JPushApp{
 		Endpoint: DefaultJPushEndpoint,
-		// The Report API's free-tier quota per AppKey (SPEC §1).
+		// The Report API's free-tier quota per AppKey (JPush docs "REST API v3 Report", 频率限制).
 		RequestsPerMinute: 2400,
 	}
 
 	// DefaultJPushGroup holds the defaults of a jpush_groups entry.
 	DefaultJPushGroup = JPushGroup{
-		// jpush-report-api-v3.txt: the group APIs' Basic auth user name is
+		// JPush docs "REST API v3 Report": the group APIs' Basic auth user name is
 		// "group-" followed by the group key.
 		AuthPrefix:        "group-",
 		Endpoint:          DefaultJPushEndpoint,
 		RequestsPerMinute: 2400,
 	}
 
-	// DefaultRefreshIntervals holds how long each source's snapshot stays
-	// fresh.
-	DefaultRefreshIntervals = RefreshIntervals{
-		TencentOperations:  model.Duration(10 * time.Minute),
-		TencentPush:        model.Duration(time.Minute),
-		JPushReceived:      model.Duration(time.Minute),
-		JPushMessages:      model.Duration(2 * time.Minute),
-		JPushUsers:         model.Duration(30 * time.Minute),
-		JPushGroupMessages: model.Duration(2 * time.Minute),
-		JPushGroupUsers:    model.Duration(30 * time.Minute),
-		JPushStatus:        model.Duration(5 * time.Minute),
-	}
-
-	// DefaultSources turns every source on.
-	DefaultSources = Sources{
-		TencentOperations:  true,
-		TencentPush:        true,
-		JPushReceived:      true,
-		JPushMessages:      true,
-		JPushUsers:         true,
-		JPushGroupMessages: true,
-		JPushGroupUsers:    true,
-		JPushStatus:        true,
-	}
-
 	// DefaultTracking holds the defaults of the tracked-ID machinery.
 	DefaultTracking = Tracking{
 		MaxAge:                 model.Duration(7 * 24 * time.Hour),
 		MaxIDsPerApp:           5000,
+		RegisterPerMinute:      600,
 		SettledRefreshInterval: model.Duration(30 * time.Minute),
 		FileCheckInterval:      model.Duration(10 * time.Second),
 	}
@@ -181,13 +134,18 @@ type Config struct {
 	JPush []JPushApp `yaml:"jpush"`
 	// JPushGroups lists the JPush application groups.
 	JPushGroups []JPushGroup `yaml:"jpush_groups"`
-	// RefreshIntervals is how long each source's snapshot stays fresh.
+	// RefreshIntervals is how long each source's snapshot stays fresh; once
+	// loaded it holds every source of SourceTable.
 	RefreshIntervals RefreshIntervals `yaml:"refresh_intervals"`
-	// Sources turns sources on and off.
+	// Sources turns sources on and off; once loaded it holds every source.
 	Sources Sources `yaml:"sources"`
+	// ChannelDetails turns off the per-platform and per-channel series of
+	// each tracked ID of a source (the channel_detail section); once loaded
+	// it holds every source whose SourceInfo.ChannelDetail is set.
+	ChannelDetails ChannelDetails `yaml:"channel_detail"`
 	// Timezone names the zone of the vendors' days; the default is
 	// Asia/Shanghai because Tencent's Date rows are Beijing days
-	// (tencent-im-getappinfo.txt).
+	// (Tencent Chat REST API "Pulling Operations Data", getappinfo).
 	Timezone string `yaml:"timezone"`
 	// Location is Timezone, loaded.
 	Location *time.Location `yaml:"-"`
@@ -197,7 +155,15 @@ type Config struct {
 	Tracking Tracking `yaml:"tracking"`
 	// Limits bounds requests, scrapes and backoff.
 	Limits Limits `yaml:"limits"`
+
+	// durationText holds each duration as the file wrote it, by key path,
+	// so that Redacted prints 7d as 7d.
+	durationText map[string]string
 }
+
+// ChannelDetail reports whether source exports the per-platform and
+// per-channel series of each tracked ID; see ChannelDetails.On.
+func (c *Config) ChannelDetail(source string) bool { return c.ChannelDetails.On(source) }
 
 // TencentApp is one Tencent Cloud IM application.
 type TencentApp struct {
@@ -207,20 +173,23 @@ type TencentApp struct {
 	Identifier string `yaml:"identifier"`
 	// SecretKey signs the UserSig. After loading it holds the key even when
 	// it was given with secret_key_file.
-	SecretKey Secret `yaml:"secret_key"`
+	SecretKey Secret `yaml:"secret_key,omitempty"`
 	// SecretKeyFile names a file holding the key; surrounding whitespace is
 	// trimmed.
-	SecretKeyFile string `yaml:"secret_key_file"`
+	SecretKeyFile string `yaml:"secret_key_file,omitempty"`
 	// Region is one of tencentim.Regions().
 	Region string `yaml:"region"`
 	// Endpoint overrides the region with a base URL, without a trailing
-	// slash once loaded.
+	// slash once loaded. Its path, if any, is a prefix: the client appends
+	// /v4/<service>/<command> to it (https://proxy.example.com/tim gives
+	// https://proxy.example.com/tim/v4/openconfigsvr/getappinfo).
 	Endpoint string `yaml:"endpoint"`
 	// Push configures the push statistics.
 	Push TencentPush `yaml:"push"`
 }
 
-// BaseURL returns Endpoint, or the base URL of Region.
+// BaseURL returns Endpoint, or the base URL of Region: the prefix to which
+// the client appends /v4/<service>/<command>.
 func (a TencentApp) BaseURL() string {
 	if a.Endpoint != "" {
 		return a.Endpoint
@@ -246,7 +215,7 @@ func (a *TencentApp) UnmarshalYAML(unmarshal func(any) error) error {
 }
 
 // Window is a rolling window that remembers how it was written: the window
-// label shows the duration as configured (SPEC §2: "24h", where
+// label shows the duration as configured ("24h", where
 // model.Duration would print "1d").
 type Window struct {
 	Duration model.Duration
@@ -288,11 +257,11 @@ type JPushApp struct {
 	AppKey string `yaml:"app_key"`
 	// MasterSecret is the Basic auth password. After loading it holds the
 	// secret even when it was given with master_secret_file.
-	MasterSecret Secret `yaml:"master_secret"`
+	MasterSecret Secret `yaml:"master_secret,omitempty"`
 	// MasterSecretFile names a file holding the master secret.
-	MasterSecretFile string `yaml:"master_secret_file"`
+	MasterSecretFile string `yaml:"master_secret_file,omitempty"`
 	// Endpoint is the Report API base URL, without a trailing slash once
-	// loaded.
+	// loaded; clients use ReportBaseURL.
 	Endpoint string `yaml:"endpoint"`
 	// MsgIDs are messages to track.
 	MsgIDs []string `yaml:"msg_ids"`
@@ -304,6 +273,10 @@ type JPushApp struct {
 	// RequestsPerMinute is the AppKey's Report API quota.
 	RequestsPerMinute int `yaml:"requests_per_minute"`
 }
+
+// ReportBaseURL is the prefix to which a client appends the API path
+// without its version, such as /received/detail; see ReportBaseURL.
+func (a JPushApp) ReportBaseURL() string { return ReportBaseURL(a.Endpoint) }
 
 // UnmarshalYAML applies DefaultJPushApp before decoding.
 func (a *JPushApp) UnmarshalYAML(unmarshal func(any) error) error {
@@ -318,13 +291,13 @@ type JPushGroup struct {
 	GroupKey string `yaml:"group_key"`
 	// GroupSecret is the Basic auth password. After loading it holds the
 	// secret even when it was given with group_secret_file.
-	GroupSecret Secret `yaml:"group_secret"`
+	GroupSecret Secret `yaml:"group_secret,omitempty"`
 	// GroupSecretFile names a file holding the group secret.
-	GroupSecretFile string `yaml:"group_secret_file"`
+	GroupSecretFile string `yaml:"group_secret_file,omitempty"`
 	// AuthPrefix is put before GroupKey to make the Basic auth user name.
 	AuthPrefix string `yaml:"auth_prefix"`
 	// Endpoint is the Report API base URL, without a trailing slash once
-	// loaded.
+	// loaded; clients use ReportBaseURL.
 	Endpoint string `yaml:"endpoint"`
 	// GroupMsgIDs are group messages to track.
 	GroupMsgIDs []string `yaml:"group_msg_ids"`
@@ -334,6 +307,24 @@ type JPushGroup struct {
 	RequestsPerMinute int `yaml:"requests_per_minute"`
 }
 
+// ReportBaseURL is the prefix to which a client appends the API path
+// without its version, such as /group/users; see ReportBaseURL.
+func (g JPushGroup) ReportBaseURL() string { return ReportBaseURL(g.Endpoint) }
+
+// ReportBaseURL turns a JPush endpoint into the prefix of the Report API's
+// paths. An endpoint with no path is a host, and gets the documented /v3
+// (https://report.jpush.cn gives https://report.jpush.cn/v3, so
+// /received/detail is asked at /v3/received/detail). An endpoint with a path
+// is the whole prefix, for a zone or proxy that serves the API elsewhere:
+// https://host/v3/report gives https://host/v3/report/received/detail.
+func ReportBaseURL(endpoint string) string {
+	e := strings.TrimRight(endpoint, "/")
+	if u, err := url.Parse(e); err == nil && u.Path == "" {
+		return e + "/v3"
+	}
+	return e
+}
+
 // UnmarshalYAML applies DefaultJPushGroup before decoding.
 func (g *JPushGroup) UnmarshalYAML(unmarshal func(any) error) error {
 	*g = DefaultJPushGroup
@@ -341,106 +332,17 @@ func (g *JPushGroup) UnmarshalYAML(unmarshal func(any) error) error {
 	return unmarshal((*plain)(g))
 }
 
-// RefreshIntervals holds how long each source's snapshot stays fresh. A zero
-// field is set to its default when the configuration is loaded.
-type RefreshIntervals struct {
-	// TencentOperations is the interval of the getappinfo source.
-	TencentOperations model.Duration `yaml:"tencent_operations"`
-	// TencentPush is the interval of the push statistics source.
-	TencentPush model.Duration `yaml:"tencent_push"`
-	// JPushReceived is the interval of the received/detail source.
-	JPushReceived model.Duration `yaml:"jpush_received"`
-	// JPushMessages is the interval of the messages/detail source.
-	JPushMessages model.Duration `yaml:"jpush_messages"`
-	// JPushUsers is the interval of the users source.
-	JPushUsers model.Duration `yaml:"jpush_users"`
-	// JPushGroupMessages is the interval of the group/messages/detail source.
-	JPushGroupMessages model.Duration `yaml:"jpush_group_messages"`
-	// JPushGroupUsers is the interval of the group/users source.
-	JPushGroupUsers model.Duration `yaml:"jpush_group_users"`
-	// JPushStatus is the interval of the status/message source.
-	JPushStatus model.Duration `yaml:"jpush_status"`
-}
-
-// For returns the refresh interval of a source, and 0 for an unknown name.
-func (r RefreshIntervals) For(source string) time.Duration {
-	if d := r.field(source); d != nil {
-		return time.Duration(*d)
-	}
-	return 0
-}
-
-func (r *RefreshIntervals) field(source string) *model.Duration {
-	switch source {
-	case SourceTencentOperations:
-		return &r.TencentOperations
-	case SourceTencentPush:
-		return &r.TencentPush
-	case SourceJPushReceived:
-		return &r.JPushReceived
-	case SourceJPushMessages:
-		return &r.JPushMessages
-	case SourceJPushUsers:
-		return &r.JPushUsers
-	case SourceJPushGroupMessages:
-		return &r.JPushGroupMessages
-	case SourceJPushGroupUsers:
-		return &r.JPushGroupUsers
-	case SourceJPushStatus:
-		return &r.JPushStatus
-	}
-	return nil
-}
-
-// Sources turns each source on or off; all are on by default.
-type Sources struct {
-	// TencentOperations turns the getappinfo source on.
-	TencentOperations bool `yaml:"tencent_operations"`
-	// TencentPush turns the push statistics source on.
-	TencentPush bool `yaml:"tencent_push"`
-	// JPushReceived turns the received/detail source on.
-	JPushReceived bool `yaml:"jpush_received"`
-	// JPushMessages turns the messages/detail source on.
-	JPushMessages bool `yaml:"jpush_messages"`
-	// JPushUsers turns the users source on.
-	JPushUsers bool `yaml:"jpush_users"`
-	// JPushGroupMessages turns the group/messages/detail source on.
-	JPushGroupMessages bool `yaml:"jpush_group_messages"`
-	// JPushGroupUsers turns the group/users source on.
-	JPushGroupUsers bool `yaml:"jpush_group_users"`
-	// JPushStatus turns the status/message source on.
-	JPushStatus bool `yaml:"jpush_status"`
-}
-
-// Enabled reports whether a source is on; it is false for an unknown name.
-func (s Sources) Enabled(source string) bool {
-	switch source {
-	case SourceTencentOperations:
-		return s.TencentOperations
-	case SourceTencentPush:
-		return s.TencentPush
-	case SourceJPushReceived:
-		return s.JPushReceived
-	case SourceJPushMessages:
-		return s.JPushMessages
-	case SourceJPushUsers:
-		return s.JPushUsers
-	case SourceJPushGroupMessages:
-		return s.JPushGroupMessages
-	case SourceJPushGroupUsers:
-		return s.JPushGroupUsers
-	case SourceJPushStatus:
-		return s.JPushStatus
-	}
-	return false
-}
-
 // Tracking bounds the tracked task and message IDs.
 type Tracking struct {
 	// MaxAge is how long an ID is tracked after it was added.
 	MaxAge model.Duration `yaml:"max_age"`
-	// MaxIDsPerApp caps the tracked IDs of one app.
+	// MaxIDsPerApp caps the tracked IDs of one app. It is at least the
+	// number of IDs any app lists in the configuration, which are never
+	// evicted.
 	MaxIDsPerApp int `yaml:"max_ids_per_app"`
+	// RegisterPerMinute is the most new IDs the HTTP API registers per app
+	// per minute; 0 is no limit.
+	RegisterPerMinute int `yaml:"register_per_minute"`
 	// SettledRefreshInterval is how often an ID whose statistics are final
 	// is refreshed.
 	SettledRefreshInterval model.Duration `yaml:"settled_refresh_interval"`
@@ -470,26 +372,84 @@ type Limits struct {
 }
 
 // Load reads and parses a configuration file; relative paths in it are
-// relative to the file's directory.
+// relative to the file's directory, and come out absolute. It has no side effect besides reading
+// the file and the secret files it names. Its error is Errors when the file
+// was read but refused.
 func Load(path string) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	return Parse(data, filepath.Dir(path))
+	// An absolute base, so that the resolved paths (and /config's output)
+	// do not depend on the working directory.
+	dir, err := filepath.Abs(filepath.Dir(path))
+	if err != nil {
+		return nil, err
+	}
+	return Parse(data, dir)
 }
 
 // Redacted returns the configuration as YAML for the /config page: every
-// effective value, with secrets shown as "<secret>".
+// effective value, that loads back as the same configuration. Durations
+// read as the file wrote them (defaults as 7d, 24h); a secret given inline
+// shows as "<secret>", and one given as a file only as its *_file key.
 func (c *Config) Redacted() ([]byte, error) {
+	out := *c
+	out.TencentIM = slices.Clone(c.TencentIM)
+	for i := range out.TencentIM {
+		if out.TencentIM[i].SecretKeyFile != "" {
+			out.TencentIM[i].SecretKey = ""
+		}
+	}
+	out.JPush = slices.Clone(c.JPush)
+	for i := range out.JPush {
+		if out.JPush[i].MasterSecretFile != "" {
+			out.JPush[i].MasterSecret = ""
+		}
+	}
+	out.JPushGroups = slices.Clone(c.JPushGroups)
+	for i := range out.JPushGroups {
+		if out.JPushGroups[i].GroupSecretFile != "" {
+			out.JPushGroups[i].GroupSecret = ""
+		}
+	}
+	var n yaml.Node
+	if err := n.Encode(&out); err != nil {
+		return nil, err
+	}
+	w := walker{lines: map[string]int{}, seen: map[visit]bool{}, cut: map[string]bool{}, rewrite: func(n *yaml.Node, path string) {
+		d, _ := model.ParseDuration(n.Value)
+		if text, ok := c.durationText[path]; ok {
+			if written, err := model.ParseDuration(text); err == nil && written == d {
+				n.Value = text
+				return
+			}
+		}
+		n.Value = formatDuration(d)
+	}}
+	w.walk(&n, configType, "")
 	var b bytes.Buffer
 	enc := yaml.NewEncoder(&b)
 	enc.SetIndent(2)
-	if err := enc.Encode(c); err != nil {
+	if err := enc.Encode(&n); err != nil {
 		return nil, err
 	}
 	if err := enc.Close(); err != nil {
 		return nil, err
 	}
 	return b.Bytes(), nil
+}
+
+// formatDuration writes a duration the file did not give: in days from two
+// days up, else in hours when whole, so that the defaults read 7d and 24h
+// rather than model.Duration's 1w and 1d.
+func formatDuration(d model.Duration) string {
+	const day = 24 * time.Hour
+	switch t := time.Duration(d); {
+	case t >= 2*day && t%day == 0:
+		return fmt.Sprintf("%dd", t/day)
+	case t > 0 && t%time.Hour == 0:
+		return fmt.Sprintf("%dh", t/time.Hour)
+	}
+	return d.String()
 }

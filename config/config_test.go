@@ -27,6 +27,17 @@ func dur(s string) model.Duration {
 	return d
 }
 
+// testdataDir is the absolute path of testdata, the base Load gives the
+// relative paths of the files there.
+func testdataDir(t testing.TB) string {
+	t.Helper()
+	dir, err := filepath.Abs("testdata")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
 func win(s string) Window { return Window{Duration: dur(s), Text: s} }
 
 // testSecrets are the credential values written in testdata; none may ever
@@ -36,7 +47,7 @@ var testSecrets = []string{
 	"jpush-file-secret-51be0d", "jpush-inline-secret-0a7f3b",
 	"group-file-secret-c4e812", "group-inline-secret-e5c1d7",
 	"typo-secret-2b9d41", "both-secret-6c0f2e", "url-secret-8e1f",
-	"usersig-secret-3d7a", "many-secret-94ab21",
+	"usersig-secret-3d7a", "many-secret-94ab21", "mixed-secret-5a1c",
 }
 
 func assertNoSecret(t *testing.T, what, text string) {
@@ -51,7 +62,11 @@ func assertNoSecret(t *testing.T, what, text string) {
 // TestLoadBad loads one file per rule and asserts the exact message.
 func TestLoadBad(t *testing.T) {
 	t.Parallel()
-	const regions = "china, frankfurt, jakarta, mumbai, riyadh, seoul, silicon_valley, singapore, tokyo"
+	const (
+		regions       = "china, frankfurt, jakarta, mumbai, riyadh, seoul, silicon_valley, singapore, tokyo"
+		allSources    = "tencent_operations, tencent_push, tencent_normal_push, jpush_received, jpush_messages, jpush_users, jpush_group_messages, jpush_group_users, jpush_status"
+		detailSources = "tencent_push, jpush_received, jpush_messages, jpush_group_messages"
+	)
 	tests := []struct {
 		file string
 		want string
@@ -60,9 +75,12 @@ func TestLoadBad(t *testing.T) {
 		{"bad_syntax.yml", "line 3: mapping values are not allowed in this context"},
 		{"bad_two_documents.yml", "line 2: only one YAML document is allowed"},
 		{"bad_not_mapping.yml", "line 1: want a mapping, got a list"},
-		{"bad_unknown_key.yml", `line 3: unknown key "secrt_key" in tencent_im[0]`},
-		{"bad_unknown_top_key.yml", `line 1: unknown key "jpush_group"`},
-		{"bad_duplicate_key.yml", `line 4: duplicate key "sdkappid" in tencent_im[0], first at line 2`},
+		{"bad_unknown_key.yml", strings.Join([]string{
+			"line 2: tencent_im[0].secret_key: one of secret_key or secret_key_file is required",
+			"line 3: tencent_im[0].secrt_key: unknown key",
+		}, "\n")},
+		{"bad_unknown_top_key.yml", "line 1: jpush_group: unknown key"},
+		{"bad_duplicate_key.yml", "line 4: tencent_im[0].sdkappid: duplicate key, first at line 2"},
 		{"bad_type.yml", `line 2: tencent_im[0].sdkappid: want a non-negative integer, got the string "1400000000"`},
 		{"bad_type_fraction.yml", "line 2: tracking.max_ids_per_app: want an integer, got 1.5"},
 		{"bad_type_list.yml", "line 2: tencent_im: want a list, got a mapping"},
@@ -71,60 +89,88 @@ func TestLoadBad(t *testing.T) {
 		{"bad_null_entry.yml", "line 4: jpush[1]: want a mapping, got null"},
 		{"bad_decode_many.yml", strings.Join([]string{
 			`line 2: tencent_im[0].sdkappid: want a non-negative integer, got the string "x"`,
-			`line 3: unknown key "secrt_key" in tencent_im[0]`,
+			"line 2: tencent_im[0].secret_key: one of secret_key or secret_key_file is required",
+			"line 3: tencent_im[0].secrt_key: unknown key",
 			`line 5: refresh_intervals.jpush_received: want a duration such as 30s, 5m, 24h or 7d, got the string "soon"`,
-			`line 8: duplicate key "backoff_max" in limits, first at line 7`,
+			"line 7: limits.backoff_max: must not be less than limits.backoff_initial (10s), got 1s",
+			"line 8: limits.backoff_max: duplicate key, first at line 7",
 		}, "\n")},
 
 		// Applications.
-		{"bad_sdkappid_missing.yml", "tencent_im[0].sdkappid: is required (line 2)"},
-		{"bad_sdkappid_zero.yml", "tencent_im[0].sdkappid: is required (line 2)"},
-		{"bad_sdkappid_duplicate.yml", "tencent_im[1].sdkappid: 1400000000 is also used by tencent_im[0] (line 4)"},
-		{"bad_identifier_empty.yml", "tencent_im[0].identifier: must not be empty (line 4)"},
-		{"bad_credential_missing.yml", "tencent_im[0].secret_key: one of secret_key or secret_key_file is required (line 2)"},
-		{"bad_credential_both.yml", "jpush[0].master_secret: only one of master_secret or master_secret_file may be set (line 3)"},
-		{"bad_secret_file_missing.yml", `jpush_groups[0].group_secret_file: cannot read "testdata/no-such.secret": no such file or directory (line 3)`},
-		{"bad_secret_file_empty.yml", `tencent_im[0].secret_key_file: "testdata/empty.secret" is empty (line 3)`},
-		{"bad_secret_file_directory.yml", `tencent_im[0].secret_key_file: cannot read "testdata": is a directory (line 3)`},
-		{"bad_region_unknown.yml", `tencent_im[0].region: unknown region "mars"; valid regions: ` + regions + " (line 4)"},
-		{"bad_region_and_endpoint.yml", "tencent_im[0].endpoint: only one of region or endpoint may be set (line 5)"},
-		{"bad_endpoint_scheme.yml", "jpush[0].endpoint: must be an absolute http or https URL (line 4)"},
-		{"bad_endpoint_userinfo.yml", "tencent_im[0].endpoint: must not contain a user name or password (line 4)"},
-		{"bad_endpoint_query.yml", "jpush_groups[0].endpoint: must not have a query or fragment (line 4)"},
-		{"bad_app_key_missing.yml", "jpush[0].app_key: is required (line 2)"},
-		{"bad_app_key_charset.yml", "jpush[0].app_key: must not contain ':' or whitespace (line 2)"},
-		{"bad_app_key_duplicate.yml", `jpush[1].app_key: "7d431e42dfa6a6d693ac2d04" is also used by jpush[0] (line 4)`},
-		{"bad_group_key_duplicate.yml", `jpush_groups[1].group_key: "9439ee12e91bd4c895d1b0f5" is also used by jpush_groups[0] (line 4)`},
-		{"bad_auth_prefix.yml", "jpush_groups[0].auth_prefix: must not contain ':' or whitespace (line 4)"},
-		{"bad_id_empty.yml", `tencent_im[0].push.task_ids[1]: invalid ID "": empty (line 5)`},
-		{"bad_id_charset.yml", `jpush[0].msg_ids[0]: invalid ID "1613113584,1229760629": contains a comma (line 4)`},
-		{"bad_id_non_ascii.yml", `tencent_im[0].push.task_ids[0]: invalid ID "任务1": contains the non-printable or non-ASCII byte 0xe4 (line 5)`},
-		{"bad_id_too_long.yml", `jpush_groups[0].group_msg_ids[0]: invalid ID "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb…": longer than 128 bytes (line 4)`},
-		{"bad_id_duplicate.yml", "tencent_im[0].push.task_ids[2]: duplicate of tencent_im[0].push.task_ids[0] (line 5)"},
-		{"bad_window_zero.yml", "tencent_im[0].push.windows[0]: must be greater than 0 (line 5)"},
-		{"bad_window_too_long.yml", "tencent_im[0].push.windows[1]: must be at most 30d, got 31d (line 5)"},
-		{"bad_window_duplicate.yml", "tencent_im[0].push.windows[1]: duplicate of tencent_im[0].push.windows[0] (line 5)"},
-		{"bad_canary_too_many.yml", "jpush[0].canary_registration_ids: must list at most 1000 IDs, got 1001 (line 4)"},
-		{"bad_requests_per_minute.yml", "jpush[0].requests_per_minute: must be between 1 and 100000, got 0 (line 4)"},
+		{"bad_sdkappid_missing.yml", "line 2: tencent_im[0].sdkappid: is required"},
+		{"bad_sdkappid_zero.yml", "line 2: tencent_im[0].sdkappid: is required"},
+		{"bad_sdkappid_duplicate.yml", "line 4: tencent_im[1].sdkappid: 1400000000 is also used by tencent_im[0]"},
+		{"bad_identifier_empty.yml", "line 4: tencent_im[0].identifier: must not be empty"},
+		{"bad_credential_missing.yml", "line 2: tencent_im[0].secret_key: one of secret_key or secret_key_file is required"},
+		{"bad_credential_both.yml", "line 3: jpush[0].master_secret: only one of master_secret or master_secret_file may be set"},
+		{"bad_secret_file_missing.yml", `line 3: jpush_groups[0].group_secret_file: cannot read "{testdata}/no-such.secret": no such file or directory`},
+		{"bad_secret_file_empty.yml", `line 3: tencent_im[0].secret_key_file: "{testdata}/empty.secret" is empty`},
+		{"bad_secret_file_directory.yml", `line 3: tencent_im[0].secret_key_file: cannot read "{testdata}": is a directory`},
+		{"bad_region_unknown.yml", `line 4: tencent_im[0].region: unknown region "mars"; valid regions: ` + regions},
+		{"bad_region_and_endpoint.yml", "line 5: tencent_im[0].endpoint: only one of region or endpoint may be set"},
+		{"bad_endpoint_scheme.yml", "line 4: jpush[0].endpoint: must be an absolute http or https URL"},
+		{"bad_endpoint_userinfo.yml", "line 4: tencent_im[0].endpoint: must not contain a user name or password"},
+		{"bad_endpoint_query.yml", "line 4: jpush_groups[0].endpoint: must not have a query or fragment"},
+		{"bad_app_key_missing.yml", "line 2: jpush[0].app_key: is required"},
+		{"bad_app_key_charset.yml", "line 2: jpush[0].app_key: must not contain ':' or whitespace"},
+		{"bad_app_key_duplicate.yml", `line 4: jpush[1].app_key: "7d431e42dfa6a6d693ac2d04" is also used by jpush[0]`},
+		{"bad_group_key_duplicate.yml", `line 4: jpush_groups[1].group_key: "9439ee12e91bd4c895d1b0f5" is also used by jpush_groups[0]`},
+		{"bad_auth_prefix.yml", "line 4: jpush_groups[0].auth_prefix: must not contain ':' or whitespace"},
+		{"bad_id_empty.yml", `line 5: tencent_im[0].push.task_ids[1]: invalid ID "": empty`},
+		{"bad_id_charset.yml", `line 4: jpush[0].msg_ids[0]: invalid ID "1613113584,1229760629": contains a comma`},
+		{"bad_id_non_ascii.yml", `line 5: tencent_im[0].push.task_ids[0]: invalid ID "任务1": contains the non-printable or non-ASCII byte 0xe4`},
+		{"bad_id_too_long.yml", `line 4: jpush_groups[0].group_msg_ids[0]: invalid ID "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb…": longer than 128 bytes`},
+		{"bad_id_duplicate.yml", "line 5: tencent_im[0].push.task_ids[2]: duplicate of tencent_im[0].push.task_ids[0]"},
+		{"bad_window_zero.yml", "line 5: tencent_im[0].push.windows[0]: must be greater than 0"},
+		{"bad_window_too_long.yml", "line 5: tencent_im[0].push.windows[1]: must be at most 30d, got 31d"},
+		{"bad_window_duplicate.yml", "line 5: tencent_im[0].push.windows[1]: duplicate of tencent_im[0].push.windows[0]"},
+		{"bad_canary_too_many.yml", "line 4: jpush[0].canary_registration_ids: must list at most 1000 IDs, got 1001"},
+		{"bad_requests_per_minute.yml", "line 4: jpush[0].requests_per_minute: must be between 1 and 100000, got 0"},
 
 		// Global settings.
-		{"bad_timezone.yml", `timezone: unknown time zone "Mars/Olympus_Mons" (line 1)`},
-		{"bad_state_directory.yml", "state_directory: must not be empty (line 1)"},
-		{"bad_tracking_max_age.yml", "tracking.max_age: must be at most 30d, got 31d (line 2)"},
-		{"bad_tracking_max_ids.yml", "tracking.max_ids_per_app: must be between 1 and 100000, got 0 (line 2)"},
-		{"bad_duration_zero.yml", "limits.request_timeout: must be greater than 0 (line 2)"},
-		{"bad_max_response_bytes.yml", "limits.max_response_bytes: must be between 1024 and 1073741824, got 100 (line 2)"},
-		{"bad_backoff.yml", "limits.backoff_max: must not be less than limits.backoff_initial (1m), got 30s (line 3)"},
-		{"bad_usersig_expire.yml", "limits.usersig_expire: must be at least 10m, got 5m (line 2)"},
+		{"bad_timezone.yml", `line 1: timezone: unknown time zone "Mars/Olympus_Mons"`},
+		{"bad_state_directory.yml", "line 1: state_directory: must not be empty"},
+		{"bad_tracking_max_age.yml", "line 2: tracking.max_age: must be at most 30d, got 31d"},
+		{"bad_tracking_max_ids.yml", "line 2: tracking.max_ids_per_app: must be between 1 and 100000, got 0"},
+		{"bad_duration_zero.yml", "line 2: limits.request_timeout: must be greater than 0"},
+		{"bad_max_response_bytes.yml", "line 2: limits.max_response_bytes: must be between 1024 and 1073741824, got 100"},
+		{"bad_backoff.yml", "line 3: limits.backoff_max: must not be less than limits.backoff_initial (1m), got 30s"},
+		{"bad_usersig_expire.yml", "line 2: limits.usersig_expire: must be at least 10m, got 5m"},
+
+		// Sources: the keys come from SourceTable.
+		{"bad_refresh_interval_unknown_source.yml", "line 3: refresh_intervals.jpush_recieved: unknown source; valid sources: " + allSources},
+		{"bad_sources_unknown_source.yml", "line 3: sources.tencent_pushes: unknown source; valid sources: " + allSources},
+		{"bad_channel_detail_unknown_source.yml", "line 3: channel_detail.jpush_recieved: unknown source; valid sources: " + detailSources},
+		{"bad_channel_detail_no_detail.yml", "line 3: channel_detail.jpush_users: has no per-channel detail to turn off; valid sources: " + detailSources},
+
+		// Tracking.
+		{"bad_register_per_minute.yml", "line 3: tracking.register_per_minute: must be between 0 and 1000000, got -1"},
+		{"bad_max_ids_below_config.yml", "line 5: tencent_im[0].push.task_ids: lists 3 IDs, more than tracking.max_ids_per_app (2); IDs from the configuration are never evicted"},
+		{"bad_id_msg_id_syntax.yml", `line 4: jpush[0].msg_ids[1]: invalid ID "abc": a msg_id is an integer of at most 20 digits`},
+		{"bad_id_task_syntax.yml", `line 5: tencent_im[0].push.task_ids[0]: invalid ID "task.1": a TaskId has only letters, digits, '_' and '-'`},
+		{"bad_id_group_syntax.yml", `line 4: jpush_groups[0].group_msg_ids[0]: invalid ID "bsp54sn8-bpn8": a group_msgid has only letters and digits`},
+
+		// A file with no application.
+		{"bad_empty.yml", "line 1: no application: list at least one under tencent_im, jpush or jpush_groups"},
+
+		// Type and semantic problems together, sorted by line.
+		{"bad_mixed.yml", strings.Join([]string{
+			"line 2: jpush[0].app_key: must not contain ':' or whitespace",
+			`line 4: jpush[0].requests_per_minute: want an integer, got the string "many"`,
+			"line 6: tracking.max_age: must be at most 30d, got 40d",
+			"line 7: tracking.max_ids_per_app: want an integer, got 1.5",
+			`line 9: limits.request_timeout: want a duration such as 30s, 5m, 24h or 7d, got the string "soon"`,
+			"line 10: limits.backoff_max: must not be less than limits.backoff_initial (10s), got 1s",
+		}, "\n")},
 
 		// Every problem is reported, not just the first.
 		{"bad_many.yml", strings.Join([]string{
-			"tencent_im[0].sdkappid: is required (line 2)",
-			`tencent_im[0].region: unknown region "mars"; valid regions: ` + regions + " (line 2)",
-			"jpush[0].app_key: must not contain ':' or whitespace (line 5)",
-			"jpush[0].requests_per_minute: must be between 1 and 100000, got 0 (line 7)",
-			`timezone: unknown time zone "Nowhere/Nope" (line 8)`,
-			"limits.backoff_max: must not be less than limits.backoff_initial (10s), got 1s (line 10)",
+			"line 2: tencent_im[0].sdkappid: is required",
+			`line 2: tencent_im[0].region: unknown region "mars"; valid regions: ` + regions,
+			"line 5: jpush[0].app_key: must not contain ':' or whitespace",
+			"line 7: jpush[0].requests_per_minute: must be between 1 and 100000, got 0",
+			`line 8: timezone: unknown time zone "Nowhere/Nope"`,
+			"line 10: limits.backoff_max: must not be less than limits.backoff_initial (10s), got 1s",
 		}, "\n")},
 	}
 
@@ -140,8 +186,16 @@ func TestLoadBad(t *testing.T) {
 			if c != nil {
 				t.Error("Load returned a config with its error")
 			}
-			if got := err.Error(); got != tt.want {
-				t.Errorf("error:\n got: %s\nwant: %s", got, tt.want)
+			want := strings.ReplaceAll(tt.want, "{testdata}", testdataDir(t))
+			if got := err.Error(); got != want {
+				t.Errorf("error:\n got: %s\nwant: %s", got, want)
+			}
+			var errs Errors
+			if !errors.As(err, &errs) {
+				t.Fatalf("error is %T, want Errors", err)
+			}
+			if got := strings.Join(errs.Problems(), "\n"); got != want {
+				t.Errorf("Problems():\n got: %s\nwant: %s", got, want)
 			}
 			assertNoSecret(t, "the error", err.Error())
 		})
@@ -171,13 +225,27 @@ func TestParseErrors(t *testing.T) {
 		{"key that is not a name", "? [a]\n: b\n", "line 1: want a key name, got a list"},
 		{"key that is an alias", "timezone: &z UTC\n*z : x\n", "line 2: want a key name, got an alias"},
 		{"unknown anchor", "timezone: *z\n", "unknown anchor 'z' referenced"},
+		{"empty file", "", "line 1: " + msgNoApps},
+		{"empty mapping", "{}\n", "line 1: " + msgNoApps},
+		{"explicit empty document", "---\n", "line 1: " + msgNoApps},
+		{"null document", "~\n", "line 1: " + msgNoApps},
+		{"empty lists", "tencent_im: []\njpush: []\njpush_groups: []\n", "line 1: " + msgNoApps},
+		{"a section of the wrong shape is not also missing", "jpush: {app_key: k}\n", "line 1: jpush: want a list, got a mapping"},
+		{"bad entry in a section with good ones", "jpush: [{app_key: k, master_secret: s}, 3]\n", "line 1: jpush[1]: want a mapping, got 3"},
+		{"ill-typed ID is replaced, indexes kept", "jpush: [{app_key: k, master_secret: s, msg_ids: [[1], \"x\"]}]\n",
+			"line 1: jpush[0].msg_ids[0]: want a string, got a list\n" +
+				`line 1: jpush[0].msg_ids[1]: invalid ID "x": a msg_id is an integer of at most 20 digits`},
+		{"alias of a bad value is reported where used", "jpush: [{app_key: k, master_secret: s, requests_per_minute: &n x}, {app_key: l, master_secret: s, requests_per_minute: *n}]\n",
+			`line 1: jpush[0].requests_per_minute: want an integer, got the string "x"` + "\n" +
+				`line 1: jpush[1].requests_per_minute: want an integer, got the string "x"`},
+		{"endpoint with a query", "jpush: [{app_key: k, master_secret: s, endpoint: 'https://h/v3/report?x=1'}]\n", "line 1: jpush[0].endpoint: must not have a query or fragment"},
 		{"syntax error in a second document", "timezone: UTC\n---\n[\n", "line 3: did not find expected node content"},
-		{"long value shortened", "tracking: {max_ids_per_app: " + strings.Repeat("9x", 30) + "}\n",
-			`line 1: tracking.max_ids_per_app: want an integer, got the string "` + strings.Repeat("9x", 20) + `…"`},
+		{"long value shortened", "jpush: [{app_key: k, master_secret: s}]\ntracking: {max_ids_per_app: " + strings.Repeat("9x", 30) + "}\n",
+			`line 2: tracking.max_ids_per_app: want an integer, got the string "` + strings.Repeat("9x", 20) + `…"`},
 		{"secret of the wrong type is not echoed", "jpush: [{app_key: k, master_secret: [typo-secret-2b9d41]}]\n",
 			"line 1: jpush[0].master_secret: want a string"},
 		{"secret file too large", "jpush: [{app_key: k, master_secret_file: big.key}]\n",
-			fmt.Sprintf("jpush[0].master_secret_file: %q is larger than 65536 bytes (line 1)", filepath.Join(dir, "big.key"))},
+			fmt.Sprintf("line 1: jpush[0].master_secret_file: %q is larger than 65536 bytes", filepath.Join(dir, "big.key"))},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -207,12 +275,12 @@ func TestLoadGood(t *testing.T) {
 				SDKAppID:      1400000001,
 				Identifier:    "ops",
 				SecretKey:     "tim-file-secret-7f3a9c",
-				SecretKeyFile: "testdata/tim.key",
+				SecretKeyFile: filepath.Join(testdataDir(t), "tim.key"),
 				Region:        "singapore",
 				Push: TencentPush{
 					Windows:     []Window{win("1h"), win("24h"), win("7d")},
 					TaskIDs:     []string{"1400000001_144115212910570789_4155518400_15723514"},
-					TaskIDsFile: "testdata/ids/tim_tasks.txt",
+					TaskIDsFile: filepath.Join(testdataDir(t), "ids/tim_tasks.txt"),
 				},
 			},
 			{
@@ -227,7 +295,7 @@ func TestLoadGood(t *testing.T) {
 			{
 				AppKey:                "7d431e42dfa6a6d693ac2d04",
 				MasterSecret:          "jpush-file-secret-51be0d",
-				MasterSecretFile:      "testdata/jpush.secret",
+				MasterSecretFile:      filepath.Join(testdataDir(t), "jpush.secret"),
 				Endpoint:              "https://report.example.com",
 				MsgIDs:                []string{"1613113584", "1229760629"},
 				MsgIDsFile:            "/var/lib/imstats/jpush_msgs.txt",
@@ -245,11 +313,11 @@ func TestLoadGood(t *testing.T) {
 			{
 				GroupKey:          "9439ee12e91bd4c895d1b0f5",
 				GroupSecret:       "group-file-secret-c4e812",
-				GroupSecretFile:   "testdata/group.secret",
+				GroupSecretFile:   filepath.Join(testdataDir(t), "group.secret"),
 				AuthPrefix:        "grp-",
 				Endpoint:          "https://report.jpush.cn",
 				GroupMsgIDs:       []string{"bsp54sn8bpn8hc3etq40"},
-				GroupMsgIDsFile:   "testdata/ids/groups.txt",
+				GroupMsgIDsFile:   filepath.Join(testdataDir(t), "ids/groups.txt"),
 				RequestsPerMinute: 1200,
 			},
 			{
@@ -261,27 +329,40 @@ func TestLoadGood(t *testing.T) {
 			},
 		},
 		RefreshIntervals: RefreshIntervals{
-			TencentOperations:  dur("15m"),
-			TencentPush:        dur("2m"),
-			JPushReceived:      dur("90s"),
-			JPushMessages:      dur("3m"),
-			JPushUsers:         dur("1h"),
-			JPushGroupMessages: dur("4m"),
-			JPushGroupUsers:    dur("2h"),
-			JPushStatus:        dur("10m"),
+			SourceTencentOperations:  dur("15m"),
+			SourceTencentPush:        dur("2m"),
+			SourceTencentNormalPush:  dur("3m"),
+			SourceJPushReceived:      dur("90s"),
+			SourceJPushMessages:      dur("3m"),
+			SourceJPushUsers:         dur("1h"),
+			SourceJPushGroupMessages: dur("4m"),
+			SourceJPushGroupUsers:    dur("2h"),
+			SourceJPushStatus:        dur("10m"),
 		},
 		Sources: Sources{
-			TencentPush:        true,
-			JPushMessages:      true,
-			JPushGroupMessages: true,
-			JPushStatus:        true,
+			SourceTencentOperations:  false,
+			SourceTencentPush:        true,
+			SourceTencentNormalPush:  false,
+			SourceJPushReceived:      false,
+			SourceJPushMessages:      true,
+			SourceJPushUsers:         false,
+			SourceJPushGroupMessages: true,
+			SourceJPushGroupUsers:    false,
+			SourceJPushStatus:        true,
+		},
+		ChannelDetails: ChannelDetails{
+			SourceTencentPush:        false,
+			SourceJPushReceived:      true,
+			SourceJPushMessages:      false,
+			SourceJPushGroupMessages: true,
 		},
 		Timezone:       "UTC",
 		Location:       time.UTC,
-		StateDirectory: "testdata/state",
+		StateDirectory: filepath.Join(testdataDir(t), "state"),
 		Tracking: Tracking{
 			MaxAge:                 dur("3d"),
 			MaxIDsPerApp:           200,
+			RegisterPerMinute:      0,
 			SettledRefreshInterval: dur("1h"),
 			FileCheckInterval:      dur("30s"),
 		},
@@ -296,6 +377,7 @@ func TestLoadGood(t *testing.T) {
 			UserSigExpire:            dur("48h"),
 		},
 	}
+	got.durationText = nil
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Load:\n got %+v\nwant %+v", *got, *want)
 	}
@@ -339,30 +421,39 @@ jpush_groups: [{group_key: g, group_secret: c}]
 			RequestsPerMinute: 2400,
 		}},
 		RefreshIntervals: RefreshIntervals{
-			TencentOperations:  dur("10m"),
-			TencentPush:        dur("1m"),
-			JPushReceived:      dur("1m"),
-			JPushMessages:      dur("2m"),
-			JPushUsers:         dur("30m"),
-			JPushGroupMessages: dur("2m"),
-			JPushGroupUsers:    dur("30m"),
-			JPushStatus:        dur("5m"),
+			SourceTencentOperations:  dur("10m"),
+			SourceTencentPush:        dur("1m"),
+			SourceTencentNormalPush:  dur("1m"),
+			SourceJPushReceived:      dur("1m"),
+			SourceJPushMessages:      dur("2m"),
+			SourceJPushUsers:         dur("30m"),
+			SourceJPushGroupMessages: dur("2m"),
+			SourceJPushGroupUsers:    dur("30m"),
+			SourceJPushStatus:        dur("5m"),
 		},
 		Sources: Sources{
-			TencentOperations:  true,
-			TencentPush:        true,
-			JPushReceived:      true,
-			JPushMessages:      true,
-			JPushUsers:         true,
-			JPushGroupMessages: true,
-			JPushGroupUsers:    true,
-			JPushStatus:        true,
+			SourceTencentOperations:  true,
+			SourceTencentPush:        true,
+			SourceTencentNormalPush:  true,
+			SourceJPushReceived:      true,
+			SourceJPushMessages:      true,
+			SourceJPushUsers:         true,
+			SourceJPushGroupMessages: true,
+			SourceJPushGroupUsers:    true,
+			SourceJPushStatus:        true,
+		},
+		ChannelDetails: ChannelDetails{
+			SourceTencentPush:        true,
+			SourceJPushReceived:      true,
+			SourceJPushMessages:      true,
+			SourceJPushGroupMessages: true,
 		},
 		Timezone:       "Asia/Shanghai",
 		StateDirectory: "/etc/imstats/data",
 		Tracking: Tracking{
 			MaxAge:                 dur("7d"),
 			MaxIDsPerApp:           5000,
+			RegisterPerMinute:      600,
 			SettledRefreshInterval: dur("30m"),
 			FileCheckInterval:      dur("10s"),
 		},
@@ -377,6 +468,7 @@ jpush_groups: [{group_key: g, group_secret: c}]
 			UserSigExpire:            dur("24h"),
 		},
 	}
+	got.durationText = nil
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Parse:\n got %+v\nwant %+v", *got, *want)
 	}
@@ -397,18 +489,13 @@ func TestParseValid(t *testing.T) {
 		yaml  string
 		check func(*Config) error
 	}{
-		{"empty file", "", noApps},
-		{"only a comment", "# nothing yet\n", noApps},
-		{"empty mapping", "{}\n", noApps},
-		{"explicit empty document", "---\n", noApps},
-		{"null document", "~\n", noApps},
 		{"null scalars keep their default", "timezone:\ntracking:\n  max_age: ~\ntencent_im:\n  - sdkappid: 1\n    secret_key: a\n    identifier:\n", func(c *Config) error {
 			if c.Timezone != "Asia/Shanghai" || c.Tracking.MaxAge != dur("7d") || c.TencentIM[0].Identifier != "admin" {
 				return fmt.Errorf("timezone %q, max_age %s, identifier %q", c.Timezone, c.Tracking.MaxAge, c.TencentIM[0].Identifier)
 			}
 			return nil
 		}},
-		{"zero refresh interval means the default", "refresh_intervals: {jpush_received: 0, tencent_push: 0s}\n", func(c *Config) error {
+		{"zero refresh interval means the default", "jpush: [{app_key: k, master_secret: s}]\nrefresh_intervals: {jpush_received: 0, tencent_push: 0s}\n", func(c *Config) error {
 			if got := c.RefreshIntervals.For(SourceJPushReceived); got != time.Minute {
 				return fmt.Errorf("jpush_received = %v, want 1m", got)
 			}
@@ -432,14 +519,14 @@ tencent_im:
     push: {task_ids: &ids [t1, t2]}
   - <<: *base
     sdkappid: 2
-jpush: [{app_key: k, master_secret: b, msg_ids: *ids}]
+jpush_groups: [{group_key: k, group_secret: b, group_msg_ids: *ids}]
 `, func(c *Config) error {
 			second := c.TencentIM[1]
 			if second.SDKAppID != 2 || second.Region != "tokyo" || string(second.SecretKey) != "a" || len(second.Push.TaskIDs) != 2 {
 				return fmt.Errorf("merged app = %+v", second)
 			}
-			if got := c.JPush[0].MsgIDs; !reflect.DeepEqual(got, []string{"t1", "t2"}) {
-				return fmt.Errorf("aliased msg_ids = %v", got)
+			if got := c.JPushGroups[0].GroupMsgIDs; !reflect.DeepEqual(got, []string{"t1", "t2"}) {
+				return fmt.Errorf("aliased group_msg_ids = %v", got)
 			}
 			return nil
 		}},
@@ -456,16 +543,6 @@ jpush: [{app_key: k, master_secret: b, msg_ids: *ids}]
 			}
 		})
 	}
-}
-
-func noApps(c *Config) error {
-	if len(c.TencentIM)+len(c.JPush)+len(c.JPushGroups) != 0 {
-		return fmt.Errorf("apps configured: %+v", c)
-	}
-	if c.Location == nil || c.Timezone != "Asia/Shanghai" {
-		return fmt.Errorf("timezone %q, location %v: defaults not applied", c.Timezone, c.Location)
-	}
-	return nil
 }
 
 // TestParseRefusesAliasBomb feeds a document of the right shape whose merge
@@ -490,7 +567,7 @@ func TestParseRefusesAliasBomb(t *testing.T) {
 func TestSourceNames(t *testing.T) {
 	t.Parallel()
 	var y strings.Builder
-	y.WriteString("refresh_intervals:\n")
+	y.WriteString("jpush: [{app_key: k, master_secret: s}]\nrefresh_intervals:\n")
 	for i, s := range SourceNames {
 		fmt.Fprintf(&y, "  %s: %dm\n", s, i+1)
 	}
@@ -513,7 +590,7 @@ func TestSourceNames(t *testing.T) {
 	if got := c.RefreshIntervals.For("nope"); got != 0 {
 		t.Errorf("For(unknown) = %v, want 0", got)
 	}
-	if c.Sources.Enabled("nope") || DefaultSources.Enabled("nope") {
+	if c.Sources.Enabled("nope") || Sources(nil).Enabled("nope") {
 		t.Error("Enabled(unknown) = true, want false")
 	}
 }
@@ -527,6 +604,7 @@ func TestBaseURL(t *testing.T) {
 		{"{sdkappid: 1, secret_key: a}", "https://console.tim.qq.com"},
 		{"{sdkappid: 1, secret_key: a, region: singapore}", "https://adminapisgp.im.qcloud.com"},
 		{"{sdkappid: 1, secret_key: a, endpoint: 'http://127.0.0.1:9000/tim//'}", "http://127.0.0.1:9000/tim"},
+		{"{sdkappid: 1, secret_key: a, endpoint: 'https://proxy.example.com/im/tencent/'}", "https://proxy.example.com/im/tencent"},
 	}
 	for _, tt := range tests {
 		c, err := Parse([]byte("tencent_im: ["+tt.app+"]"), "")
@@ -535,6 +613,33 @@ func TestBaseURL(t *testing.T) {
 		}
 		if got := c.TencentIM[0].BaseURL(); got != tt.want {
 			t.Errorf("%s: BaseURL() = %q, want %q", tt.app, got, tt.want)
+		}
+	}
+}
+
+// TestReportBaseURL checks the prefix a JPush client puts before an API
+// path such as /received/detail.
+func TestReportBaseURL(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ endpoint, want string }{
+		{"", "https://report.jpush.cn/v3"},
+		{"endpoint: https://report.jpush.cn", "https://report.jpush.cn/v3"},
+		{"endpoint: https://report.jpush.cn/", "https://report.jpush.cn/v3"},
+		{"endpoint: 'http://127.0.0.1:9000'", "http://127.0.0.1:9000/v3"},
+		{"endpoint: https://report.example.com/v3/report", "https://report.example.com/v3/report"},
+		{"endpoint: https://report.example.com/v3/report/", "https://report.example.com/v3/report"},
+		{"endpoint: https://proxy.example.com/jpush/v3", "https://proxy.example.com/jpush/v3"},
+	}
+	for _, tt := range tests {
+		c, err := Parse([]byte("jpush: [{app_key: k, master_secret: s, "+tt.endpoint+"}]\njpush_groups: [{group_key: g, group_secret: s, "+tt.endpoint+"}]\n"), "")
+		if err != nil {
+			t.Fatalf("%s: %v", tt.endpoint, err)
+		}
+		if got := c.JPush[0].ReportBaseURL(); got != tt.want {
+			t.Errorf("%q: JPushApp.ReportBaseURL() = %q, want %q", tt.endpoint, got, tt.want)
+		}
+		if got := c.JPushGroups[0].ReportBaseURL(); got != tt.want {
+			t.Errorf("%q: JPushGroup.ReportBaseURL() = %q, want %q", tt.endpoint, got, tt.want)
 		}
 	}
 }
@@ -619,12 +724,13 @@ func TestSecretsHidden(t *testing.T) {
 		}
 	}
 	for _, want := range []string{
-		"secret_key_file: testdata/tim.key\n",
-		"master_secret_file: testdata/jpush.secret\n",
-		"group_secret_file: testdata/group.secret\n",
+		"secret_key_file: " + testdataDir(t) + "/tim.key\n",
+		"master_secret_file: " + testdataDir(t) + "/jpush.secret\n",
+		"group_secret_file: " + testdataDir(t) + "/group.secret\n",
 		"master_secret: <secret>\n",
 		"group_secret: <secret>\n",
-		"usersig_expire: 2d\n",
+		"usersig_expire: 48h\n",
+		"max_age: 3d\n",
 	} {
 		if !bytes.Contains(yml, []byte(want)) {
 			t.Errorf("Redacted() lacks %q:\n%s", want, yml)
@@ -691,23 +797,44 @@ imstats_exporter_config_last_reload_successful %d
 	}
 }
 
-// TestExampleConfig loads the annotated exporter.yml with its credential
-// directory pointed at files the test writes, and checks that it documents
-// the defaults it claims to.
-func TestExampleConfig(t *testing.T) {
+// TestSafeConfigSetAndResult checks the calls of a caller that plans and
+// commits itself: a rejected reload is recorded without a swap.
+func TestSafeConfigSetAndResult(t *testing.T) {
 	t.Parallel()
-	data, err := os.ReadFile("../exporter.yml")
+	reg := prometheus.NewRegistry()
+	sc := NewSafeConfig(reg)
+	clk := clock.NewFake(time.Unix(1700000000, 0))
+	sc.clock = clk
+	c, err := Load("testdata/good.yml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
-	for _, f := range []string{"tim.key", "jpush.secret", "jpush-group.secret"} {
-		if err := os.WriteFile(filepath.Join(dir, f), []byte("placeholder\n"), 0o600); err != nil {
-			t.Fatal(err)
-		}
+	sc.Set(c)
+	sc.ReloadResult(true)
+	clk.Advance(time.Minute)
+	sc.ReloadResult(false)
+	if sc.Get() != c {
+		t.Error("ReloadResult(false) changed the configuration")
 	}
-	data = bytes.ReplaceAll(data, []byte("/etc/imstats/"), []byte(dir+"/"))
-	c, err := Parse(data, "..")
+	const want = `
+# HELP imstats_exporter_config_last_reload_success_timestamp_seconds Timestamp of the last successful configuration reload.
+# TYPE imstats_exporter_config_last_reload_success_timestamp_seconds gauge
+imstats_exporter_config_last_reload_success_timestamp_seconds 1.7e+09
+# HELP imstats_exporter_config_last_reload_successful Whether the last configuration reload succeeded (1) or failed (0).
+# TYPE imstats_exporter_config_last_reload_successful gauge
+imstats_exporter_config_last_reload_successful 0
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want)); err != nil {
+		t.Error(err)
+	}
+}
+
+// TestExampleConfig loads the annotated exporter.yml as shipped (its secret
+// files are the placeholders in examples/secrets) and checks that it
+// documents the defaults it claims to.
+func TestExampleConfig(t *testing.T) {
+	t.Parallel()
+	c, err := Load("../exporter.yml")
 	if err != nil {
 		t.Fatalf("exporter.yml: %v", err)
 	}
@@ -715,6 +842,8 @@ func TestExampleConfig(t *testing.T) {
 		t.Fatalf("exporter.yml has %d/%d/%d apps, want one of each", len(c.TencentIM), len(c.JPush), len(c.JPushGroups))
 	}
 	tim, jp, grp := c.TencentIM[0], c.JPush[0], c.JPushGroups[0]
+	defaults := DefaultConfig
+	defaults.completeSources()
 	checks := []struct {
 		name      string
 		got, want any
@@ -726,10 +855,11 @@ func TestExampleConfig(t *testing.T) {
 		{"auth_prefix", grp.AuthPrefix, DefaultJPushGroup.AuthPrefix},
 		{"group endpoint", grp.Endpoint, DefaultJPushGroup.Endpoint},
 		{"group requests_per_minute", grp.RequestsPerMinute, DefaultJPushGroup.RequestsPerMinute},
-		{"refresh_intervals", c.RefreshIntervals, DefaultRefreshIntervals},
-		{"sources", c.Sources, DefaultSources},
+		{"refresh_intervals", c.RefreshIntervals, defaults.RefreshIntervals},
+		{"sources", c.Sources, defaults.Sources},
+		{"channel_detail", c.ChannelDetails, defaults.ChannelDetails},
 		{"timezone", c.Timezone, DefaultConfig.Timezone},
-		{"state_directory", c.StateDirectory, filepath.Join("..", DefaultConfig.StateDirectory)},
+		{"state_directory", c.StateDirectory, filepath.Join(filepath.Dir(testdataDir(t)), "..", DefaultConfig.StateDirectory)},
 		{"tracking", c.Tracking, DefaultTracking},
 		{"limits", c.Limits, DefaultLimits},
 	}
@@ -740,10 +870,10 @@ func TestExampleConfig(t *testing.T) {
 	}
 }
 
-// FuzzParse checks that Parse never panics, and that what it accepts is
-// complete.
+// FuzzParse checks that Parse never panics, that what it accepts is
+// complete, and that its Redacted output loads again.
 func FuzzParse(f *testing.F) {
-	for _, name := range []string{"good.yml", "bad_many.yml", "bad_decode_many.yml"} {
+	for _, name := range []string{"good.yml", "bad_many.yml", "bad_decode_many.yml", "bad_mixed.yml"} {
 		data, err := os.ReadFile(filepath.Join("testdata", name))
 		if err != nil {
 			f.Fatal(err)
@@ -761,8 +891,13 @@ func FuzzParse(f *testing.F) {
 		if c.Location == nil {
 			t.Fatal("accepted config has no Location")
 		}
-		if _, err := c.Redacted(); err != nil {
+		out, err := c.Redacted()
+		if err != nil {
 			t.Fatalf("Redacted: %v", err)
+		}
+		// Paths in the output are resolved already.
+		if _, err := Parse(out, ""); err != nil {
+			t.Fatalf("Redacted output does not load: %v\n%s", err, out)
 		}
 	})
 }

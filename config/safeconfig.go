@@ -52,19 +52,38 @@ func (sc *SafeConfig) ReloadWith(path string, apply func(*Config) error) error {
 		err = apply(c)
 	}
 	if err != nil {
-		sc.reloadSuccess.Set(0)
+		sc.ReloadResult(false)
 		return err
 	}
-	sc.mu.Lock()
-	sc.c = c
-	sc.mu.Unlock()
-	sc.reloadSuccess.Set(1)
-	sc.reloadTime.Set(float64(sc.clock.Now().UnixNano()) / 1e9)
+	sc.Set(c)
+	sc.ReloadResult(true)
 	return nil
 }
 
-// Get returns the current configuration, nil before the first successful
-// Reload. The caller must not modify it.
+// Set makes c the current configuration. It does not touch the reload
+// gauges: a caller that loads with Load, plans and commits calls Set on
+// commit and then ReloadResult.
+func (sc *SafeConfig) Set(c *Config) {
+	sc.mu.Lock()
+	sc.c = c
+	sc.mu.Unlock()
+}
+
+// ReloadResult records the outcome of a reload in
+// imstats_exporter_config_last_reload_successful, and on success the time
+// in imstats_exporter_config_last_reload_success_timestamp_seconds. A
+// rejected reload is recorded without changing the current configuration.
+func (sc *SafeConfig) ReloadResult(ok bool) {
+	if !ok {
+		sc.reloadSuccess.Set(0)
+		return
+	}
+	sc.reloadSuccess.Set(1)
+	sc.reloadTime.Set(float64(sc.clock.Now().UnixNano()) / 1e9)
+}
+
+// Get returns the current configuration, nil before the first Set or
+// successful Reload. The caller must not modify it.
 func (sc *SafeConfig) Get() *Config {
 	sc.mu.RLock()
 	defer sc.mu.RUnlock()

@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -20,14 +22,15 @@ import (
 
 const (
 	// maxPushWindow: all_member_push_statistics queries at most 30 days
-	// (tencent-im-push-statistics.txt).
+	// (Tencent Chat "All/Tagged Users Push Data Statistics", https://trtc.io/document/71894).
 	maxPushWindow = model.Duration(30 * 24 * time.Hour)
 	// maxTrackingAge: Tencent answers push statistics for 30 days
-	// (tencent-im-push-statistics.txt); JPush keeps delivery statistics about
-	// a month and group message statistics 30 days (jpush-report-api-v3.txt).
+	// (Tencent Chat "All/Tagged Users Push Data Statistics"); JPush keeps
+	// delivery statistics about a month and group message statistics 30
+	// days (JPush docs "REST API v3 Report").
 	maxTrackingAge = model.Duration(30 * 24 * time.Hour)
 	// maxCanaryIDs: one status/message call takes at most 1000 registration
-	// IDs (jpush-report-api-v3.txt); more would multiply the calls made for
+	// IDs (JPush docs "REST API v3 Report"); more would multiply the calls made for
 	// every tracked message.
 	maxCanaryIDs = 1000
 	// maxSecretFileBytes bounds a credential file, so that a wrong path (a
@@ -35,17 +38,24 @@ const (
 	maxSecretFileBytes = 64 << 10
 )
 
+// msgNoApps is the problem of a file that lists no application.
+const msgNoApps = "no application: list at least one under tencent_im, jpush or jpush_groups"
+
 // validator collects every problem of a decoded configuration, and completes
 // it: relative paths are resolved, secret files read, defaults of zero
 // refresh intervals applied and Location set.
 type validator struct {
 	dir   string
 	lines map[string]int
-	errs  []error
+	errs  []Problem
 }
 
-func (c *Config) validate(dir string, lines map[string]int) []error {
+func (c *Config) validate(dir string, lines map[string]int) []Problem {
 	v := &validator{dir: dir, lines: lines}
+
+	if len(c.TencentIM)+len(c.JPush)+len(c.JPushGroups) == 0 {
+		v.errorf("", msgNoApps)
+	}
 
 	sdkappids := map[uint64]string{}
 	for i := range c.TencentIM {
@@ -60,11 +70,10 @@ func (c *Config) validate(dir string, lines map[string]int) []error {
 		v.jpushGroup(fmt.Sprintf("jpush_groups[%d]", i), &c.JPushGroups[i], groupKeys)
 	}
 
-	for _, s := range SourceNames {
-		if d := c.RefreshIntervals.field(s); *d == 0 {
-			*d = *DefaultRefreshIntervals.field(s)
-		}
-	}
+	sourceKeys(v, "refresh_intervals", c.RefreshIntervals, false)
+	sourceKeys(v, "sources", c.Sources, false)
+	sourceKeys(v, "channel_detail", c.ChannelDetails, true)
+	c.completeSources()
 
 	if loc, err := time.LoadLocation(c.Timezone); err != nil || c.Timezone == "" {
 		v.errorf("timezone", "unknown time zone %q", c.Timezone)
@@ -79,6 +88,18 @@ func (c *Config) validate(dir string, lines map[string]int) []error {
 	t := c.Tracking
 	v.duration("tracking.max_age", t.MaxAge, 0, maxTrackingAge)
 	v.intRange("tracking.max_ids_per_app", int64(t.MaxIDsPerApp), 1, 100000)
+	v.intRange("tracking.register_per_minute", int64(t.RegisterPerMinute), 0, 1000000)
+	if t.MaxIDsPerApp >= 1 {
+		for i, a := range c.TencentIM {
+			v.idCap(fmt.Sprintf("tencent_im[%d].push.task_ids", i), len(a.Push.TaskIDs), t.MaxIDsPerApp)
+		}
+		for i, a := range c.JPush {
+			v.idCap(fmt.Sprintf("jpush[%d].msg_ids", i), len(a.MsgIDs), t.MaxIDsPerApp)
+		}
+		for i, g := range c.JPushGroups {
+			v.idCap(fmt.Sprintf("jpush_groups[%d].group_msg_ids", i), len(g.GroupMsgIDs), t.MaxIDsPerApp)
+		}
+	}
 	v.duration("tracking.settled_refresh_interval", t.SettledRefreshInterval, 0, 0)
 	v.duration("tracking.file_check_interval", t.FileCheckInterval, 0, 0)
 
@@ -122,7 +143,8 @@ func (v *validator) tencentApp(path string, a *TencentApp, seen map[uint64]strin
 		}
 	}
 	v.windows(path+".push.windows", a.Push.Windows)
-	v.ids(path+".push.task_ids", a.Push.TaskIDs)
+	a.Push.TaskIDs = orNil(a.Push.TaskIDs)
+	v.ids(path+".push.task_ids", a.Push.TaskIDs, tracking.ValidatorFor(tracking.KindTencentPush))
 	a.Push.TaskIDsFile = v.resolve(a.Push.TaskIDsFile)
 }
 
@@ -130,12 +152,13 @@ func (v *validator) jpushApp(path string, a *JPushApp, seen map[string]string) {
 	v.key(path, "app_key", a.AppKey, seen)
 	a.MasterSecret = v.secret(path, "master_secret", a.MasterSecret, &a.MasterSecretFile)
 	a.Endpoint = v.endpoint(path+".endpoint", a.Endpoint)
-	v.ids(path+".msg_ids", a.MsgIDs)
+	a.MsgIDs, a.CanaryRegistrationIDs = orNil(a.MsgIDs), orNil(a.CanaryRegistrationIDs)
+	v.ids(path+".msg_ids", a.MsgIDs, tracking.ValidatorFor(tracking.KindJPushMessages))
 	a.MsgIDsFile = v.resolve(a.MsgIDsFile)
 	if n := len(a.CanaryRegistrationIDs); n > maxCanaryIDs {
 		v.errorf(path+".canary_registration_ids", "must list at most %d IDs, got %d", maxCanaryIDs, n)
 	}
-	v.ids(path+".canary_registration_ids", a.CanaryRegistrationIDs)
+	v.ids(path+".canary_registration_ids", a.CanaryRegistrationIDs, tracking.ValidateID)
 	v.intRange(path+".requests_per_minute", int64(a.RequestsPerMinute), 1, 100000)
 }
 
@@ -146,7 +169,8 @@ func (v *validator) jpushGroup(path string, g *JPushGroup, seen map[string]strin
 		v.errorf(path+".auth_prefix", "must not contain ':' or whitespace")
 	}
 	g.Endpoint = v.endpoint(path+".endpoint", g.Endpoint)
-	v.ids(path+".group_msg_ids", g.GroupMsgIDs)
+	g.GroupMsgIDs = orNil(g.GroupMsgIDs)
+	v.ids(path+".group_msg_ids", g.GroupMsgIDs, tracking.ValidatorFor(tracking.KindJPushGroupMessages))
 	g.GroupMsgIDsFile = v.resolve(g.GroupMsgIDsFile)
 	v.intRange(path+".requests_per_minute", int64(g.RequestsPerMinute), 1, 100000)
 }
@@ -154,11 +178,41 @@ func (v *validator) jpushGroup(path string, g *JPushGroup, seen map[string]strin
 // errorf records a problem at a key path, with the line of the key or, when
 // the key is absent, of its nearest ancestor.
 func (v *validator) errorf(path, format string, args ...any) {
-	msg := fmt.Sprintf(format, args...)
-	if line := v.line(path); line > 0 {
-		msg += fmt.Sprintf(" (line %d)", line)
+	v.errs = append(v.errs, Problem{Line: v.line(path), Path: path, Msg: fmt.Sprintf(format, args...)})
+}
+
+// sourceKeys refuses a key of a per-source section that names no source of
+// SourceTable, or, with detail, none whose SourceInfo.ChannelDetail is set.
+func sourceKeys[V any](v *validator, section string, m map[string]V, detail bool) {
+	for _, name := range slices.Sorted(maps.Keys(m)) {
+		info, ok := LookupSource(name)
+		switch {
+		case !ok:
+			v.errorf(section+"."+name, "unknown source; valid sources: %s", strings.Join(sourcesWhere(detail), ", "))
+		case detail && !info.ChannelDetail:
+			v.errorf(section+"."+name, "has no per-channel detail to turn off; valid sources: %s", strings.Join(sourcesWhere(true), ", "))
+		}
 	}
-	v.errs = append(v.errs, fmt.Errorf("%s: %s", path, msg))
+}
+
+// sourcesWhere lists the sources of SourceTable, or with detail only those
+// whose SourceInfo.ChannelDetail is set.
+func sourcesWhere(detail bool) []string {
+	var names []string
+	for _, s := range SourceTable {
+		if !detail || s.ChannelDetail {
+			names = append(names, s.Name)
+		}
+	}
+	return names
+}
+
+// idCap refuses an app that lists more IDs than tracking.max_ids_per_app:
+// IDs from the configuration are never evicted, so they must all fit.
+func (v *validator) idCap(path string, n, limit int) {
+	if n > limit {
+		v.errorf(path, "lists %d IDs, more than tracking.max_ids_per_app (%d); IDs from the configuration are never evicted", n, limit)
+	}
 }
 
 func (v *validator) line(path string) int {
@@ -277,14 +331,13 @@ func (v *validator) windows(path string, windows []Window) {
 }
 
 // ids checks a list of task, message or registration IDs with the rule the
-// tracked-ID sets apply (tracking.ValidateID: printable ASCII, no whitespace,
-// no comma — JPush takes msg_ids as one comma-separated parameter,
-// jpush-report-api-v3.txt), so that a configuration that loads also runs.
-func (v *validator) ids(path string, ids []string) {
+// tracked-ID sets, the watched files and the HTTP API apply to the same kind
+// (tracking.ValidatorFor), so that a configuration that loads also runs.
+func (v *validator) ids(path string, ids []string, valid func(string) error) {
 	first := make(map[string]string, len(ids))
 	for i, id := range ids {
 		p := fmt.Sprintf("%s[%d]", path, i)
-		if err := tracking.ValidateID(id); err != nil {
+		if err := valid(id); err != nil {
 			v.errorf(p, "invalid ID %q: %v", shorten(id), err)
 			continue
 		}
@@ -294,6 +347,15 @@ func (v *validator) ids(path string, ids []string) {
 		}
 		first[id] = p
 	}
+}
+
+// orNil makes an empty ID list nil, so that "[]" and a key left out load
+// the same (and /config's output loads back equal).
+func orNil[T any](s []T) []T {
+	if len(s) == 0 {
+		return nil
+	}
+	return s
 }
 
 // shorten cuts a value shown in a message to 40 bytes.
