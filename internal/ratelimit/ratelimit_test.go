@@ -40,7 +40,7 @@ func take(t *testing.T, fc *clock.Fake, b *Bucket, adv time.Duration) (immediate
 func TestBucketSpacesCalls(t *testing.T) {
 	t.Parallel()
 	fc := clock.NewFake(time.Unix(1700000000, 0))
-	b := New(fc, Rate{time.Second, 1})
+	b := New(fc, Rate{Interval: time.Second, Burst: 1})
 	if !take(t, fc, b, 0) {
 		t.Fatal("the first call waited on a full bucket")
 	}
@@ -86,7 +86,7 @@ func TestBucketBlockAndObserve(t *testing.T) {
 func TestBucketCancelGivesTokenBack(t *testing.T) {
 	t.Parallel()
 	fc := clock.NewFake(time.Unix(1700000000, 0))
-	b := New(fc, Rate{time.Second, 1})
+	b := New(fc, Rate{Interval: time.Second, Burst: 1})
 	_ = b.Wait(context.Background())
 	ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
 	cancel()
@@ -104,11 +104,158 @@ func TestBucketCancelGivesTokenBack(t *testing.T) {
 func TestBucketRefusesWaitPastDeadline(t *testing.T) {
 	t.Parallel()
 	fc := clock.NewFake(time.Unix(1700000000, 0))
-	b := New(fc, Rate{time.Hour, 1})
+	b := New(fc, Rate{Interval: time.Hour, Burst: 1})
 	_ = b.Wait(context.Background())
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	if err := b.Wait(ctx); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("a wait longer than the deadline: err = %v", err)
+	}
+}
+
+// waitFor returns once fc has more than n waiters.
+func waitFor(fc *clock.Fake, n int) {
+	for fc.Waiters() <= n {
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// startsAfter checks that a Wait begun now returns exactly d later.
+func startsAfter(t *testing.T, fc *clock.Fake, b *Bucket, d time.Duration) {
+	t.Helper()
+	base := fc.Waiters()
+	done := make(chan error, 1)
+	go func() { done <- b.Wait(context.Background()) }()
+	waitFor(fc, base)
+	fc.Advance(d - time.Millisecond)
+	select {
+	case err := <-done:
+		t.Fatalf("started early (err %v)", err)
+	default:
+	}
+	if fc.Waiters() <= base {
+		t.Fatal("the wait ended before its time")
+	}
+	fc.Advance(time.Millisecond)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestBucketUnlimited(t *testing.T) {
+	t.Parallel()
+	fc := clock.NewFake(time.Unix(1700000000, 0))
+	b := New(fc, Rate{})
+	for i := range 100 {
+		if !take(t, fc, b, 0) {
+			t.Fatalf("call %d waited on a bucket without a limit", i)
+		}
+	}
+}
+
+// TestBucketMinGapSpacesFromDone is the case of a call held up on its way:
+// a bucket that spaced grants only would let the next call out 1 s after the
+// previous one started, 300 ms after it ended.
+func TestBucketMinGapSpacesFromDone(t *testing.T) {
+	t.Parallel()
+	fc := clock.NewFake(time.Unix(1700000000, 0))
+	b := New(fc, Rate{Interval: time.Second, Burst: 1, MinGap: time.Second})
+	if !take(t, fc, b, 0) {
+		t.Fatal("the first call waited on a full bucket")
+	}
+	for _, latency := range []time.Duration{700 * time.Millisecond, 0, 2 * time.Second, 50 * time.Millisecond} {
+		fc.Advance(latency)
+		b.Done(fc.Now())
+		startsAfter(t, fc, b, time.Second)
+	}
+}
+
+func TestBucketMinGapOneCallAtATime(t *testing.T) {
+	t.Parallel()
+	fc := clock.NewFake(time.Unix(1700000000, 0))
+	b := New(fc, Rate{Interval: time.Second, Burst: 1, MinGap: time.Second})
+	if err := b.Wait(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- b.Wait(context.Background()) }()
+	fc.Advance(10 * time.Second) // the first call is still in flight
+	select {
+	case err := <-done:
+		t.Fatalf("a second call started while the first was in flight (err %v)", err)
+	case <-time.After(20 * time.Millisecond):
+	}
+	b.Done(fc.Now())
+	waitFor(fc, 0)
+	fc.Advance(time.Second)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if got := fc.Now(); !got.Equal(time.Unix(1700000011, 0)) {
+		t.Fatalf("second call started at %v", got)
+	}
+
+	// A caller that gives up while another call is in flight takes no slot.
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { done <- b.Wait(ctx) }()
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+	b.Done(fc.Now())
+	startsAfter(t, fc, b, time.Second)
+	b.Done(fc.Now())
+	b.Done(fc.Now()) // a stray Done is ignored
+	startsAfter(t, fc, b, time.Second)
+}
+
+func TestBucketMinGapCancelledWaitFreesTheSlot(t *testing.T) {
+	t.Parallel()
+	fc := clock.NewFake(time.Unix(1700000000, 0))
+	b := New(fc, Rate{Interval: time.Second, Burst: 1, MinGap: time.Second})
+	_ = b.Wait(context.Background())
+	b.Done(fc.Now())
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- b.Wait(ctx) }() // waits out the gap, holding the slot
+	waitFor(fc, 0)
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+	startsAfter(t, fc, b, time.Second)
+}
+
+func TestBucketObserveSpendsTheSurplus(t *testing.T) {
+	t.Parallel()
+	fc := clock.NewFake(time.Unix(1700000000, 0))
+	b := New(fc, PerMinute(2400)) // a burst of 40
+	b.Observe(1, time.Minute)
+	if !take(t, fc, b, 0) {
+		t.Fatal("the one call the vendor has left waited")
+	}
+	startsAfter(t, fc, b, PerMinute(2400).Interval)
+}
+
+func TestBucketBlockedWhileWaitingForAToken(t *testing.T) {
+	t.Parallel()
+	fc := clock.NewFake(time.Unix(1700000000, 0))
+	start := fc.Now()
+	b := New(fc, Rate{Interval: time.Second, Burst: 1})
+	_ = b.Wait(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- b.Wait(context.Background()) }()
+	waitFor(fc, 0)
+	b.BlockUntil(start.Add(5 * time.Second))
+	fc.Advance(time.Second) // the token is earned, the block still holds
+	waitFor(fc, 0)
+	select {
+	case <-done:
+		t.Fatal("a call went out while the bucket was blocked")
+	default:
+	}
+	fc.Advance(4 * time.Second)
+	if err := <-done; err != nil {
+		t.Fatal(err)
 	}
 }

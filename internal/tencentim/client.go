@@ -28,6 +28,9 @@ const (
 	APIGetAppInfo = "openconfigsvr/getappinfo"
 	// APIPushStatistics reads the statistics of all-member push tasks.
 	APIPushStatistics = "timpush/all_member_push_statistics"
+	// APINormalPushStatistics reads the statistics of the offline pushes
+	// that one-to-one and group chat messages trigger.
+	APINormalPushStatistics = "timpush/normal_push_statistics"
 )
 
 // Defaults applied by New to zero Options fields.
@@ -56,8 +59,9 @@ type Options struct {
 	// DefaultUserSigExpire.
 	UserSigExpire time.Duration
 	// Limiter returns the bucket to take a token from before every HTTP
-	// request to api, the retry after a 70001 included. nil, or a nil bucket:
-	// no limit.
+	// request to api, the retry after a 70001 included; the client calls the
+	// bucket's Done when the request completes. nil, or a nil bucket: no
+	// limit.
 	Limiter func(api string) *ratelimit.Bucket
 	// Observe, if not nil, is called once per HTTP request sent, with code "0"
 	// for success, else the vendor ErrorCode, the HTTP status,
@@ -141,7 +145,6 @@ func (c *Client) Call(ctx context.Context, api string, req, resp any) error {
 			return invalidRequest(api, "generating UserSig: "+c.scrub(err.Error(), ""))
 		}
 		err = c.send(ctx, api, sig, body, resp)
-		c.pauseOnRateLimit(api, err)
 		if attempt == 0 && apierr.ClassOf(err) == apierr.SigExpired {
 			c.invalidate(sig)
 			continue
@@ -150,19 +153,11 @@ func (c *Client) Call(ctx context.Context, api string, req, resp any) error {
 	}
 }
 
-// send makes one HTTP request and returns its verdict.
-// pauseOnRateLimit keeps api's bucket from handing out tokens for as long as
-// a rate-limit answer asks, so that no other caller of the API sends meanwhile.
-func (c *Client) pauseOnRateLimit(api string, err error) {
-	if c.limiter == nil || apierr.ClassOf(err) != apierr.RateLimited {
-		return
-	}
-	if b := c.limiter(api); b != nil {
-		b.BlockUntil(c.clock.Now().Add(apierr.RetryAfterOf(err)))
-	}
-}
-
-func (c *Client) send(ctx context.Context, api, sig string, body []byte, resp any) error {
+// send makes one HTTP request and returns its verdict. It takes a token
+// from api's bucket first, and tells the bucket when the request completed,
+// after pausing it for as long as a rate-limit answer asks: the next caller
+// of the API, let out by Done, then sees the pause.
+func (c *Client) send(ctx context.Context, api, sig string, body []byte, resp any) (err error) {
 	if err := ctx.Err(); err != nil {
 		return cancelled(api, "cancelled before the request", err)
 	}
@@ -171,6 +166,12 @@ func (c *Client) send(ctx context.Context, api, sig string, body []byte, resp an
 			if err := b.Wait(ctx); err != nil {
 				return cancelled(api, "cancelled while waiting for the rate limiter", err)
 			}
+			defer func() {
+				if apierr.ClassOf(err) == apierr.RateLimited {
+					b.BlockUntil(c.clock.Now().Add(apierr.RetryAfterOf(err)))
+				}
+				b.Done(c.clock.Now())
+			}()
 		}
 	}
 	// The UserSig alphabet needs no escaping (usersig.go); the identifier may.
