@@ -19,6 +19,7 @@ var (
 	UsersSchema         = expo.NewSchema(jpushAppFamilies.usersFamilies()...)
 	GroupUsersSchema    = expo.NewSchema(jpushGroupFamilies.usersFamilies()...)
 	StatusSchema        = expo.NewSchema(jpushDevices)
+	NormalPushSchema    = expo.NewSchema(append(normalPushWindowFamily[:], normalPushWindowPlatformFamily[:]...)...)
 )
 
 // operationsFamilyList returns the families of tencent_operations in the

@@ -1,8 +1,7 @@
 package collector
 
 import (
-	"github.com/prometheus/client_golang/prometheus"
-
+	"github.com/imstats/imstats_exporter/internal/expo"
 	"github.com/imstats/imstats_exporter/internal/tencentim"
 )
 
@@ -18,7 +17,7 @@ var normalPushHelp = [len(pushFamily{})]string{
 func newNormalPushFamily(prefix, scope string, labels ...string) pushFamily {
 	var f pushFamily
 	for i, st := range pushStages {
-		f[i] = newFamily(prefix+st.name, scope+": "+normalPushHelp[i], labels...)
+		f[i] = expo.NewFamily(prefix+st.name, scope+": "+normalPushHelp[i], labels...)
 	}
 	return f
 }
@@ -28,7 +27,7 @@ var (
 	normalPushWindowPlatformFamily = newNormalPushFamily("tencent_im_normal_push_window_platform_", "Offline pushes of chat messages in the rolling window, per vendor channel", "sdkappid", "window", "platform")
 )
 
-// NormalPushWindowMetrics maps a normal_push_statistics answer for one rolling
+// NormalPushWindowSamples maps a normal_push_statistics answer for one rolling
 // window (Tencent Chat "普通推送数据统计", Normal Push Data Statistics,
 // https://trtc.io/zh/document/71897) to the
 // tencent_im_normal_push_window_{target,sent,delivered,clicked} and
@@ -37,7 +36,7 @@ var (
 // does not know). A count the vendor did not report gives no series; two
 // entries for the same channel are summed, since a duplicate series would
 // fail the whole scrape.
-func NormalPushWindowMetrics(sdkappid, window string, r tencentim.NormalPushResult) []prometheus.Metric {
+func NormalPushWindowSamples(sdkappid, window string, r tencentim.NormalPushResult) []expo.Sample {
 	out := appendStats(nil, normalPushWindowFamily, r.PushStats, sdkappid, window)
 	merged := map[int]tencentim.PushStats{}
 	var order []int

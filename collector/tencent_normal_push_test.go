@@ -48,11 +48,11 @@ func normalPushAnswer(t *testing.T, name string) tencentim.NormalPushResult {
 	return r
 }
 
-// TestNormalPushWindowMetrics compares the mapping with exposition text
+// TestNormalPushWindowSamples compares the mapping with exposition text
 // written by hand: from the vendor's documented sample (Tencent Chat "普通推送
 // 数据统计", https://trtc.io/zh/document/71897), and from an answer with a
 // null count, an unknown platform code and a channel listed twice.
-func TestNormalPushWindowMetrics(t *testing.T) {
+func TestNormalPushWindowSamples(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		answer, window, want string
@@ -62,7 +62,7 @@ func TestNormalPushWindowMetrics(t *testing.T) {
 	} {
 		t.Run(tc.answer, func(t *testing.T) {
 			t.Parallel()
-			got := NormalPushWindowMetrics("1400000000", tc.window, normalPushAnswer(t, tc.answer))
+			got := NormalPushWindowSamples("1400000000", tc.window, normalPushAnswer(t, tc.answer))
 			want, err := os.ReadFile(filepath.Join("testdata", tc.want))
 			if err != nil {
 				t.Fatal(err)
@@ -74,9 +74,9 @@ func TestNormalPushWindowMetrics(t *testing.T) {
 	}
 }
 
-func TestNormalPushWindowMetricsEmpty(t *testing.T) {
+func TestNormalPushWindowSamplesEmpty(t *testing.T) {
 	t.Parallel()
-	if got := NormalPushWindowMetrics("1400000000", "24h", tencentim.NormalPushResult{}); len(got) != 0 {
+	if got := NormalPushWindowSamples("1400000000", "24h", tencentim.NormalPushResult{}); len(got) != 0 {
 		t.Errorf("%d series from an answer without counts, want none", len(got))
 	}
 }

@@ -38,7 +38,8 @@ type Options struct {
 	StepTimeout      time.Duration // longest a single step may run (default 2m)
 	// OnDemand makes the loop wait, once a step's wait is over, until a
 	// scrape asks for fresh data (Target.Demand): a source refreshed on
-	// scrape costs the vendor nothing while nobody scrapes.
+	// scrape costs the vendor nothing while nobody scrapes. A step that
+	// returns no wait (more of its round to do) is followed at once.
 	OnDemand bool
 	// Jitter returns the wait actually used for a computed backoff d; the
 	// default picks uniformly from [d/2, d).
@@ -114,7 +115,7 @@ func (l *Loop) Run(ctx context.Context) {
 		if ok, woken = l.sleep(ctx, o, wait, !failed); !ok {
 			return
 		}
-		if o.OnDemand && !woken {
+		if o.OnDemand && !woken && wait > 0 {
 			if woken, ok = l.awaitDemand(ctx); !ok {
 				return
 			}

@@ -23,12 +23,14 @@ const (
 
 // Vendor call rates (Tencent Chat REST API "Pulling Operations Data":
 // getappinfo allows 200 calls/s; "All/Tagged Users Push Data Statistics",
-// https://trtc.io/document/71894: 1 call/s). The push-statistics interval
-// carries a 10 % margin over the documented 1 call/s so that network jitter
-// can never put two calls in the vendor's same second.
+// https://trtc.io/document/71894, and "普通推送数据统计",
+// https://trtc.io/zh/document/71897: 1 call/s each). The push-statistics
+// buckets space calls by a second from the end of the previous call (MinGap):
+// the vendor counts arrivals, and a call arrives before it ends, so arrivals
+// are never closer than a second whatever the network does.
 var (
 	getAppInfoRate     = ratelimit.Rate{Interval: time.Second / 200, Burst: 20}
-	pushStatisticsRate = ratelimit.Rate{Interval: 1100 * time.Millisecond, Burst: 1}
+	pushStatisticsRate = ratelimit.Rate{Interval: time.Second, Burst: 1, MinGap: time.Second}
 )
 
 // Limiters hands out the rate-limit buckets, one per credential and API. It
@@ -156,7 +158,7 @@ func tencentLimiter(l *Limiters, sdkappid string) func(api string) *ratelimit.Bu
 		switch api {
 		case tencentim.APIGetAppInfo:
 			r = getAppInfoRate
-		case tencentim.APIPushStatistics:
+		case tencentim.APIPushStatistics, tencentim.APINormalPushStatistics:
 			r = pushStatisticsRate
 		}
 		return l.Get("tencent_im/"+sdkappid+"/"+api, r)

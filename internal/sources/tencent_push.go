@@ -134,3 +134,60 @@ func (j *tencentPush) Step(ctx context.Context, t *refresh.Target, woken bool) (
 	j.q.queue.Done(batch, s.clock.Now())
 	return 0, nil
 }
+
+// normalPush is the tencent_normal_push source: the statistics of the
+// offline pushes that one-to-one and group chat messages trigger, over the
+// same rolling windows as tencent_push (Tencent Chat "普通推送数据统计",
+// https://trtc.io/zh/document/71897). It is refreshed on scrape; one window
+// a step, so that its bucket paces the calls at 1 call/s.
+type normalPush struct {
+	noWake
+	s    atomic.Pointer[normalPushSettings]
+	next int // the window the next step asks for; loop only
+}
+
+type normalPushSettings struct {
+	client   *tencentim.Client
+	sdkappid string
+	windows  []pushWindow
+	interval time.Duration
+	clock    clock.Clock
+}
+
+// Configure implements Job.
+func (j *normalPush) Configure(a App) {
+	j.s.Store(&normalPushSettings{
+		client:   NewTencentClient(a.Config, *a.Tencent, a.Deps),
+		sdkappid: sdkappid(a),
+		windows:  windows(a.Tencent),
+		interval: a.Config.RefreshIntervals.For(config.SourceTencentNormalPush),
+		clock:    a.Deps.Clock,
+	})
+}
+
+// Step implements refresh.Job: the next window, then the interval's wait
+// once every window has been asked.
+func (j *normalPush) Step(ctx context.Context, t *refresh.Target, _ bool) (time.Duration, error) {
+	s := j.s.Load()
+	if len(s.windows) == 0 {
+		return s.interval, nil
+	}
+	j.next %= len(s.windows)
+	w := s.windows[j.next]
+	now := s.clock.Now()
+	res, err := s.client.NormalPushStatistics(ctx, now.Add(-w.duration), now)
+	if err != nil {
+		return 0, err
+	}
+	t.Put(windowKeyPrefix+w.label, collector.NormalPushWindowSamples(s.sdkappid, w.label, res))
+	t.Retain(func(k string) bool {
+		label, _ := strings.CutPrefix(k, windowKeyPrefix)
+		return slices.ContainsFunc(s.windows, func(w pushWindow) bool { return w.label == label })
+	})
+	j.next++
+	if j.next < len(s.windows) {
+		return 0, nil
+	}
+	j.next = 0
+	return s.interval, nil
+}
