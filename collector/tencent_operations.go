@@ -15,6 +15,7 @@ import (
 	"github.com/go-kit/log/level"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/imstats/imstats_exporter/internal/clock"
 	"github.com/imstats/imstats_exporter/internal/tencentim"
 )
 
@@ -25,9 +26,9 @@ type operationsField struct {
 	Help  string
 }
 
-// OperationsFields lists the getappinfo fields with a metric of their own
-// (SPEC §2), in the order of the vendor's field list
-// (tencent-im-getappinfo.txt, "Operations Data Fields That Can Be Pulled").
+// OperationsFields lists the getappinfo fields with a metric of their own, in
+// the order of the vendor's field list (Tencent Chat REST API "Pulling
+// Operations Data", "Operations Data Fields That Can Be Pulled").
 var OperationsFields = []operationsField{
 	{"ActiveUserNum", "active_users", "Active users on the day (getappinfo ActiveUserNum)."},
 	{"RegistUserNumOneDay", "new_registered_users", "Users newly registered on the day (getappinfo RegistUserNumOneDay)."},
@@ -89,13 +90,14 @@ type appInfoGetter interface {
 	GetAppInfo(ctx context.Context) ([]tencentim.AppInfoRow, error)
 }
 
-// tencentOperations is the tencent_operations source: the latest day of
-// getappinfo's daily operations data.
+// tencentOperations is the tencent_operations source: the latest complete
+// day of getappinfo's daily operations data.
 type tencentOperations struct {
 	client   appInfoGetter
 	sdkappid string
 	loc      *time.Location
 	logger   log.Logger
+	clock    clock.Clock // tells today; clock.Real when nil
 
 	mu          sync.Mutex
 	badReported string // the unparsable fields last warned about
@@ -111,7 +113,11 @@ func (s *tencentOperations) Refresh(ctx context.Context) ([]prometheus.Metric, e
 	if err != nil {
 		return nil, err
 	}
-	row, day, ok := latestOperationsDay(rows, s.loc)
+	clk := s.clock
+	if clk == nil {
+		clk = clock.Real{}
+	}
+	row, day, ok := latestOperationsDay(rows, clk.Now(), s.loc)
 	if !ok {
 		return nil, nil
 	}
@@ -146,14 +152,21 @@ func (s *tencentOperations) reportBad(bad []string) {
 	}
 }
 
-// latestOperationsDay returns the row with the latest valid Date and the
-// start of that day in loc; false when no row has a valid Date.
-func latestOperationsDay(rows []tencentim.AppInfoRow, loc *time.Location) (tencentim.AppInfoRow, time.Time, bool) {
+// latestOperationsDay returns the row of the latest complete day and the
+// start of that day in loc; false when there is none. A day is complete once
+// it has ended: the newest row whose Date is before now's date in loc (the
+// vendor's day, Asia/Shanghai, by default). getappinfo gives "operations data
+// for the last 30 days" (Tencent Chat REST API "Pulling Operations Data")
+// without saying whether the current day is among them; a row for today (or
+// a later day) covers a day still running, so it is never the one exported.
+// Rows without a valid Date are skipped.
+func latestOperationsDay(rows []tencentim.AppInfoRow, now time.Time, loc *time.Location) (tencentim.AppInfoRow, time.Time, bool) {
+	today := startOfDay(now, loc)
 	var best tencentim.AppInfoRow
 	var bestDay time.Time
 	for _, r := range rows {
 		d, ok := OperationsDay(r, loc)
-		if !ok {
+		if !ok || !d.Before(today) {
 			continue
 		}
 		if best == nil || d.After(bestDay) {
@@ -202,7 +215,8 @@ func operationsMetrics(row tencentim.AppInfoRow, sdkappid string) (metrics []pro
 }
 
 // parseOperationsValue parses a getappinfo value: the vendor sends every
-// value as a string (tencent-im-getappinfo.txt sample), normally an integer.
+// value as a string (the samples of "Pulling Operations Data"), normally an
+// integer.
 func parseOperationsValue(s string) (float64, error) {
 	v, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
 	if err != nil {
