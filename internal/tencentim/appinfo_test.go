@@ -99,6 +99,27 @@ func TestGetAppInfoRefusesAnotherApp(t *testing.T) {
 	}
 }
 
+func TestBaseURLWithPath(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ suffix, want string }{
+		{"", "/v4/openconfigsvr/getappinfo"},
+		{"/", "/v4/openconfigsvr/getappinfo"},
+		{"/v4", "/v4/openconfigsvr/getappinfo"},
+		{"/v4/", "/v4/openconfigsvr/getappinfo"},
+		{"/im-proxy", "/im-proxy/v4/openconfigsvr/getappinfo"},
+		{"/im-proxy/v4", "/im-proxy/v4/openconfigsvr/getappinfo"},
+	} {
+		v := newVendor(t, always(reply{body: `{"ErrorCode":0,"Result":[]}`}))
+		c, _ := newTestClient(t, v.srv.URL+tc.suffix, nil)
+		if _, err := c.GetAppInfo(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if reqs := v.requests(); len(reqs) != 1 || reqs[0].path != tc.want {
+			t.Errorf("endpoint …%s: requests %+v, want %s", tc.suffix, reqs, tc.want)
+		}
+	}
+}
+
 func TestGetAppInfoError(t *testing.T) {
 	t.Parallel()
 	v := newVendor(t, always(vendorErr(130011)))
