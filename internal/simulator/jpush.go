@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -121,10 +122,11 @@ type JPushOptions struct {
 	Seed int64
 	// Location is the vendor's day boundary; nil is Asia/Shanghai.
 	Location *time.Location
-	// LegacyShare is the share of app messages (0 to 1, drawn per message
-	// from Seed) whose messages/detail answer has only the blocks of the
-	// metrics before 2021-09-01, as for a message pushed before then, with
-	// msg_id as a string; the others carry the details block as well.
+	// LegacyShare is the share of app messages (0 to 1, spread evenly over
+	// the pushes: 0.25 makes every 4th one) whose messages/detail answer has
+	// only the blocks of the metrics before 2021-09-01, as for a message
+	// pushed before then, with msg_id as a string; the others carry the
+	// details block as well.
 	// group/messages/detail always answers the older blocks only.
 	LegacyShare float64
 }
@@ -547,7 +549,9 @@ func (j *JPush) Push(appKey string) (msgID string, err error) {
 	j.lastMsgID += msgIDStep(j.seed, j.msgSeq)
 	id := strconv.FormatInt(j.lastMsgID, 10)
 	m := newJPushMessage(j.seed, acct.name, id, j.clock.Now())
-	m.legacyOnly = m.draw(j.seed, 0, 1, tag("legacy shape")) < j.legacyShare
+	// Spread evenly: with a share of 0.25 the 4th, 8th, … message is legacy.
+	n := float64(j.msgSeq)
+	m.legacyOnly = math.Floor(n*j.legacyShare) > math.Floor((n-1)*j.legacyShare)
 	j.messages[id] = m
 	return id, nil
 }
@@ -598,8 +602,9 @@ func (j *JPush) SetVIP(appOrGroupKey string, vip bool) {
 }
 
 // DegradeChannel multiplies the received, displayed and clicked counts of a
-// channel (its snake_case name in messages/detail: xiaomi, jg_android, apns,
-// …) by factor in every answer from now on, for every message: the alert
+// channel (its snake_case key in messages/detail: xiaomi, jg_android, apns,
+// …, or the exporter's channel label: jpush for JPush's own channel on every
+// platform, xiaomi for quickXiaomi too) by factor in every answer from now on, for every message: the alert
 // scenario of a failing vendor. The received/detail sums that include the
 // channel (android_pns_received, jpush_received, …) follow. A factor of 1
 // restores the channel; a negative one counts as 0.

@@ -381,3 +381,31 @@ func TestJPushClientStatusOfAnEarlierDay(t *testing.T) {
 		t.Errorf("calls %+v", calls)
 	}
 }
+
+func TestJPushLegacyShareSpreadsEvenly(t *testing.T) {
+	t.Parallel()
+	h := newJPHarnessLegacy(t, jpSeed, 0, 0.25)
+	c, _ := h.jpClient(jpVIPApp, jpVIPSecret)
+	var ids []string
+	for range 8 {
+		ids = append(ids, h.push(t, jpVIPApp))
+	}
+	h.clk.Advance(time.Hour)
+	msgs, err := c.MessagesDetail(context.Background(), ids)
+	if err != nil || len(msgs) != len(ids) {
+		t.Fatalf("%d messages, %v", len(msgs), err)
+	}
+	var legacy []int
+	for i, m := range msgs {
+		hasTotals := false
+		for _, tf := range m.Types {
+			hasTotals = hasTotals || tf.Target != nil
+		}
+		if !hasTotals {
+			legacy = append(legacy, i+1)
+		}
+	}
+	if !slices.Equal(legacy, []int{4, 8}) {
+		t.Errorf("legacy-shaped pushes %v, want the 4th and the 8th", legacy)
+	}
+}

@@ -2,6 +2,7 @@ package simulator
 
 import (
 	"math"
+	"strings"
 	"time"
 )
 
@@ -45,6 +46,20 @@ var jpushChannels = []jpushChannel{
 	{typ: "message", sub: "subios", key: "jgIos", name: "jg_ios", share: 0.25, deliveredLow: 0.50, deliveredHi: 0.80},
 	{typ: "inapp", sub: "subAndroid", key: "jgAndroid", name: "jg_android", share: 0.30, deliveredLow: 0.60, deliveredHi: 0.85},
 	{typ: "inapp", sub: "subios", key: "jgIos", name: "jg_ios", share: 0.20, deliveredLow: 0.50, deliveredHi: 0.80},
+}
+
+// label is the channel label the exporter gives the channel: JPush's own
+// channel (jgAndroid, jgIos, quickJg) is jpush, a quick-app channel loses its
+// quick prefix (quickXiaomi is xiaomi on platform quickapp).
+func (ch jpushChannel) label() string {
+	name := ch.name
+	if ch.sub == "subqicukapp" {
+		name = strings.TrimPrefix(name, "quick_")
+	}
+	if name == "jg" || strings.HasPrefix(name, "jg_") {
+		return "jpush"
+	}
+	return name
 }
 
 // jpushTypes are the message types, in the order JPush "REST API v3 Report"
@@ -126,6 +141,9 @@ func (m *jpushMessage) funnels(seed int64, now time.Time, degraded map[string]fl
 			continue
 		}
 		factor, ok := degraded[ch.name]
+		if !ok {
+			factor, ok = degraded[ch.label()]
+		}
 		if !ok {
 			factor = 1
 		}

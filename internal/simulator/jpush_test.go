@@ -660,6 +660,20 @@ func TestJPushDegradeChannel(t *testing.T) {
 	if after := h.messagesDetail(t, id).flatten(t); fmt.Sprint(flatValues(after)) != fmt.Sprint(flatValues(before)) {
 		t.Error("factor 1 did not restore the funnel")
 	}
+
+	// The exporter's label jpush names JPush's own channel on every platform.
+	h.sim.DegradeChannel("jpush", 0)
+	during = h.messagesDetail(t, id).flatten(t)
+	for key, f := range during {
+		own := strings.HasSuffix(key, "/jgAndroid") || strings.HasSuffix(key, "/jgIos") || strings.HasSuffix(key, "/quickJg")
+		if own && f.Received != nil && *f.Received != 0 {
+			t.Errorf("%s received %d with jpush degraded to 0", key, *f.Received)
+		}
+		if !own && strings.Count(key, "/") == 2 && fmt.Sprint(flatValues(map[string]jpFunnel{"x": f})) != fmt.Sprint(flatValues(map[string]jpFunnel{"x": before[key]})) {
+			t.Errorf("degrading jpush changed %s", key)
+		}
+	}
+	h.sim.DegradeChannel("jpush", 1)
 }
 
 func TestJPushDeterministic(t *testing.T) {
