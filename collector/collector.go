@@ -13,7 +13,7 @@ import (
 var (
 	OperationsSchema    = expo.NewSchema(operationsFamilyList()...)
 	PushSchema          = expo.NewSchema(append(pushWindowFamily[:], append(pushWindowPlatformFamily[:], append(pushTaskFamily[:], pushTaskPlatformFamily[:]...)...)...)...)
-	ReceivedSchema      = expo.NewSchema(jpushDeliverySent, jpushDeliveryReceived)
+	ReceivedSchema      = expo.NewSchema(jpushDeliverySent, jpushDeliveryReceived, jpushDeliveryCombinedReceived)
 	MessagesSchema      = expo.NewSchema(jpushAppFamilies.messageFamilies()...)
 	GroupMessagesSchema = expo.NewSchema(jpushGroupFamilies.messageFamilies()...)
 	UsersSchema         = expo.NewSchema(jpushAppFamilies.usersFamilies()...)
@@ -33,7 +33,7 @@ func operationsFamilyList() []*expo.Family {
 }
 
 func (f *jpushFamilies) messageFamilies() []*expo.Family {
-	return append(f.message[:], f.channel[:]...)
+	return append(append(f.message[:], f.channel[:]...), f.combined[:]...)
 }
 
 func (f *jpushFamilies) usersFamilies() []*expo.Family {

@@ -1,8 +1,6 @@
 package collector
 
 import (
-	"maps"
-	"slices"
 	"sort"
 	"time"
 
@@ -12,7 +10,7 @@ import (
 
 // JPushSettledAfter is when a JPush message's numbers stop changing: the
 // Report API stops counting receipts, displays and clicks 5 days after the
-// push (jpush-report-api-v3.txt, 消息生命周期状态定义).
+// push (JPush "REST API v3 Report", 消息生命周期状态定义).
 const JPushSettledAfter = 5 * 24 * time.Hour
 
 // jpushStage is one stage of the JPush message funnel.
@@ -36,6 +34,7 @@ var jpushStages = []jpushStage{
 type jpushFamilies struct {
 	message  [5]*expo.Family // {key, id, type}
 	channel  [5]*expo.Family // {key, id, type, platform, channel}
+	combined [5]*expo.Family // {key, id, type, platform, channel}: counts over several channels
 	users    [3]*expo.Family // new, online, active {key, platform}
 	usersDay *expo.Family    // {key}
 }
@@ -45,6 +44,7 @@ func newJPushFamilies(prefix, key, id, api, usersAPI string) *jpushFamilies {
 	for i, st := range jpushStages {
 		f.message[i] = expo.NewFamily(prefix+"message_"+st.name, "Per message and type: "+st.field+" count of "+api+".", key, id, "type")
 		f.channel[i] = expo.NewFamily(prefix+"message_channel_"+st.name, "Per message, type, platform and channel: "+st.field+" count of "+api+".", key, id, "type", "platform", "channel")
+		f.combined[i] = expo.NewFamily(prefix+"message_combined_"+st.name, "Per message: "+st.field+" count of "+api+" the vendor reports over several channels or platforms together; it includes "+prefix+"message_channel_"+st.name+" series, do not add them up.", key, id, "type", "platform", "channel")
 	}
 	for i, n := range []string{"new", "online", "active"} {
 		f.users[i] = expo.NewFamily(prefix+"users_"+n, "Users of the latest complete day by platform ("+usersAPI+" "+n+").", key, "platform")
@@ -58,9 +58,11 @@ var (
 	jpushGroupFamilies = newJPushFamilies("jpush_group_", "group_key", "group_msg_id", "/group/messages/detail", "/group/users")
 
 	jpushDeliverySent = expo.NewFamily("jpush_message_delivery_sent",
-		"Per message and channel: sent count of /received/detail (<channel>_sent).", "app_key", "msg_id", "channel")
+		"Per message, type, platform and channel: a sent count of /received/detail (android_pns_sent, ios_apns_sent, wp_mpns_sent, quickapp_pns_sent).", "app_key", "msg_id", "type", "platform", "channel")
 	jpushDeliveryReceived = expo.NewFamily("jpush_message_delivery_received",
-		"Per message and channel: received count of /received/detail (<channel>_received).", "app_key", "msg_id", "channel")
+		"Per message, type, platform and channel: a received count of /received/detail (android_pns_received, ios_apns_received, ios_msg_received, quickapp_jpush_received) or /received (android_received).", "app_key", "msg_id", "type", "platform", "channel")
+	jpushDeliveryCombinedReceived = expo.NewFamily("jpush_message_delivery_combined_received",
+		"Per message: jpush_received of /received/detail, the JPush channel's receipts of Android notifications and custom messages and iOS custom messages together; it includes the ios_msg_received series of jpush_message_delivery_received, do not add them up.", "app_key", "msg_id", "type", "platform", "channel")
 	jpushDevices = expo.NewFamily("jpush_message_devices",
 		"Canary registration IDs of the message in each delivery status (/status/message).", "app_key", "msg_id", "status")
 )
@@ -73,21 +75,69 @@ func gauge(out []expo.Sample, f *expo.Family, c jpush.Count, labels ...string) [
 	return append(out, f.Gauge(float64(*c), labels...))
 }
 
-// ReceivedSamples turns one message's /received/detail (or /received)
-// answer into its per-channel series.
+// receivedField is where a received or received/detail field prefix goes: the
+// type, platform and channel its definition on JPush's "REST API v3 Report"
+// page names, and whether it includes another field's count.
+type receivedField struct {
+	typ, platform, channel string
+	combined               bool
+}
+
+// receivedFields maps the documented "<prefix>_sent" and "<prefix>_received"
+// fields of received/detail (送达统计详情) and received (送达统计). A field
+// JPush adds later is not exported: nothing says what it counts.
+var receivedFields = map[string]receivedField{
+	// 极光通道用户送达数;包含普通Android用户的通知+自定义消息送达,iOS用户自定义消息送达.
+	"jpush": {jpush.TypeNotificationAndMessage, jpush.PlatformAndroidAndIOS, jpush.ChannelJPush, true},
+	// Android厂商用户推送到厂商服务器成功数 / 推送达到设备数.
+	"android_pns": {jpush.TypeAll, jpush.PlatformAndroid, jpush.ChannelPNS, false},
+	// iOS 通知推送到 APNs 成功 / 送达到设备.
+	"ios_apns": {jpush.TypeNotification, jpush.PlatformIOS, "apns", false},
+	// iOS 自定义消息送达数; iOS custom messages go through the JPush channel.
+	"ios_msg": {jpush.TypeMessage, jpush.PlatformIOS, jpush.ChannelJPush, false},
+	// winphone通知送达.
+	"wp_mpns": {jpush.TypeNotification, jpush.PlatformWinPhone, "mpns", false},
+	// 快应用推送走极光通道送达设备成功的用户数量.
+	"quickapp_jpush": {jpush.TypeAll, jpush.PlatformQuickApp, jpush.ChannelJPush, false},
+	// 快应用推送走厂商通道请求成功的用户数量.
+	"quickapp_pns": {jpush.TypeAll, jpush.PlatformQuickApp, jpush.ChannelPNS, false},
+	// The legacy /received's android_received, "Android 送达": every channel.
+	"android": {jpush.TypeAll, jpush.PlatformAndroid, "all", false},
+}
+
+// ReceivedSamples turns one message's received or received/detail counts
+// into the jpush_message_delivery_* metrics of app key, each field under the
+// labels receivedFields gives it.
 func ReceivedSamples(key string, r jpush.Received) []expo.Sample {
+	prefixes := make([]string, 0, len(r.Channels))
+	for p := range r.Channels {
+		prefixes = append(prefixes, p)
+	}
+	sort.Strings(prefixes)
 	var out []expo.Sample
-	for _, ch := range slices.Sorted(maps.Keys(r.Channels)) {
-		c := r.Channels[ch]
-		out = gauge(out, jpushDeliverySent, c.Sent, key, r.MsgID, ch)
-		out = gauge(out, jpushDeliveryReceived, c.Received, key, r.MsgID, ch)
+	for _, p := range prefixes {
+		f, ok := receivedFields[p]
+		if !ok {
+			continue
+		}
+		c := r.Channels[p]
+		if f.combined {
+			// Only jpush_received is documented; a jpush_sent would be new.
+			out = gauge(out, jpushDeliveryCombinedReceived, c.Received, key, r.MsgID, f.typ, f.platform, f.channel)
+			continue
+		}
+		out = gauge(out, jpushDeliverySent, c.Sent, key, r.MsgID, f.typ, f.platform, f.channel)
+		out = gauge(out, jpushDeliveryReceived, c.Received, key, r.MsgID, f.typ, f.platform, f.channel)
 	}
 	return out
 }
 
 // MessageSamples turns one message's funnels into series of an app
-// (jpush_) or, with group, of a group app (jpush_group_); without detail,
-// only the per-type totals (no per-platform and per-channel series).
+// (jpush_) or, with group, of a group app (jpush_group_): a type's total in
+// the message family, a channel's funnel in the channel family, or in the
+// combined family when the vendor counts it over several channels or
+// platforms at once (jpush.ChannelFunnel.Combined), so that no family counts
+// a delivery twice. Without detail, only the per-type totals.
 func MessageSamples(group bool, key string, m jpush.Message, detail bool) []expo.Sample {
 	fam := jpushAppFamilies
 	if group {
@@ -102,8 +152,12 @@ func MessageSamples(group bool, key string, m jpush.Message, detail bool) []expo
 			continue
 		}
 		for _, ch := range t.Channels {
+			fs := &fam.channel
+			if ch.Combined {
+				fs = &fam.combined
+			}
 			for i, st := range jpushStages {
-				out = gauge(out, fam.channel[i], st.count(ch.Funnel), key, m.MsgID, t.Type, ch.Platform, ch.Channel)
+				out = gauge(out, fs[i], st.count(ch.Funnel), key, m.MsgID, t.Type, ch.Platform, ch.Channel)
 			}
 		}
 	}
@@ -147,8 +201,10 @@ func StartOfDay(t time.Time, loc *time.Location) time.Time {
 // statusNames are the statuses always exported, 0 when no canary is in them.
 var statusNames = []string{jpush.StatusName(0), jpush.StatusName(1), jpush.StatusName(2), jpush.StatusName(3), jpush.StatusName(4)}
 
-// StatusSamples counts the canary devices of one message in each delivery
-// status of a /status/message answer (registration ID → status code).
+// StatusSamples counts the canary devices of a status/message answer in each
+// status: the five documented ones always (0 when no canary is in them), a
+// code the documentation does not list as code_N. A registration ID the
+// answer leaves out is in no status.
 func StatusSamples(key, msgID string, res map[string]int) []expo.Sample {
 	counts := map[string]int{}
 	for _, n := range statusNames {
@@ -157,8 +213,13 @@ func StatusSamples(key, msgID string, res map[string]int) []expo.Sample {
 	for _, code := range res {
 		counts[jpush.StatusName(code)]++
 	}
-	out := make([]expo.Sample, 0, len(counts))
-	for _, n := range slices.Sorted(maps.Keys(counts)) {
+	names := make([]string, 0, len(counts))
+	for n := range counts {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	out := make([]expo.Sample, 0, len(names))
+	for _, n := range names {
 		out = append(out, jpushDevices.Gauge(float64(counts[n]), key, msgID, n))
 	}
 	return out

@@ -97,15 +97,16 @@ func TestJPushGroupMessagesLegacySeedSample(t *testing.T) {
 	t.Parallel()
 	_, client := newJPushServer(t, map[string]string{"group/messages/detail": "jpush_group_messages_detail.json"})
 	src := newJPushMessages(client.GroupMessagesDetail, jpush.MaxGroupMsgIDsPerCall, jpushGroupFamilies, "groupkey", messagePollerFor(t, nil, "bsp54sn8bpn8hc3etq40"))
-	// The seed's legacy shape: per-channel counts, no per-type totals
-	// (jpush-report-api-v3.txt, 分组统计-消息统计).
+	// The seed's legacy shape (JPush "REST API v3 Report", 分组统计-消息统计):
+	// per-channel counts, the jpush block over Android and iOS apart, no
+	// per-type totals.
 	c := collectSource(t, src)
 	got := gatherText(t, c)
 	for _, line := range []string{
-		`jpush_group_message_channel_target{channel="xiaomi",group_key="groupkey",group_msg_id="bsp54sn8bpn8hc3etq40",platform="android",type="notification"} 1`,
-		`jpush_group_message_channel_received{channel="xiaomi",group_key="groupkey",group_msg_id="bsp54sn8bpn8hc3etq40",platform="android",type="notification"} 1`,
-		`jpush_group_message_channel_target{channel="jpush",group_key="groupkey",group_msg_id="bsp54sn8bpn8hc3etq40",platform="android",type="notification"} 14`,
-		`jpush_group_message_channel_received{channel="jpush",group_key="groupkey",group_msg_id="bsp54sn8bpn8hc3etq40",platform="android",type="notification"} 2`,
+		`jpush_group_message_channel_target{channel="xiaomi",group_key="groupkey",group_msg_id="bsp54sn8bpn8hc3etq40",platform="android",type="all"} 1`,
+		`jpush_group_message_channel_received{channel="xiaomi",group_key="groupkey",group_msg_id="bsp54sn8bpn8hc3etq40",platform="android",type="all"} 1`,
+		`jpush_group_message_combined_target{channel="jpush",group_key="groupkey",group_msg_id="bsp54sn8bpn8hc3etq40",platform="android_and_ios",type="notification_and_message"} 14`,
+		`jpush_group_message_combined_received{channel="jpush",group_key="groupkey",group_msg_id="bsp54sn8bpn8hc3etq40",platform="android_and_ios",type="notification_and_message"} 2`,
 	} {
 		if !strings.Contains(got, line+"\n") {
 			t.Errorf("missing %s in\n%s", line, got)

@@ -20,9 +20,9 @@ type operationsField struct {
 	Help  string
 }
 
-// OperationsFields lists the getappinfo fields with a metric of their own
-// (SPEC §2), in the order of the vendor's field list
-// (tencent-im-getappinfo.txt, "Operations Data Fields That Can Be Pulled").
+// OperationsFields lists the getappinfo fields with a metric of their own, in
+// the order of the vendor's field list (Tencent Chat REST API "Pulling
+// Operations Data", "Operations Data Fields That Can Be Pulled").
 var OperationsFields = []operationsField{
 	{"ActiveUserNum", "active_users", "Active users on the day (getappinfo ActiveUserNum)."},
 	{"RegistUserNumOneDay", "new_registered_users", "Users newly registered on the day (getappinfo RegistUserNumOneDay)."},
@@ -96,14 +96,21 @@ func OperationsDayMetrics(rows []tencentim.AppInfoRow, row tencentim.AppInfoRow,
 	return metrics, bad
 }
 
-// LatestOperationsDay returns the row with the latest valid Date and the
-// start of that day in loc; false when no row has a valid Date.
-func LatestOperationsDay(rows []tencentim.AppInfoRow, loc *time.Location) (tencentim.AppInfoRow, time.Time, bool) {
+// LatestOperationsDay returns the row of the latest complete day and the
+// start of that day in loc; false when there is none. A day is complete once
+// it has ended: the newest row whose Date is before now's date in loc (the
+// vendor's day, Asia/Shanghai, by default). getappinfo gives "operations data
+// for the last 30 days" (Tencent Chat REST API "Pulling Operations Data")
+// without saying whether the current day is among them; a row for today (or
+// a later day) covers a day still running, so it is never the one exported.
+// Rows without a valid Date are skipped.
+func LatestOperationsDay(rows []tencentim.AppInfoRow, now time.Time, loc *time.Location) (tencentim.AppInfoRow, time.Time, bool) {
+	today := StartOfDay(now, loc)
 	var best tencentim.AppInfoRow
 	var bestDay time.Time
 	for _, r := range rows {
 		d, ok := OperationsDay(r, loc)
-		if !ok {
+		if !ok || !d.Before(today) {
 			continue
 		}
 		if best == nil || d.After(bestDay) {
@@ -152,7 +159,8 @@ func operationsMetrics(row tencentim.AppInfoRow, sdkappid string) (metrics []exp
 }
 
 // parseOperationsValue parses a getappinfo value: the vendor sends every
-// value as a string (tencent-im-getappinfo.txt sample), normally an integer.
+// value as a string (the samples of "Pulling Operations Data"), normally an
+// integer.
 func parseOperationsValue(s string) (float64, error) {
 	v, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
 	if err != nil {

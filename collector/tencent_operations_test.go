@@ -68,7 +68,8 @@ func newTestTencentClient(url string) *tencentim.Client {
 func TestTencentOperationsSeedSample(t *testing.T) {
 	t.Parallel()
 	srv := serveFile(t, "getappinfo.json")
-	src := newTencentOperations(newTestTencentClient(srv.URL), 1400000000, shanghai(t), log.NewNopLogger())
+	client := tencentim.New(tencentim.Options{SDKAppID: 1104620500, Identifier: "admin", SecretKey: "k", BaseURL: srv.URL})
+	src := newTencentOperations(client, 1104620500, shanghai(t), log.NewNopLogger())
 	want, err := os.ReadFile(filepath.Join("testdata", "getappinfo.prom"))
 	if err != nil {
 		t.Fatal(err)
@@ -110,6 +111,36 @@ tencent_im_operations_day_timestamp_seconds{sdkappid="1400000000"} 1.4652576e+09
 	collectSource(t, src)
 	if logs.Len() != 0 {
 		t.Fatalf("repeated warning:\n%s", logs.String())
+	}
+}
+
+func TestLatestOperationsDayIsComplete(t *testing.T) {
+	t.Parallel()
+	loc := shanghai(t)
+	rows := []tencentim.AppInfoRow{
+		{"Date": "20261129", "ActiveUserNum": "1"},
+		{"Date": "20261201", "ActiveUserNum": "3"}, // today in Shanghai: still running
+		{"Date": "20261130", "ActiveUserNum": "2"},
+		{"Date": "2026-11-30", "ActiveUserNum": "9"},
+		{"Date": "20261202", "ActiveUserNum": "4"}, // a day not yet begun
+	}
+	for _, tc := range []struct {
+		name string
+		now  time.Time
+		want string
+	}{
+		{"today's row is skipped", time.Date(2026, 12, 1, 6, 0, 0, 0, time.UTC), "20261130"},
+		{"Shanghai's day starts at 16:00 UTC", time.Date(2026, 11, 30, 16, 30, 0, 0, time.UTC), "20261130"},
+		{"before it, 20261130 is still running", time.Date(2026, 11, 30, 15, 30, 0, 0, time.UTC), "20261129"},
+		{"everything ended", time.Date(2026, 12, 5, 0, 0, 0, 0, time.UTC), "20261202"},
+	} {
+		row, day, ok := latestOperationsDay(rows, tc.now, loc)
+		if !ok || row["Date"] != tc.want || day.Format("20060102") != tc.want {
+			t.Errorf("%s: row %v day %v ok %v, want %s", tc.name, row, day, ok, tc.want)
+		}
+	}
+	if _, _, ok := latestOperationsDay(rows[1:2], time.Date(2026, 12, 1, 6, 0, 0, 0, time.UTC), loc); ok {
+		t.Error("only today's row: want no complete day")
 	}
 }
 

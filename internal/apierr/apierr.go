@@ -35,9 +35,13 @@ const (
 	InvalidResponse
 	// Fatal is any other vendor error: the request itself is wrong.
 	Fatal
+	// WrongApp is an answer about another app than the one asked about (a
+	// getappinfo row whose AppId is not the configured SDKAppID): a proxy or
+	// a mis-set endpoint serving another app. None of its data is used.
+	WrongApp
 )
 
-var classNames = [...]string{"transient", "rate_limited", "sig_expired", "auth", "wrong_region", "unavailable", "invalid_response", "fatal"}
+var classNames = [...]string{"transient", "rate_limited", "sig_expired", "auth", "wrong_region", "unavailable", "invalid_response", "fatal", "wrong_app"}
 
 // String returns the class name used in logs.
 func (c Class) String() string {
@@ -51,6 +55,7 @@ func (c Class) String() string {
 const (
 	CodeNetwork         = "network"
 	CodeInvalidResponse = "invalid_response"
+	CodeWrongApp        = "wrong_app"
 )
 
 // Error is a failed vendor call. It never holds a credential, a signature or a

@@ -128,6 +128,9 @@ func Start(ctx context.Context, logger log.Logger, o Options) (*Demo, error) {
 		Apps:   []simulator.JPushApp{{AppKey: demoAppKey, MasterSecret: demoMasterSecret, VIP: true}},
 		Groups: []simulator.JPushGroup{{GroupKey: demoGroupKey, GroupSecret: demoGroupSecret, VIP: true}},
 		Seed:   demoSeed,
+		// A quarter of the messages answer in JPush's pre-2021-09 shape, so
+		// that the demo shows both mappings.
+		LegacyShare: 0.25,
 	})
 	if o.DegradeChannel != "" {
 		d.JPush.DegradeChannel(o.DegradeChannel, degradedDelivery)

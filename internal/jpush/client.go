@@ -3,9 +3,9 @@
 // rate-limit headers, the {"error":{…}} answers mapped to apierr classes, and
 // lenient decoders for the statistics the exporter reads.
 //
-// The vendor documentation is jpush-report-api-v3.txt in the shared seeds. Its
-// samples are not valid JSON, the live API adds fields over time and reports
-// missing data as null, so the decoders are strict only about the overall
+// The vendor documentation is JPush's "REST API v3 Report" (统计 API) page.
+// Its samples are not valid JSON, the live API adds fields over time and
+// reports missing data as null, so the decoders are strict only about the overall
 // shape of an answer (an array of objects, an object of items) and lenient
 // about every value in it: a count that is null, absent or not a number is
 // nil, never 0.
@@ -35,15 +35,16 @@ import (
 // Vendor is the apierr.Error Vendor of every error this package returns.
 const Vendor = "jpush"
 
-// DefaultBaseURL is the Report API host (jpush-report-api-v3.txt, 调用地址).
-const DefaultBaseURL = "https://report.jpush.cn"
+// DefaultBaseURL is the Report API root, the 调用地址 of JPush's "REST API v3
+// Report" page.
+const DefaultBaseURL = "https://report.jpush.cn/v3"
 
 // DefaultMaxResponseBytes is the largest answer body read when
 // Options.MaxResponseBytes is 0.
 const DefaultMaxResponseBytes = 16 << 20
 
 // The API names, as used in metrics and in Options.Observe; each is also the
-// path after /v3/.
+// path after the API root (Options.BaseURL).
 const (
 	APIReceived            = "received"
 	APIReceivedDetail      = "received/detail"
@@ -54,7 +55,7 @@ const (
 	APIGroupUsers          = "group/users"
 )
 
-// Per-call limits from jpush-report-api-v3.txt. The client refuses a call
+// Per-call limits from JPush's "REST API v3 Report" page. The client refuses a call
 // beyond them without sending it.
 const (
 	// MaxMsgIDsPerCall is the msg_ids limit of received, received/detail and
@@ -90,8 +91,12 @@ type Options struct {
 	Username string
 	// Password is the master_secret, or the group_secret for a group app.
 	Password string
-	// BaseURL is the API host; DefaultBaseURL when empty. The client appends
-	// /v3/<api>; a trailing /v3 in BaseURL is tolerated.
+	// BaseURL is the Report API root the API name is appended to;
+	// DefaultBaseURL when empty. A URL without a path is a host and gets
+	// /v3, the root of report.jpush.cn (https://report.jpush.cn →
+	// /v3/received/detail); a URL with a path is the root as it is, so a
+	// zone or proxy serving the API under another path works
+	// (https://host/v3/report → /v3/report/received/detail).
 	BaseURL string
 	// HTTPClient sends the requests; a client with a 30 s timeout when nil.
 	HTTPClient *http.Client
@@ -132,15 +137,12 @@ func New(o Options) *Client {
 	c := &Client{
 		username: o.Username,
 		password: o.Password,
-		baseURL:  strings.TrimSuffix(strings.TrimRight(o.BaseURL, "/"), "/v3"),
+		baseURL:  apiRoot(o.BaseURL),
 		http:     o.HTTPClient,
 		clock:    o.Clock,
 		maxBytes: o.MaxResponseBytes,
 		bucket:   o.Bucket,
 		observe:  o.Observe,
-	}
-	if c.baseURL == "" {
-		c.baseURL = DefaultBaseURL
 	}
 	if c.http == nil {
 		c.http = &http.Client{Timeout: 30 * time.Second}
@@ -156,6 +158,20 @@ func New(o Options) *Client {
 		c.secretForms = []string{o.Password, token}
 	}
 	return c
+}
+
+// apiRoot is the URL the API names are appended to (see Options.BaseURL).
+// An unparsable URL is kept as it is: the request then fails with an
+// invalid endpoint error that does not quote it.
+func apiRoot(base string) string {
+	base = strings.TrimRight(base, "/")
+	if base == "" {
+		return DefaultBaseURL
+	}
+	if u, err := url.Parse(base); err == nil && u.Path == "" && u.Opaque == "" {
+		return base + "/v3"
+	}
+	return base
 }
 
 // RateLimit returns the quota state from the last answer's headers: calls
@@ -187,7 +203,7 @@ func checkIDs(api, param string, ids []string, max int) error {
 }
 
 // idQuery renders param=id1,id2 with the commas unescaped, as in every
-// request sample of jpush-report-api-v3.txt.
+// request sample of JPush's "REST API v3 Report" page.
 func idQuery(param string, ids []string) string {
 	esc := make([]string, len(ids))
 	for i, id := range ids {
@@ -196,7 +212,7 @@ func idQuery(param string, ids []string) string {
 	return param + "=" + strings.Join(esc, ",")
 }
 
-// do sends one request to /v3/<api> after taking a token from the bucket, and
+// do sends one request to <root>/<api> after taking a token from the bucket, and
 // on success hands the body to decode. It reports the outcome to Observe.
 func (c *Client) do(ctx context.Context, api, method, rawQuery string, payload []byte, decode func([]byte) error) error {
 	if c.bucket != nil {
@@ -204,7 +220,7 @@ func (c *Client) do(ctx context.Context, api, method, rawQuery string, payload [
 			return err
 		}
 	}
-	u := c.baseURL + "/v3/" + api
+	u := c.baseURL + "/" + api
 	if rawQuery != "" {
 		u += "?" + rawQuery
 	}
@@ -295,8 +311,9 @@ func (c *Client) roundTrip(ctx context.Context, api string, req *http.Request, d
 	return e
 }
 
-// classify maps an error answer to its class, per SPEC §1 and the error code
-// table of jpush-report-api-v3.txt (错误码).
+// classify maps an error answer to its class, per the error code table (错误码)
+// of JPush's "REST API v3 Report" page and JPush's rate limiting (HTTP 429,
+// code 2002, 2001 in older versions of its documentation).
 func classify(status int, code int64, hasCode bool) apierr.Class {
 	switch {
 	// 2002 is the current over-quota code, 2001 the one older docs give.
@@ -372,7 +389,8 @@ func (c *Client) invalid(api string, status int, msg string) error {
 func (c *Client) observeHeaders(h http.Header) (reset time.Duration, hasReset bool) {
 	quota, hasQuota := headerInt(h, "X-Rate-Limit-Quota")
 	if !hasQuota {
-		// Older documentation names the quota header X-Rate-Limit-Limit (SPEC §1).
+		// Older versions of JPush's rate-limiting page name the quota header
+		// X-Rate-Limit-Limit.
 		quota, hasQuota = headerInt(h, "X-Rate-Limit-Limit")
 	}
 	remaining, hasRemaining := headerInt(h, "X-Rate-Limit-Remaining")

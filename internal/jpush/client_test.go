@@ -288,15 +288,74 @@ func TestBasicAuth(t *testing.T) {
 	}
 }
 
-func TestBaseURLWithV3(t *testing.T) {
+func TestBaseURL(t *testing.T) {
 	t.Parallel()
-	s := newStub(t, answer(http.StatusOK, nil, "[]"))
-	c := New(Options{BaseURL: s.srv.URL + "/v3/", HTTPClient: s.srv.Client(), Username: seedAppKey, Password: seedMasterSecret})
-	if _, err := c.ReceivedDetail(context.Background(), []string{"1"}); err != nil {
+	for _, tc := range []struct {
+		base, want string
+	}{
+		{"", "/v3/received/detail"}, // a host: /v3 appended
+		{"/", "/v3/received/detail"},
+		{"/v3", "/v3/received/detail"}, // the documented root, https://report.jpush.cn/v3
+		{"/v3/", "/v3/received/detail"},
+		{"/v3/report", "/v3/report/received/detail"}, // a zone or proxy with its own root
+		{"/v3/report/", "/v3/report/received/detail"},
+		{"/proxy/jpush/v3", "/proxy/jpush/v3/received/detail"},
+	} {
+		t.Run(tc.base, func(t *testing.T) {
+			t.Parallel()
+			s := newStub(t, answer(http.StatusOK, nil, "[]"))
+			c := New(Options{BaseURL: s.srv.URL + tc.base, HTTPClient: s.srv.Client(), Username: seedAppKey, Password: seedMasterSecret})
+			if _, err := c.ReceivedDetail(context.Background(), []string{"1"}); err != nil {
+				t.Fatal(err)
+			}
+			if got := s.requests()[0].path; got != tc.want {
+				t.Errorf("path %q, want %q", got, tc.want)
+			}
+		})
+	}
+	if got := apiRoot(""); got != "https://report.jpush.cn/v3" {
+		t.Errorf("default root %q", got)
+	}
+}
+
+func TestStatusDate(t *testing.T) {
+	t.Parallel()
+	utc8 := time.FixedZone("UTC+8", 8*3600)
+	for _, tc := range []struct {
+		name string
+		sent time.Time
+		loc  *time.Location
+		want string
+	}{
+		{"evening UTC is the next day in Shanghai", time.Date(2026, 11, 28, 20, 0, 0, 0, time.UTC), nil, "2026-11-29"},
+		{"morning UTC is the same day", time.Date(2026, 11, 28, 3, 0, 0, 0, time.UTC), nil, "2026-11-28"},
+		{"another location", time.Date(2026, 11, 28, 20, 0, 0, 0, time.UTC), time.UTC, "2026-11-28"},
+		{"a location equal to the vendor's", time.Date(2026, 11, 28, 15, 59, 59, 0, time.UTC), utc8, "2026-11-28"},
+	} {
+		got := StatusDate(tc.sent, tc.loc)
+		if f := got.Format(time.DateOnly); f != tc.want {
+			t.Errorf("%s: %s, want %s", tc.name, f, tc.want)
+		}
+		if got.Hour() != 0 || got.Minute() != 0 {
+			t.Errorf("%s: %v is not the start of a day", tc.name, got)
+		}
+	}
+	if !StatusDate(time.Time{}, nil).IsZero() {
+		t.Error("a zero time must give a zero date")
+	}
+}
+
+func TestStatusMessageAsksAboutTheDayTheMessageWasSent(t *testing.T) {
+	t.Parallel()
+	s := newStub(t, answer(http.StatusOK, nil, `{"1506bfd3a7c568d4761":{"status":0}}`))
+	// Sent at 23:30 Beijing time two days before the call.
+	sent := time.Date(2026, 11, 27, 15, 30, 0, 0, time.UTC)
+	if _, err := s.client(Options{}).StatusMessage(context.Background(), "327640176", []string{"1506bfd3a7c568d4761"}, StatusDate(sent, nil)); err != nil {
 		t.Fatal(err)
 	}
-	if got := s.requests()[0].path; got != "/v3/received/detail" {
-		t.Errorf("path %q, want /v3/received/detail", got)
+	want := `{"msg_id":327640176,"registration_ids":["1506bfd3a7c568d4761"],"date":"2026-11-27"}`
+	if got := string(s.requests()[0].body); got != want {
+		t.Errorf("body %s, want %s", got, want)
 	}
 }
 

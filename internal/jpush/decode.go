@@ -9,7 +9,7 @@ import (
 )
 
 // Count is a statistic that may be missing: JPush reports absent data as null
-// (jpush-report-api-v3.txt: 如果无此项数据则为 null), which is not 0. nil
+// (JPush "REST API v3 Report": 如果无此项数据则为 null), which is not 0. nil
 // means null, absent or not a number; otherwise it points at the value.
 type Count = *int64
 
@@ -48,7 +48,7 @@ func parseCount(raw json.RawMessage) Count {
 }
 
 // parseID decodes a message ID, which JPush sends as a string (received) or
-// as a number (jpush-report-api-v3.txt, the messages/detail sample:
+// as a number (JPush "REST API v3 Report", the messages/detail sample:
 // "msg_id": 123456789). A number is returned as its decimal integer text.
 func parseID(raw json.RawMessage) (string, bool) {
 	text := bytes.TrimSpace(raw)

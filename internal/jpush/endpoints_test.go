@@ -20,6 +20,11 @@ func cf(platform, channel string, f Funnel) ChannelFunnel {
 	return ChannelFunnel{Platform: platform, Channel: channel, Funnel: f}
 }
 
+// combined is cf for a count that includes other channels' (Combined).
+func combined(platform, channel string, f Funnel) ChannelFunnel {
+	return ChannelFunnel{Platform: platform, Channel: channel, Combined: true, Funnel: f}
+}
+
 // dump renders v with Counts as numbers or null, for failure messages.
 func dump(v any) string {
 	b, err := json.MarshalIndent(v, "", " ")
@@ -99,20 +104,21 @@ func TestMessagesDetail(t *testing.T) {
 		want  []Message
 	}{
 		{
-			name: "seed sample: details win over the legacy blocks, subqicukapp is quickapp, camelCase channels become snake_case",
+			name: "seed sample: details and winphone, not the other legacy blocks; subqicukapp is quickapp; JPush's own channel is jpush everywhere; quick-app channels lose their prefix",
 			file: "messages_detail.json",
 			want: []Message{{MsgID: "123456789", Types: []TypeFunnel{
-				{Type: "inapp", Funnel: seed, Channels: []ChannelFunnel{cf("android", "jg_android", seed), cf("ios", "jg_ios", seed)}},
+				{Type: "inapp", Funnel: seed, Channels: []ChannelFunnel{cf("android", "jpush", seed), cf("ios", "jpush", seed)}},
 				{Type: "message", Funnel: seed, Channels: []ChannelFunnel{
-					cf("android", "fcm", seed), cf("android", "huawei", seed), cf("android", "jg_android", seed), cf("android", "xiaomi", seed),
-					cf("ios", "jg_ios", seed), cf("quickapp", "quick_jg", seed),
+					cf("android", "fcm", seed), cf("android", "huawei", seed), cf("android", "jpush", seed), cf("android", "xiaomi", seed),
+					cf("ios", "jpush", seed), cf("quickapp", "jpush", seed),
 				}},
 				{Type: "notification", Funnel: seed, Channels: []ChannelFunnel{
-					cf("android", "asus", seed), cf("android", "fcm", seed), cf("android", "huawei", seed), cf("android", "jg_android", seed),
+					cf("android", "asus", seed), cf("android", "fcm", seed), cf("android", "huawei", seed), cf("android", "jpush", seed),
 					cf("android", "meizu", seed), cf("android", "oppo", seed), cf("android", "tuibida", fn(100, 60, 50, 40, 30)),
 					cf("android", "vivo", seed), cf("android", "xiaomi", seed),
 					cf("ios", "apns", seed), cf("ios", "voip", seed),
-					cf("quickapp", "quick_huawei", seed), cf("quickapp", "quick_jg", seed), cf("quickapp", "quick_oppo", seed), cf("quickapp", "quick_xiaomi", seed),
+					cf("quickapp", "huawei", seed), cf("quickapp", "jpush", seed), cf("quickapp", "oppo", seed), cf("quickapp", "xiaomi", seed),
+					cf("winphone", "mpns", Funnel{Target: n(100), Sent: n(100), Click: n(100)}),
 				}},
 			}}},
 		},
@@ -126,35 +132,44 @@ func TestMessagesDetail(t *testing.T) {
 						cf("android", "honor_push", Funnel{Target: n(10), Sent: n(9), Display: n(7)}),
 						cf("android", "xiaomi", fn(400, 390, 380, 300, 20)),
 						cf("harmonyos", "hm_push", Funnel{Target: n(3)}),
-						cf("quickapp", "quick_jg", fn(6, 6, 6, 6, 6)), // subqicukapp sorts first
+						cf("quickapp", "jpush", fn(6, 6, 6, 6, 6)), // subqicukapp sorts first
 					}},
 				}},
 				{MsgID: "3000000002", Types: []TypeFunnel{
-					{Type: "notification", Channels: []ChannelFunnel{cf("android", "jpush", Funnel{Target: n(14), Received: n(2)})}},
+					{Type: "notification", Channels: []ChannelFunnel{combined("android_and_ios", "jpush", Funnel{})}},
+					{Type: "notification_and_message", Channels: []ChannelFunnel{combined("android_and_ios", "jpush", Funnel{Target: n(14), Received: n(2)})}},
 				}},
 			},
 		},
 		{
-			name: "legacy shape maps every block onto channels and leaves type totals nil",
+			name: "legacy shape: each block under the type, platform and channel its definition names, the jpush block and pns totals Combined, no type totals",
 			file: "messages_legacy.json",
 			want: []Message{{MsgID: "1613113584", Types: []TypeFunnel{
-				{Type: "message", Channels: []ChannelFunnel{
-					cf("android", "jpush", Funnel{Click: n(60)}),
-					cf("ios", "jg_ios", Funnel{Target: n(40), Received: n(39), Display: n(38), Click: n(37)}),
-					cf("quickapp", "quick_jg", Funnel{Click: n(3)}),
-				}},
-				{Type: "notification", Channels: []ChannelFunnel{
+				{Type: "all", Channels: []ChannelFunnel{
 					cf("android", "fcm", Funnel{Target: n(25), Sent: n(24), Received: n(23), Display: n(22)}),
 					cf("android", "honor", fn(26, 25, 24, 23, 9)),
 					cf("android", "huawei", Funnel{Target: n(21), Sent: n(20), Display: n(18)}),
-					cf("android", "jpush", fn(110, 105, 100, 90, 80)),
 					cf("android", "meizu", Funnel{Target: n(22), Sent: n(21), Received: n(20), Display: n(19)}),
 					cf("android", "oppo", Funnel{Target: n(23), Sent: n(22), Received: n(21), Display: n(20)}),
+					combined("android", "pns", Funnel{Target: n(100), Sent: n(99), Received: n(98), Display: n(97)}),
 					cf("android", "vivo", Funnel{Target: n(24), Sent: n(23), Received: n(22), Display: n(21)}),
 					cf("android", "xiaomi", Funnel{Target: n(20), Sent: n(19), Received: n(18), Display: n(17)}),
+					cf("quickapp", "jpush", Funnel{Target: n(7), Received: n(5)}),
+					cf("quickapp", "pns", Funnel{Target: n(2), Sent: n(1)}),
+				}},
+				{Type: "message", Channels: []ChannelFunnel{
+					combined("android_and_ios", "jpush", Funnel{Click: n(60)}),
+					cf("ios", "jpush", Funnel{Target: n(40), Received: n(39), Display: n(38), Click: n(37)}),
+					cf("quickapp", "jpush", Funnel{Click: n(3)}),
+				}},
+				{Type: "notification", Channels: []ChannelFunnel{
+					combined("android_and_ios", "jpush", Funnel{Click: n(80)}),
 					cf("ios", "apns", fn(60, 59, 58, 57, 56)),
-					cf("quickapp", "quick_jg", Funnel{Target: n(7), Received: n(5), Click: n(4)}),
+					cf("quickapp", "jpush", Funnel{Click: n(4)}),
 					cf("winphone", "mpns", Funnel{Target: n(10), Sent: n(9), Click: n(8)}),
+				}},
+				{Type: "notification_and_message", Channels: []ChannelFunnel{
+					combined("android_and_ios", "jpush", Funnel{Target: n(110), Sent: n(105), Received: n(100), Display: n(90)}),
 				}},
 			}}},
 		},
@@ -163,20 +178,26 @@ func TestMessagesDetail(t *testing.T) {
 			file:  "group_messages_detail.json",
 			group: true,
 			want: []Message{{MsgID: "bsp54sn8bpn8hc3etq40", Types: []TypeFunnel{
-				{Type: "message", Channels: []ChannelFunnel{
-					cf("android", "jpush", Funnel{Click: n(0)}),
-					cf("ios", "jg_ios", Funnel{Target: n(0), Received: n(0), Click: n(0)}),
-				}},
-				{Type: "notification", Channels: []ChannelFunnel{
+				{Type: "all", Channels: []ChannelFunnel{
 					cf("android", "fcm", Funnel{Target: n(0), Sent: n(0), Received: n(0)}),
 					cf("android", "huawei", Funnel{Target: n(0), Sent: n(0), Received: n(0)}),
-					cf("android", "jpush", Funnel{Target: n(14), Received: n(2), Click: n(0)}),
 					cf("android", "meizu", Funnel{Target: n(0), Sent: n(0), Received: n(0)}),
 					cf("android", "oppo", Funnel{Target: n(0), Sent: n(0), Received: n(0)}),
+					combined("android", "pns", Funnel{Target: n(1), Sent: n(1), Received: n(1)}),
 					cf("android", "vivo", Funnel{Target: n(0), Sent: n(0), Received: n(0)}),
 					cf("android", "xiaomi", Funnel{Target: n(1), Sent: n(1), Received: n(1)}),
+				}},
+				{Type: "message", Channels: []ChannelFunnel{
+					combined("android_and_ios", "jpush", Funnel{Click: n(0)}),
+					cf("ios", "jpush", Funnel{Target: n(0), Received: n(0), Click: n(0)}),
+				}},
+				{Type: "notification", Channels: []ChannelFunnel{
+					combined("android_and_ios", "jpush", Funnel{Click: n(0)}),
 					cf("ios", "apns", Funnel{Target: n(0), Sent: n(0), Received: n(0), Click: n(0)}),
 					cf("winphone", "mpns", Funnel{Target: n(0), Sent: n(0), Click: n(0)}),
+				}},
+				{Type: "notification_and_message", Channels: []ChannelFunnel{
+					combined("android_and_ios", "jpush", Funnel{Target: n(14), Received: n(2)}),
 				}},
 			}}},
 		},
@@ -209,7 +230,7 @@ func TestGroupMessagesDetailWithDetails(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkEqual(t, got, []Message{{MsgID: "g1", Types: []TypeFunnel{
-		{Type: "notification", Funnel: Funnel{Target: n(3)}, Channels: []ChannelFunnel{cf("android", "jg_android", Funnel{Target: n(3)})}},
+		{Type: "notification", Funnel: Funnel{Target: n(3)}, Channels: []ChannelFunnel{cf("android", "jpush", Funnel{Target: n(3)})}},
 	}}})
 }
 

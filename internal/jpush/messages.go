@@ -9,6 +9,45 @@ import (
 	"strings"
 )
 
+// The label values of the message types, platforms and channels the mapping
+// gives beyond the vendor's own keys. JPush's "REST API v3 Report" page
+// defines the blocks they come from (2021.09.01前旧体系指标, the
+// group/messages/detail answer, the received/detail fields).
+const (
+	// TypeNotification, TypeMessage and TypeInApp are the details types
+	// notification, message and inapp.
+	TypeNotification = "notification"
+	TypeMessage      = "message"
+	TypeInApp        = "inapp"
+	// TypeNotificationAndMessage is a count the vendor gives for
+	// notifications and custom messages together: the jpush block, "普通Android
+	// 用户通知/自定义消息 以及 iOS用户自定义消息".
+	TypeNotificationAndMessage = "notification_and_message"
+	// TypeAll is a count the vendor does not split by type at all: the
+	// vendor channels of android_pns and quickapp_pns, quickapp_jpush's
+	// targets and receipts.
+	TypeAll = "all"
+
+	// PlatformAndroid, PlatformIOS, PlatformQuickApp and PlatformWinPhone
+	// are the platforms of the details sub-blocks and of the legacy blocks.
+	PlatformAndroid  = "android"
+	PlatformIOS      = "ios"
+	PlatformQuickApp = "quickapp"
+	PlatformWinPhone = "winphone"
+	// PlatformAndroidAndIOS is a count over Android and iOS together: the
+	// legacy jpush block, jpush_received.
+	PlatformAndroidAndIOS = "android_and_ios"
+
+	// ChannelJPush is JPush's own channel (极光通道) on every platform and
+	// in both shapes: details' jgAndroid, jgIos and quickJg, the legacy
+	// jpush and quickapp_jpush blocks, ios.msg_* (iOS custom messages go
+	// through the JPush channel, the jpush block's definition says).
+	ChannelJPush = "jpush"
+	// ChannelPNS is the vendor channels (厂商通道) of a platform together:
+	// android_pns.pns_*, quickapp_pns.
+	ChannelPNS = "pns"
+)
+
 // Message is one message's delivery funnel from messages/detail or
 // group/messages/detail.
 type Message struct {
@@ -20,7 +59,8 @@ type Message struct {
 
 // TypeFunnel is the funnel of one message type.
 type TypeFunnel struct {
-	// Type is notification, message or inapp (or a type JPush adds later).
+	// Type is notification, message or inapp (or a type JPush adds later),
+	// or for the legacy shape also TypeNotificationAndMessage or TypeAll.
 	Type string
 	// Funnel is the type's total; all nil when only the legacy shape was sent.
 	Funnel
@@ -31,24 +71,30 @@ type TypeFunnel struct {
 // ChannelFunnel is the funnel of one delivery channel of a platform.
 type ChannelFunnel struct {
 	// Platform is android, ios, quickapp or winphone (or, lower-cased, one
-	// JPush adds later).
+	// JPush adds later), or PlatformAndroidAndIOS.
 	Platform string
-	// Channel is the channel in snake_case: xiaomi, jg_android, apns, …
+	// Channel is the channel in snake_case: xiaomi, jpush, apns, pns, …
 	Channel string
+	// Combined marks a count the vendor reports over several channels or
+	// platforms at once that includes counts of other ChannelFunnels of the
+	// same message: the legacy jpush block (it includes ios.msg_*) and
+	// android_pns.pns_* (the sum of the <x>_detail channels). Adding it to
+	// them would count deliveries twice.
+	Combined bool
 	Funnel
 }
 
-// Funnel is the life cycle of a message (jpush-report-api-v3.txt, 消息生命周期状态定义):
-// valid targets, sent, received by the device, displayed, clicked. Any stage
-// may be nil.
+// Funnel is the life cycle of a message (JPush "REST API v3 Report",
+// 消息生命周期状态定义): valid targets, sent, received by the device,
+// displayed, clicked. Any stage may be nil.
 type Funnel struct {
 	Target, Sent, Received, Display, Click Count
 }
 
 // MessagesDetail calls GET /v3/messages/detail (VIP only; a free account gets
 // an apierr.Unavailable) for up to MaxMsgIDsPerCall messages. An entry is read
-// from its details block (the metrics since 2021-09-01), or else from the
-// legacy blocks, mapped onto the same structure as documented on legacyTypes.
+// from its details block (the metrics since 2021-09-01) and its winphone
+// block, or else from the legacy blocks, mapped as documented on legacyTypes.
 // No msgIDs means no request and no result.
 func (c *Client) MessagesDetail(ctx context.Context, msgIDs []string) ([]Message, error) {
 	return c.messages(ctx, APIMessagesDetail, "msg_ids", msgIDs, MaxMsgIDsPerCall, "msg_id")
@@ -58,7 +104,7 @@ func (c *Client) MessagesDetail(ctx context.Context, msgIDs []string) ([]Message
 // MaxGroupMsgIDsPerCall group messages; Message.MsgID is the group_msgid. The
 // client must be built with the group credential ("group-" + group_key).
 func (c *Client) GroupMessagesDetail(ctx context.Context, groupMsgIDs []string) ([]Message, error) {
-	// jpush-report-api-v3.txt: its sample names the answer's ID group_msgid,
+	// JPush "REST API v3 Report": its sample names the answer's ID group_msgid,
 	// its parameter list group_msgids; both are read, msg_id as a last resort.
 	return c.messages(ctx, APIGroupMessagesDetail, "group_msgids", groupMsgIDs, MaxGroupMsgIDsPerCall, "group_msgid", "group_msgids", "msg_id")
 }
@@ -81,7 +127,9 @@ func (c *Client) messages(ctx context.Context, api, param string, ids []string, 
 //
 // An entry is read from its "details" block (the metrics introduced on
 // 2021-09-01) when that block yields a type; otherwise from the legacy blocks,
-// which older messages and group/messages/detail carry (see legacyTypes).
+// which older messages and group/messages/detail carry (see legacyTypes). The
+// details block has no Windows Phone platform, so the legacy winphone block is
+// read in both cases.
 func decodeMessages(body []byte, idKeys ...string) ([]Message, error) {
 	var rows []json.RawMessage
 	if err := json.Unmarshal(body, &rows); err != nil {
@@ -103,6 +151,8 @@ func decodeMessages(body []byte, idKeys ...string) ([]Message, error) {
 		types := detailTypes(object(row["details"]))
 		if len(types) == 0 {
 			types = legacyTypes(row)
+		} else if wp, ok := winphone(row); ok {
+			types = addChannel(types, TypeNotification, wp)
 		}
 		out = append(out, Message{MsgID: id, Types: types})
 	}
@@ -121,9 +171,9 @@ func funnelOf(m map[string]json.RawMessage, prefix string) Funnel {
 }
 
 // platformOf maps a "sub<Platform>" key of a details type to its platform:
-// subAndroid → android, subios → ios, subquickapp → quickapp.
-// jpush-report-api-v3.txt spells the quick-app block subqicukapp; that
-// spelling maps to quickapp too.
+// subAndroid → android, subios → ios, subquickapp → quickapp. JPush's "REST
+// API v3 Report" page spells the quick-app block subqicukapp; that spelling
+// maps to quickapp too.
 func platformOf(key string) (string, bool) {
 	rest, ok := strings.CutPrefix(strings.ToLower(key), "sub")
 	if !ok {
@@ -170,7 +220,7 @@ func detailTypes(details map[string]json.RawMessage) []TypeFunnel {
 			channels := object(block[subKey])
 			for _, chKey := range sortedKeys(channels) {
 				ch := object(channels[chKey])
-				name := snakeCase(chKey)
+				name := channelName(platform, chKey)
 				if ch == nil || name == "" {
 					continue
 				}
@@ -198,6 +248,24 @@ func sortChannels(list []ChannelFunnel) {
 	})
 }
 
+// channelName is the label value of a details channel key: snake_case, with
+// JPush's own channel named jpush on every platform (jgAndroid, jgIos,
+// quickJg; the legacy blocks call it jpush) and the quick-app channels named
+// without their "quick" prefix, the platform being quickapp already
+// (quickXiaomi → xiaomi).
+func channelName(platform, key string) string {
+	name := snakeCase(key)
+	if platform == PlatformQuickApp {
+		if rest, ok := strings.CutPrefix(name, "quick_"); ok {
+			name = rest
+		}
+	}
+	if name == "jg" || strings.HasPrefix(name, "jg_") {
+		return ChannelJPush
+	}
+	return name
+}
+
 // legacyVendors names the android_pns "<x>_detail" blocks; an unknown one is
 // named by its prefix in snake_case.
 var legacyVendors = map[string]string{
@@ -210,35 +278,36 @@ var legacyVendors = map[string]string{
 }
 
 // legacyTypes maps the metrics JPush reported before 2021-09-01 (and still
-// reports for group/messages/detail) onto the details structure. From
-// jpush-report-api-v3.txt (2021.09.01前旧体系指标 and the group sample):
+// reports for group/messages/detail), as JPush's "REST API v3 Report" page
+// defines them (2021.09.01前旧体系指标 and 分组统计-消息统计). Each count goes to
+// the type, platform and channel its definition names, and no further:
 //
-//   - notification, android/jpush: the jpush block's target, sent, received,
-//     display and click; its online_push is ignored (该字段2021.09.01失效).
-//   - notification, android/<vendor>: android_pns.<x>_detail's stages
-//     (documented: target, sent, received, display; xm → xiaomi, hw →
-//     huawei, mz → meizu, oppo, vivo, fcm, any other <x> as is).
-//   - notification, ios/apns: ios.apns_{target,sent,received,display,click}.
-//   - notification, winphone/mpns: winphone.mpns_target, mpns_sent, click.
-//   - notification, quickapp/quick_jg: quickapp_jpush's target, received,
-//     click (the Jiguang channel of quick apps, quickJg in details).
-//   - message, ios/jg_ios: ios.msg_{target,received,display,click} (and
-//     msg_sent, should it appear).
-//   - message, android/jpush: jpush.msg_click as click.
-//   - message, quickapp/quick_jg: quickapp_jpush.msg_click as click.
+//   - jpush, "极光通道统计数据,走极光通道下发的普通Android用户通知/自定义消息 以及
+//     iOS用户自定义消息总体情况": platform android_and_ios, channel jpush,
+//     Combined (it includes ios.msg_*). target, sent, received and display
+//     are type notification_and_message; click (通知栏消息点击数量) is type
+//     notification; msg_click (自定义消息点击数量) is type message.
+//     online_push is not read (该字段2021.09.01失效).
+//   - android_pns.<x>_detail, "走厂商通道下发": type all (the page does not
+//     say which types), platform android, channel xm → xiaomi, hw → huawei,
+//     mz → meizu, oppo, vivo, fcm (another <x> as is).
+//   - android_pns.pns_{target,sent,received,display}: type all, android,
+//     channel pns, Combined (the vendor channels together).
+//   - ios.apns_* (APNs 通知): type notification, ios, apns.
+//   - ios.msg_* (自定义消息): type message, ios, jpush.
+//   - winphone (MPNs 通知): type notification, winphone, mpns.
+//   - quickapp_jpush, "快应用推送走极光通道": quickapp, jpush; target, sent,
+//     received and display are type all; click is type notification and
+//     msg_click type message, as in the jpush block. online_push is not read.
+//   - quickapp_pns, "快应用推送走厂商通道": type all, quickapp, pns.
 //
-// The android_pns.pns_* and quickapp_pns.pns_* totals cover the vendor
-// channels only, so they are neither a type total nor one channel: they are
-// not read, and every legacy TypeFunnel's own Funnel is all nil. A block that
-// is absent yields no channel; a present block with null counts yields a
-// channel with nil counts.
+// No legacy count is a type total: every legacy TypeFunnel's own Funnel is
+// all nil. A block that is absent yields no channel; a present block with null
+// counts yields a channel with nil counts.
 func legacyTypes(row map[string]json.RawMessage) []TypeFunnel {
-	var notification, message []ChannelFunnel
+	var types []TypeFunnel
 	if jp := object(row["jpush"]); jp != nil {
-		notification = append(notification, ChannelFunnel{Platform: "android", Channel: "jpush", Funnel: funnelOf(jp, "")})
-		if raw, ok := jp["msg_click"]; ok {
-			message = append(message, ChannelFunnel{Platform: "android", Channel: "jpush", Funnel: Funnel{Click: parseCount(raw)}})
-		}
+		types = addJPushBlock(types, jp, PlatformAndroidAndIOS, TypeNotificationAndMessage, true)
 	}
 	pns := object(row["android_pns"])
 	for _, key := range sortedKeys(pns) {
@@ -251,45 +320,77 @@ func legacyTypes(row map[string]json.RawMessage) []TypeFunnel {
 		if !known {
 			name = snakeCase(prefix)
 		}
-		if name == "" {
+		if name == "" || name == ChannelPNS {
 			continue
 		}
-		notification = appendChannel(notification, ChannelFunnel{Platform: "android", Channel: name, Funnel: funnelOf(detail, "")})
+		types = addChannel(types, TypeAll, ChannelFunnel{Platform: PlatformAndroid, Channel: name, Funnel: funnelOf(detail, "")})
+	}
+	if hasPrefix(pns, "pns_") {
+		types = addChannel(types, TypeAll, ChannelFunnel{Platform: PlatformAndroid, Channel: ChannelPNS, Combined: true, Funnel: funnelOf(pns, "pns_")})
 	}
 	if ios := object(row["ios"]); ios != nil {
 		if hasPrefix(ios, "apns_") {
-			notification = append(notification, ChannelFunnel{Platform: "ios", Channel: "apns", Funnel: funnelOf(ios, "apns_")})
+			types = addChannel(types, TypeNotification, ChannelFunnel{Platform: PlatformIOS, Channel: "apns", Funnel: funnelOf(ios, "apns_")})
 		}
 		if hasPrefix(ios, "msg_") {
-			message = append(message, ChannelFunnel{Platform: "ios", Channel: "jg_ios", Funnel: funnelOf(ios, "msg_")})
+			types = addChannel(types, TypeMessage, ChannelFunnel{Platform: PlatformIOS, Channel: ChannelJPush, Funnel: funnelOf(ios, "msg_")})
 		}
 	}
-	if wp := object(row["winphone"]); wp != nil {
-		notification = append(notification, ChannelFunnel{Platform: "winphone", Channel: "mpns", Funnel: Funnel{
-			Target: parseCount(wp["mpns_target"]),
-			Sent:   parseCount(wp["mpns_sent"]),
-			Click:  parseCount(wp["click"]),
-		}})
+	if wp, ok := winphone(row); ok {
+		types = addChannel(types, TypeNotification, wp)
 	}
 	if qa := object(row["quickapp_jpush"]); qa != nil {
-		notification = append(notification, ChannelFunnel{Platform: "quickapp", Channel: "quick_jg", Funnel: Funnel{
-			Target:   parseCount(qa["target"]),
-			Received: parseCount(qa["received"]),
-			Click:    parseCount(qa["click"]),
+		types = addJPushBlock(types, qa, PlatformQuickApp, TypeAll, false)
+	}
+	if qp := object(row["quickapp_pns"]); qp != nil {
+		types = addChannel(types, TypeAll, ChannelFunnel{Platform: PlatformQuickApp, Channel: ChannelPNS, Funnel: Funnel{
+			Target: parseCount(qp["pns_target"]),
+			Sent:   parseCount(qp["pns_sent"]),
 		}})
-		if raw, ok := qa["msg_click"]; ok {
-			message = append(message, ChannelFunnel{Platform: "quickapp", Channel: "quick_jg", Funnel: Funnel{Click: parseCount(raw)}})
-		}
 	}
-	var types []TypeFunnel
-	if len(message) > 0 {
-		sortChannels(message)
-		types = append(types, TypeFunnel{Type: "message", Channels: message})
+	return types
+}
+
+// addJPushBlock adds a legacy block of the JPush channel (jpush,
+// quickapp_jpush): its funnel but the clicks as type typ, click as a
+// notification click, msg_click as a custom message click.
+func addJPushBlock(types []TypeFunnel, block map[string]json.RawMessage, platform, typ string, combined bool) []TypeFunnel {
+	f := funnelOf(block, "")
+	f.Click = nil
+	types = addChannel(types, typ, ChannelFunnel{Platform: platform, Channel: ChannelJPush, Combined: combined, Funnel: f})
+	if raw, ok := block["click"]; ok {
+		types = addChannel(types, TypeNotification, ChannelFunnel{Platform: platform, Channel: ChannelJPush, Combined: combined, Funnel: Funnel{Click: parseCount(raw)}})
 	}
-	if len(notification) > 0 {
-		sortChannels(notification)
-		types = append(types, TypeFunnel{Type: "notification", Channels: notification})
+	if raw, ok := block["msg_click"]; ok {
+		types = addChannel(types, TypeMessage, ChannelFunnel{Platform: platform, Channel: ChannelJPush, Combined: combined, Funnel: Funnel{Click: parseCount(raw)}})
 	}
+	return types
+}
+
+// winphone reads the winphone block (MPNs notifications): mpns_target,
+// mpns_sent and click; false when the answer has none.
+func winphone(row map[string]json.RawMessage) (ChannelFunnel, bool) {
+	wp := object(row["winphone"])
+	if wp == nil {
+		return ChannelFunnel{}, false
+	}
+	return ChannelFunnel{Platform: PlatformWinPhone, Channel: "mpns", Funnel: Funnel{
+		Target: parseCount(wp["mpns_target"]),
+		Sent:   parseCount(wp["mpns_sent"]),
+		Click:  parseCount(wp["click"]),
+	}}, true
+}
+
+// addChannel adds cf to the type typ of types, adding the type (with a nil
+// total) when it is not there, and keeps types and channels sorted. A channel
+// already in the type is kept and cf dropped.
+func addChannel(types []TypeFunnel, typ string, cf ChannelFunnel) []TypeFunnel {
+	i, found := slices.BinarySearchFunc(types, typ, func(t TypeFunnel, typ string) int { return cmp.Compare(t.Type, typ) })
+	if !found {
+		types = slices.Insert(types, i, TypeFunnel{Type: typ})
+	}
+	types[i].Channels = appendChannel(types[i].Channels, cf)
+	sortChannels(types[i].Channels)
 	return types
 }
 

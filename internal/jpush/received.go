@@ -30,8 +30,8 @@ func (c *Client) ReceivedDetail(ctx context.Context, msgIDs []string) ([]Receive
 	return c.received(ctx, APIReceivedDetail, msgIDs)
 }
 
-// Received calls the legacy GET /v3/received, which jpush-report-api-v3.txt
-// says is no longer maintained; its android_received field becomes channel "android".
+// Received calls the legacy GET /v3/received, which JPush's "REST API v3 Report"
+// page says is no longer maintained; its android_received field becomes channel "android".
 // Otherwise it behaves as ReceivedDetail.
 func (c *Client) Received(ctx context.Context, msgIDs []string) ([]Received, error) {
 	return c.received(ctx, APIReceived, msgIDs)

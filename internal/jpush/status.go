@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-// The delivery states of status/message (jpush-report-api-v3.txt, status 含义).
+// The delivery states of status/message (JPush "REST API v3 Report", status 含义).
 const (
 	StatusDelivered    = 0 // 送达
 	StatusNotDelivered = 1 // 未送达
@@ -38,11 +38,34 @@ func StatusName(code int) string {
 	}
 }
 
+// ReportLocation returns the zone of the Report API's days: China Standard
+// Time, UTC+8 all year (Asia/Shanghai, which has had no daylight saving time
+// since 1991), as a fixed zone so that it needs no time zone database.
+func ReportLocation() *time.Location { return time.FixedZone("CST", 8*60*60) }
+
+// StatusDate returns the date to ask status/message about for a message sent
+// at sent: the start of that day in loc, the vendor's day (ReportLocation
+// when loc is nil). status/message answers about one day, the current one
+// when no date is given (JPush "REST API v3 Report", 送达状态查询: date 可选。
+// 查询的指定日期,格式为 yyyy-mm-dd,默认为当天), so a message sent on an
+// earlier day must be asked about with the day it was sent. A zero sent gives
+// a zero date, which StatusMessage omits.
+func StatusDate(sent time.Time, loc *time.Location) time.Time {
+	if sent.IsZero() {
+		return time.Time{}
+	}
+	if loc == nil {
+		loc = ReportLocation()
+	}
+	y, m, d := sent.In(loc).Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, loc)
+}
+
 // StatusMessage calls POST /v3/status/message: the delivery status of one
 // message on up to MaxRegistrationIDsPerCall devices, keyed by registration
 // ID. A zero date omits the parameter (the API then uses the current day);
-// otherwise it is sent as YYYY-MM-DD in date's location. No registration IDs
-// means no request and no result.
+// otherwise it is sent as YYYY-MM-DD in date's location (see StatusDate). No
+// registration IDs means no request and no result.
 func (c *Client) StatusMessage(ctx context.Context, msgID string, registrationIDs []string, date time.Time) (map[string]int, error) {
 	if msgID == "" {
 		return nil, refuse(APIStatusMessage, "empty msg_id")
@@ -74,7 +97,7 @@ func (c *Client) StatusMessage(ctx context.Context, msgID string, registrationID
 }
 
 // msgIDJSON renders a msg_id the way the request sample of
-// jpush-report-api-v3.txt does ("msg_id": 327640176): a JSON number when it is an integer that fits an
+// JPush's "REST API v3 Report" page does ("msg_id": 327640176): a JSON number when it is an integer that fits an
 // int64 with no leading zero, else a JSON string.
 func msgIDJSON(id string) json.RawMessage {
 	if allDigits(id) && (id == "0" || id[0] != '0') {

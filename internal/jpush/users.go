@@ -38,7 +38,7 @@ func (c *Client) GroupUsers(ctx context.Context, start time.Time, days int) ([]U
 
 func (c *Client) users(ctx context.Context, api string, start time.Time, days, max int) ([]UsersDay, error) {
 	if days < 1 || days > max {
-		// jpush-report-api-v3.txt: error 3005 beyond 60 days (30 for groups).
+		// JPush "REST API v3 Report": error 3005 beyond 60 days (30 for groups).
 		return nil, refuse(api, "a window of %d days, the API allows 1 to %d", days, max)
 	}
 	q := url.Values{}

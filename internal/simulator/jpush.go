@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -28,29 +29,29 @@ const (
 
 // The vendor's limits.
 const (
-	jpushDefaultPerMinute   = 2400                // SPEC §1: Report API, 2400/min on the free tier
-	jpushMaxMsgIDs          = 100                 // jpush-report-api-v3.txt: 最多支持 100 个 msg_id
-	jpushMaxGroupMsgIDs     = 10                  // jpush-report-api-v3.txt: 最多支持 10 个 group_msgids
-	jpushMaxRegistrationIDs = 1000                // jpush-report-api-v3.txt: 一次调用最多支持 1000个
-	jpushMaxUsersDays       = 60                  // jpush-report-api-v3.txt: 只支持查询 60 天以内
-	jpushMaxGroupUsersDays  = 30                  // jpush-report-api-v3.txt: 只支持查询 30 天以内
-	jpushRetention          = 30 * 24 * time.Hour // jpush-report-api-v3.txt: 最多保留一个月; groups: 30 天以内
-	jpushGroupPrefix        = "group-"            // jpush-report-api-v3.txt: 前面要加上 "group-" 前缀
+	jpushDefaultPerMinute   = 2400                // JPush rate limiting: Report API, 2400/min on the free tier
+	jpushMaxMsgIDs          = 100                 // JPush "REST API v3 Report": 最多支持 100 个 msg_id
+	jpushMaxGroupMsgIDs     = 10                  // JPush "REST API v3 Report": 最多支持 10 个 group_msgids
+	jpushMaxRegistrationIDs = 1000                // JPush "REST API v3 Report": 一次调用最多支持 1000个
+	jpushMaxUsersDays       = 60                  // JPush "REST API v3 Report": 只支持查询 60 天以内
+	jpushMaxGroupUsersDays  = 30                  // JPush "REST API v3 Report": 只支持查询 30 天以内
+	jpushRetention          = 30 * 24 * time.Hour // JPush "REST API v3 Report": 最多保留一个月; groups: 30 天以内
+	jpushGroupPrefix        = "group-"            // JPush "REST API v3 Report": 前面要加上 "group-" 前缀
 )
 
 // JPush error codes the simulator answers with, in {"error":{"code":N,
 // "message":"…"}} bodies.
 const (
-	jpushCodeInternal = 10 // jpush-report-api-v3.txt: 系统内部错误
+	jpushCodeInternal = 10 // JPush "REST API v3 Report": 系统内部错误
 	// jpushCodeInvalid is not in the Report API's table: it is the code
 	// JPush's Push API v3 gives an invalid parameter value, which the
 	// simulator answers for too many IDs, a missing parameter or bad JSON.
 	jpushCodeInvalid      = 1003
-	jpushCodeTooMany      = 2002 // SPEC §1: over the per-minute quota, with HTTP 429
-	jpushCodeNoPermission = 2003 // jpush-report-api-v3.txt: 无权使用此接口 (a VIP-only API)
-	jpushCodeAuth         = 3001 // jpush-report-api-v3.txt: HTTP Basic authorization 失败, HTTP 401 in its sample
-	jpushCodeTimeUnit     = 3004 // jpush-report-api-v3.txt: time_unit 与 start 参数值不匹配
-	jpushCodeTooLong      = 3005 // jpush-report-api-v3.txt: more than 60 days (30 for a group)
+	jpushCodeTooMany      = 2002 // JPush rate limiting: over the per-minute quota, with HTTP 429
+	jpushCodeNoPermission = 2003 // JPush "REST API v3 Report": 无权使用此接口 (a VIP-only API)
+	jpushCodeAuth         = 3001 // JPush "REST API v3 Report": HTTP Basic authorization 失败, HTTP 401 in its sample
+	jpushCodeTimeUnit     = 3004 // JPush "REST API v3 Report": time_unit 与 start 参数值不匹配
+	jpushCodeTooLong      = 3005 // JPush "REST API v3 Report": more than 60 days (30 for a group)
 )
 
 // jpushErrors gives each code its HTTP status and message.
@@ -121,6 +122,13 @@ type JPushOptions struct {
 	Seed int64
 	// Location is the vendor's day boundary; nil is Asia/Shanghai.
 	Location *time.Location
+	// LegacyShare is the share of app messages (0 to 1, spread evenly over
+	// the pushes: 0.25 makes every 4th one) whose messages/detail answer has
+	// only the blocks of the metrics before 2021-09-01, as for a message
+	// pushed before then, with msg_id as a string; the others carry the
+	// details block as well.
+	// group/messages/detail always answers the older blocks only.
+	LegacyShare float64
 }
 
 // JPushCall is one API call the simulator received.
@@ -139,11 +147,12 @@ type JPushCall struct {
 // JPush simulates the JPush Report API v3 under /v3/. It is an http.Handler
 // and safe for concurrent use.
 type JPush struct {
-	clock  clock.Clock
-	loc    *time.Location
-	seed   int64
-	apps   map[string]*jpushAccount // fixed by NewJPush
-	groups map[string]*jpushAccount // fixed by NewJPush
+	clock       clock.Clock
+	loc         *time.Location
+	seed        int64
+	legacyShare float64
+	apps        map[string]*jpushAccount // fixed by NewJPush
+	groups      map[string]*jpushAccount // fixed by NewJPush
 
 	mu        sync.Mutex
 	lastMsgID int64  // the newest msg_id handed out
@@ -167,13 +176,14 @@ type jpushAccount struct {
 // NewJPush returns a simulator serving the apps and groups of o.
 func NewJPush(o JPushOptions) *JPush {
 	j := &JPush{
-		clock:    o.Clock,
-		loc:      o.Location,
-		seed:     o.Seed,
-		apps:     make(map[string]*jpushAccount, len(o.Apps)),
-		groups:   make(map[string]*jpushAccount, len(o.Groups)),
-		messages: make(map[string]*jpushMessage),
-		degraded: make(map[string]float64),
+		clock:       o.Clock,
+		loc:         o.Location,
+		seed:        o.Seed,
+		legacyShare: o.LegacyShare,
+		apps:        make(map[string]*jpushAccount, len(o.Apps)),
+		groups:      make(map[string]*jpushAccount, len(o.Groups)),
+		messages:    make(map[string]*jpushMessage),
+		degraded:    make(map[string]float64),
 	}
 	if j.clock == nil {
 		j.clock = clock.Real{}
@@ -217,7 +227,8 @@ func (q *jpushQuota) take(now time.Time) bool {
 	return true
 }
 
-// header returns the rate-limit headers JPush sends on every answer (SPEC §1).
+// header returns the rate-limit headers JPush sends on every answer
+// (X-Rate-Limit-Quota, -Remaining, -Reset; JPush rate limiting).
 func (q *jpushQuota) header(now time.Time) http.Header {
 	reset := (q.start.Add(time.Minute).Sub(now) + time.Second - 1) / time.Second // whole seconds, rounded up
 	return http.Header{
@@ -386,26 +397,36 @@ func (j *JPush) received(acct *jpushAccount, q url.Values, call *JPushCall, deta
 
 // messagesDetail answers, for each msg_id the app pushed, the details block
 // and the legacy blocks side by side, with msg_id as a JSON number, as in the
-// sample of jpush-report-api-v3.txt. Unknown IDs are left out.
+// messages/detail sample of JPush's "REST API v3 Report" page; a legacyOnly
+// message (JPushOptions.LegacyShare) has the legacy blocks only and its
+// msg_id as a string. Unknown IDs are left out.
 func (j *JPush) messagesDetail(acct *jpushAccount, q url.Values, _ []byte, call *JPushCall) (any, *jpushError) {
-	return j.messageEntries(acct, q.Get("msg_ids"), jpushMaxMsgIDs, call, func(id string, f jpushFunnels, entry map[string]any) {
-		entry["msg_id"] = json.Number(id) // app msg_ids are numeric (Push)
+	return j.messageEntries(acct, q.Get("msg_ids"), jpushMaxMsgIDs, call, func(m *jpushMessage, f jpushFunnels, entry map[string]any) {
+		if m.legacyOnly {
+			entry["msg_id"] = m.id
+			return
+		}
+		entry["msg_id"] = json.Number(m.id) // app msg_ids are numeric (Push)
 		entry["details"] = f.details()
 	})
 }
 
 // groupMessagesDetail answers the legacy blocks only, keyed group_msgid, like
-// the sample of jpush-report-api-v3.txt. Unknown IDs are left out.
+// the group/messages/detail sample of JPush's "REST API v3 Report" page.
+// Unknown IDs are left out.
 func (j *JPush) groupMessagesDetail(acct *jpushAccount, q url.Values, _ []byte, call *JPushCall) (any, *jpushError) {
-	return j.messageEntries(acct, q.Get("group_msgids"), jpushMaxGroupMsgIDs, call, func(id string, _ jpushFunnels, entry map[string]any) {
-		entry["group_msgid"] = id
+	return j.messageEntries(acct, q.Get("group_msgids"), jpushMaxGroupMsgIDs, call, func(m *jpushMessage, _ jpushFunnels, entry map[string]any) {
+		entry["group_msgid"] = m.id
+		// The group answer documents no quick-app blocks.
+		delete(entry, "quickapp_jpush")
+		delete(entry, "quickapp_pns")
 	})
 }
 
 // messageEntries answers the legacy blocks of each listed message the
 // account pushed, completed by key with its ID (and whatever else the
 // endpoint adds).
-func (j *JPush) messageEntries(acct *jpushAccount, list string, max int, call *JPushCall, key func(id string, f jpushFunnels, entry map[string]any)) (any, *jpushError) {
+func (j *JPush) messageEntries(acct *jpushAccount, list string, max int, call *JPushCall, key func(m *jpushMessage, f jpushFunnels, entry map[string]any)) (any, *jpushError) {
 	ids, jerr := idList(list, max)
 	call.IDs = ids
 	if jerr != nil {
@@ -416,7 +437,7 @@ func (j *JPush) messageEntries(acct *jpushAccount, list string, max int, call *J
 		if m := j.owned(acct, id, call.Time); m != nil {
 			f := m.funnels(j.seed, call.Time, j.degraded)
 			entry := f.legacy()
-			key(id, f, entry)
+			key(m, f, entry)
 			out = append(out, entry)
 		}
 	}
@@ -432,7 +453,7 @@ func (j *JPush) groupUsers(acct *jpushAccount, q url.Values, _ []byte, call *JPu
 }
 
 // usersDays answers users or group/users. Only time_unit DAY is simulated
-// (case-insensitive: the group/users sample of jpush-report-api-v3.txt sends
+// (case-insensitive: the group/users sample of JPush "REST API v3 Report" sends
 // "day"); any other unit, or
 // a start that is not YYYY-MM-DD, is answered 3004. Days after today are left
 // out; today's counts cover the part of the day elapsed.
@@ -462,8 +483,11 @@ func (j *JPush) usersDays(acct *jpushAccount, q url.Values, call *JPushCall, max
 }
 
 // statusMessage answers status/message. msg_id may be a JSON number (the
-// sample of jpush-report-api-v3.txt) or a string; date, when given, must be YYYY-MM-DD and does
-// not change the answer.
+// request sample of JPush's "REST API v3 Report" page) or a string. date,
+// when given, must be YYYY-MM-DD; without it the day asked about is today
+// (默认为当天). The statuses are the delivery records of that day: a message
+// sent on another day has none, so the answer is an empty object, and a
+// message sent on an earlier day must be asked about with its date.
 func (j *JPush) statusMessage(acct *jpushAccount, _ url.Values, body []byte, call *JPushCall) (any, *jpushError) {
 	var req struct {
 		MsgID           json.RawMessage `json:"msg_id"`
@@ -478,13 +502,19 @@ func (j *JPush) statusMessage(acct *jpushAccount, _ url.Values, body []byte, cal
 	if !ok || len(req.RegistrationIDs) == 0 || len(req.RegistrationIDs) > jpushMaxRegistrationIDs {
 		return nil, jpushErr(jpushCodeInvalid)
 	}
+	day := dayOf(call.Time, j.loc)
 	if req.Date != nil {
-		if _, err := time.Parse(time.DateOnly, *req.Date); err != nil {
+		d, err := time.Parse(time.DateOnly, *req.Date)
+		if err != nil {
 			return nil, jpushErr(jpushCodeInvalid)
 		}
+		day = civilDay(d.Unix() / secondsPerDay)
 	}
 	m := j.owned(acct, msgID, call.Time)
 	out := make(map[string]map[string]int, len(req.RegistrationIDs))
+	if m != nil && dayOf(m.pushed, j.loc) != day {
+		return out, nil
+	}
 	for _, reg := range req.RegistrationIDs {
 		out[reg] = map[string]int{"status": deliveryStatus(j.seed, acct.name, m, reg, call.Time)}
 	}
@@ -518,13 +548,17 @@ func (j *JPush) Push(appKey string) (msgID string, err error) {
 	j.msgSeq++
 	j.lastMsgID += msgIDStep(j.seed, j.msgSeq)
 	id := strconv.FormatInt(j.lastMsgID, 10)
-	j.messages[id] = newJPushMessage(j.seed, acct.name, id, j.clock.Now())
+	m := newJPushMessage(j.seed, acct.name, id, j.clock.Now())
+	// Spread evenly: with a share of 0.25 the 4th, 8th, … message is legacy.
+	n := float64(j.msgSeq)
+	m.legacyOnly = math.Floor(n*j.legacyShare) > math.Floor((n-1)*j.legacyShare)
+	j.messages[id] = m
 	return id, nil
 }
 
 // GroupPush does what a group push does: it creates a group message now and
 // returns its group_msgid, 20 characters like "bsp54sn8bpn8hc3etq40" in
-// jpush-report-api-v3.txt.
+// JPush "REST API v3 Report".
 func (j *JPush) GroupPush(groupKey string) (groupMsgID string, err error) {
 	acct, ok := j.groups[groupKey]
 	if !ok {
@@ -568,8 +602,9 @@ func (j *JPush) SetVIP(appOrGroupKey string, vip bool) {
 }
 
 // DegradeChannel multiplies the received, displayed and clicked counts of a
-// channel (its snake_case name in messages/detail: xiaomi, jg_android, apns,
-// …) by factor in every answer from now on, for every message: the alert
+// channel (its snake_case key in messages/detail: xiaomi, jg_android, apns,
+// …, or the exporter's channel label: jpush for JPush's own channel on every
+// platform, xiaomi for quickXiaomi too) by factor in every answer from now on, for every message: the alert
 // scenario of a failing vendor. The received/detail sums that include the
 // channel (android_pns_received, jpush_received, …) follow. A factor of 1
 // restores the channel; a negative one counts as 0.

@@ -112,12 +112,12 @@ func TestJPushClientEveryMethod(t *testing.T) {
 		for _, ch := range notification.Channels {
 			names = append(names, ch.Platform+"/"+ch.Channel)
 			sum += *ch.Target
-			if ch.Channel == "quick_jg" && (ch.Display != nil || ch.Click != nil) {
-				t.Errorf("quick_jg display/click %v %v, want nil", ch.Display, ch.Click)
+			if ch.Platform == "quickapp" && ch.Channel == "jpush" && (ch.Display != nil || ch.Click != nil) {
+				t.Errorf("quickJg display/click %v %v, want nil", ch.Display, ch.Click)
 			}
 		}
-		want := []string{"android/fcm", "android/honor", "android/huawei", "android/jg_android", "android/meizu", "android/oppo",
-			"android/vivo", "android/xiaomi", "ios/apns", "quickapp/quick_jg", "quickapp/quick_xiaomi"}
+		want := []string{"android/fcm", "android/honor", "android/huawei", "android/jpush", "android/meizu", "android/oppo",
+			"android/vivo", "android/xiaomi", "ios/apns", "quickapp/jpush", "quickapp/xiaomi", "winphone/mpns"}
 		if !slices.Equal(names, want) {
 			t.Errorf("channels %v, want %v", names, want)
 		}
@@ -307,5 +307,105 @@ func TestJPushClientErrors(t *testing.T) {
 				t.Errorf("after clearing the fault: %v", err)
 			}
 		})
+	}
+}
+
+// TestJPushClientLegacyShape reads a message answered in the shape before
+// 2021-09-01 with the real client: the legacy jpush block is JPush's own
+// channel over Android and iOS (Combined), and it counts what received/detail's
+// jpush_received counts; ios.msg_* is what ios_msg_received counts.
+func TestJPushClientLegacyShape(t *testing.T) {
+	t.Parallel()
+	h := newJPHarnessLegacy(t, jpSeed, 0, 1)
+	ctx := context.Background()
+	c, _ := h.jpClient(jpVIPApp, jpVIPSecret)
+	id := h.push(t, jpVIPApp)
+	h.clk.Advance(2 * time.Hour)
+	msgs, err := c.MessagesDetail(ctx, []string{id})
+	if err != nil || len(msgs) != 1 || msgs[0].MsgID != id {
+		t.Fatalf("%+v %v, want the message", msgs, err)
+	}
+	rec, err := c.ReceivedDetail(ctx, []string{id})
+	if err != nil || len(rec) != 1 {
+		t.Fatalf("%+v %v", rec, err)
+	}
+	find := func(typ, platform, channel string) *jpush.ChannelFunnel {
+		for _, tf := range msgs[0].Types {
+			if tf.Target != nil || tf.Received != nil {
+				t.Errorf("type %s has a total; the legacy shape has none", tf.Type)
+			}
+			for i, ch := range tf.Channels {
+				if tf.Type == typ && ch.Platform == platform && ch.Channel == channel {
+					return &tf.Channels[i]
+				}
+			}
+		}
+		t.Fatalf("no %s %s/%s in %+v", typ, platform, channel, msgs[0].Types)
+		return nil
+	}
+	jp := find(jpush.TypeNotificationAndMessage, jpush.PlatformAndroidAndIOS, jpush.ChannelJPush)
+	if !jp.Combined || jp.Received == nil || rec[0].Channels["jpush"].Received == nil || *jp.Received != *rec[0].Channels["jpush"].Received {
+		t.Errorf("legacy jpush block %+v, want Combined and received = jpush_received %v", jp, rec[0].Channels["jpush"].Received)
+	}
+	if msg := find(jpush.TypeMessage, jpush.PlatformIOS, jpush.ChannelJPush); msg.Combined || msg.Received == nil || *msg.Received != *rec[0].Channels["ios_msg"].Received {
+		t.Errorf("ios.msg_* %+v, want received = ios_msg_received %v", msg, rec[0].Channels["ios_msg"].Received)
+	}
+	find(jpush.TypeAll, jpush.PlatformAndroid, "xiaomi")
+	find(jpush.TypeAll, jpush.PlatformAndroid, jpush.ChannelPNS)
+	find(jpush.TypeAll, jpush.PlatformQuickApp, jpush.ChannelPNS)
+	find(jpush.TypeNotification, jpush.PlatformWinPhone, "mpns")
+}
+
+// TestJPushClientStatusOfAnEarlierDay asks status/message about a message
+// sent the day before: only with the date of the day it was sent
+// (jpush.StatusDate) are its canaries' statuses known.
+func TestJPushClientStatusOfAnEarlierDay(t *testing.T) {
+	t.Parallel()
+	h := newJPHarness(t, jpSeed, 0)
+	ctx := context.Background()
+	c, _ := h.jpClient(jpVIPApp, jpVIPSecret)
+	sent := h.clk.Now()
+	id := h.push(t, jpVIPApp)
+	h.clk.Advance(12 * time.Hour) // 03:04 the next day in Shanghai
+	canaries := []string{"1a0018970a0000001", "1a0018970a0000002", "1a0018970a0000003", "1a0018970a0000004"}
+	today, err := c.StatusMessage(ctx, id, canaries, time.Time{})
+	if err != nil || len(today) != 0 {
+		t.Errorf("asked about today: %v %v, want no statuses", today, err)
+	}
+	got, err := c.StatusMessage(ctx, id, canaries, jpush.StatusDate(sent, nil))
+	if err != nil || len(got) != len(canaries) {
+		t.Errorf("asked about the day it was sent: %v %v, want a status per canary", got, err)
+	}
+	calls := h.sim.Calls()
+	if n := len(calls); n != 2 || calls[1].Status != 200 {
+		t.Errorf("calls %+v", calls)
+	}
+}
+
+func TestJPushLegacyShareSpreadsEvenly(t *testing.T) {
+	t.Parallel()
+	h := newJPHarnessLegacy(t, jpSeed, 0, 0.25)
+	c, _ := h.jpClient(jpVIPApp, jpVIPSecret)
+	var ids []string
+	for range 8 {
+		ids = append(ids, h.push(t, jpVIPApp))
+	}
+	h.clk.Advance(time.Hour)
+	msgs, err := c.MessagesDetail(context.Background(), ids)
+	if err != nil || len(msgs) != len(ids) {
+		t.Fatalf("%d messages, %v", len(msgs), err)
+	}
+	var legacy []int
+	for i, m := range msgs {
+		hasTotals := false
+		for _, tf := range m.Types {
+			hasTotals = hasTotals || tf.Target != nil
+		}
+		if !hasTotals {
+			legacy = append(legacy, i+1)
+		}
+	}
+	if !slices.Equal(legacy, []int{4, 8}) {
+		t.Errorf("legacy-shaped pushes %v, want the 4th and the 8th", legacy)
 	}
 }

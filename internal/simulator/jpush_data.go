@@ -2,11 +2,12 @@ package simulator
 
 import (
 	"math"
+	"strings"
 	"time"
 )
 
 // jpushChannel is a delivery channel of the simulated JPush funnels, keyed as
-// the details block of messages/detail keys it (jpush-report-api-v3.txt).
+// the details block of messages/detail keys it (JPush "REST API v3 Report").
 type jpushChannel struct {
 	typ  string // notification, message or inapp
 	sub  string // the details sub-block: subAndroid, subios, subqicukapp
@@ -18,7 +19,7 @@ type jpushChannel struct {
 	// vendor marks a manufacturer channel (PNS), as opposed to Jiguang's own.
 	vendor bool
 	// noDisplay reports display and click as null: the simulator's way of
-	// exercising the nulls jpush-report-api-v3.txt announces (如果无此项数据则为
+	// exercising the nulls JPush "REST API v3 Report" announces (如果无此项数据则为
 	// null).
 	noDisplay bool
 	share     float64 // share of the message's audience
@@ -27,7 +28,7 @@ type jpushChannel struct {
 }
 
 // jpushChannels are the channels every simulated message may use.
-// jpush-report-api-v3.txt spells the quick-app sub-block "subqicukapp"; the
+// JPush "REST API v3 Report" spells the quick-app sub-block "subqicukapp"; the
 // simulator answers with that spelling.
 var jpushChannels = []jpushChannel{
 	{typ: "notification", sub: "subAndroid", key: "jgAndroid", name: "jg_android", share: 0.22, deliveredLow: 0.60, deliveredHi: 0.85},
@@ -47,11 +48,25 @@ var jpushChannels = []jpushChannel{
 	{typ: "inapp", sub: "subios", key: "jgIos", name: "jg_ios", share: 0.20, deliveredLow: 0.50, deliveredHi: 0.80},
 }
 
-// jpushTypes are the message types, in the order jpush-report-api-v3.txt
+// label is the channel label the exporter gives the channel: JPush's own
+// channel (jgAndroid, jgIos, quickJg) is jpush, a quick-app channel loses its
+// quick prefix (quickXiaomi is xiaomi on platform quickapp).
+func (ch jpushChannel) label() string {
+	name := ch.name
+	if ch.sub == "subqicukapp" {
+		name = strings.TrimPrefix(name, "quick_")
+	}
+	if name == "jg" || strings.HasPrefix(name, "jg_") {
+		return "jpush"
+	}
+	return name
+}
+
+// jpushTypes are the message types, in the order JPush "REST API v3 Report"
 // lists them.
 var jpushTypes = []string{"notification", "message", "inapp"}
 
-// How a simulated push spreads. jpush-report-api-v3.txt: deliveries,
+// How a simulated push spreads. JPush "REST API v3 Report": deliveries,
 // displays and clicks after 5 days are not counted (5天之后的…不被计算在内),
 // so every stage settles by then.
 const (
@@ -69,6 +84,8 @@ type jpushMessage struct {
 	pushed   time.Time
 	audience float64
 	types    map[string]bool // the message types it carries
+	// legacyOnly: messages/detail answers the blocks before 2021-09-01 only.
+	legacyOnly bool
 }
 
 func newJPushMessage(seed int64, owner, id string, pushed time.Time) *jpushMessage {
@@ -124,6 +141,9 @@ func (m *jpushMessage) funnels(seed int64, now time.Time, degraded map[string]fl
 			continue
 		}
 		factor, ok := degraded[ch.name]
+		if !ok {
+			factor, ok = degraded[ch.label()]
+		}
 		if !ok {
 			factor = 1
 		}
@@ -211,43 +231,60 @@ func (f jpushFunnels) details() map[string]any {
 	return out
 }
 
-// legacy returns the blocks of the metrics before 2021-09-01, shaped like the
-// group/messages/detail sample of jpush-report-api-v3.txt: jpush (the
-// Android Jiguang channel of notifications, msg_click from custom messages),
-// android_pns (the vendor channels that have a <x>_detail block, and their
-// sums), ios (APNs notifications, custom messages as msg_*) and an empty
-// winphone.
+// legacy returns the blocks of the metrics before 2021-09-01, as JPush's
+// "REST API v3 Report" page defines them (2021.09.01前旧体系指标) and shapes
+// them in its group/messages/detail sample: jpush is JPush's own channel
+// ("普通Android用户通知/自定义消息 以及 iOS用户自定义消息": every Android and iOS
+// channel that is not a vendor's, click the notification clicks, msg_click the
+// custom message clicks), android_pns the vendor channels that have a
+// <x>_detail block and their sums, ios APNs notifications (apns_*) and custom
+// messages (msg_*), quickapp_jpush and quickapp_pns the quick apps' JPush and
+// vendor channels, and an empty winphone.
 func (f jpushFunnels) legacy() map[string]any {
-	jg, _ := f.find("notification", "jgAndroid")
-	msgJg, _ := f.find("message", "jgAndroid")
 	apns, _ := f.find("notification", "apns")
 	msgIos, _ := f.find("message", "jgIos")
+	on := func(sub string, vendor bool) func(jpushChannel) bool {
+		return func(ch jpushChannel) bool { return ch.sub == sub && ch.vendor == vendor }
+	}
+	jg := func(ch jpushChannel) bool { return !ch.vendor && (ch.sub == "subAndroid" || ch.sub == "subios") }
+	jgNotification := func(ch jpushChannel) bool { return jg(ch) && ch.typ == "notification" }
+	jgMessage := func(ch jpushChannel) bool { return jg(ch) && ch.typ == "message" }
 	pns := map[string]any{}
-	hasDetail := func(ch jpushChannel) bool { return ch.typ == "notification" && ch.legacy != "" }
+	hasDetail := func(ch jpushChannel) bool { return ch.legacy != "" }
 	for i, ch := range jpushChannels {
 		if f.used[i] && hasDetail(ch) {
 			s := f.stages[i]
-			pns[ch.legacy+"_detail"] = map[string]any{"target": s.target, "sent": s.sent, "received": s.received}
+			pns[ch.legacy+"_detail"] = map[string]any{"target": s.target, "sent": s.sent, "received": s.received, "display": s.display}
 		}
 	}
 	pns["pns_target"] = f.sum(stageTarget, hasDetail)
 	pns["pns_sent"] = f.sum(stageSent, hasDetail)
 	pns["pns_received"] = f.sum(stageReceived, hasDetail)
+	pns["pns_display"] = f.sum(stageDisplay, hasDetail)
+	quickJg := on("subqicukapp", false)
+	quickPns := on("subqicukapp", true)
 	return map[string]any{
 		"jpush": map[string]any{
-			"target": jg.target, "online_push": jg.sent, "received": jg.received, "click": jg.click, "msg_click": msgJg.click,
+			"target": f.sum(stageTarget, jg), "online_push": f.sum(stageSent, jg), "received": f.sum(stageReceived, jg),
+			"display": f.sum(stageDisplay, jg), "click": f.sum(stageClick, jgNotification), "msg_click": f.sum(stageClick, jgMessage),
 		},
 		"android_pns": pns,
 		"ios": map[string]any{
-			"apns_target": apns.target, "apns_sent": apns.sent, "apns_received": apns.received, "apns_click": apns.click,
-			"msg_target": msgIos.target, "msg_received": msgIos.received, "msg_click": msgIos.click,
+			"apns_target": apns.target, "apns_sent": apns.sent, "apns_received": apns.received, "apns_display": apns.display, "apns_click": apns.click,
+			"msg_target": msgIos.target, "msg_received": msgIos.received, "msg_display": msgIos.display, "msg_click": msgIos.click,
 		},
 		"winphone": map[string]any{"click": 0, "mpns_sent": 0, "mpns_target": 0},
+		"quickapp_jpush": map[string]any{
+			"target": f.sum(stageTarget, quickJg), "online_push": f.sum(stageSent, quickJg), "received": f.sum(stageReceived, quickJg),
+			"click":     f.sum(stageClick, func(ch jpushChannel) bool { return quickJg(ch) && ch.typ == "notification" }),
+			"msg_click": f.sum(stageClick, func(ch jpushChannel) bool { return quickJg(ch) && ch.typ == "message" }),
+		},
+		"quickapp_pns": map[string]any{"pns_target": f.sum(stageTarget, quickPns), "pns_sent": f.sum(stageSent, quickPns)},
 	}
 }
 
 // received is an entry of received/detail (detail) or of the legacy
-// received. received/detail splits deliveries as jpush-report-api-v3.txt
+// received. received/detail splits deliveries as JPush "REST API v3 Report"
 // defines them: jpush_received is the Jiguang channel (Android notifications
 // and custom messages, iOS custom messages; in-app messages too, which the
 // document predates), android_pns_* the Android vendor channels, ios_apns_* APNs,
@@ -363,7 +400,7 @@ func deliveryStatus(seed int64, owner string, m *jpushMessage, reg string, now t
 }
 
 // groupMsgIDAlphabet is that of the group_msgid "bsp54sn8bpn8hc3etq40" in
-// jpush-report-api-v3.txt: 20 characters of lower-case base32hex.
+// JPush "REST API v3 Report": 20 characters of lower-case base32hex.
 const groupMsgIDAlphabet = "0123456789abcdefghijklmnopqrstuv"
 
 // drawGroupMsgID draws the seq-th group_msgid of group key.
@@ -382,7 +419,7 @@ func msgIDStep(seed int64, seq uint64) int64 {
 }
 
 // firstMsgID is where the simulator's msg_ids start, a ten-digit number like
-// 1613113584 in jpush-report-api-v3.txt.
+// 1613113584 in JPush "REST API v3 Report".
 func firstMsgID(seed int64) int64 {
 	return 1_000_000_000 + int64(unit(seed, tag("first msg_id"))*1e9)
 }

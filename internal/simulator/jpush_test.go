@@ -17,7 +17,7 @@ import (
 	"github.com/imstats/imstats_exporter/internal/clock"
 )
 
-// Credentials from the request samples of jpush-report-api-v3.txt.
+// Credentials from the request samples of JPush "REST API v3 Report".
 const (
 	jpVIPApp      = "7d431e42dfa6a6d693ac2d04"
 	jpVIPSecret   = "5e987ac6d2e04d95a9d8f0d1"
@@ -41,6 +41,12 @@ type jpHarness struct {
 
 func newJPHarness(t *testing.T, seed int64, perMinute int) *jpHarness {
 	t.Helper()
+	return newJPHarnessLegacy(t, seed, perMinute, 0)
+}
+
+// newJPHarnessLegacy is newJPHarness with JPushOptions.LegacyShare.
+func newJPHarnessLegacy(t *testing.T, seed int64, perMinute int, legacyShare float64) *jpHarness {
+	t.Helper()
 	clk := clock.NewFake(jpT0)
 	sim := NewJPush(JPushOptions{
 		Apps: []JPushApp{
@@ -51,8 +57,9 @@ func newJPHarness(t *testing.T, seed int64, perMinute int) *jpHarness {
 			{GroupKey: jpGroup, GroupSecret: jpGroupSecret, VIP: true, RequestsPerMinute: perMinute},
 			{GroupKey: jpFreeGroup, GroupSecret: jpGroupSecret, RequestsPerMinute: perMinute},
 		},
-		Clock: clk,
-		Seed:  seed,
+		Clock:       clk,
+		Seed:        seed,
+		LegacyShare: legacyShare,
 	})
 	srv := httptest.NewServer(sim)
 	t.Cleanup(srv.Close)
@@ -653,6 +660,20 @@ func TestJPushDegradeChannel(t *testing.T) {
 	if after := h.messagesDetail(t, id).flatten(t); fmt.Sprint(flatValues(after)) != fmt.Sprint(flatValues(before)) {
 		t.Error("factor 1 did not restore the funnel")
 	}
+
+	// The exporter's label jpush names JPush's own channel on every platform.
+	h.sim.DegradeChannel("jpush", 0)
+	during = h.messagesDetail(t, id).flatten(t)
+	for key, f := range during {
+		own := strings.HasSuffix(key, "/jgAndroid") || strings.HasSuffix(key, "/jgIos") || strings.HasSuffix(key, "/quickJg")
+		if own && f.Received != nil && *f.Received != 0 {
+			t.Errorf("%s received %d with jpush degraded to 0", key, *f.Received)
+		}
+		if !own && strings.Count(key, "/") == 2 && fmt.Sprint(flatValues(map[string]jpFunnel{"x": f})) != fmt.Sprint(flatValues(map[string]jpFunnel{"x": before[key]})) {
+			t.Errorf("degrading jpush changed %s", key)
+		}
+	}
+	h.sim.DegradeChannel("jpush", 1)
 }
 
 func TestJPushDeterministic(t *testing.T) {
@@ -792,8 +813,12 @@ func TestJPushStatusMessage(t *testing.T) {
 	if c := count(atPush); c[0] != 0 || c[1] == 0 || c[2] == 0 || c[3] == 0 {
 		t.Errorf("at the push: %v, want none delivered, some of 1, 2, 3", c)
 	}
-	h.clk.Advance(12 * time.Hour)
-	later := statuses(string(body))
+	h.clk.Advance(12 * time.Hour) // the next day in Shanghai
+	pushDay := jpT0.Format(time.DateOnly)
+	withDate := func(body, date string) string {
+		return strings.Replace(body, `"registration_ids"`, `"date":"`+date+`","registration_ids"`, 1)
+	}
+	later := statuses(withDate(string(body), pushDay))
 	if c := count(later); c[0] < len(regs)/2 || c[4] == 0 {
 		t.Errorf("12 h later: %v, want most delivered and a few system errors", c)
 	}
@@ -803,9 +828,17 @@ func TestJPushStatusMessage(t *testing.T) {
 		}
 	}
 	// The same question with msg_id as a string gets the same answer.
-	asString := strings.Replace(string(body), `"msg_id":`+id, `"msg_id":"`+id+`"`, 1)
+	asString := strings.Replace(withDate(string(body), pushDay), `"msg_id":`+id, `"msg_id":"`+id+`"`, 1)
 	if got := statuses(asString); fmt.Sprint(got) != fmt.Sprint(later) {
 		t.Error("msg_id as a string answers differently")
+	}
+	// Asked about today (no date) or another day, the message sent
+	// yesterday has no delivery records: the answer is empty.
+	for _, b := range []string{string(body), withDate(string(body), jpT0.AddDate(0, 0, 1).Format(time.DateOnly))} {
+		got := h.do(t, "POST", JPushStatusMessage, "", jpVIPApp, jpVIPSecret, b)
+		if got.status != 200 || strings.TrimSpace(string(got.body)) != "{}" {
+			t.Errorf("%s: HTTP %d %s, want 200 {}", b[:60], got.status, got.body)
+		}
 	}
 	unknown := statuses(strings.Replace(string(body), id, "1", 1))
 	if c := count(unknown); c[2]+c[3] != len(regs) || c[3] == 0 {

@@ -3,13 +3,17 @@ package tencentim
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"reflect"
 	"testing"
 
 	"github.com/imstats/imstats_exporter/internal/apierr"
 )
 
-// seedAppInfoRow is the sample row of tencent-im-getappinfo.txt.
+// seedAppID is the AppId of the sample row of "Pulling Operations Data".
+const seedAppID = 1104620500
+
+// seedAppInfoRow is the sample row of Tencent Chat's "Pulling Operations Data".
 var seedAppInfoRow = AppInfoRow{
 	"APNSMsgNum": "84", "ActiveUserNum": "2014", "AppId": "1104620500",
 	"AppName":       "Real-Time Communication Scenario Developer edition",
@@ -49,7 +53,7 @@ func TestGetAppInfo(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			v := newVendor(t, always(reply{body: tc.body}))
-			c, _ := newTestClient(t, v.srv.URL, nil)
+			c, _ := newTestClient(t, v.srv.URL, func(o *Options) { o.SDKAppID = seedAppID })
 			got, err := c.GetAppInfo(context.Background())
 			if err != nil {
 				t.Fatal(err)
@@ -62,6 +66,57 @@ func TestGetAppInfo(t *testing.T) {
 				t.Errorf("requests %+v, want one POST of {} to /v4/openconfigsvr/getappinfo", reqs)
 			}
 		})
+	}
+}
+
+func TestGetAppInfoRefusesAnotherApp(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		body string
+	}{
+		{"the seed sample for another SDKAppID", readTestdata(t, "getappinfo.json")},
+		{"one row of two", `{"ErrorCode":0,"Result":[{"AppId":"1400000000","Date":"20240302"},{"AppId":"1400000001","Date":"20240301"}]}`},
+		{"a number", `{"ErrorCode":0,"Result":[{"AppId":1400000001,"Date":"20240302"}]}`},
+		{"empty", `{"ErrorCode":0,"Result":[{"AppId":"","Date":"20240302"}]}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			v := newVendor(t, always(reply{body: tc.body}))
+			c, _ := newTestClient(t, v.srv.URL, nil) // SDKAppID 1400000000
+			rows, err := c.GetAppInfo(context.Background())
+			var e *apierr.Error
+			if rows != nil || !errors.As(err, &e) || e.Class != apierr.WrongApp || e.Code != apierr.CodeWrongApp {
+				t.Fatalf("rows %v err %v, want no rows and a wrong_app error", rows, err)
+			}
+		})
+	}
+	// The configured app's own rows, with or without AppId, pass.
+	v := newVendor(t, always(reply{body: `{"ErrorCode":0,"Result":[{"AppId":"1400000000","Date":"20240302"},{"Date":"20240301"},{"AppId":1400000000}]}`}))
+	c, _ := newTestClient(t, v.srv.URL, nil)
+	if rows, err := c.GetAppInfo(context.Background()); err != nil || len(rows) != 3 {
+		t.Errorf("rows %v err %v, want 3 rows", rows, err)
+	}
+}
+
+func TestBaseURLWithPath(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ suffix, want string }{
+		{"", "/v4/openconfigsvr/getappinfo"},
+		{"/", "/v4/openconfigsvr/getappinfo"},
+		{"/v4", "/v4/openconfigsvr/getappinfo"},
+		{"/v4/", "/v4/openconfigsvr/getappinfo"},
+		{"/im-proxy", "/im-proxy/v4/openconfigsvr/getappinfo"},
+		{"/im-proxy/v4", "/im-proxy/v4/openconfigsvr/getappinfo"},
+	} {
+		v := newVendor(t, always(reply{body: `{"ErrorCode":0,"Result":[]}`}))
+		c, _ := newTestClient(t, v.srv.URL+tc.suffix, nil)
+		if _, err := c.GetAppInfo(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if reqs := v.requests(); len(reqs) != 1 || reqs[0].path != tc.want {
+			t.Errorf("endpoint …%s: requests %+v, want %s", tc.suffix, reqs, tc.want)
+		}
 	}
 }
 
@@ -79,7 +134,7 @@ func FuzzDecodeAppInfo(f *testing.F) {
 	for _, name := range []string{"getappinfo.json", "getappinfo_fields.json", "getappinfo_mixed.json"} {
 		f.Add([]byte(readTestdata(f, name)))
 	}
-	c := New(Options{SDKAppID: testAppID, Identifier: testIdentifier, SecretKey: vecKey})
+	c := New(Options{SDKAppID: seedAppID, Identifier: testIdentifier, SecretKey: vecKey})
 	f.Fuzz(func(t *testing.T, body []byte) {
 		var b appInfoBody
 		if e := c.decode(APIGetAppInfo, body, "", &b); e != nil {

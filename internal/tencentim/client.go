@@ -46,7 +46,11 @@ type Options struct {
 	SDKAppID   uint64
 	Identifier string // the app admin account
 	SecretKey  string // the app's UserSig key; never logged
-	BaseURL    string // e.g. https://adminapisgp.im.qcloud.com, no trailing slash
+	// BaseURL is the region's host (e.g. https://adminapisgp.im.qcloud.com)
+	// or a proxy's URL, with any path prefix; the client appends /v4/<api>
+	// as in "https://xxxxxx/v4/openconfigsvr/getappinfo". A trailing slash or
+	// /v4 is not doubled.
+	BaseURL string
 	// HTTPClient sends the requests. nil: a client with a DefaultHTTPTimeout
 	// timeout. Either way redirects are not followed (New uses a copy with
 	// CheckRedirect replaced): a redirect would carry the UserSig in its query
@@ -96,7 +100,7 @@ func New(o Options) *Client {
 		sdkappid:   o.SDKAppID,
 		identifier: o.Identifier,
 		key:        o.SecretKey,
-		baseURL:    o.BaseURL,
+		baseURL:    strings.TrimSuffix(strings.TrimRight(o.BaseURL, "/"), "/v4"),
 		clock:      o.Clock,
 		maxBody:    o.MaxResponseBytes,
 		sigExpire:  o.UserSigExpire,
