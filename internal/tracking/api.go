@@ -36,6 +36,9 @@ const (
 // DELETE) when APIOptions.AllowWrites is false.
 const WritesDisabledMessage = "the tracking API's writes are not enabled (--web.enable-tracking-api)"
 
+// notSavedMessage is the API's answer while the state file cannot be saved.
+const notSavedMessage = "the change is tracked but not saved to the state file (see the exporter's log); retry until this succeeds"
+
 // APIOptions configure an API.
 type APIOptions struct {
 	// AllowWrites enables POST and DELETE; without it they answer 403 and
@@ -186,9 +189,10 @@ func writeError(w http.ResponseWriter, err error) {
 	case errors.Is(err, ErrStillListed):
 		writeJSON(w, http.StatusConflict, errorResponse{err.Error()})
 	case errors.Is(err, ErrNotSaved):
-		writeJSON(w, http.StatusServiceUnavailable, errorResponse{fmt.Sprintf("the change is not saved yet, retry later: %v", err)})
+		// The cause names paths on the server; the exporter's log has it.
+		writeJSON(w, http.StatusServiceUnavailable, errorResponse{notSavedMessage})
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		writeJSON(w, http.StatusServiceUnavailable, errorResponse{fmt.Sprintf("the change is not known to be saved, retry: %v", err)})
+		writeJSON(w, http.StatusServiceUnavailable, errorResponse{"the change is not known to be saved yet; retry"})
 	default:
 		writeJSON(w, http.StatusInternalServerError, errorResponse{err.Error()})
 	}

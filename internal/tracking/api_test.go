@@ -244,16 +244,13 @@ func TestAPISaveFailure(t *testing.T) {
 	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "state")
 	s := mustOpen(t, Options{Kind: KindJPushMessages, StatePath: filepath.Join(dir, "state.json"), Clock: clock.NewFake(t0)}, Config{})
-	if err := os.WriteFile(filepath.Join(t.TempDir(), "x"), nil, 0o600); err != nil {
-		t.Fatal(err)
-	}
 	if err := os.WriteFile(dir, nil, 0o600); err != nil { // the state directory is a file
 		t.Fatal(err)
 	}
 	srv := serveAPI(t, func(string, string) (*Set, bool) { return s, true }, APIOptions{AllowWrites: true})
 	for i := range 3 {
 		status, body := do(t, srv, "POST", "/api/v1/jpush/any/messages", `{"msg_ids":["1"]}`)
-		if status != 503 || !strings.HasPrefix(body, `{"error":"the change is not saved yet, retry later: not saved to the state file: saving state file: `) {
+		if status != 503 || body != `{"error":"the change is tracked but not saved to the state file (see the exporter's log); retry until this succeeds"}`+"\n" {
 			t.Errorf("try %d: status %d body %s; want 503 naming the failed save", i, status, body)
 		}
 	}
@@ -327,6 +324,10 @@ func TestAPIRateLimited(t *testing.T) {
 	}
 	if status, _ := do(t, srv, "POST", msgs, `{"msg_ids":[1]}`); status != 200 {
 		t.Errorf("re-registering a tracked ID over the limit: %d, want 200", status)
+	}
+	status, h, body = doHeader(t, srv, "POST", msgs, `{"msg_ids":[3,4,5]}`)
+	if status != 429 || h.Get("Retry-After") != "60" || body != `{"error":"too many new IDs registered: 3 new IDs at once, at most 2 a minute are accepted; send fewer"}`+"\n" {
+		t.Errorf("POST above the limit at once: %d Retry-After %q %s", status, h.Get("Retry-After"), body)
 	}
 }
 

@@ -69,12 +69,18 @@ var ErrStillListed = errors.New("still listed")
 type RateLimitError struct {
 	// Limit is Config.RegisterPerMinute.
 	Limit int
-	// RetryAfter is how long until the refused IDs would be accepted.
+	// New is how many new IDs the refused Add carried.
+	New int
+	// RetryAfter is how long until the refused IDs would be accepted; if New
+	// is above Limit they never will, and it is how long until Limit will.
 	RetryAfter time.Duration
 }
 
 // Error says what was refused and when to retry.
 func (e *RateLimitError) Error() string {
+	if e.New > e.Limit {
+		return fmt.Sprintf("%v: %d new IDs at once, at most %d a minute are accepted; send fewer", ErrRateLimited, e.New, e.Limit)
+	}
 	return fmt.Sprintf("%v: at most %d new IDs a minute; retry in %s", ErrRateLimited, e.Limit, e.RetryAfter.Round(time.Second))
 }
 
@@ -359,7 +365,7 @@ func (s *Set) Add(ctx context.Context, ids []string, origin Origin, sent time.Ti
 		n := s.countNewLocked(ids)
 		if wait, ok := s.bucket.take(n, now); !ok {
 			s.mu.Unlock()
-			return 0, &RateLimitError{Limit: s.cfg.RegisterPerMinute, RetryAfter: wait}
+			return 0, &RateLimitError{Limit: s.cfg.RegisterPerMinute, New: n, RetryAfter: wait}
 		}
 	}
 	changed := false
