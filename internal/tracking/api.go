@@ -32,9 +32,9 @@ const (
 	MaxRequestBytes = 1 << 20
 )
 
-// WritesDisabledMessage is the error the API answers to a write (POST,
+// writesDisabledMessage is the error the API answers to a write (POST,
 // DELETE) when APIOptions.AllowWrites is false.
-const WritesDisabledMessage = "the tracking API's writes are not enabled (--web.enable-tracking-api)"
+const writesDisabledMessage = "the tracking API's writes are not enabled (--web.enable-tracking-api)"
 
 // notSavedMessage is the API's answer while the state file cannot be saved.
 const notSavedMessage = "the change is tracked but not saved to the state file (see the exporter's log); retry until this succeeds"
@@ -210,7 +210,7 @@ func (a *API) get(w http.ResponseWriter, r *http.Request, rt route) {
 // writable answers 403 unless writes are enabled.
 func (a *API) writable(w http.ResponseWriter) bool {
 	if !a.opts.AllowWrites {
-		writeJSON(w, http.StatusForbidden, errorResponse{WritesDisabledMessage})
+		writeJSON(w, http.StatusForbidden, errorResponse{writesDisabledMessage})
 		return false
 	}
 	return true

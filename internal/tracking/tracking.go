@@ -311,7 +311,8 @@ func (s *Set) Prepare(c Config) (*Change, error) {
 	return ch, nil
 }
 
-// Commit applies the prepared configuration in one step: IDs new in it are
+// Commit applies the prepared configuration in one step (Changes are meant
+// to be committed in the order they were prepared): IDs new in it are
 // tracked, IDs it no longer lists stop being listed by it (see Set for when
 // that drops them), aged IDs are retired and the cap enforced. It schedules
 // a save and does not wait for it (Maintain reports a failure).
