@@ -13,27 +13,48 @@ import (
 	"github.com/imstats/imstats_exporter/internal/clock"
 )
 
-// newTestAPI serves an API over one empty Set per kind, for the apps
-// "1400000000" (Tencent), "7d43" (JPush) and "9439" (JPush group).
+// newTestAPI serves an API with writes enabled over one empty Set per kind,
+// for the apps "1400000000" (Tencent), "7d43" (JPush) and "9439" (JPush
+// group).
 func newTestAPI(t *testing.T) (*httptest.Server, map[string]*Set) {
 	t.Helper()
-	sets := map[string]*Set{
-		KindTencentPush + "/1400000000":  mustNew(t, Options{Clock: clock.NewFake(t0)}),
-		KindJPushMessages + "/7d43":      mustNew(t, Options{Clock: clock.NewFake(t0)}),
-		KindJPushGroupMessages + "/9439": mustNew(t, Options{Clock: clock.NewFake(t0)}),
+	return newTestAPIWith(t, APIOptions{AllowWrites: true}, Config{})
+}
+
+// newTestAPIWith is newTestAPI with the API's options and the Sets' config.
+func newTestAPIWith(t *testing.T, o APIOptions, c Config) (*httptest.Server, map[string]*Set) {
+	t.Helper()
+	sets := map[string]*Set{}
+	for _, k := range []string{KindTencentPush + "/1400000000", KindJPushMessages + "/7d43", KindJPushGroupMessages + "/9439"} {
+		kind, _, _ := strings.Cut(k, "/")
+		sets[k] = mustOpen(t, Options{Kind: kind, Clock: clock.NewFake(t0)}, c)
 	}
-	mux := http.NewServeMux()
-	NewAPI(func(kind, app string) (*Set, bool) {
+	srv := serveAPI(t, func(kind, app string) (*Set, bool) {
 		s, ok := sets[kind+"/"+app]
 		return s, ok
-	}).Register(mux)
+	}, o)
+	return srv, sets
+}
+
+// serveAPI serves NewAPI(lookup, o) for the test.
+func serveAPI(t *testing.T, lookup func(kind, app string) (*Set, bool), o APIOptions) *httptest.Server {
+	t.Helper()
+	mux := http.NewServeMux()
+	NewAPI(lookup, o).Register(mux)
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	return srv, sets
+	return srv
 }
 
 // do sends a request and returns the status and body.
 func do(t *testing.T, srv *httptest.Server, method, path, body string) (int, string) {
+	t.Helper()
+	status, _, b := doHeader(t, srv, method, path, body)
+	return status, b
+}
+
+// doHeader sends a request and returns the status, the header and the body.
+func doHeader(t *testing.T, srv *httptest.Server, method, path, body string) (int, http.Header, string) {
 	t.Helper()
 	req, err := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
 	if err != nil {
@@ -48,7 +69,7 @@ func do(t *testing.T, srv *httptest.Server, method, path, body string) (int, str
 	if err != nil {
 		t.Fatal(err)
 	}
-	return resp.StatusCode, string(b)
+	return resp.StatusCode, resp.Header, string(b)
 }
 
 // manyIDs returns a JSON list of n distinct string IDs.
@@ -76,7 +97,7 @@ func TestAPI(t *testing.T) {
 		wantBody   string // exact, for JSON answers
 	}{
 		{"register tasks", "POST", tasks, `{"task_ids":["1400000000_1441_1","1400000000_1441_2","1400000000_1441_1"]}`, 200, `{"added":2,"tracked":2}`},
-		{"register msg_ids as strings and numbers", "POST", msgs, `{"msg_ids":["1613113584",1229760629,123456789012345678901234567890]}`, 200, `{"added":3,"tracked":3}`},
+		{"register msg_ids as strings and numbers", "POST", msgs, `{"msg_ids":["1613113584",1229760629,18446744073709551615]}`, 200, `{"added":3,"tracked":3}`},
 		{"register group_msg_ids", "POST", groups, `{"group_msg_ids":["bsp54sn8bpn8hc3etq40"]}`, 200, `{"added":1,"tracked":1}`},
 		{"exactly the most IDs a request may carry", "POST", tasks, `{"task_ids":` + manyIDs(MaxIDsPerRequest) + `}`, 200, `{"added":1000,"tracked":1000}`},
 
@@ -92,6 +113,14 @@ func TestAPI(t *testing.T) {
 		{"not a list", "POST", tasks, `{"task_ids":"a"}`, 400, `{"error":"field \"task_ids\" must be a list of IDs"}`},
 		{"too many IDs", "POST", tasks, `{"task_ids":` + manyIDs(MaxIDsPerRequest+1) + `}`, 400, `{"error":"field \"task_ids\" has 1001 IDs, at most 1000 are allowed per request"}`},
 		{"invalid ID", "POST", tasks, `{"task_ids":["ok","not ok"]}`, 400, `{"error":"invalid ID \"not ok\": contains whitespace"}`},
+		{"ID against the kind's rule", "POST", msgs, `{"msg_ids":["1","abc"]}`, 400, `{"error":"invalid ID \"abc\": a msg_id is an integer of at most 20 digits"}`},
+		{"msg_id over 20 digits", "POST", msgs, `{"msg_ids":[123456789012345678901]}`, 400, `{"error":"invalid ID \"123456789012345678901\": a msg_id is an integer of at most 20 digits"}`},
+		{"duplicate key", "POST", tasks, `{"task_ids":["d1"],"task_ids":["d2"]}`, 400, `{"error":"duplicate key \"task_ids\""}`},
+		{"duplicate key deeper down", "POST", msgs, `{"msg_ids":[{"a":1,"b":{"c":1,"c":2}}]}`, 400, `{"error":"duplicate key \"c\""}`},
+		{"same key in sibling objects is fine", "POST", msgs, `{"msg_ids":[{"a":1},{"a":1}]}`, 400, `{"error":"msg_ids[0]: want a string or an integer"}`},
+		{"sent_at", "POST", tasks, `{"task_ids":["t1"],"sent_at":"2025-02-28T23:00:00+08:00"}`, 200, `{"added":1,"tracked":1}`},
+		{"bad sent_at", "POST", tasks, `{"task_ids":["t1"],"sent_at":"yesterday"}`, 400, `{"error":"field \"sent_at\": \"yesterday\" is not an RFC 3339 time"}`},
+		{"sent_at not a string", "POST", tasks, `{"task_ids":["t1"],"sent_at":1}`, 400, `{"error":"field \"sent_at\" must be an RFC 3339 time string"}`},
 		{"empty ID", "POST", groups, `{"group_msg_ids":[""]}`, 400, `{"error":"invalid ID \"\": empty"}`},
 		{"number where only strings go", "POST", tasks, `{"task_ids":["a",5]}`, 400, `{"error":"task_ids[1]: want a string"}`},
 		{"number in group_msg_ids", "POST", groups, `{"group_msg_ids":[5]}`, 400, `{"error":"group_msg_ids[0]: want a string"}`},
@@ -108,9 +137,13 @@ func TestAPI(t *testing.T) {
 		{"unknown group_key", "GET", "/api/v1/jpush_groups/nope/messages", ``, 404, `{"error":"unknown group_key \"nope\""}`},
 		{"app of another kind", "GET", "/api/v1/jpush/1400000000/messages", ``, 404, `{"error":"unknown app_key \"1400000000\""}`},
 
-		{"PUT", "PUT", tasks, `{"task_ids":["a"]}`, 405, ""},
-		{"DELETE", "DELETE", msgs, ``, 405, ""},
-		{"PATCH", "PATCH", groups, ``, 405, ""},
+		{"PUT", "PUT", tasks, `{"task_ids":["a"]}`, 405, `{"error":"method \"PUT\" not allowed; allowed: GET, HEAD, POST"}`},
+		{"DELETE of the list", "DELETE", msgs, ``, 405, `{"error":"method \"DELETE\" not allowed; allowed: GET, HEAD, POST"}`},
+		{"PATCH", "PATCH", groups, ``, 405, `{"error":"method \"PATCH\" not allowed; allowed: GET, HEAD, POST"}`},
+		{"GET of one ID", "GET", tasks + "/t1", ``, 405, `{"error":"method \"GET\" not allowed; allowed: DELETE"}`},
+		{"DELETE of an untracked ID", "DELETE", tasks + "/t1", ``, 404, `{"error":"ID \"t1\" is not tracked"}`},
+		{"DELETE of an invalid ID", "DELETE", msgs + "/abc", ``, 400, `{"error":"invalid ID \"abc\": a msg_id is an integer of at most 20 digits"}`},
+		{"DELETE for an unknown app", "DELETE", "/api/v1/jpush/nope/messages/1", ``, 404, `{"error":"unknown app_key \"nope\""}`},
 
 		{"empty listing", "GET", tasks, ``, 200, `{"task_ids":[]}`},
 	} {
@@ -196,24 +229,138 @@ func TestAPIAnswersJSONAndAllow(t *testing.T) {
 	if allow := resp.Header.Get("Allow"); allow != "GET, HEAD, POST" {
 		t.Errorf("Allow = %q, want GET, HEAD, POST", allow)
 	}
+	if ct := resp.Header.Get("Content-Type"); ct != "application/json" {
+		t.Errorf("405 Content-Type = %q, want application/json", ct)
+	}
+	status, h, _ := doHeader(t, srv, "POST", "/api/v1/jpush/7d43/messages/1", "")
+	if status != 405 || h.Get("Allow") != "DELETE" {
+		t.Errorf("POST of one ID: %d, Allow %q; want 405, DELETE", status, h.Get("Allow"))
+	}
 }
 
+// TestAPISaveFailure: a POST retried after a failed save used to answer
+// 200 {"added":0}; it must answer 503 until the state is saved.
 func TestAPISaveFailure(t *testing.T) {
 	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "state")
-	s := mustNew(t, Options{StatePath: filepath.Join(dir, "state.json"), Clock: clock.NewFake(t0)})
-	if err := os.RemoveAll(dir); err != nil {
+	s := mustOpen(t, Options{Kind: KindJPushMessages, StatePath: filepath.Join(dir, "state.json"), Clock: clock.NewFake(t0)}, Config{})
+	if err := os.WriteFile(dir, nil, 0o600); err != nil { // the state directory is a file
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(dir, nil, 0o600); err != nil { // the state directory is now a file
+	srv := serveAPI(t, func(string, string) (*Set, bool) { return s, true }, APIOptions{AllowWrites: true})
+	for i := range 3 {
+		status, body := do(t, srv, "POST", "/api/v1/jpush/any/messages", `{"msg_ids":["1"]}`)
+		if status != 503 || body != `{"error":"the change is tracked but not saved to the state file (see the exporter's log); retry until this succeeds"}`+"\n" {
+			t.Errorf("try %d: status %d body %s; want 503 naming the failed save", i, status, body)
+		}
+	}
+	if err := os.Remove(dir); err != nil {
 		t.Fatal(err)
 	}
-	mux := http.NewServeMux()
-	NewAPI(func(string, string) (*Set, bool) { return s, true }).Register(mux)
-	srv := httptest.NewServer(mux)
-	defer srv.Close()
-	status, body := do(t, srv, "POST", "/api/v1/jpush/any/messages", `{"msg_ids":["1"]}`)
-	if status != 500 || !strings.HasPrefix(body, `{"error":"IDs are tracked but not persisted: saving state file: `) {
-		t.Errorf("status %d body %s; want 500 naming the failed save", status, body)
+	if status, body := do(t, srv, "POST", "/api/v1/jpush/any/messages", `{"msg_ids":["1"]}`); status != 200 || body != `{"added":0,"tracked":1}`+"\n" {
+		t.Errorf("once writable: %d %s; want 200 added 0", status, body)
+	}
+}
+
+func TestAPIWritesDisabled(t *testing.T) {
+	t.Parallel()
+	srv, sets := newTestAPIWith(t, APIOptions{}, Config{Static: []string{"111"}})
+	const tasks = "/api/v1/tencent_im/1400000000/tasks"
+	for _, tc := range []struct{ method, path, body string }{
+		{"POST", tasks, `{"task_ids":["a"]}`},
+		{"DELETE", tasks + "/111", ``},
+		{"POST", "/api/v1/tencent_im/unknown/tasks", `{"task_ids":["a"]}`}, // no app enumeration
+	} {
+		status, body := do(t, srv, tc.method, tc.path, tc.body)
+		if want := `{"error":"the tracking API's writes are not enabled (--web.enable-tracking-api)"}` + "\n"; status != 403 || body != want {
+			t.Errorf("%s %s: %d %s; want 403 %s", tc.method, tc.path, status, body, want)
+		}
+	}
+	if status, body := do(t, srv, "GET", tasks, ""); status != 200 || !strings.Contains(body, `"111"`) {
+		t.Errorf("GET with writes disabled: %d %s", status, body)
+	}
+	if n := sets[KindTencentPush+"/1400000000"].Len(); n != 1 {
+		t.Errorf("Len() = %d, want 1", n)
+	}
+}
+
+func TestAPIDelete(t *testing.T) {
+	t.Parallel()
+	srv, sets := newTestAPIWith(t, APIOptions{AllowWrites: true}, Config{Static: []string{"111"}})
+	const groups = "/api/v1/jpush_groups/9439/messages"
+	if status, body := do(t, srv, "POST", groups, `{"group_msg_ids":["g1","g2","111"]}`); status != 200 {
+		t.Fatalf("POST: %d %s", status, body)
+	}
+	for _, tc := range []struct {
+		path       string
+		wantStatus int
+		wantBody   string
+	}{
+		{groups + "/g1", 200, `{"removed":1,"tracked":2}`},
+		{groups + "/g1", 404, `{"error":"ID \"g1\" is not tracked"}`},
+		{groups + "/111", 409, `{"error":"ID \"111\" is still listed by the configuration or the watched file and stays tracked"}`},
+	} {
+		status, body := do(t, srv, "DELETE", tc.path, "")
+		if status != tc.wantStatus || body != tc.wantBody+"\n" {
+			t.Errorf("DELETE %s: %d %s; want %d %s", tc.path, status, body, tc.wantStatus, tc.wantBody)
+		}
+	}
+	set := sets[KindJPushGroupMessages+"/9439"]
+	if set.Tracked("g1") || !set.Tracked("g2") || !set.Tracked("111") {
+		t.Errorf("after DELETE: IDs %v", set.IDs())
+	}
+}
+
+func TestAPIRateLimited(t *testing.T) {
+	t.Parallel()
+	srv, _ := newTestAPIWith(t, APIOptions{AllowWrites: true}, Config{RegisterPerMinute: 2})
+	const msgs = "/api/v1/jpush/7d43/messages"
+	if status, body := do(t, srv, "POST", msgs, `{"msg_ids":[1,2]}`); status != 200 {
+		t.Fatalf("POST within the limit: %d %s", status, body)
+	}
+	status, h, body := doHeader(t, srv, "POST", msgs, `{"msg_ids":[3]}`)
+	if status != 429 || h.Get("Retry-After") != "30" || body != `{"error":"too many new IDs registered: at most 2 new IDs a minute; retry in 30s"}`+"\n" {
+		t.Errorf("POST over the limit: %d Retry-After %q %s; want 429, 30", status, h.Get("Retry-After"), body)
+	}
+	if status, _ := do(t, srv, "POST", msgs, `{"msg_ids":[1]}`); status != 200 {
+		t.Errorf("re-registering a tracked ID over the limit: %d, want 200", status)
+	}
+	status, h, body = doHeader(t, srv, "POST", msgs, `{"msg_ids":[3,4,5]}`)
+	if status != 429 || h.Get("Retry-After") != "60" || body != `{"error":"too many new IDs registered: 3 new IDs at once, at most 2 a minute are accepted; send fewer"}`+"\n" {
+		t.Errorf("POST above the limit at once: %d Retry-After %q %s", status, h.Get("Retry-After"), body)
+	}
+}
+
+func TestAPIListsSentAt(t *testing.T) {
+	t.Parallel()
+	srv, _ := newTestAPI(t)
+	const tasks = "/api/v1/tencent_im/1400000000/tasks"
+	if status, body := do(t, srv, "POST", tasks, `{"task_ids":["t1"],"sent_at":"2025-02-28T23:00:00+08:00"}`); status != 200 {
+		t.Fatalf("POST: %d %s", status, body)
+	}
+	want := `{"task_ids":[{"id":"t1","added":"2025-03-01T00:00:00Z","sent":"2025-02-28T15:00:00Z","origin":"api"}]}` + "\n"
+	if status, body := do(t, srv, "GET", tasks, ""); status != 200 || body != want {
+		t.Errorf("GET: %d %s; want %s", status, body, want)
+	}
+}
+
+func TestCheckNoDuplicateKeys(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		in, wantErr string
+	}{
+		{in: `{"a":1,"b":[1,{"a":2}],"c":{"a":{"a":3}}}`},
+		{in: `[{"a":1},{"a":1}]`},
+		{in: `"x"`},
+		{in: `{"a":[],"b":{},"c":null}`},
+		{in: `{"a":1,"a":1}`, wantErr: `duplicate key "a"`},
+		{in: `{"a":{"b":[{"c":1,"d":2,"c":3}]}}`, wantErr: `duplicate key "c"`},
+		{in: `{"a":{},"a":[]}`, wantErr: `duplicate key "a"`},
+		{in: `{"a":1`}, // syntax errors are the decoder's
+	} {
+		err := checkNoDuplicateKeys([]byte(tc.in))
+		if fmt.Sprint(err) != tc.wantErr && !(err == nil && tc.wantErr == "") {
+			t.Errorf("checkNoDuplicateKeys(%s) = %v, want %q", tc.in, err, tc.wantErr)
+		}
 	}
 }

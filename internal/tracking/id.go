@@ -26,12 +26,15 @@ func (o Origin) valid() bool {
 	return o == OriginConfig || o == OriginFile || o == OriginAPI
 }
 
-// ID is one tracked ID: the same shape in the state file and in the HTTP API.
+// ID is one tracked ID, as Set.IDs returns it and the HTTP API lists it.
 type ID struct {
 	// ID is the vendor's identifier (TaskID, msg_id or group_msgid).
 	ID string `json:"id"`
 	// Added is when the ID was first seen; its age is measured from here.
 	Added time.Time `json:"added"`
+	// Sent is when the push or message was sent, if the client that
+	// registered the ID said so (the API's sent_at); zero if unknown.
+	Sent time.Time `json:"sent,omitzero"`
 	// Origin is where the ID came from; see Set for how origins combine.
 	Origin Origin `json:"origin"`
 }

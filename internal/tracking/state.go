@@ -7,10 +7,13 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 )
 
 const (
-	// stateVersion is the version of the state file format.
+	// stateVersion is the version of the state file format. Version 1 gained
+	// the optional fields sent and retired, which readers of the first
+	// version 1 files ignore, so it stays 1.
 	stateVersion = 1
 	// maxStateBytes bounds the state file read at start; a larger file is
 	// treated as corrupt.
@@ -22,14 +25,25 @@ const (
 
 // stateFile is the JSON document persisted at Options.StatePath.
 type stateFile struct {
-	Version int  `json:"version"`
-	IDs     []ID `json:"ids"`
+	Version int      `json:"version"`
+	IDs     []record `json:"ids"`
+}
+
+// record is one ID in the state file.
+type record struct {
+	ID     string    `json:"id"`
+	Added  time.Time `json:"added"`
+	Sent   time.Time `json:"sent,omitzero"`
+	Origin Origin    `json:"origin"`
+	// Retired marks an ID the configuration or the watched file lists but
+	// that aged out or was evicted (see Set).
+	Retired bool `json:"retired,omitempty"`
 }
 
 // encodeState renders ids as a version 1 state file.
-func encodeState(ids []ID) ([]byte, error) {
+func encodeState(ids []record) ([]byte, error) {
 	if ids == nil {
-		ids = []ID{}
+		ids = []record{}
 	}
 	b, err := json.MarshalIndent(stateFile{Version: stateVersion, IDs: ids}, "", "  ")
 	if err != nil {
@@ -40,9 +54,9 @@ func encodeState(ids []ID) ([]byte, error) {
 
 // decodeState parses a state file. Anything that encodeState cannot have
 // written is an error: bad JSON, another version, an empty or duplicate ID, an
-// unknown origin, a missing or out-of-range time. Unknown fields are ignored.
-// Added times are returned in UTC.
-func decodeState(data []byte) ([]ID, error) {
+// unknown origin, a missing or out-of-range time, a retired ID registered
+// through the API. Unknown fields are ignored. Times are returned in UTC.
+func decodeState(data []byte) ([]record, error) {
 	var st stateFile
 	if err := json.Unmarshal(data, &st); err != nil {
 		return nil, err
@@ -54,7 +68,10 @@ func decodeState(data []byte) ([]ID, error) {
 	for i := range st.IDs {
 		r := &st.IDs[i]
 		r.Added = r.Added.UTC()
-		switch y := r.Added.Year(); {
+		if !r.Sent.IsZero() {
+			r.Sent = r.Sent.UTC()
+		}
+		switch y, sy := r.Added.Year(), r.Sent.Year(); {
 		case r.ID == "":
 			return nil, fmt.Errorf("ids[%d]: empty id", i)
 		case seen[r.ID]:
@@ -64,6 +81,11 @@ func decodeState(data []byte) ([]ID, error) {
 		case r.Added.IsZero() || y < 1 || y > 9999:
 			// The upper bound keeps the time encodable on the next write.
 			return nil, fmt.Errorf("ids[%d]: added time missing or out of range", i)
+		case !r.Sent.IsZero() && (sy < 1 || sy > 9999):
+			return nil, fmt.Errorf("ids[%d]: sent time out of range", i)
+		case r.Retired && r.Origin == OriginAPI:
+			// Retiring drops the API's claim (see Set.retire).
+			return nil, fmt.Errorf("ids[%d]: retired ID of origin api", i)
 		}
 		seen[r.ID] = true
 	}
@@ -75,7 +97,7 @@ var errCorrupt = errors.New("corrupt state file")
 
 // readState reads and decodes the state file at path. A missing file is an
 // empty state; an unusable one is an error wrapping errCorrupt.
-func readState(path string) ([]ID, error) {
+func readState(path string) ([]record, error) {
 	data, err := readBounded(path, maxStateBytes)
 	if errors.Is(err, errTooLarge) {
 		return nil, fmt.Errorf("%w: larger than %d bytes", errCorrupt, maxStateBytes)

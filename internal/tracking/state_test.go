@@ -2,11 +2,14 @@ package tracking
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -20,7 +23,7 @@ func TestDecodeState(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
 		in      string
-		want    []ID
+		want    []record
 		wantErr string
 	}{
 		{name: "empty list", in: `{"version":1,"ids":[]}`},
@@ -28,8 +31,15 @@ func TestDecodeState(t *testing.T) {
 		{
 			name: "entries, times in UTC, unknown fields ignored",
 			in:   `{"version":1,"future":true,"ids":[{"id":"a","added":"2025-03-01T08:00:00+08:00","origin":"api","x":1},{"id":"b","added":"2025-03-01T00:00:00.5Z","origin":"file"}]}`,
-			want: []ID{{"a", t0, OriginAPI}, {"b", t0.Add(500 * time.Millisecond), OriginFile}},
+			want: []record{{ID: "a", Added: t0, Origin: OriginAPI}, {ID: "b", Added: t0.Add(500 * time.Millisecond), Origin: OriginFile}},
 		},
+		{
+			name: "sent and retired",
+			in:   `{"version":1,"ids":[{"id":"a","added":"2025-03-01T00:00:00Z","sent":"2025-03-01T07:00:00+08:00","origin":"config","retired":true}]}`,
+			want: []record{{ID: "a", Added: t0, Sent: t0.Add(-time.Hour), Origin: OriginConfig, Retired: true}},
+		},
+		{name: "sent out of range", in: `{"version":1,"ids":[{"id":"a","added":"2025-03-01T00:00:00Z","sent":"0001-01-01T00:00:00+01:00","origin":"api"}]}`, wantErr: "ids[0]: sent time out of range"},
+		{name: "retired API ID", in: `{"version":1,"ids":[{"id":"a","added":"2025-03-01T00:00:00Z","origin":"api","retired":true}]}`, wantErr: "ids[0]: retired ID of origin api"},
 		{name: "not JSON", in: `{"version":1,"ids":[`, wantErr: "unexpected end of JSON input"},
 		{name: "empty file", in: ``, wantErr: "unexpected end of JSON input"},
 		{name: "trailing data", in: `{"version":1,"ids":[]}{}`, wantErr: "invalid character '{' after top-level value"},
@@ -61,7 +71,7 @@ func TestDecodeState(t *testing.T) {
 	}
 }
 
-func TestCorruptStateMovedAside(t *testing.T) {
+func TestCorruptStateFile(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		name    string
@@ -81,22 +91,27 @@ func TestCorruptStateMovedAside(t *testing.T) {
 				t.Fatal(err)
 			}
 			var logs bytes.Buffer
-			s, err := New(Options{StatePath: path, Static: []string{"s"}, Clock: clock.NewFake(t0), Logger: log.NewLogfmtLogger(&logs)})
+			s, err := Open(Options{StatePath: path, Clock: clock.NewFake(t0), Logger: log.NewLogfmtLogger(&logs)})
 			if err != nil {
-				t.Fatalf("New: %v", err)
+				t.Fatalf("Open: %v", err)
 			}
-			checkIDs(t, s, []ID{{"s", t0, OriginConfig}})
+			// Open only reads: the corrupt file is still in place.
+			if got, err := os.ReadFile(path); err != nil || string(got) != tc.content {
+				t.Fatalf("Open changed the corrupt file: %v", err)
+			}
+			wantLog := `level=warn kind= app= msg="tracked-ID state file is corrupt; starting empty, it will be moved aside at the first save" path=` + path + ` ` + tc.wantLog
+			if !strings.Contains(logs.String(), wantLog) {
+				t.Errorf("logs = %q, want %q", logs.String(), wantLog)
+			}
+			mustCommit(t, s, Config{Static: []string{"s"}})
+			checkIDs(t, s, []ID{id("s", t0, OriginConfig)})
 
 			moved := fmt.Sprintf("%s.corrupt-%d", path, t0.Unix())
 			if got, err := os.ReadFile(moved); err != nil || string(got) != tc.content {
 				t.Errorf("moved-aside file: %v; content preserved: %v", err, string(got) == tc.content)
 			}
-			if got := stateIDs(t, path); !reflect.DeepEqual(got, []ID{{"s", t0, OriginConfig}}) {
+			if got := stateIDs(t, path); !reflect.DeepEqual(got, []record{{ID: "s", Added: t0, Origin: OriginConfig}}) {
 				t.Errorf("new state = %v", got)
-			}
-			wantLog := `level=warn msg="tracked-ID state file is corrupt; moved aside, starting empty" path=` + path + ` moved_to=` + moved + ` ` + tc.wantLog
-			if !strings.Contains(logs.String(), wantLog) {
-				t.Errorf("logs = %q, want %q", logs.String(), wantLog)
 			}
 		})
 	}
@@ -105,27 +120,31 @@ func TestCorruptStateMovedAside(t *testing.T) {
 func TestInvalidIDInStateDropped(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "state.json")
-	state := `{"version":1,"ids":[{"id":"good","added":"2025-03-01T00:00:00Z","origin":"api"},{"id":"has space","added":"2025-03-01T00:00:00Z","origin":"api"}]}`
+	state := `{"version":1,"ids":[{"id":"123","added":"2025-03-01T00:00:00Z","origin":"api"},{"id":"abc","added":"2025-03-01T00:00:00Z","origin":"api"}]}`
 	if err := os.WriteFile(path, []byte(state), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	var logs bytes.Buffer
-	s := mustNew(t, Options{StatePath: path, Clock: clock.NewFake(t0), Logger: log.NewLogfmtLogger(&logs)})
-	checkIDs(t, s, []ID{{"good", t0, OriginAPI}})
-	if want := `msg="dropping invalid ID from the state file" path=` + path + ` id="has space" err="contains whitespace"`; !strings.Contains(logs.String(), want) {
+	s := mustOpen(t, Options{Kind: KindJPushMessages, App: "7d43", StatePath: path, Clock: clock.NewFake(t0), Logger: log.NewLogfmtLogger(&logs)}, Config{})
+	checkIDs(t, s, []ID{id("123", t0, OriginAPI)})
+	if want := `level=warn kind=jpush_messages app=7d43 msg="dropping invalid ID from the state file" path=` + path + ` id=abc err="a msg_id is an integer of at most 20 digits"`; !strings.Contains(logs.String(), want) {
 		t.Errorf("logs = %q, want %q", logs.String(), want)
+	}
+	if got := stateIDs(t, path); len(got) != 1 {
+		t.Errorf("state after the first save = %v, want the invalid ID gone", got)
 	}
 }
 
 // TestCrashLeftovers simulates a crash in the middle of a write: the state
 // file itself is only ever replaced by a rename, so all a crash can leave is
-// a stray temporary file, empty or partly written.
+// a stray temporary file, empty or partly written. Open leaves them; the
+// first save removes them.
 func TestCrashLeftovers(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "state.json")
 	fc := clock.NewFake(t0)
-	s := mustNew(t, Options{StatePath: path, Clock: fc})
+	s := mustOpen(t, Options{StatePath: path, Clock: fc}, Config{})
 	mustAdd(t, s, OriginAPI, "a", "b")
 
 	leftovers := map[string]string{
@@ -142,8 +161,15 @@ func TestCrashLeftovers(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	s = mustNew(t, Options{StatePath: path, Clock: fc})
-	checkIDs(t, s, []ID{{"a", t0, OriginAPI}, {"b", t0, OriginAPI}})
+	s, err := Open(Options{StatePath: path, Clock: fc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkIDs(t, s, []ID{id("a", t0, OriginAPI), id("b", t0, OriginAPI)})
+	if matches, _ := filepath.Glob(path + tempInfix + "*"); len(matches) != 2 {
+		t.Errorf("Open removed files: %v left", matches)
+	}
+	mustAdd(t, s, OriginAPI, "c")
 	for name := range leftovers {
 		if _, err := os.Stat(filepath.Join(dir, name)); !os.IsNotExist(err) {
 			t.Errorf("%s not removed: %v", name, err)
@@ -157,11 +183,17 @@ func TestCrashLeftovers(t *testing.T) {
 	}
 }
 
+// TestSaveFailure: after a failed save, a retried Add of the same IDs used
+// to answer success with nothing on disk. Every Add and Remove, even one
+// that changes nothing, must now fail with ErrNotSaved until a save
+// succeeds; the failure is counted and logged once.
 func TestSaveFailure(t *testing.T) {
 	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "state")
 	path := filepath.Join(dir, "state.json")
-	s := mustNew(t, Options{StatePath: path, Clock: clock.NewFake(t0)})
+	var logs syncBuffer
+	s := mustOpen(t, Options{StatePath: path, Clock: clock.NewFake(t0), Logger: log.NewLogfmtLogger(&logs)}, Config{})
+	mustAdd(t, s, OriginAPI, "before")
 	// Replace the state directory by a file: every write now fails.
 	if err := os.RemoveAll(dir); err != nil {
 		t.Fatal(err)
@@ -169,17 +201,70 @@ func TestSaveFailure(t *testing.T) {
 	if err := os.WriteFile(dir, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	n, err := s.Add([]string{"a"}, OriginAPI)
-	if n != 1 || err == nil || !strings.HasPrefix(err.Error(), "saving state file: ") {
-		t.Errorf("Add = %d, %v; want 1 and a save error", n, err)
+	ctx := context.Background()
+	n, err := s.Add(ctx, []string{"a"}, OriginAPI, time.Time{})
+	if n != 1 || !errors.Is(err, ErrNotSaved) || !strings.Contains(err.Error(), "saving state file: ") {
+		t.Fatalf("Add = %d, %v; want 1 and ErrNotSaved", n, err)
 	}
-	checkIDs(t, s, []ID{{"a", t0, OriginAPI}})
+	for i := range 3 {
+		if n, err := s.Add(ctx, []string{"a"}, OriginAPI, time.Time{}); n != 0 || !errors.Is(err, ErrNotSaved) {
+			t.Fatalf("retry %d: Add = %d, %v; want 0, ErrNotSaved", i, n, err)
+		}
+	}
+	if _, err := s.Remove(ctx, []string{"nothing"}, OriginAPI); !errors.Is(err, ErrNotSaved) {
+		t.Fatalf("Remove while not saved: %v, want ErrNotSaved", err)
+	}
+	if err := s.Maintain(); !errors.Is(err, ErrNotSaved) {
+		t.Fatalf("Maintain while not saved: %v, want ErrNotSaved", err)
+	}
+	st := s.Stats()
+	if st.Durable || st.SaveFailures != 6 || st.Tracked != 2 {
+		t.Errorf("Stats() = %+v, want not durable, 6 failures, 2 tracked", st)
+	}
+
+	if err := os.Remove(dir); err != nil { // the disk is back
+		t.Fatal(err)
+	}
+	if n, err := s.Add(ctx, []string{"a"}, OriginAPI, time.Time{}); n != 0 || err != nil {
+		t.Fatalf("Add once writable = %d, %v; want 0, nil", n, err)
+	}
+	if got := stateIDs(t, path); len(got) != 2 {
+		t.Errorf("state = %v, want before and a", got)
+	}
+	if !s.Stats().Durable {
+		t.Error("not durable after a successful save")
+	}
+	if n := strings.Count(logs.String(), "cannot save the tracked-ID state"); n != 1 {
+		t.Errorf("logged the failure %d times, want once:\n%s", n, logs.String())
+	}
+	if n := strings.Count(logs.String(), "saved the tracked-ID state again"); n != 1 {
+		t.Errorf("logged the recovery %d times, want once:\n%s", n, logs.String())
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the flusher goroutine to log into.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
 }
 
 func FuzzLoadState(f *testing.F) {
 	f.Add([]byte(`{"version":1,"ids":[{"id":"a","added":"2025-03-01T00:00:00Z","origin":"api"}]}`))
 	f.Add([]byte(`{"version":1,"ids":[]}`))
 	f.Add([]byte(`{"version":1,"ids":[{"id":"a","added":"9999-12-31T23:59:59+01:00","origin":"file"}]}`))
+	f.Add([]byte(`{"version":1,"ids":[{"id":"a","added":"2025-03-01T00:00:00Z","sent":"2025-02-28T00:00:00+08:00","origin":"config","retired":true}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		ids, err := decodeState(data)
 		if err != nil {

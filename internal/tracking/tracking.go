@@ -1,14 +1,45 @@
 // Package tracking keeps the IDs whose statistics the exporter polls (Tencent
-// push TaskIDs, JPush msg_ids and group_msgids), one Set per (source, app), as
-// SPEC §4 "Tracked IDs" describes: IDs come from the configuration, from a
-// watched file and from the HTTP API (api.go), survive restarts in an
-// atomically written state file, age out and are capped so that cardinality
-// stays bounded. The package knows nothing of vendors beyond the ID syntax
-// they share.
+// push TaskIDs, JPush msg_ids and group_msgids), one Set per (kind, app) for
+// the life of the process. IDs come from the configuration, from a watched
+// file and from the HTTP API (api.go), survive restarts in an atomically
+// written state file, age out and are capped so that cardinality stays
+// bounded. The package knows nothing of vendors beyond their ID syntax.
+//
+// # Life of a Set
+//
+// Open reads the state file and nothing else. A configuration (the first one
+// and every reload) is applied in two steps: Prepare validates it and reads
+// the watched file without changing anything, and Change.Commit applies it in
+// one step and cannot fail, so that a rejected reload changes nothing. The
+// owner calls Maintain periodically to expire aged IDs, follow the watched
+// file and retry a failed save; nothing else runs in the background, apart
+// from a short-lived flusher goroutine while a save is pending.
+//
+// # Durability
+//
+// Add and Remove return nil only once a state file holding their change has
+// been written and fsync'd (group commit: the Adds and Removes waiting at the
+// same time share one write). While the file on disk lags memory after a
+// failed save, every Add and Remove retries the save and returns an error
+// wrapping ErrNotSaved until one succeeds. Reads (IDs, Len, Stats) never
+// write.
+//
+// # Locks
+//
+// A Set has one mutex, Set.mu, which guards all its state. It is a leaf: no
+// other lock is taken and no code outside this package is called while it is
+// held, and it is never held across I/O (file reads, writes, fsyncs) or while
+// waiting. The only writer of the state file is the flusher goroutine, of
+// which at most one runs per Set (Set.flushing, under mu). Changed is
+// signalled with a non-blocking send after mu is released. Callers may
+// therefore call any method of a Set while holding their own locks, provided
+// they do not wait on Add, Remove or Maintain (which wait for disk I/O) while
+// holding a lock a scrape needs.
 package tracking
 
 import (
 	"cmp"
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -22,30 +53,87 @@ import (
 	"github.com/imstats/imstats_exporter/internal/clock"
 )
 
-// Options configure a Set.
+// ErrNotSaved is wrapped by the errors of Add, Remove and Maintain while the
+// state file lags memory: the change is tracked but not yet durable.
+var ErrNotSaved = errors.New("not saved to the state file")
+
+// ErrRateLimited is wrapped by the error of an Add over Config.RegisterPerMinute;
+// the error is a *RateLimitError that says when to retry.
+var ErrRateLimited = errors.New("too many new IDs registered")
+
+// ErrStillListed is wrapped by the error of a Remove of an ID that the
+// configuration or the watched file still lists: it stays tracked.
+var ErrStillListed = errors.New("still listed")
+
+// RateLimitError is the error of an Add refused by Config.RegisterPerMinute.
+type RateLimitError struct {
+	// Limit is Config.RegisterPerMinute.
+	Limit int
+	// New is how many new IDs the refused Add carried.
+	New int
+	// RetryAfter is how long until the refused IDs would be accepted; if New
+	// is above Limit they never will, and it is how long until Limit will.
+	RetryAfter time.Duration
+}
+
+// Error says what was refused and when to retry.
+func (e *RateLimitError) Error() string {
+	if e.New > e.Limit {
+		return fmt.Sprintf("%v: %d new IDs at once, at most %d a minute are accepted; send fewer", ErrRateLimited, e.New, e.Limit)
+	}
+	return fmt.Sprintf("%v: at most %d new IDs a minute; retry in %s", ErrRateLimited, e.Limit, e.RetryAfter.Round(time.Second))
+}
+
+// Unwrap returns ErrRateLimited.
+func (e *RateLimitError) Unwrap() error { return ErrRateLimited }
+
+// Options are what a Set keeps for its whole life.
 type Options struct {
+	// Kind is the kind of IDs (KindTencentPush, ...); it chooses the ID rule
+	// (ValidatorFor).
+	Kind string
+	// App names the app in log lines.
+	App string
 	// StatePath is the JSON state file; "" keeps the set in memory only.
 	StatePath string
-	// File is a watched file listing one ID a line; '#' starts a comment,
-	// blank lines are ignored. "" means none; a missing file lists no IDs.
-	File string
-	// Static are the IDs from the configuration.
-	Static []string
-	// MaxAge drops IDs older than this (since Added); 0 or less keeps them
-	// forever.
-	MaxAge time.Duration
-	// Cap bounds how many IDs are tracked; adding more evicts the oldest
-	// first. 0 or less means no bound.
-	Cap int
-	// Validate checks every ID, whatever its origin; nil means ValidateID.
-	Validate func(id string) error
 	// Clock tells the time; nil means clock.Real{}.
 	Clock clock.Clock
 	// Logger receives warnings; nil means log.NewNopLogger().
 	Logger log.Logger
-	// OnAdd, if set, is called (outside the set's lock) after Add or Sync
-	// tracked at least one new ID, so that the poller can ask for it at once.
-	OnAdd func()
+}
+
+// Config is the part of a Set a configuration reload may change.
+type Config struct {
+	// Static are the IDs listed by the configuration.
+	Static []string
+	// File is a watched file listing one ID a line; '#' starts a comment,
+	// blank lines are ignored. "" means none; a missing file lists no IDs.
+	File string
+	// MaxAge retires IDs older than this (since Added); 0 or less keeps them
+	// forever.
+	MaxAge time.Duration
+	// Cap bounds how many IDs are tracked; beyond it the oldest IDs the
+	// configuration does not list are evicted. IDs the configuration lists
+	// are never evicted. 0 or less means no bound.
+	Cap int
+	// RegisterPerMinute is the most new IDs Add accepts from OriginAPI per
+	// minute (a token bucket of that size refilled over a minute); 0 or less
+	// means no limit.
+	RegisterPerMinute int
+}
+
+// Stats are a Set's figures for metrics.
+type Stats struct {
+	// Tracked is how many IDs are tracked.
+	Tracked int
+	// Limit is Config.Cap.
+	Limit int
+	// Evicted counts the IDs the cap has evicted since Open.
+	Evicted uint64
+	// SaveFailures counts the failed writes of the state file since Open.
+	SaveFailures uint64
+	// Durable is whether the state file holds what memory holds.
+	Durable bool
 }
 
 // sources is the set of origins that currently list an ID.
@@ -72,6 +160,7 @@ func sourceOf(o Origin) sources {
 // entry is the state of one known ID.
 type entry struct {
 	added time.Time
+	sent  time.Time
 	from  sources
 	// retired marks an ID that aged out or was evicted while the config or
 	// the file still lists it; it is not tracked, but remembered with its
@@ -91,43 +180,69 @@ func (e *entry) origin() Origin {
 	}
 }
 
-// Set is the tracked IDs of one (source, app). It is safe for concurrent use.
+// Set is the tracked IDs of one (kind, app). It is safe for concurrent use.
 //
 // An ID may be listed by several origins at once and stays tracked while any
 // of them lists it: removing it from the configuration or the watched file
 // drops it only when no other origin lists it, and an ID registered through
-// the API (OriginAPI) stays until it ages out or is evicted. Its reported
-// Origin is api if it was registered through the API, else config if the
-// configuration lists it, else file.
+// the API (OriginAPI) stays until it is removed, ages out or is evicted. Its
+// reported Origin is api if it was registered through the API, else config
+// if the configuration lists it, else file.
 //
 // An ID that ages out or is evicted while the configuration or the file still
 // lists it keeps its Added time in the state, so that a reload or a file
 // change does not track it afresh; registering it again with Add does.
 //
-// At most one Set may use a StatePath at a time: on a configuration reload,
-// the new Set replaces the old one, which must no longer be written to.
+// Exactly one Set may use a StatePath for the life of the process.
 type Set struct {
-	opts     Options
-	validate func(string) error
-	clock    clock.Clock
-	logger   log.Logger
+	kind      string
+	statePath string
+	validate  func(string) error
+	clock     clock.Clock
+	logger    log.Logger
+	changed   chan struct{}
+	// write replaces the state file; tests replace it before first use.
+	write func(path string, data []byte) error
 
 	mu      sync.Mutex
+	cfg     Config
+	cfgGen  uint64 // counts commits, so that Maintain sees a Commit racing it
 	ids     map[string]*entry
-	evicted uint64
 	file    fileStat // the watched file as last read
+	fileErr string   // the last error reading the watched file, for logging once
+	view    []ID     // tracked IDs newest first; nil when stale
+	evicted uint64
+	bucket  bucket
+
+	gen          uint64 // counts changes to what the state file holds
+	savedGen     uint64 // the gen the state file holds
+	attemptGen   uint64 // the gen of the last completed save attempt
+	attemptErr   error  // its error
+	saveFailures uint64
+	flushing     bool          // a flusher goroutine runs
+	saveFailing  bool          // the last save attempt failed
+	flushed      chan struct{} // closed when a save attempt completes
+	corrupt      bool          // the state file is corrupt: move it aside first
+	cleaned      bool          // stale temporary files were removed
 }
 
-// New loads the state file (if any), merges the static IDs (Added is the time
-// an ID is first seen and is kept from the state afterwards), drops the IDs
-// the state attributes to the configuration or the file that neither lists
-// any more, reads the watched file and saves the result. A corrupt state file
-// is logged, renamed to <StatePath>.corrupt-<unix seconds> and replaced by an
-// empty state; an invalid static ID is an error wrapping ErrInvalidID.
-func New(o Options) (*Set, error) {
-	s := &Set{opts: o, validate: o.Validate, clock: o.Clock, logger: o.Logger, ids: make(map[string]*entry)}
-	if s.validate == nil {
-		s.validate = ValidateID
+// Open returns the Set of o, loaded from its state file: it reads the file
+// and does nothing else (no write, no goroutine). A corrupt state file is
+// logged and treated as empty; it is moved aside to
+// <StatePath>.corrupt-<unix seconds> by the first save. IDs in the state
+// that the kind's rule refuses are logged and dropped. The Set tracks the
+// IDs of the state until the first Change is committed.
+func Open(o Options) (*Set, error) {
+	s := &Set{
+		kind:      o.Kind,
+		statePath: o.StatePath,
+		validate:  ValidatorFor(o.Kind),
+		clock:     o.Clock,
+		logger:    o.Logger,
+		changed:   make(chan struct{}, 1),
+		write:     writeFileAtomic,
+		ids:       make(map[string]*entry),
+		flushed:   make(chan struct{}),
 	}
 	if s.clock == nil {
 		s.clock = clock.Real{}
@@ -135,60 +250,22 @@ func New(o Options) (*Set, error) {
 	if s.logger == nil {
 		s.logger = log.NewNopLogger()
 	}
-	if err := s.validateAll(o.Static); err != nil {
-		return nil, err
-	}
+	s.logger = log.With(s.logger, "kind", o.Kind, "app", o.App)
 	if o.StatePath != "" {
 		if err := s.load(); err != nil {
 			return nil, err
 		}
 	}
-	now := s.clock.Now().UTC()
-	for _, id := range o.Static {
-		s.include(id, fromConfig, now)
-	}
-	if o.File != "" {
-		st, err := statFile(o.File)
-		if err != nil {
-			return nil, fmt.Errorf("watched file: %w", err)
-		}
-		ids, err := s.readFile()
-		if err != nil {
-			return nil, err
-		}
-		for _, id := range ids {
-			s.include(id, fromFile, now)
-		}
-		s.file = st
-	}
-	for id, e := range s.ids {
-		if e.from == 0 {
-			delete(s.ids, id)
-		}
-	}
-	s.expireLocked(now)
-	s.enforceCapLocked()
-	if err := s.saveLocked(); err != nil {
-		return nil, err
-	}
 	return s, nil
 }
 
-// load reads the state file into s, moving a corrupt one aside. Entries
-// attributed to the configuration or the file are loaded without an origin:
-// New gives them back the origins that still list them.
+// load reads the state file into s.
 func (s *Set) load() error {
-	path := s.opts.StatePath
-	if err := removeStaleTemps(path); err != nil {
-		return fmt.Errorf("removing stale temporary state files: %w", err)
-	}
-	recs, err := readState(path)
+	recs, err := readState(s.statePath)
 	if errors.Is(err, errCorrupt) {
-		dst := fmt.Sprintf("%s.corrupt-%d", path, s.clock.Now().Unix())
-		if rerr := os.Rename(path, dst); rerr != nil {
-			return fmt.Errorf("moving corrupt state file aside: %w", rerr)
-		}
-		level.Warn(s.logger).Log("msg", "tracked-ID state file is corrupt; moved aside, starting empty", "path", path, "moved_to", dst, "err", err)
+		level.Warn(s.logger).Log("msg", "tracked-ID state file is corrupt; starting empty, it will be moved aside at the first save", "path", s.statePath, "err", err)
+		s.corrupt = true
+		s.gen++ // the file holds what memory does not
 		return nil
 	}
 	if err != nil {
@@ -196,33 +273,333 @@ func (s *Set) load() error {
 	}
 	for _, r := range recs {
 		if err := s.validate(r.ID); err != nil {
-			level.Warn(s.logger).Log("msg", "dropping invalid ID from the state file", "path", path, "id", shorten(r.ID), "err", err)
+			level.Warn(s.logger).Log("msg", "dropping invalid ID from the state file", "path", s.statePath, "id", shorten(r.ID), "err", err)
+			s.gen++ // the file holds what memory does not
 			continue
 		}
-		e := &entry{added: r.Added}
-		if r.Origin == OriginAPI {
-			e.from = fromAPI
-		}
-		s.ids[r.ID] = e
+		s.ids[r.ID] = &entry{added: r.Added, sent: r.Sent, from: sourceOf(r.Origin), retired: r.Retired}
 	}
 	return nil
 }
 
-// readFile returns the valid IDs of the watched file, logging the others.
-func (s *Set) readFile() ([]string, error) {
-	lines, err := readIDFile(s.opts.File)
+// Change is a configuration prepared by Set.Prepare, to be committed or
+// dropped.
+type Change struct {
+	set     *Set
+	cfg     Config
+	fileIDs []string
+	file    fileStat
+}
+
+// Prepare checks c and reads its watched file, changing nothing: an invalid
+// static ID is an error wrapping ErrInvalidID that names it, an unreadable
+// watched file an error. Invalid lines of the watched file are logged and
+// skipped. Dropping the Change leaves the Set as it was.
+func (s *Set) Prepare(c Config) (*Change, error) {
+	if err := s.validateAll(c.Static); err != nil {
+		return nil, err
+	}
+	ch := &Change{set: s, cfg: c}
+	ch.cfg.Static = slices.Clone(c.Static)
+	if c.File != "" {
+		st, ids, err := s.readFile(c.File)
+		if err != nil {
+			return nil, err
+		}
+		ch.file, ch.fileIDs = st, ids
+	}
+	return ch, nil
+}
+
+// Commit applies the prepared configuration in one step (Changes are meant
+// to be committed in the order they were prepared): IDs new in it are
+// tracked, IDs it no longer lists stop being listed by it (see Set for when
+// that drops them), aged IDs are retired and the cap enforced. It schedules
+// a save and does not wait for it (Maintain reports a failure).
+func (c *Change) Commit() {
+	s := c.set
+	s.mu.Lock()
+	now := s.clock.Now().UTC()
+	s.cfg = c.cfg
+	s.cfgGen++
+	changed := s.relist(fromConfig, c.cfg.Static, now)
+	changed = s.relist(fromFile, c.fileIDs, now) || changed
+	s.file = c.file
+	changed = s.expireLocked(now) > 0 || changed
+	changed = s.enforceCapLocked() > 0 || changed
+	s.bucket.resize(c.cfg.RegisterPerMinute, now)
+	if changed {
+		s.touchLocked()
+	}
+	s.startFlushLocked()
+	s.mu.Unlock()
+	if changed {
+		s.signal()
+	}
+}
+
+// Add tracks ids as coming from origin and returns how many were not tracked
+// before. It validates all of them first: if one is invalid, nothing is added
+// and the error (wrapping ErrInvalidID) names it. An ID already tracked keeps
+// its Added time; sent (zero if unknown) is recorded for IDs that have none.
+// New IDs from OriginAPI beyond Config.RegisterPerMinute are refused, all of
+// them, with a *RateLimitError.
+//
+// Add returns nil only once the state file holding ids is fsync'd. If saving
+// fails, the IDs stay tracked in memory and the error wraps ErrNotSaved; so
+// does the error of every later Add or Remove until a save succeeds. If ctx
+// ends first, Add returns its error; the save goes on.
+func (s *Set) Add(ctx context.Context, ids []string, origin Origin, sent time.Time) (added int, err error) {
+	if !origin.valid() {
+		return 0, fmt.Errorf("unknown origin %s", quoteShort(string(origin)))
+	}
+	if err := s.validateAll(ids); err != nil {
+		return 0, err
+	}
+	if !sent.IsZero() {
+		sent = sent.UTC()
+	}
+	src := sourceOf(origin)
+	s.mu.Lock()
+	now := s.clock.Now().UTC()
+	if origin == OriginAPI && s.cfg.RegisterPerMinute > 0 {
+		n := s.countNewLocked(ids)
+		if wait, ok := s.bucket.take(n, now); !ok {
+			s.mu.Unlock()
+			return 0, &RateLimitError{Limit: s.cfg.RegisterPerMinute, New: n, RetryAfter: wait}
+		}
+	}
+	changed := false
+	for _, id := range ids {
+		e, ok := s.ids[id]
+		switch {
+		case !ok:
+			s.ids[id] = &entry{added: now, sent: sent, from: src}
+			added++
+			changed = true
+			continue
+		case e.retired:
+			e.added, e.retired = now, false
+			added++
+			changed = true
+		}
+		if e.from&src == 0 {
+			e.from |= src
+			changed = true
+		}
+		if e.sent.IsZero() && !sent.IsZero() {
+			e.sent = sent
+			changed = true
+		}
+	}
+	if changed {
+		s.enforceCapLocked()
+		s.touchLocked()
+	}
+	target := s.gen
+	s.mu.Unlock()
+	if added > 0 {
+		s.signal()
+	}
+	return added, s.waitSaved(ctx, target)
+}
+
+// Remove stops tracking the ids origin registered and returns how many are no
+// longer tracked. Only OriginAPI can remove: the configuration and the watched
+// file drop an ID by no longer listing it. An ID that the configuration or
+// the watched file still lists stays tracked; the error then wraps
+// ErrStillListed and names one. IDs not tracked are ignored. Remove is
+// durable as Add is.
+func (s *Set) Remove(ctx context.Context, ids []string, origin Origin) (removed int, err error) {
+	if origin != OriginAPI {
+		return 0, fmt.Errorf("IDs of origin %s cannot be removed, only no longer listed", quoteShort(string(origin)))
+	}
+	var still []string
+	s.mu.Lock()
+	changed := false
+	for _, id := range ids {
+		e, ok := s.ids[id]
+		if !ok {
+			continue
+		}
+		if e.from&fromAPI != 0 {
+			e.from &^= fromAPI
+			changed = true
+		}
+		switch {
+		case e.from == 0:
+			delete(s.ids, id)
+			if !e.retired {
+				removed++
+			}
+		case !e.retired:
+			still = append(still, id)
+		}
+	}
+	if changed {
+		s.touchLocked()
+	}
+	target := s.gen
+	s.mu.Unlock()
+	if removed > 0 {
+		s.signal()
+	}
+	if err := s.waitSaved(ctx, target); err != nil {
+		return removed, err
+	}
+	if len(still) > 0 {
+		return removed, fmt.Errorf("ID %s is %w by the configuration or the watched file and stays tracked", quoteShort(still[0]), ErrStillListed)
+	}
+	return removed, nil
+}
+
+// Tracked reports whether id is tracked.
+func (s *Set) Tracked(id string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, ok := s.ids[id]
+	return ok && !e.retired
+}
+
+// IDs returns the tracked IDs, newest first (ties by ID). It only reads: an
+// ID past MaxAge stays until Maintain retires it.
+func (s *Set) IDs() []ID {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.viewLocked())
+}
+
+// Len returns how many IDs are tracked.
+func (s *Set) Len() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.viewLocked())
+}
+
+// Stats returns the Set's figures.
+func (s *Set) Stats() Stats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return Stats{
+		Tracked:      len(s.viewLocked()),
+		Limit:        s.cfg.Cap,
+		Evicted:      s.evicted,
+		SaveFailures: s.saveFailures,
+		Durable:      s.savedGen == s.gen,
+	}
+}
+
+// Changed returns a channel that receives (without blocking the sender; it
+// holds one signal) when IDs become tracked or stop being tracked, so that a
+// poller can ask for new IDs at once.
+func (s *Set) Changed() <-chan struct{} { return s.changed }
+
+// Maintain is the Set's periodic upkeep, for the owner's background loop:
+// it retires the IDs older than MaxAge, re-reads the watched file if its
+// size or modification time changed, and saves the state if memory is ahead
+// of the file, waiting for the save. Errors are logged once per change of
+// state and returned (a failed save wraps ErrNotSaved).
+func (s *Set) Maintain() error {
+	var errs []error
+	if err := s.syncFile(); err != nil {
+		errs = append(errs, err)
+	}
+	s.mu.Lock()
+	changed := s.expireLocked(s.clock.Now().UTC()) > 0
+	if changed {
+		s.touchLocked()
+	}
+	target := s.gen
+	s.mu.Unlock()
+	if changed {
+		s.signal()
+	}
+	if err := s.waitSaved(context.Background(), target); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// syncFile re-reads the watched file if it changed since it was last read,
+// applying what it lists.
+func (s *Set) syncFile() error {
+	s.mu.Lock()
+	path, gen, last := s.cfg.File, s.cfgGen, s.file
+	s.mu.Unlock()
+	if path == "" {
+		return nil
+	}
+	st, err := statFile(path)
+	if err == nil && st.equal(last) {
+		return s.noteFileErr(path, nil)
+	}
+	var ids []string
+	if err == nil {
+		st, ids, err = s.readFile(path)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("watched file: %w", err)
+		return s.noteFileErr(path, err)
+	}
+	s.mu.Lock()
+	if s.cfgGen != gen { // a Commit read the file meanwhile
+		s.mu.Unlock()
+		return nil
+	}
+	now := s.clock.Now().UTC()
+	changed := s.relist(fromFile, ids, now)
+	changed = s.enforceCapLocked() > 0 || changed
+	s.file = st
+	if changed {
+		s.touchLocked()
+	}
+	s.mu.Unlock()
+	if changed {
+		s.signal()
+	}
+	return s.noteFileErr(path, nil)
+}
+
+// noteFileErr logs err (an error reading the watched file, or nil) if it
+// differs from the last one, and returns it.
+func (s *Set) noteFileErr(path string, err error) error {
+	msg := ""
+	if err != nil {
+		msg = err.Error()
+	}
+	s.mu.Lock()
+	last := s.fileErr
+	s.fileErr = msg
+	s.mu.Unlock()
+	switch {
+	case msg == last:
+	case err != nil:
+		level.Warn(s.logger).Log("msg", "cannot read the watched ID file; keeping the IDs it listed", "path", path, "err", err)
+	default:
+		level.Info(s.logger).Log("msg", "the watched ID file is readable again", "path", path)
+	}
+	return err
+}
+
+// readFile stats and reads the watched file at path, returning its valid IDs
+// and logging the others.
+func (s *Set) readFile(path string) (fileStat, []string, error) {
+	st, err := statFile(path)
+	if err != nil {
+		return fileStat{}, nil, fmt.Errorf("watched file: %w", err)
+	}
+	lines, err := readIDFile(path)
+	if err != nil {
+		return fileStat{}, nil, fmt.Errorf("watched file: %w", err)
 	}
 	ids := make([]string, 0, len(lines))
 	for _, l := range lines {
 		if err := s.validate(l.id); err != nil {
-			level.Warn(s.logger).Log("msg", "ignoring invalid ID in the watched file", "path", s.opts.File, "line", l.line, "id", shorten(l.id), "err", err)
+			level.Warn(s.logger).Log("msg", "ignoring invalid ID in the watched file", "path", path, "line", l.line, "id", shorten(l.id), "err", err)
 			continue
 		}
 		ids = append(ids, l.id)
 	}
-	return ids, nil
+	return st, ids, nil
 }
 
 // validateAll checks every ID, returning an error that names the first bad one.
@@ -235,191 +612,47 @@ func (s *Set) validateAll(ids []string) error {
 	return nil
 }
 
-// Add tracks ids as coming from origin and returns how many were not tracked
-// before. It validates all of them first: if one is invalid, nothing is added
-// and the error (wrapping ErrInvalidID) names it. An ID already tracked keeps
-// its Added time. The state is saved before Add returns; if saving fails the
-// IDs are tracked in memory and the error says so.
-func (s *Set) Add(ids []string, origin Origin) (added int, err error) {
-	if !origin.valid() {
-		return 0, fmt.Errorf("unknown origin %s", quoteShort(string(origin)))
-	}
-	if err := s.validateAll(ids); err != nil {
-		return 0, err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	now := s.clock.Now().UTC()
-	changed := s.expireLocked(now) > 0
+// countNewLocked returns how many distinct IDs of ids Add would track afresh.
+func (s *Set) countNewLocked(ids []string) int {
+	seen := make(map[string]bool, len(ids))
 	for _, id := range ids {
-		if e, ok := s.ids[id]; ok && e.retired {
-			e.added, e.retired = now, false
-			added++
+		if e, ok := s.ids[id]; (!ok || e.retired) && !seen[id] {
+			seen[id] = true
+		}
+	}
+	return len(seen)
+}
+
+// relist makes src list exactly ids: new IDs are tracked with Added = now,
+// IDs src no longer lists lose it (and are forgotten if nothing lists them).
+// It reports whether the tracked IDs or their origins changed.
+func (s *Set) relist(src sources, ids []string, now time.Time) bool {
+	listed := make(map[string]bool, len(ids))
+	changed := false
+	for _, id := range ids {
+		listed[id] = true
+		e, ok := s.ids[id]
+		if !ok {
+			s.ids[id] = &entry{added: now, from: src}
 			changed = true
+			continue
 		}
-		created, ch := s.include(id, sourceOf(origin), now)
-		if created {
-			added++
-		}
-		changed = changed || ch
-	}
-	if s.enforceCapLocked() > 0 {
-		changed = true
-	}
-	if !changed {
-		return added, nil
-	}
-	err = s.saveLocked()
-	if added > 0 && s.opts.OnAdd != nil {
-		defer s.opts.OnAdd()
-	}
-	return added, err
-}
-
-// SetStatic replaces the IDs from the configuration, as a reload does: new
-// ones are tracked, the ones no longer listed stop being listed by the
-// configuration (see Set for when that drops them). The state is saved. An
-// invalid ID is an error wrapping ErrInvalidID, and nothing changes.
-func (s *Set) SetStatic(ids []string) error {
-	if err := s.validateAll(ids); err != nil {
-		return err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	now := s.clock.Now().UTC()
-	listed := make(map[string]bool, len(ids))
-	for _, id := range ids {
-		listed[id] = true
-		s.include(id, fromConfig, now)
-	}
-	for id := range s.ids {
-		if !listed[id] {
-			s.exclude(id, fromConfig)
-		}
-	}
-	s.opts.Static = ids
-	s.expireLocked(now)
-	s.enforceCapLocked()
-	return s.saveLocked()
-}
-
-// IDs returns the tracked IDs, newest first (ties by ID), after dropping the
-// ones that aged out.
-func (s *Set) IDs() []ID {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.expireAndSaveLocked()
-	return s.liveLocked()
-}
-
-// Len returns how many IDs are tracked, after dropping the ones that aged out.
-func (s *Set) Len() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.expireAndSaveLocked()
-	n := 0
-	for _, e := range s.ids {
-		if !e.retired {
-			n++
-		}
-	}
-	return n
-}
-
-// Evicted returns how many IDs the cap has evicted since New.
-func (s *Set) Evicted() uint64 {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.evicted
-}
-
-// Expire drops the IDs older than MaxAge now, saving the state if any were,
-// and returns how many it dropped.
-func (s *Set) Expire() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.expireAndSaveLocked()
-}
-
-// Sync re-reads the watched file if its modification time or size changed
-// since it was last read: IDs new in the file are added with OriginFile, and
-// IDs no longer in it stop being listed by the file (see Set for when that
-// drops them). It reports whether the tracked IDs or their origins changed.
-func (s *Set) Sync() (bool, error) {
-	if s.opts.File == "" {
-		return false, nil
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	st, err := statFile(s.opts.File)
-	if err != nil {
-		return false, fmt.Errorf("watched file: %w", err)
-	}
-	if st.equal(s.file) {
-		return false, nil
-	}
-	ids, err := s.readFile()
-	if err != nil {
-		return false, err
-	}
-	now := s.clock.Now().UTC()
-	changed := s.expireLocked(now) > 0
-	listed := make(map[string]bool, len(ids))
-	for _, id := range ids {
-		listed[id] = true
-	}
-	for id := range s.ids {
-		if !listed[id] && s.exclude(id, fromFile) {
+		if e.from&src == 0 {
+			e.from |= src
 			changed = true
 		}
 	}
-	anyNew := false
-	for _, id := range ids {
-		created, ch := s.include(id, fromFile, now)
-		changed = changed || ch
-		anyNew = anyNew || created
-	}
-	if s.enforceCapLocked() > 0 {
+	for id, e := range s.ids {
+		if listed[id] || e.from&src == 0 {
+			continue
+		}
+		e.from &^= src
 		changed = true
+		if e.from == 0 {
+			delete(s.ids, id)
+		}
 	}
-	s.file = st
-	if !changed {
-		return false, nil
-	}
-	if anyNew && s.opts.OnAdd != nil {
-		defer s.opts.OnAdd()
-	}
-	return true, s.saveLocked()
-}
-
-// include records that src lists id, creating the entry with Added = now if
-// id is unknown. It reports whether the entry was created and whether the
-// entry's reported origin changed.
-func (s *Set) include(id string, src sources, now time.Time) (created, changed bool) {
-	e, ok := s.ids[id]
-	if !ok {
-		s.ids[id] = &entry{added: now, from: src}
-		return true, true
-	}
-	before := e.origin()
-	e.from |= src
-	return false, e.origin() != before
-}
-
-// exclude records that src no longer lists id, deleting the entry when no
-// origin lists it any more. It reports whether anything changed.
-func (s *Set) exclude(id string, src sources) bool {
-	e, ok := s.ids[id]
-	if !ok || e.from&src == 0 {
-		return false
-	}
-	before := e.origin()
-	e.from &^= src
-	if e.from == 0 {
-		delete(s.ids, id)
-		return true
-	}
-	return e.origin() != before
+	return changed
 }
 
 // retire stops tracking id. An entry the configuration or the file still
@@ -435,12 +668,12 @@ func (s *Set) retire(id string, e *entry) {
 
 // expireLocked retires the IDs older than MaxAge at now and returns how many.
 func (s *Set) expireLocked(now time.Time) int {
-	if s.opts.MaxAge <= 0 {
+	if s.cfg.MaxAge <= 0 {
 		return 0
 	}
 	n := 0
 	for id, e := range s.ids {
-		if !e.retired && now.Sub(e.added) > s.opts.MaxAge {
+		if !e.retired && now.Sub(e.added) > s.cfg.MaxAge {
 			s.retire(id, e)
 			n++
 		}
@@ -448,35 +681,50 @@ func (s *Set) expireLocked(now time.Time) int {
 	return n
 }
 
-// expireAndSaveLocked expires aged IDs and saves the state if there were
-// any; a failed save is logged, as the callers have no error to return.
-func (s *Set) expireAndSaveLocked() int {
-	n := s.expireLocked(s.clock.Now().UTC())
-	if n > 0 {
-		if err := s.saveLocked(); err != nil {
-			level.Warn(s.logger).Log("msg", "cannot save the tracked-ID state", "path", s.opts.StatePath, "err", err)
+// enforceCapLocked evicts the oldest tracked IDs the configuration does not
+// list until at most Cap are tracked (or only configuration IDs are left),
+// and returns how many it evicted.
+func (s *Set) enforceCapLocked() int {
+	if s.cfg.Cap <= 0 {
+		return 0
+	}
+	tracked := 0
+	for _, e := range s.ids {
+		if !e.retired {
+			tracked++
 		}
 	}
+	if tracked <= s.cfg.Cap {
+		return 0 // the common case, without sorting
+	}
+	live := s.liveLocked()
+	over := len(live) - s.cfg.Cap
+	n := 0
+	// live is newest first, so the oldest are at its tail.
+	for i := len(live) - 1; i >= 0 && n < over; i-- {
+		e := s.ids[live[i].ID]
+		if e.from&fromConfig != 0 {
+			continue
+		}
+		s.retire(live[i].ID, e)
+		n++
+	}
+	s.evicted += uint64(n)
 	return n
 }
 
-// enforceCapLocked evicts the oldest tracked IDs beyond Cap and returns how
-// many it evicted.
-func (s *Set) enforceCapLocked() int {
-	if s.opts.Cap <= 0 {
-		return 0
+// touchLocked records a change to what the state file must hold.
+func (s *Set) touchLocked() {
+	s.gen++
+	s.view = nil
+}
+
+// viewLocked returns the tracked IDs newest first, cached until a change.
+func (s *Set) viewLocked() []ID {
+	if s.view == nil {
+		s.view = s.liveLocked()
 	}
-	live := s.liveLocked()
-	if len(live) <= s.opts.Cap {
-		return 0
-	}
-	// live is newest first, so its tail holds the oldest.
-	for _, r := range live[s.opts.Cap:] {
-		s.retire(r.ID, s.ids[r.ID])
-	}
-	n := len(live) - s.opts.Cap
-	s.evicted += uint64(n)
-	return n
+	return s.view
 }
 
 // liveLocked returns the tracked (not retired) IDs, newest first.
@@ -484,31 +732,19 @@ func (s *Set) liveLocked() []ID {
 	out := make([]ID, 0, len(s.ids))
 	for id, e := range s.ids {
 		if !e.retired {
-			out = append(out, ID{ID: id, Added: e.added, Origin: e.origin()})
+			out = append(out, ID{ID: id, Added: e.added, Sent: e.sent, Origin: e.origin()})
 		}
 	}
 	sortNewestFirst(out)
 	return out
 }
 
-// saveLocked writes every known ID, retired ones included, to the state file.
-func (s *Set) saveLocked() error {
-	if s.opts.StatePath == "" {
-		return nil
+// signal tells a Changed reader, if none is already told.
+func (s *Set) signal() {
+	select {
+	case s.changed <- struct{}{}:
+	default:
 	}
-	recs := make([]ID, 0, len(s.ids))
-	for id, e := range s.ids {
-		recs = append(recs, ID{ID: id, Added: e.added, Origin: e.origin()})
-	}
-	sortNewestFirst(recs)
-	data, err := encodeState(recs)
-	if err == nil {
-		err = writeFileAtomic(s.opts.StatePath, data)
-	}
-	if err != nil {
-		return fmt.Errorf("saving state file: %w", err)
-	}
-	return nil
 }
 
 // sortNewestFirst orders ids by Added, newest first, and then by ID.
@@ -519,4 +755,147 @@ func sortNewestFirst(ids []ID) {
 		}
 		return cmp.Compare(a.ID, b.ID)
 	})
+}
+
+// waitSaved waits until the state file holds generation target: nil once a
+// save of target or later succeeded, an error wrapping ErrNotSaved once an
+// attempt to save target or later failed, ctx's error if ctx ends first. It
+// starts the flusher as needed.
+func (s *Set) waitSaved(ctx context.Context, target uint64) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.statePath == "" {
+		s.savedGen = s.gen
+		return nil
+	}
+	for {
+		if s.savedGen >= target {
+			return nil
+		}
+		// After a failed save, this starts a new attempt: the caller asks
+		// for durability and the disk may be back.
+		s.startFlushLocked()
+		done := s.flushed
+		s.mu.Unlock()
+		select {
+		case <-done:
+		case <-ctx.Done():
+			s.mu.Lock()
+			return fmt.Errorf("waiting for the state file to be saved: %w", ctx.Err())
+		}
+		s.mu.Lock()
+		if s.savedGen < target && s.attemptGen >= target && s.attemptErr != nil {
+			return fmt.Errorf("%w: %w", ErrNotSaved, s.attemptErr)
+		}
+	}
+}
+
+// startFlushLocked starts the flusher if memory is ahead of the state file
+// and none runs.
+func (s *Set) startFlushLocked() {
+	if s.statePath == "" {
+		s.savedGen = s.gen
+		return
+	}
+	if s.flushing || s.savedGen == s.gen {
+		return
+	}
+	s.flushing = true
+	go s.flush()
+}
+
+// flush saves the state until the file holds what memory holds or a save
+// fails, then exits. Each attempt writes a snapshot taken under mu, so the
+// changes made while one write is under way share the next.
+func (s *Set) flush() {
+	s.mu.Lock()
+	for s.savedGen != s.gen {
+		gen := s.gen
+		recs := s.recordsLocked()
+		clean, corrupt := !s.cleaned, s.corrupt
+		s.mu.Unlock()
+
+		err := s.save(recs, clean, corrupt)
+
+		s.mu.Lock()
+		report := (err != nil) != s.saveFailing
+		s.saveFailing = err != nil
+		if report {
+			// Logged before the waiters are woken and before flushing is
+			// cleared, so that no other attempt starts (or logs) meanwhile.
+			s.mu.Unlock()
+			if err != nil {
+				level.Error(s.logger).Log("msg", "cannot save the tracked-ID state; registrations fail until it is saved", "path", s.statePath, "err", err)
+			} else {
+				level.Info(s.logger).Log("msg", "saved the tracked-ID state again", "path", s.statePath)
+			}
+			s.mu.Lock()
+		}
+		s.attemptGen, s.attemptErr = gen, err
+		if err != nil {
+			s.saveFailures++
+		} else {
+			s.savedGen = gen
+			s.corrupt, s.cleaned = false, true
+		}
+		close(s.flushed)
+		s.flushed = make(chan struct{})
+		if err != nil {
+			break
+		}
+	}
+	s.flushing = false
+	s.mu.Unlock()
+}
+
+// recordsLocked returns every known ID, retired ones included, as the state
+// file holds them.
+func (s *Set) recordsLocked() []record {
+	recs := make([]record, 0, len(s.ids))
+	for id, e := range s.ids {
+		recs = append(recs, record{ID: id, Added: e.added, Sent: e.sent, Origin: e.origin(), Retired: e.retired})
+	}
+	slices.SortFunc(recs, func(a, b record) int {
+		if c := b.Added.Compare(a.Added); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.ID, b.ID)
+	})
+	return recs
+}
+
+// save writes recs to the state file. With clean, it first removes the
+// temporary files a crash may have left; with corrupt, it moves the corrupt
+// state file aside.
+func (s *Set) save(recs []record, clean, corrupt bool) error {
+	data, err := encodeState(recs)
+	if err != nil {
+		return fmt.Errorf("saving state file: %w", err)
+	}
+	if clean || corrupt {
+		if err := s.prepareDir(corrupt); err != nil {
+			return fmt.Errorf("saving state file: %w", err)
+		}
+	}
+	if err := s.write(s.statePath, data); err != nil {
+		return fmt.Errorf("saving state file: %w", err)
+	}
+	return nil
+}
+
+// prepareDir removes stale temporary files and moves a corrupt state file
+// aside.
+func (s *Set) prepareDir(corrupt bool) error {
+	if err := removeStaleTemps(s.statePath); err != nil {
+		return fmt.Errorf("removing stale temporary state files: %w", err)
+	}
+	if !corrupt {
+		return nil
+	}
+	dst := fmt.Sprintf("%s.corrupt-%d", s.statePath, s.clock.Now().Unix())
+	if err := os.Rename(s.statePath, dst); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("moving corrupt state file aside: %w", err)
+	}
+	level.Warn(s.logger).Log("msg", "moved the corrupt tracked-ID state file aside", "path", s.statePath, "moved_to", dst)
+	return nil
 }

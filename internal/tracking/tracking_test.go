@@ -2,13 +2,15 @@ package tracking
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
-	"slices"
+	"runtime/pprof"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -20,20 +22,43 @@ import (
 
 var t0 = time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
 
-// mustNew calls New and fails the test on an error.
-func mustNew(t *testing.T, o Options) *Set {
+// mustOpen opens a Set and commits c to it, failing the test on an error.
+func mustOpen(t testing.TB, o Options, c Config) *Set {
 	t.Helper()
-	s, err := New(o)
+	s, err := Open(o)
 	if err != nil {
-		t.Fatalf("New: %v", err)
+		t.Fatalf("Open: %v", err)
 	}
+	mustCommit(t, s, c)
 	return s
 }
 
-// mustAdd calls Add and fails the test on an error.
-func mustAdd(t *testing.T, s *Set, origin Origin, ids ...string) int {
+// mustCommit prepares and commits c, then waits for the save it schedules.
+func mustCommit(t testing.TB, s *Set, c Config) {
 	t.Helper()
-	n, err := s.Add(ids, origin)
+	ch, err := s.Prepare(c)
+	if err != nil {
+		t.Fatalf("Prepare: %v", err)
+	}
+	ch.Commit()
+	settle(t, s)
+}
+
+// settle waits until the state file holds what memory holds.
+func settle(t testing.TB, s *Set) {
+	t.Helper()
+	s.mu.Lock()
+	gen := s.gen
+	s.mu.Unlock()
+	if err := s.waitSaved(context.Background(), gen); err != nil {
+		t.Fatalf("saving: %v", err)
+	}
+}
+
+// mustAdd calls Add and fails the test on an error.
+func mustAdd(t testing.TB, s *Set, origin Origin, ids ...string) int {
+	t.Helper()
+	n, err := s.Add(context.Background(), ids, origin, time.Time{})
 	if err != nil {
 		t.Fatalf("Add(%q): %v", ids, err)
 	}
@@ -48,7 +73,7 @@ func checkIDs(t *testing.T, s *Set, want []ID) {
 		t.Fatalf("IDs() = %v, want %v", got, want)
 	}
 	for i := range got {
-		if got[i].ID != want[i].ID || !got[i].Added.Equal(want[i].Added) || got[i].Origin != want[i].Origin {
+		if got[i].ID != want[i].ID || !got[i].Added.Equal(want[i].Added) || !got[i].Sent.Equal(want[i].Sent) || got[i].Origin != want[i].Origin {
 			t.Fatalf("IDs() = %v, want %v", got, want)
 		}
 	}
@@ -57,8 +82,21 @@ func checkIDs(t *testing.T, s *Set, want []ID) {
 	}
 }
 
+// id is an ID with no Sent time.
+func id(s string, added time.Time, o Origin) ID { return ID{ID: s, Added: added, Origin: o} }
+
 // at returns t0 + d.
 func at(d time.Duration) time.Time { return t0.Add(d) }
+
+// countWrites replaces s's state writer by one that counts the writes.
+func countWrites(s *Set) *atomic.Int64 {
+	var n atomic.Int64
+	s.write = func(path string, data []byte) error {
+		n.Add(1)
+		return writeFileAtomic(path, data)
+	}
+	return &n
+}
 
 func TestValidateID(t *testing.T) {
 	t.Parallel()
@@ -89,28 +127,30 @@ func TestValidateID(t *testing.T) {
 
 func TestAdd(t *testing.T) {
 	t.Parallel()
+	sent := time.Date(2025, 2, 28, 23, 0, 0, 0, time.FixedZone("CST", 8*3600))
 	type call struct {
 		advance   time.Duration
 		ids       []string
 		origin    Origin
+		sent      time.Time
 		wantAdded int
 		wantErr   string
 	}
 	for _, tc := range []struct {
-		name     string
-		validate func(string) error
-		calls    []call
-		want     []ID
+		name  string
+		kind  string
+		calls []call
+		want  []ID
 	}{
 		{
 			name:  "new IDs",
 			calls: []call{{ids: []string{"a", "b"}, origin: OriginAPI, wantAdded: 2}},
-			want:  []ID{{"a", t0, OriginAPI}, {"b", t0, OriginAPI}},
+			want:  []ID{id("a", t0, OriginAPI), id("b", t0, OriginAPI)},
 		},
 		{
 			name:  "duplicates in one call count once",
 			calls: []call{{ids: []string{"a", "a", "b", "a"}, origin: OriginAPI, wantAdded: 2}},
-			want:  []ID{{"a", t0, OriginAPI}, {"b", t0, OriginAPI}},
+			want:  []ID{id("a", t0, OriginAPI), id("b", t0, OriginAPI)},
 		},
 		{
 			name: "re-adding keeps the Added time",
@@ -118,7 +158,19 @@ func TestAdd(t *testing.T) {
 				{ids: []string{"a"}, origin: OriginAPI, wantAdded: 1},
 				{advance: time.Hour, ids: []string{"a", "b"}, origin: OriginAPI, wantAdded: 1},
 			},
-			want: []ID{{"b", at(time.Hour), OriginAPI}, {"a", t0, OriginAPI}},
+			want: []ID{id("b", at(time.Hour), OriginAPI), id("a", t0, OriginAPI)},
+		},
+		{
+			name: "sent is kept in UTC, and given later to an ID that had none",
+			calls: []call{
+				{ids: []string{"a"}, origin: OriginAPI, sent: sent, wantAdded: 1},
+				{ids: []string{"b"}, origin: OriginAPI, wantAdded: 1},
+				{ids: []string{"a", "b"}, origin: OriginAPI, sent: sent.Add(time.Minute)},
+			},
+			want: []ID{
+				{ID: "a", Added: t0, Sent: sent.UTC(), Origin: OriginAPI},
+				{ID: "b", Added: t0, Sent: sent.Add(time.Minute).UTC(), Origin: OriginAPI},
+			},
 		},
 		{
 			name: "one invalid ID adds nothing and is named",
@@ -132,18 +184,13 @@ func TestAdd(t *testing.T) {
 				wantErr: `invalid ID "` + strings.Repeat("y", 64) + `"… (200 bytes): longer than 128 bytes`}},
 		},
 		{
-			name: "a custom validator replaces the default",
-			validate: func(id string) error {
-				if strings.Trim(id, "0123456789") != "" {
-					return errors.New("not numeric")
-				}
-				return nil
-			},
+			name: "the kind's rule applies",
+			kind: KindJPushMessages,
 			calls: []call{
 				{ids: []string{"123"}, origin: OriginAPI, wantAdded: 1},
-				{ids: []string{"12a"}, origin: OriginAPI, wantErr: `invalid ID "12a": not numeric`},
+				{ids: []string{"12a"}, origin: OriginAPI, wantErr: `invalid ID "12a": a msg_id is an integer of at most 20 digits`},
 			},
-			want: []ID{{"123", t0, OriginAPI}},
+			want: []ID{id("123", t0, OriginAPI)},
 		},
 		{
 			name:  "an unknown origin is refused",
@@ -155,16 +202,16 @@ func TestAdd(t *testing.T) {
 				{ids: []string{"a"}, origin: OriginConfig, wantAdded: 1},
 				{ids: []string{"a"}, origin: OriginAPI, wantAdded: 0},
 			},
-			want: []ID{{"a", t0, OriginAPI}},
+			want: []ID{id("a", t0, OriginAPI)},
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			fc := clock.NewFake(t0)
-			s := mustNew(t, Options{Clock: fc, Validate: tc.validate})
+			s := mustOpen(t, Options{Kind: tc.kind, Clock: fc}, Config{})
 			for _, c := range tc.calls {
 				fc.Advance(c.advance)
-				n, err := s.Add(c.ids, c.origin)
+				n, err := s.Add(context.Background(), c.ids, c.origin, c.sent)
 				if c.wantErr != "" {
 					if err == nil || err.Error() != c.wantErr {
 						t.Fatalf("Add(%q) error = %v, want %q", c.ids, err, c.wantErr)
@@ -186,18 +233,18 @@ func TestAdd(t *testing.T) {
 func TestIDsNewestFirst(t *testing.T) {
 	t.Parallel()
 	fc := clock.NewFake(t0)
-	s := mustNew(t, Options{Clock: fc})
+	s := mustOpen(t, Options{Clock: fc}, Config{})
 	mustAdd(t, s, OriginAPI, "m")
 	fc.Advance(time.Minute)
 	mustAdd(t, s, OriginAPI, "z", "b", "k")
 	fc.Advance(time.Minute)
 	mustAdd(t, s, OriginAPI, "a")
 	checkIDs(t, s, []ID{
-		{"a", at(2 * time.Minute), OriginAPI},
-		{"b", at(time.Minute), OriginAPI}, // ties by ID
-		{"k", at(time.Minute), OriginAPI},
-		{"z", at(time.Minute), OriginAPI},
-		{"m", t0, OriginAPI},
+		id("a", at(2*time.Minute), OriginAPI),
+		id("b", at(time.Minute), OriginAPI), // ties by ID
+		id("k", at(time.Minute), OriginAPI),
+		id("z", at(time.Minute), OriginAPI),
+		id("m", t0, OriginAPI),
 	})
 }
 
@@ -210,6 +257,7 @@ func TestCap(t *testing.T) {
 	for _, tc := range []struct {
 		name        string
 		cap         int
+		static      []string
 		calls       []call
 		want        []ID
 		wantEvicted uint64
@@ -218,7 +266,7 @@ func TestCap(t *testing.T) {
 			name:  "under the cap nothing is evicted",
 			cap:   3,
 			calls: []call{{ids: []string{"a", "b", "c"}}},
-			want:  []ID{{"a", t0, OriginAPI}, {"b", t0, OriginAPI}, {"c", t0, OriginAPI}},
+			want:  []ID{id("a", t0, OriginAPI), id("b", t0, OriginAPI), id("c", t0, OriginAPI)},
 		},
 		{
 			name: "the oldest go first",
@@ -228,14 +276,14 @@ func TestCap(t *testing.T) {
 				{advance: time.Minute, ids: []string{"mid"}},
 				{advance: time.Minute, ids: []string{"new", "newer"}},
 			},
-			want:        []ID{{"new", at(2 * time.Minute), OriginAPI}, {"newer", at(2 * time.Minute), OriginAPI}},
+			want:        []ID{id("new", at(2*time.Minute), OriginAPI), id("newer", at(2*time.Minute), OriginAPI)},
 			wantEvicted: 2,
 		},
 		{
 			name:        "ties go in reverse ID order",
 			cap:         2,
 			calls:       []call{{ids: []string{"c", "a", "b"}}},
-			want:        []ID{{"a", t0, OriginAPI}, {"b", t0, OriginAPI}},
+			want:        []ID{id("a", t0, OriginAPI), id("b", t0, OriginAPI)},
 			wantEvicted: 1,
 		},
 		{
@@ -246,121 +294,164 @@ func TestCap(t *testing.T) {
 				{advance: time.Minute, ids: []string{"b"}},
 				{advance: time.Minute, ids: []string{"a"}},
 			},
-			want:        []ID{{"a", at(2 * time.Minute), OriginAPI}},
+			want:        []ID{id("a", at(2*time.Minute), OriginAPI)},
 			wantEvicted: 2,
+		},
+		{
+			name:   "configuration IDs are never evicted, however old",
+			cap:    2,
+			static: []string{"cfg"},
+			calls: []call{
+				{advance: time.Minute, ids: []string{"a"}},
+				{advance: time.Minute, ids: []string{"b", "c"}},
+			},
+			want:        []ID{id("b", at(2*time.Minute), OriginAPI), id("cfg", t0, OriginConfig)},
+			wantEvicted: 2,
+		},
+		{
+			name:   "configuration IDs alone may exceed the cap",
+			cap:    1,
+			static: []string{"c1", "c2"},
+			calls:  []call{{advance: time.Minute, ids: []string{"a"}}},
+			want:   []ID{id("c1", t0, OriginConfig), id("c2", t0, OriginConfig)},
+			// a is tracked and evicted at once.
+			wantEvicted: 1,
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			fc := clock.NewFake(t0)
-			s := mustNew(t, Options{Clock: fc, Cap: tc.cap})
+			s := mustOpen(t, Options{Clock: fc}, Config{Cap: tc.cap, Static: tc.static})
 			for _, c := range tc.calls {
 				fc.Advance(c.advance)
 				mustAdd(t, s, OriginAPI, c.ids...)
 			}
 			checkIDs(t, s, tc.want)
-			if got := s.Evicted(); got != tc.wantEvicted {
-				t.Errorf("Evicted() = %d, want %d", got, tc.wantEvicted)
+			if got := s.Stats(); got.Evicted != tc.wantEvicted || got.Limit != tc.cap {
+				t.Errorf("Stats() = %+v, want Evicted %d, Limit %d", got, tc.wantEvicted, tc.cap)
 			}
 		})
 	}
 }
 
-func TestCapKeepsEvictedConfigIDsRetired(t *testing.T) {
+func TestCapKeepsEvictedFileIDsRetired(t *testing.T) {
 	t.Parallel()
+	dir := t.TempDir()
+	file := filepath.Join(dir, "ids.txt")
+	if err := os.WriteFile(file, []byte("f\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	fc := clock.NewFake(t0)
-	o := Options{StatePath: filepath.Join(t.TempDir(), "state.json"), Static: []string{"cfg"}, Cap: 1, Clock: fc}
-	s := mustNew(t, o)
+	o := Options{StatePath: filepath.Join(dir, "state.json"), Clock: fc}
+	c := Config{File: file, Cap: 1}
+	s := mustOpen(t, o, c)
 	fc.Advance(time.Minute)
 	mustAdd(t, s, OriginAPI, "api")
-	checkIDs(t, s, []ID{{"api", at(time.Minute), OriginAPI}})
+	checkIDs(t, s, []ID{id("api", at(time.Minute), OriginAPI)})
 
-	// A reload must not bring the evicted config ID back as the newest.
+	// Neither a reload nor a restart brings the evicted file ID back.
 	fc.Advance(time.Minute)
-	s = mustNew(t, o)
-	checkIDs(t, s, []ID{{"api", at(time.Minute), OriginAPI}})
-	if got := s.Evicted(); got != 1 {
-		t.Errorf("Evicted() after reload = %d, want 1", got)
-	}
+	mustCommit(t, s, c)
+	checkIDs(t, s, []ID{id("api", at(time.Minute), OriginAPI)})
+	s = mustOpen(t, o, c)
+	checkIDs(t, s, []ID{id("api", at(time.Minute), OriginAPI)})
 
 	// Registering it through the API tracks it afresh.
 	fc.Advance(time.Minute)
-	if n := mustAdd(t, s, OriginAPI, "cfg"); n != 1 {
-		t.Errorf("Add(cfg) = %d, want 1", n)
+	if n := mustAdd(t, s, OriginAPI, "f"); n != 1 {
+		t.Errorf("Add(f) = %d, want 1", n)
 	}
-	checkIDs(t, s, []ID{{"cfg", at(3 * time.Minute), OriginAPI}})
+	checkIDs(t, s, []ID{id("f", at(3*time.Minute), OriginAPI)})
 }
 
 func TestAging(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
-		name        string
-		maxAge      time.Duration
-		advance     time.Duration
-		wantExpired int
-		want        []ID
+		name    string
+		maxAge  time.Duration
+		advance time.Duration
+		want    []ID
 	}{
-		{name: "younger than MaxAge", maxAge: 24 * time.Hour, advance: time.Hour, want: []ID{{"b", at(time.Hour), OriginAPI}, {"a", t0, OriginAPI}}},
-		{name: "exactly MaxAge old is kept", maxAge: 24 * time.Hour, advance: 24 * time.Hour, want: []ID{{"b", at(time.Hour), OriginAPI}, {"a", t0, OriginAPI}}},
-		{name: "older than MaxAge is dropped", maxAge: 24 * time.Hour, advance: 24*time.Hour + time.Nanosecond, wantExpired: 1, want: []ID{{"b", at(time.Hour), OriginAPI}}},
-		{name: "all aged", maxAge: 24 * time.Hour, advance: 30 * 24 * time.Hour, wantExpired: 2},
-		{name: "no MaxAge keeps everything", advance: 365 * 24 * time.Hour, want: []ID{{"b", at(time.Hour), OriginAPI}, {"a", t0, OriginAPI}}},
+		{name: "younger than MaxAge", maxAge: 24 * time.Hour, advance: time.Hour, want: []ID{id("b", at(time.Hour), OriginAPI), id("a", t0, OriginAPI)}},
+		{name: "exactly MaxAge old is kept", maxAge: 24 * time.Hour, advance: 24 * time.Hour, want: []ID{id("b", at(time.Hour), OriginAPI), id("a", t0, OriginAPI)}},
+		{name: "older than MaxAge is dropped", maxAge: 24 * time.Hour, advance: 24*time.Hour + time.Nanosecond, want: []ID{id("b", at(time.Hour), OriginAPI)}},
+		{name: "all aged", maxAge: 24 * time.Hour, advance: 30 * 24 * time.Hour},
+		{name: "no MaxAge keeps everything", advance: 365 * 24 * time.Hour, want: []ID{id("b", at(time.Hour), OriginAPI), id("a", t0, OriginAPI)}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			fc := clock.NewFake(t0)
-			s := mustNew(t, Options{Clock: fc, MaxAge: tc.maxAge})
+			path := filepath.Join(t.TempDir(), "state.json")
+			s := mustOpen(t, Options{StatePath: path, Clock: fc}, Config{MaxAge: tc.maxAge})
 			mustAdd(t, s, OriginAPI, "a")
 			fc.Advance(time.Hour)
 			mustAdd(t, s, OriginAPI, "b")
 			fc.Advance(tc.advance - time.Hour)
-			if got := s.Expire(); got != tc.wantExpired {
-				t.Errorf("Expire() = %d, want %d", got, tc.wantExpired)
-			}
-			if got := s.Expire(); got != 0 {
-				t.Errorf("second Expire() = %d, want 0", got)
+			if err := s.Maintain(); err != nil {
+				t.Fatalf("Maintain: %v", err)
 			}
 			checkIDs(t, s, tc.want)
+			if got := stateIDs(t, path); len(got) != len(tc.want) {
+				t.Errorf("state after Maintain = %v, want %v", got, tc.want)
+			}
 		})
 	}
 }
 
-func TestIDsDropsAgedWithoutExpire(t *testing.T) {
+// TestReadsNeverWrite: IDs, Len and Stats used to expire aged IDs and save
+// the state file, an fsync on the scrape path.
+func TestReadsNeverWrite(t *testing.T) {
 	t.Parallel()
 	fc := clock.NewFake(t0)
 	path := filepath.Join(t.TempDir(), "state.json")
-	s := mustNew(t, Options{StatePath: path, Clock: fc, MaxAge: time.Hour})
+	s := mustOpen(t, Options{StatePath: path, Clock: fc}, Config{MaxAge: time.Hour})
 	mustAdd(t, s, OriginAPI, "a")
-	fc.Advance(2 * time.Hour)
-	checkIDs(t, s, nil)
-	if got := stateIDs(t, path); len(got) != 0 {
-		t.Errorf("state after IDs() = %v, want empty", got)
+	writes := countWrites(s)
+	before, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
 	}
+	fc.Advance(2 * time.Hour)
+	s.IDs()
+	s.Len()
+	s.Stats()
+	after, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := writes.Load(); n != 0 || !bytes.Equal(before, after) {
+		t.Errorf("reads wrote the state file %d times", n)
+	}
+	checkIDs(t, s, []ID{id("a", t0, OriginAPI)}) // until Maintain retires it
 }
 
 func TestAgedConfigIDNotResurrected(t *testing.T) {
 	t.Parallel()
 	fc := clock.NewFake(t0)
-	o := Options{StatePath: filepath.Join(t.TempDir(), "state.json"), Static: []string{"s"}, MaxAge: 24 * time.Hour, Clock: fc}
-	mustNew(t, o)
+	o := Options{StatePath: filepath.Join(t.TempDir(), "state.json"), Clock: fc}
+	c := Config{Static: []string{"s"}, MaxAge: 24 * time.Hour}
+	s := mustOpen(t, o, c)
 	fc.Advance(25 * time.Hour)
-
-	s := mustNew(t, o) // reload with the ID still in the config
+	if err := s.Maintain(); err != nil {
+		t.Fatal(err)
+	}
+	mustCommit(t, s, c) // reload with the ID still in the config
 	checkIDs(t, s, nil)
-	if got := stateIDs(t, o.StatePath); !reflect.DeepEqual(got, []ID{{"s", t0, OriginConfig}}) {
+	if got := stateIDs(t, o.StatePath); !reflect.DeepEqual(got, []record{{ID: "s", Added: t0, Origin: OriginConfig, Retired: true}}) {
 		t.Errorf("state = %v, want the aged config ID kept with its time", got)
 	}
+	checkIDs(t, mustOpen(t, o, c), nil) // and a restart
 
-	o.Static = nil // removed from the config: forgotten
-	mustNew(t, o)
+	c.Static = nil // removed from the config: forgotten
+	mustCommit(t, s, c)
 	fc.Advance(time.Hour)
-	o.Static = []string{"s"} // listed again: tracked afresh
-	s = mustNew(t, o)
-	checkIDs(t, s, []ID{{"s", at(26 * time.Hour), OriginConfig}})
+	c.Static = []string{"s"} // listed again: tracked afresh
+	mustCommit(t, s, c)
+	checkIDs(t, s, []ID{id("s", at(26*time.Hour), OriginConfig)})
 }
 
 // stateIDs decodes the state file at path.
-func stateIDs(t *testing.T, path string) []ID {
+func stateIDs(t *testing.T, path string) []record {
 	t.Helper()
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -381,11 +472,20 @@ func TestPersistenceAcrossRestart(t *testing.T) {
 	if err := os.WriteFile(file, []byte("f1\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	o := Options{StatePath: filepath.Join(dir, "missing", "dir", "state.json"), File: file, Static: []string{"s1"}, Clock: fc}
-	s := mustNew(t, o)
+	o := Options{StatePath: filepath.Join(dir, "missing", "dir", "state.json"), Clock: fc}
+	c := Config{File: file, Static: []string{"s1"}}
+	s := mustOpen(t, o, c)
 	fc.Advance(time.Minute)
-	mustAdd(t, s, OriginAPI, "a1", "a2")
-	want := []ID{{"a1", at(time.Minute), OriginAPI}, {"a2", at(time.Minute), OriginAPI}, {"f1", t0, OriginFile}, {"s1", t0, OriginConfig}}
+	sent := at(-time.Hour)
+	if _, err := s.Add(context.Background(), []string{"a1", "a2"}, OriginAPI, sent); err != nil {
+		t.Fatal(err)
+	}
+	want := []ID{
+		{ID: "a1", Added: at(time.Minute), Sent: sent, Origin: OriginAPI},
+		{ID: "a2", Added: at(time.Minute), Sent: sent, Origin: OriginAPI},
+		id("f1", t0, OriginFile),
+		id("s1", t0, OriginConfig),
+	}
 	checkIDs(t, s, want)
 
 	fi, err := os.Stat(o.StatePath)
@@ -395,19 +495,25 @@ func TestPersistenceAcrossRestart(t *testing.T) {
 	if fi.Mode().Perm() != 0o600 {
 		t.Errorf("state file mode = %v, want 0600", fi.Mode().Perm())
 	}
-	if !reflect.DeepEqual(stateIDs(t, o.StatePath), want) {
-		t.Errorf("state = %v, want %v", stateIDs(t, o.StatePath), want)
-	}
 
-	fc.Advance(time.Hour) // a restart keeps the Added times
-	checkIDs(t, mustNew(t, o), want)
+	fc.Advance(time.Hour) // a restart keeps the Added and Sent times
+	restarted, err := Open(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkIDs(t, restarted, want) // before any Commit: as saved
+	mustCommit(t, restarted, c)
+	checkIDs(t, restarted, want)
 }
 
 func TestStateFileFormat(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "state.json")
-	s := mustNew(t, Options{StatePath: path, Clock: clock.NewFake(time.Date(2025, 3, 1, 8, 0, 0, 5, time.FixedZone("CST", 8*3600)))})
+	s := mustOpen(t, Options{StatePath: path, Clock: clock.NewFake(time.Date(2025, 3, 1, 8, 0, 0, 5, time.FixedZone("CST", 8*3600)))}, Config{})
 	mustAdd(t, s, OriginAPI, "1613113584")
+	if _, err := s.Add(context.Background(), []string{"bsp54sn8bpn8hc3etq40"}, OriginAPI, time.Date(2025, 3, 1, 7, 0, 0, 0, time.FixedZone("CST", 8*3600))); err != nil {
+		t.Fatal(err)
+	}
 	got, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
@@ -419,6 +525,12 @@ func TestStateFileFormat(t *testing.T) {
       "id": "1613113584",
       "added": "2025-03-01T00:00:00.000000005Z",
       "origin": "api"
+    },
+    {
+      "id": "bsp54sn8bpn8hc3etq40",
+      "added": "2025-03-01T00:00:00.000000005Z",
+      "sent": "2025-02-28T23:00:00Z",
+      "origin": "api"
     }
   ]
 }
@@ -426,6 +538,19 @@ func TestStateFileFormat(t *testing.T) {
 	if string(got) != want {
 		t.Errorf("state file:\n%s\nwant:\n%s", got, want)
 	}
+}
+
+// TestReadsVersion1WithoutNewFields loads a state file written before sent
+// and retired existed.
+func TestReadsVersion1WithoutNewFields(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "state.json")
+	old := `{"version":1,"ids":[{"id":"a","added":"2025-03-01T00:00:00Z","origin":"api"},{"id":"c","added":"2025-02-28T00:00:00Z","origin":"config"}]}`
+	if err := os.WriteFile(path, []byte(old), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := mustOpen(t, Options{StatePath: path, Clock: clock.NewFake(t0)}, Config{Static: []string{"c"}})
+	checkIDs(t, s, []ID{id("a", t0, OriginAPI), id("c", at(-24*time.Hour), OriginConfig)})
 }
 
 func TestReload(t *testing.T) {
@@ -443,29 +568,29 @@ func TestReload(t *testing.T) {
 		{
 			name: "config IDs removed from the config are dropped, kept ones keep their time",
 			steps: []step{
-				{static: []string{"a", "b"}, want: []ID{{"a", t0, OriginConfig}, {"b", t0, OriginConfig}}},
-				{static: []string{"b", "c"}, want: []ID{{"c", at(time.Hour), OriginConfig}, {"b", t0, OriginConfig}}},
+				{static: []string{"a", "b"}, want: []ID{id("a", t0, OriginConfig), id("b", t0, OriginConfig)}},
+				{static: []string{"b", "c"}, want: []ID{id("c", at(time.Hour), OriginConfig), id("b", t0, OriginConfig)}},
 			},
 		},
 		{
 			name: "an ID also registered through the API survives its removal from the config",
 			steps: []step{
-				{static: []string{"a"}, api: []string{"a"}, want: []ID{{"a", t0, OriginAPI}}},
-				{want: []ID{{"a", t0, OriginAPI}}},
+				{static: []string{"a"}, api: []string{"a"}, want: []ID{id("a", t0, OriginAPI)}},
+				{want: []ID{id("a", t0, OriginAPI)}},
 			},
 		},
 		{
 			name: "an ID also in the watched file survives its removal from the config",
 			steps: []step{
-				{static: []string{"a"}, file: "a\n", want: []ID{{"a", t0, OriginConfig}}},
-				{file: "a\n", want: []ID{{"a", t0, OriginFile}}},
+				{static: []string{"a"}, file: "a\n", want: []ID{id("a", t0, OriginConfig)}},
+				{file: "a\n", want: []ID{id("a", t0, OriginFile)}},
 			},
 		},
 		{
-			name: "file IDs no longer in the file are dropped at start",
+			name: "file IDs no longer in the file are dropped",
 			steps: []step{
-				{file: "a\nb\n", want: []ID{{"a", t0, OriginFile}, {"b", t0, OriginFile}}},
-				{file: "b\n", want: []ID{{"b", t0, OriginFile}}},
+				{file: "a\nb\n", want: []ID{id("a", t0, OriginFile), id("b", t0, OriginFile)}},
+				{file: "b\n", want: []ID{id("b", t0, OriginFile)}},
 			},
 		},
 	} {
@@ -473,81 +598,175 @@ func TestReload(t *testing.T) {
 			t.Parallel()
 			dir := t.TempDir()
 			fc := clock.NewFake(t0)
+			o := Options{StatePath: filepath.Join(dir, "state.json"), Clock: fc}
+			file := filepath.Join(dir, "ids.txt")
+			// The same Set across reloads, and a restarted one, agree.
+			live, err := Open(o)
+			if err != nil {
+				t.Fatal(err)
+			}
 			for i, st := range tc.steps {
 				if i > 0 {
 					fc.Advance(time.Hour)
 				}
-				file := filepath.Join(dir, "ids.txt")
 				if err := os.WriteFile(file, []byte(st.file), 0o644); err != nil {
 					t.Fatal(err)
 				}
-				s := mustNew(t, Options{StatePath: filepath.Join(dir, "state.json"), File: file, Static: st.static, Clock: fc})
+				c := Config{File: file, Static: st.static}
+				mustCommit(t, live, c)
 				if len(st.api) > 0 {
-					mustAdd(t, s, OriginAPI, st.api...)
+					mustAdd(t, live, OriginAPI, st.api...)
 				}
-				checkIDs(t, s, st.want)
+				checkIDs(t, live, st.want)
+				checkIDs(t, mustOpen(t, o, c), st.want)
 			}
 		})
 	}
 }
 
-func TestNewRefusesInvalidStaticID(t *testing.T) {
+func TestPrepareRefusesInvalidStaticID(t *testing.T) {
 	t.Parallel()
-	_, err := New(Options{Static: []string{"ok", "not,ok"}})
-	if err == nil || err.Error() != `invalid ID "not,ok": contains a comma` || !errors.Is(err, ErrInvalidID) {
-		t.Errorf("New error = %v, want the invalid static ID named", err)
+	s := mustOpen(t, Options{Kind: KindJPushMessages}, Config{})
+	_, err := s.Prepare(Config{Static: []string{"1", "12x"}})
+	if err == nil || err.Error() != `invalid ID "12x": a msg_id is an integer of at most 20 digits` || !errors.Is(err, ErrInvalidID) {
+		t.Errorf("Prepare error = %v, want the invalid static ID named", err)
 	}
 }
 
-func TestSync(t *testing.T) {
+// TestPrepareChangesNothing: a reload that is rejected after Prepare (or
+// whose Change is dropped) must leave the IDs and the state file as they were.
+func TestPrepareChangesNothing(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "state.json")
+	file := filepath.Join(dir, "ids.txt")
+	if err := os.WriteFile(file, []byte("f1\nf2\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	fc := clock.NewFake(t0)
+	s := mustOpen(t, Options{StatePath: path, Clock: fc}, Config{Static: []string{"s1"}, File: file, Cap: 10})
+	mustAdd(t, s, OriginAPI, "a1")
+	beforeIDs, beforeStats := s.IDs(), s.Stats()
+	beforeFile, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writes := countWrites(s)
+
+	other := filepath.Join(dir, "other.txt")
+	if err := os.WriteFile(other, []byte("o1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	fc.Advance(48 * time.Hour)
+	for _, c := range []Config{
+		{Static: []string{"s2"}, File: other, Cap: 1, MaxAge: time.Hour, RegisterPerMinute: 1},
+		{},
+		{Static: []string{"bad id"}},
+		{File: dir}, // a directory: Prepare fails
+	} {
+		_, _ = s.Prepare(c) // dropped
+	}
+	if got := s.IDs(); !reflect.DeepEqual(got, beforeIDs) {
+		t.Errorf("IDs after dropped Changes = %v, want %v", got, beforeIDs)
+	}
+	if got := s.Stats(); got != beforeStats {
+		t.Errorf("Stats after dropped Changes = %+v, want %+v", got, beforeStats)
+	}
+	// The Config in force is unchanged too: the limit of 1 a minute is not.
+	mustAdd(t, s, OriginAPI, "a2", "a3")
+	if after, _ := os.ReadFile(path); bytes.Equal(after, beforeFile) {
+		t.Errorf("the Add after dropped Changes did not save")
+	}
+	if n := writes.Load(); n != 1 {
+		t.Errorf("%d writes, want only the Add's", n)
+	}
+}
+
+func TestPrepareErrors(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name       string
+		setup      func(dir string) Config
+		wantPrefix string
+	}{
+		{
+			name: "watched file too large",
+			setup: func(dir string) Config {
+				f := filepath.Join(dir, "ids.txt")
+				if err := os.WriteFile(f, bytes.Repeat([]byte("a\n"), maxFileBytes/2+1), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return Config{File: f}
+			},
+			wantPrefix: "watched file: %s/ids.txt is larger than 4194304 bytes",
+		},
+		{
+			name:       "watched file is a directory",
+			setup:      func(dir string) Config { return Config{File: dir} },
+			wantPrefix: "watched file: read %s: is a directory",
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			s := mustOpen(t, Options{}, Config{})
+			_, err := s.Prepare(tc.setup(dir))
+			if want := fmt.Sprintf(tc.wantPrefix, dir); err == nil || !strings.HasPrefix(err.Error(), want) {
+				t.Errorf("Prepare error = %v, want %q", err, want)
+			}
+		})
+	}
+}
+
+func TestOpenStateFileIsADirectory(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	_, err := Open(Options{StatePath: dir})
+	if want := "reading state file: read " + dir + ": is a directory"; err == nil || !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("Open error = %v, want %q", err, want)
+	}
+}
+
+func TestMaintainFollowsFile(t *testing.T) {
 	t.Parallel()
 	type step struct {
-		write       *string // new content, nil = leave the file alone; "" with remove deletes it
-		remove      bool
-		api         []string
-		wantChanged bool
-		want        []ID
+		write  *string // new content, nil = leave the file alone
+		remove bool
+		api    []string
+		want   []ID
 	}
 	str := func(s string) *string { return &s }
 	steps := []step{
 		{want: nil}, // the file does not exist yet
 		{
-			write:       str("a\n# a comment\n\n  b  \r\nc # a trailing comment\nbad,id\n"),
-			wantChanged: true,
-			want:        []ID{{"a", at(2 * time.Minute), OriginFile}, {"b", at(2 * time.Minute), OriginFile}, {"c", at(2 * time.Minute), OriginFile}},
+			write: str("a\n# a comment\n\n  b  \r\nc # a trailing comment\nbad,id\n"),
+			want:  []ID{id("a", at(2*time.Minute), OriginFile), id("b", at(2*time.Minute), OriginFile), id("c", at(2*time.Minute), OriginFile)},
 		},
-		{want: []ID{{"a", at(2 * time.Minute), OriginFile}, {"b", at(2 * time.Minute), OriginFile}, {"c", at(2 * time.Minute), OriginFile}}},
+		{want: []ID{id("a", at(2*time.Minute), OriginFile), id("b", at(2*time.Minute), OriginFile), id("c", at(2*time.Minute), OriginFile)}},
 		{
-			write:       str("a\nd\n"),
-			wantChanged: true,
-			want:        []ID{{"d", at(4 * time.Minute), OriginFile}, {"a", at(2 * time.Minute), OriginFile}},
+			write: str("a\nd\n"),
+			want:  []ID{id("d", at(4*time.Minute), OriginFile), id("a", at(2*time.Minute), OriginFile)},
 		},
 		{
 			api:  []string{"a"},
-			want: []ID{{"d", at(4 * time.Minute), OriginFile}, {"a", at(2 * time.Minute), OriginAPI}},
+			want: []ID{id("d", at(4*time.Minute), OriginFile), id("a", at(2*time.Minute), OriginAPI)},
 		},
 		{
 			// a leaves the file but stays registered through the API.
-			write:       str("d\n"),
-			wantChanged: false,
-			want:        []ID{{"d", at(4 * time.Minute), OriginFile}, {"a", at(2 * time.Minute), OriginAPI}},
+			write: str("d\n"),
+			want:  []ID{id("d", at(4*time.Minute), OriginFile), id("a", at(2*time.Minute), OriginAPI)},
 		},
 		{
-			write:       str("d\n#\n"), // new content, same IDs
-			wantChanged: false,
-			want:        []ID{{"d", at(4 * time.Minute), OriginFile}, {"a", at(2 * time.Minute), OriginAPI}},
-		},
-		{
-			remove:      true,
-			wantChanged: true,
-			want:        []ID{{"a", at(2 * time.Minute), OriginAPI}},
+			remove: true,
+			want:   []ID{id("a", at(2*time.Minute), OriginAPI)},
 		},
 	}
 	dir := t.TempDir()
 	file := filepath.Join(dir, "ids.txt")
 	fc := clock.NewFake(t0)
 	var logs bytes.Buffer
-	s := mustNew(t, Options{StatePath: filepath.Join(dir, "state.json"), File: file, Clock: fc, Logger: log.NewLogfmtLogger(&logs)})
+	path := filepath.Join(dir, "state.json")
+	s := mustOpen(t, Options{StatePath: path, Clock: fc, Logger: log.NewLogfmtLogger(&logs)}, Config{File: file})
 	for i, st := range steps {
 		fc.Advance(time.Minute)
 		switch {
@@ -568,125 +787,326 @@ func TestSync(t *testing.T) {
 		if len(st.api) > 0 {
 			mustAdd(t, s, OriginAPI, st.api...)
 		}
-		changed, err := s.Sync()
-		if err != nil || changed != st.wantChanged {
-			t.Fatalf("step %d: Sync() = %v, %v; want %v, nil", i, changed, err, st.wantChanged)
+		if err := s.Maintain(); err != nil {
+			t.Fatalf("step %d: Maintain: %v", i, err)
 		}
 		checkIDs(t, s, st.want)
-		if got := stateIDs(t, s.opts.StatePath); len(got) != len(st.want) {
+		if _, err := os.Stat(path); os.IsNotExist(err) && len(st.want) == 0 {
+			continue // nothing was ever tracked, so nothing saved
+		}
+		if got := stateIDs(t, path); len(got) != len(st.want) {
 			t.Fatalf("step %d: state = %v, want %v", i, got, st.want)
 		}
 	}
-	if want := `level=warn msg="ignoring invalid ID in the watched file" path=` + file + ` line=6 id=bad,id err="contains a comma"`; !strings.Contains(logs.String(), want) {
+	if want := `level=warn kind= app= msg="ignoring invalid ID in the watched file" path=` + file + ` line=6 id=bad,id err="contains a comma"`; !strings.Contains(logs.String(), want) {
 		t.Errorf("logs = %q, want a line containing %q", logs.String(), want)
 	}
 }
 
-func TestSyncWithoutFile(t *testing.T) {
-	t.Parallel()
-	s := mustNew(t, Options{})
-	if changed, err := s.Sync(); changed || err != nil {
-		t.Errorf("Sync() = %v, %v; want false, nil", changed, err)
-	}
-}
-
-func TestConcurrentUse(t *testing.T) {
-	t.Parallel()
-	s := mustNew(t, Options{StatePath: filepath.Join(t.TempDir(), "state.json"), Cap: 50, MaxAge: time.Hour, Clock: clock.NewFake(t0)})
-	done := make(chan struct{})
-	for g := range 4 {
-		go func() {
-			defer func() { done <- struct{}{} }()
-			for i := range 25 {
-				if _, err := s.Add([]string{fmt.Sprintf("g%d-%d", g, i)}, OriginAPI); err != nil {
-					t.Error(err)
-				}
-				s.IDs()
-				s.Expire()
-			}
-		}()
-	}
-	for range 4 {
-		<-done
-	}
-	if s.Len() != 50 || s.Evicted() != 50 {
-		t.Errorf("Len() = %d, Evicted() = %d; want 50, 50", s.Len(), s.Evicted())
-	}
-}
-
-func TestNewErrors(t *testing.T) {
-	t.Parallel()
-	for _, tc := range []struct {
-		name       string
-		setup      func(dir string) Options
-		wantPrefix string
-	}{
-		{
-			name: "watched file too large",
-			setup: func(dir string) Options {
-				f := filepath.Join(dir, "ids.txt")
-				if err := os.WriteFile(f, bytes.Repeat([]byte("a\n"), maxFileBytes/2+1), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return Options{File: f}
-			},
-			wantPrefix: "watched file: " + "%s/ids.txt is larger than 4194304 bytes",
-		},
-		{
-			name:       "watched file is a directory",
-			setup:      func(dir string) Options { return Options{File: dir} },
-			wantPrefix: "watched file: read %s: is a directory",
-		},
-		{
-			name:       "state file is a directory",
-			setup:      func(dir string) Options { return Options{StatePath: dir} },
-			wantPrefix: "reading state file: read %s: is a directory",
-		},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			dir := t.TempDir()
-			_, err := New(tc.setup(dir))
-			if want := fmt.Sprintf(tc.wantPrefix, dir); err == nil || !strings.HasPrefix(err.Error(), want) {
-				t.Errorf("New error = %v, want %q", err, want)
-			}
-		})
-	}
-}
-
-func TestSetStaticAndOnAdd(t *testing.T) {
+func TestMaintainLogsFileErrorsOnce(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	file := filepath.Join(dir, "ids.txt")
-	var adds atomic.Int32
-	s, err := New(Options{StatePath: filepath.Join(dir, "state.json"), File: file, Static: []string{"a", "b"}, OnAdd: func() { adds.Add(1) }})
-	if err != nil {
+	if err := os.WriteFile(file, []byte("a\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.SetStatic([]string{"b", "c"}); err != nil {
+	var logs bytes.Buffer
+	s := mustOpen(t, Options{Logger: log.NewLogfmtLogger(&logs)}, Config{File: file})
+	if err := os.Remove(file); err != nil {
 		t.Fatal(err)
 	}
-	got := []string{}
-	for _, id := range s.IDs() {
-		got = append(got, id.ID)
-	}
-	slices.Sort(got)
-	if !slices.Equal(got, []string{"b", "c"}) {
-		t.Fatalf("after SetStatic: %v, want [b c]", got)
-	}
-	if err := s.SetStatic([]string{"bad id"}); !errors.Is(err, ErrInvalidID) {
-		t.Fatalf("invalid static ID: err = %v", err)
-	}
-	if _, err := s.Add([]string{"b"}, OriginAPI); err != nil || adds.Load() != 0 {
-		t.Fatalf("re-adding a tracked ID called OnAdd (%d) or failed: %v", adds.Load(), err)
-	}
-	if _, err := s.Add([]string{"d"}, OriginAPI); err != nil || adds.Load() != 1 {
-		t.Fatalf("adding a new ID: OnAdd called %d times, err %v", adds.Load(), err)
-	}
-	if err := os.WriteFile(file, []byte("e\n"), 0o600); err != nil {
+	if err := os.Mkdir(file, 0o700); err != nil { // now unreadable as a file
 		t.Fatal(err)
 	}
-	if _, err := s.Sync(); err != nil || adds.Load() != 2 {
-		t.Fatalf("a new ID in the watched file: OnAdd called %d times, err %v", adds.Load(), err)
+	for range 3 {
+		if err := s.Maintain(); err == nil {
+			t.Fatal("Maintain over an unreadable file: nil error")
+		}
 	}
+	checkIDs(t, s, []ID{{ID: "a", Added: s.IDs()[0].Added, Origin: OriginFile}}) // kept
+	if err := os.Remove(file); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Maintain(); err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(logs.String(), "cannot read the watched ID file"); n != 1 {
+		t.Errorf("logged the failure %d times, want once:\n%s", n, logs.String())
+	}
+	if n := strings.Count(logs.String(), "readable again"); n != 1 {
+		t.Errorf("logged the recovery %d times, want once:\n%s", n, logs.String())
+	}
+}
+
+func TestRemove(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	file := filepath.Join(dir, "ids.txt")
+	if err := os.WriteFile(file, []byte("f\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "state.json")
+	s := mustOpen(t, Options{StatePath: path, Clock: clock.NewFake(t0)}, Config{Static: []string{"c"}, File: file})
+	mustAdd(t, s, OriginAPI, "a", "b", "c", "f")
+	ctx := context.Background()
+
+	if n, err := s.Remove(ctx, []string{"a", "unknown"}, OriginAPI); n != 1 || err != nil {
+		t.Errorf("Remove(a, unknown) = %d, %v; want 1, nil", n, err)
+	}
+	n, err := s.Remove(ctx, []string{"c"}, OriginAPI)
+	if n != 0 || !errors.Is(err, ErrStillListed) || err.Error() != `ID "c" is still listed by the configuration or the watched file and stays tracked` {
+		t.Errorf("Remove(c) = %d, %v; want 0 and ErrStillListed", n, err)
+	}
+	if _, err := s.Remove(ctx, []string{"f"}, OriginFile); err == nil {
+		t.Errorf("Remove with OriginFile: nil error")
+	}
+	// c and f lost the API's claim: they are reported by their other origin.
+	if _, err := s.Remove(ctx, []string{"f"}, OriginAPI); !errors.Is(err, ErrStillListed) {
+		t.Errorf("Remove(f) = %v, want ErrStillListed", err)
+	}
+	want := []ID{id("b", t0, OriginAPI), id("c", t0, OriginConfig), id("f", t0, OriginFile)}
+	checkIDs(t, s, want)
+	if got := stateIDs(t, path); len(got) != len(want) {
+		t.Errorf("state = %v, want %v", got, want)
+	}
+}
+
+func TestChanged(t *testing.T) {
+	t.Parallel()
+	s := mustOpen(t, Options{}, Config{})
+	select {
+	case <-s.Changed():
+		<-s.Changed() // the first Commit may signal; drain it
+	default:
+	}
+	mustAdd(t, s, OriginAPI, "a")
+	mustAdd(t, s, OriginAPI, "b") // a second signal does not block
+	select {
+	case <-s.Changed():
+	default:
+		t.Fatal("no signal after Add")
+	}
+	select {
+	case <-s.Changed():
+		t.Fatal("two signals buffered, want one")
+	default:
+	}
+	mustAdd(t, s, OriginAPI, "a") // nothing new
+	select {
+	case <-s.Changed():
+		t.Fatal("signal after an Add that tracked nothing new")
+	default:
+	}
+	if _, err := s.Remove(context.Background(), []string{"a"}, OriginAPI); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-s.Changed():
+	default:
+		t.Fatal("no signal after Remove")
+	}
+}
+
+func TestRateLimit(t *testing.T) {
+	t.Parallel()
+	fc := clock.NewFake(t0)
+	s := mustOpen(t, Options{Clock: fc}, Config{Static: []string{"cfg"}, RegisterPerMinute: 3})
+	ctx := context.Background()
+	add := func(ids ...string) (int, error) { return s.Add(ctx, ids, OriginAPI, time.Time{}) }
+
+	if n, err := add("a", "b", "a"); n != 2 || err != nil {
+		t.Fatalf("add(a, b) = %d, %v", n, err)
+	}
+	if n, err := add("a", "cfg"); n != 0 || err != nil { // nothing new: free
+		t.Fatalf("re-adding tracked IDs = %d, %v", n, err)
+	}
+	n, err := add("c", "d")
+	var rl *RateLimitError
+	if n != 0 || !errors.Is(err, ErrRateLimited) || !errors.As(err, &rl) || rl.RetryAfter != 20*time.Second {
+		t.Fatalf("add(c, d) over the limit = %d, %v; want ErrRateLimited, retry in 20s", n, err)
+	}
+	if err.Error() != "too many new IDs registered: at most 3 new IDs a minute; retry in 20s" {
+		t.Errorf("error = %q", err)
+	}
+	if s.Tracked("c") {
+		t.Error("a refused Add tracked c")
+	}
+	fc.Advance(20 * time.Second)
+	if n, err := add("c", "d"); n != 2 || err != nil {
+		t.Fatalf("add(c, d) after 20s = %d, %v", n, err)
+	}
+	// Other origins are not limited, and a reload keeps the bucket.
+	mustAdd(t, s, OriginConfig, "x", "y", "z")
+	mustCommit(t, s, Config{Static: []string{"cfg"}, RegisterPerMinute: 3})
+	if _, err := add("e"); !errors.Is(err, ErrRateLimited) {
+		t.Errorf("add(e) after a reload: %v, want ErrRateLimited", err)
+	}
+	mustCommit(t, s, Config{Static: []string{"cfg"}})
+	if _, err := add("e", "f", "g", "h"); err != nil {
+		t.Errorf("add without a limit: %v", err)
+	}
+}
+
+func TestAddContextEndsTheWaitNotTheSave(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "state.json")
+	s := mustOpen(t, Options{StatePath: path}, Config{})
+	release := make(chan struct{})
+	s.write = func(p string, data []byte) error {
+		<-release
+		return writeFileAtomic(p, data)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := s.Add(ctx, []string{"a"}, OriginAPI, time.Time{}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Add with an ended context: %v", err)
+	}
+	close(release)
+	settle(t, s)
+	if got := stateIDs(t, path); len(got) != 1 {
+		t.Errorf("state = %v, want a saved anyway", got)
+	}
+}
+
+// TestGroupCommit: Adds waiting while a save is under way share the next
+// one, instead of one write and fsync each.
+func TestGroupCommit(t *testing.T) {
+	t.Parallel()
+	const clients = 50
+	path := filepath.Join(t.TempDir(), "state.json")
+	s := mustOpen(t, Options{StatePath: path}, Config{})
+	var writes atomic.Int64
+	started, release := make(chan struct{}, 1), make(chan struct{})
+	s.write = func(p string, data []byte) error {
+		if writes.Add(1) == 1 {
+			started <- struct{}{}
+			<-release
+		}
+		return writeFileAtomic(p, data)
+	}
+	errs := make(chan error, clients)
+	go func() {
+		_, err := s.Add(context.Background(), []string{"id0"}, OriginAPI, time.Time{})
+		errs <- err
+	}()
+	<-started // the first save is under way
+	for i := 1; i < clients; i++ {
+		go func() {
+			_, err := s.Add(context.Background(), []string{fmt.Sprint("id", i)}, OriginAPI, time.Time{})
+			errs <- err
+		}()
+	}
+	for s.Len() < clients { // every Add is in memory and waiting
+		time.Sleep(time.Millisecond)
+	}
+	close(release)
+	for range clients {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := writes.Load(); n != 2 {
+		t.Errorf("%d saves for %d Adds, want 2 (the first, then all the others at once)", n, clients)
+	}
+	if got := stateIDs(t, path); len(got) != clients {
+		t.Errorf("state holds %d IDs, want %d", len(got), clients)
+	}
+}
+
+// TestStorm runs every operation from many goroutines at once, a bounded
+// number of times, and fails if they do not all finish within a generous
+// bound (a deadlock or a lost wake-up), dumping the goroutines.
+func TestStorm(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	file := filepath.Join(dir, "ids.txt")
+	if err := os.WriteFile(file, []byte("f1\nf2\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	fc := clock.NewFake(t0)
+	s := mustOpen(t, Options{StatePath: filepath.Join(dir, "state.json"), Clock: fc}, Config{Static: []string{"c1"}, File: file, Cap: 40, MaxAge: time.Hour})
+	const workers, rounds = 8, 60
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			ctx := context.Background()
+			for i := range rounds {
+				mine := fmt.Sprintf("w%d-%d", w, i)
+				switch (w + i) % 6 {
+				case 0:
+					if _, err := s.Add(ctx, []string{mine, "shared"}, OriginAPI, time.Time{}); err != nil {
+						t.Error(err)
+					}
+				case 1:
+					if _, err := s.Remove(ctx, []string{"shared", fmt.Sprintf("w%d-%d", w, i-1)}, OriginAPI); err != nil {
+						t.Error(err)
+					}
+				case 2:
+					s.IDs()
+					s.Stats()
+					select {
+					case <-s.Changed():
+					default:
+					}
+				case 3:
+					fc.Advance(time.Minute)
+					if err := s.Maintain(); err != nil {
+						t.Error(err)
+					}
+				case 4:
+					ch, err := s.Prepare(Config{Static: []string{"c1", fmt.Sprint("c", i%3)}, File: file, Cap: 30 + i%20, MaxAge: time.Hour})
+					if err != nil {
+						t.Error(err)
+						continue
+					}
+					ch.Commit()
+				case 5:
+					content := fmt.Sprintf("f1\nf%d\n", i)
+					if err := os.WriteFile(file, []byte(content), 0o600); err != nil {
+						t.Error(err)
+					}
+				}
+			}
+		})
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(2 * time.Minute):
+		var b bytes.Buffer
+		_ = pprof.Lookup("goroutine").WriteTo(&b, 1)
+		t.Fatalf("the storm has not finished after 2 minutes: a call stalls\n%s", b.String())
+	}
+	settle(t, s)
+	if !s.Stats().Durable {
+		t.Error("not durable after the storm")
+	}
+}
+
+// BenchmarkAddDurable50 measures how many IDs per second 50 concurrent
+// clients get acknowledged durably (fsync'd), one ID per Add.
+func BenchmarkAddDurable50(b *testing.B) {
+	const clients = 50
+	s := mustOpen(b, Options{StatePath: filepath.Join(b.TempDir(), "state.json")}, Config{Cap: 5000})
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	b.ResetTimer()
+	start := time.Now()
+	for range clients {
+		wg.Go(func() {
+			for {
+				i := next.Add(1)
+				if i > int64(b.N) {
+					return
+				}
+				if _, err := s.Add(context.Background(), []string{fmt.Sprint("id", i)}, OriginAPI, time.Time{}); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "IDs/s")
 }
