@@ -199,7 +199,7 @@ func (j *status) fetch(ctx context.Context, s *messageSettings, ids []string) (m
 		// IDs a call takes (config: canary_registration_ids). The date is
 		// the day the message was sent (or first tracked): the vendor
 		// answers for one day.
-		res, err := s.client.StatusMessage(ctx, id, s.canaries, j.q.since[id])
+		res, err := s.client.StatusMessage(ctx, id, s.canaries, jpush.StatusDate(j.q.since[id], s.loc))
 		if err != nil {
 			return nil, err
 		}

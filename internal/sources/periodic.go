@@ -40,6 +40,7 @@ type operationsSettings struct {
 	sdkappid string
 	loc      *time.Location
 	interval time.Duration
+	clock    clock.Clock
 	logger   log.Logger
 }
 
@@ -50,6 +51,7 @@ func (j *operations) Configure(a App) {
 		sdkappid: sdkappid(a),
 		loc:      a.Config.Location,
 		interval: a.Config.RefreshIntervals.For(config.SourceTencentOperations),
+		clock:    a.Deps.Clock,
 		logger:   a.Deps.Logger,
 	})
 }
@@ -61,7 +63,7 @@ func (j *operations) Step(ctx context.Context, t *refresh.Target, _ bool) (time.
 	if err != nil {
 		return 0, err
 	}
-	row, day, ok := collector.LatestOperationsDay(rows, s.loc)
+	row, day, ok := collector.LatestOperationsDay(rows, s.clock.Now(), s.loc)
 	if !ok {
 		return s.interval, nil
 	}

@@ -200,6 +200,9 @@ type Set struct {
 	validate  func(string) error
 	clock     clock.Clock
 	logger    log.Logger
+	// changedMu guards changed, a leaf lock: it is taken with or without mu
+	// and nothing is called while it is held.
+	changedMu sync.Mutex
 	changed   chan struct{}
 	// write replaces the state file; tests replace it before first use.
 	write func(path string, data []byte) error
@@ -239,7 +242,7 @@ func Open(o Options) (*Set, error) {
 		validate:  ValidatorFor(o.Kind),
 		clock:     o.Clock,
 		logger:    o.Logger,
-		changed:   make(chan struct{}, 1),
+		changed:   make(chan struct{}),
 		write:     writeFileAtomic,
 		ids:       make(map[string]*entry),
 		flushed:   make(chan struct{}),
@@ -489,10 +492,15 @@ func (s *Set) Stats() Stats {
 	}
 }
 
-// Changed returns a channel that receives (without blocking the sender; it
-// holds one signal) when IDs become tracked or stop being tracked, so that a
-// poller can ask for new IDs at once.
-func (s *Set) Changed() <-chan struct{} { return s.changed }
+// Changed returns a channel that is closed the next time IDs become tracked
+// or stop being tracked, so that every poller of the set can ask for new IDs
+// at once. A poller takes the channel before it reads IDs, so that a change
+// between the read and its wait is never missed.
+func (s *Set) Changed() <-chan struct{} {
+	s.changedMu.Lock()
+	defer s.changedMu.Unlock()
+	return s.changed
+}
 
 // Maintain is the Set's periodic upkeep, for the owner's background loop:
 // it retires the IDs older than MaxAge, re-reads the watched file if its
@@ -739,12 +747,13 @@ func (s *Set) liveLocked() []ID {
 	return out
 }
 
-// signal tells a Changed reader, if none is already told.
+// signal closes the channel Changed handed out, telling every poller, and
+// makes the next one.
 func (s *Set) signal() {
-	select {
-	case s.changed <- struct{}{}:
-	default:
-	}
+	s.changedMu.Lock()
+	defer s.changedMu.Unlock()
+	close(s.changed)
+	s.changed = make(chan struct{})
 }
 
 // sortNewestFirst orders ids by Added, newest first, and then by ID.
