@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/alecthomas/kingpin/v2"
+	"github.com/alecthomas/units"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -39,7 +40,7 @@ const (
 	DefaultReadTimeout       = 30 * time.Second
 	DefaultWriteTimeout      = 2 * time.Minute
 	DefaultIdleTimeout       = 2 * time.Minute
-	DefaultMaxBodyBytes      = 1 << 20
+	DefaultMaxBodyBytes      = units.MiB
 	DefaultMaxRequests       = 40
 	DefaultMaxScrapes        = 10
 	maxHeaderBytes           = 64 << 10
@@ -47,17 +48,17 @@ const (
 
 // Options are the web server's bounds and switches, one field per flag.
 type Options struct {
-	TelemetryPath     string        // the scrape endpoint, capped by MaxScrapes
-	ReadHeaderTimeout time.Duration // to read a request's headers
-	ReadTimeout       time.Duration // to read a whole request, body included
-	WriteTimeout      time.Duration // to answer; above Prometheus' scrape_timeout
-	IdleTimeout       time.Duration // a kept-alive connection waiting for its next request
-	MaxBodyBytes      int64         // largest request body; larger gets 413
-	MaxRequests       int           // concurrent requests other than scrapes; 0: no cap
-	MaxScrapes        int           // concurrent requests to TelemetryPath; 0: no cap
-	EnableLifecycle   bool          // POST /-/reload answers (SIGHUP always works)
-	EnableTrackingAPI bool          // the tracking API accepts writes (POST, DELETE)
-	WriteTokenFile    string        // a token every write request must carry; "" for none
+	TelemetryPath     string           // the scrape endpoint, capped by MaxScrapes
+	ReadHeaderTimeout time.Duration    // to read a request's headers
+	ReadTimeout       time.Duration    // to read a whole request, body included
+	WriteTimeout      time.Duration    // to answer; above Prometheus' scrape_timeout
+	IdleTimeout       time.Duration    // a kept-alive connection waiting for its next request
+	MaxBodyBytes      units.Base2Bytes // largest request body; larger gets 413
+	MaxRequests       int              // concurrent requests other than scrapes; 0: no cap
+	MaxScrapes        int              // concurrent requests to TelemetryPath; 0: no cap
+	EnableLifecycle   bool             // POST /-/reload answers (SIGHUP always works)
+	EnableTrackingAPI bool             // the tracking API accepts writes (POST, DELETE)
+	WriteTokenFile    string           // a token every write request must carry; "" for none
 }
 
 // DefaultOptions are the flags' defaults: write endpoints off, no token.
@@ -88,7 +89,7 @@ func AddFlags(app *kingpin.Application) *Options {
 	app.Flag("web.read-timeout", "Maximum time to read a whole request, body included.").Default(d.ReadTimeout.String()).DurationVar(&o.ReadTimeout)
 	app.Flag("web.write-timeout", "Maximum time to answer a request; keep it above Prometheus' scrape_timeout, as a scrape may wait for a refresh.").Default(d.WriteTimeout.String()).DurationVar(&o.WriteTimeout)
 	app.Flag("web.idle-timeout", "Maximum time a kept-alive connection waits for its next request; keep it above the scrape interval.").Default(d.IdleTimeout.String()).DurationVar(&o.IdleTimeout)
-	app.Flag("web.max-request-body", "Largest request body; a larger one is refused with 413.").Default(fmt.Sprint(d.MaxBodyBytes)).Int64Var(&o.MaxBodyBytes)
+	app.Flag("web.max-request-body", "Largest request body; a larger one is refused with 413.").Default(d.MaxBodyBytes.String()).BytesVar(&o.MaxBodyBytes)
 	app.Flag("web.max-requests", "Maximum concurrent requests other than scrapes; more get 503 (0: no limit).").Default(fmt.Sprint(d.MaxRequests)).IntVar(&o.MaxRequests)
 	app.Flag("web.max-scrapes", "Maximum concurrent scrapes of the telemetry path; more get 503 (0: no limit).").Default(fmt.Sprint(d.MaxScrapes)).IntVar(&o.MaxScrapes)
 	return o
@@ -209,7 +210,7 @@ func (g *Guard) Handler(next http.Handler) http.Handler {
 			}
 		}
 		if g.opts.MaxBodyBytes > 0 {
-			if r.ContentLength > g.opts.MaxBodyBytes {
+			if r.ContentLength > int64(g.opts.MaxBodyBytes) {
 				// Refused before a byte of the body is read; the
 				// connection closes rather than drain it.
 				g.rejected.WithLabelValues(reasonBodyTooLarge).Inc()
@@ -217,7 +218,7 @@ func (g *Guard) Handler(next http.Handler) http.Handler {
 				http.Error(w, "Request body too large.", http.StatusRequestEntityTooLarge)
 				return
 			}
-			r.Body = http.MaxBytesReader(w, r.Body, g.opts.MaxBodyBytes)
+			r.Body = http.MaxBytesReader(w, r.Body, int64(g.opts.MaxBodyBytes))
 		}
 		if g.opts.WriteTimeout > 0 {
 			ctx, cancel := context.WithTimeout(r.Context(), g.opts.WriteTimeout)

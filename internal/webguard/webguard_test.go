@@ -133,7 +133,7 @@ func TestBodyLimit(t *testing.T) {
 		cut  bool
 	}{
 		{"a chunked 2 MiB body is cut at the limit", 2 << 20, true},
-		{"a chunked body at the limit passes", DefaultMaxBodyBytes, false},
+		{"a chunked body at the limit passes", int(DefaultMaxBodyBytes), false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			// An io.Reader of unknown length makes the client send chunks.
@@ -147,7 +147,7 @@ func TestBodyLimit(t *testing.T) {
 			if got := errors.As(r.err, &tooLarge); got != tc.cut {
 				t.Fatalf("read %d bytes, err %v; want cut %v", r.n, r.err, tc.cut)
 			}
-			if r.n > DefaultMaxBodyBytes {
+			if r.n > int(DefaultMaxBodyBytes) {
 				t.Fatalf("the handler read %d bytes, over the limit", r.n)
 			}
 		})
@@ -353,7 +353,7 @@ func TestAddFlags(t *testing.T) {
 		want func(*Options)
 	}{
 		{nil, func(*Options) {}},
-		{[]string{"--web.enable-lifecycle", "--web.enable-tracking-api", "--web.write-token-file=/t", "--web.write-timeout=5m", "--web.max-scrapes=3", "--web.max-request-body=4096", "--web.telemetry-path=/m"}, func(o *Options) {
+		{[]string{"--web.enable-lifecycle", "--web.enable-tracking-api", "--web.write-token-file=/t", "--web.write-timeout=5m", "--web.max-scrapes=3", "--web.max-request-body=4KiB", "--web.telemetry-path=/m"}, func(o *Options) {
 			o.EnableLifecycle, o.EnableTrackingAPI, o.WriteTokenFile = true, true, "/t"
 			o.WriteTimeout, o.MaxScrapes, o.MaxBodyBytes, o.TelemetryPath = 5*time.Minute, 3, 4096, "/m"
 		}},
