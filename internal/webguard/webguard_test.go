@@ -99,7 +99,8 @@ func TestBodyLimit(t *testing.T) {
 		n   int
 		err error
 	}
-	results := make(chan result, 1)
+	// Room for every request, so that a failing case never blocks a handler.
+	results := make(chan result, 8)
 	addr := serve(t, g, o, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		n, err := io.Copy(io.Discard, r.Body)
 		results <- result{int(n), err}
@@ -125,6 +126,7 @@ func TestBodyLimit(t *testing.T) {
 			t.Fatalf("the handler read the body: %+v", r)
 		default:
 		}
+		c.Close()
 	})
 
 	for _, tc := range []struct {
@@ -142,7 +144,12 @@ func TestBodyLimit(t *testing.T) {
 			if err == nil {
 				resp.Body.Close()
 			}
-			r := <-results
+			var r result
+			select {
+			case r = <-results:
+			case <-time.After(failsafe):
+				t.Fatal("the handler never finished")
+			}
 			var tooLarge *http.MaxBytesError
 			if got := errors.As(r.err, &tooLarge); got != tc.cut {
 				t.Fatalf("read %d bytes, err %v; want cut %v", r.n, r.err, tc.cut)
