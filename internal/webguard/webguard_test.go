@@ -173,8 +173,16 @@ func TestConcurrencyCaps(t *testing.T) {
 	release := make(chan struct{})
 	addr := serve(t, g, o, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Query().Has("block") {
-			started <- struct{}{}
-			<-release
+			// Bounded by the client's timeout if the test fails.
+			select {
+			case started <- struct{}{}:
+			case <-r.Context().Done():
+				return
+			}
+			select {
+			case <-release:
+			case <-r.Context().Done():
+			}
 		}
 	}))
 	client := &http.Client{Timeout: failsafe}
@@ -199,7 +207,11 @@ func TestConcurrencyCaps(t *testing.T) {
 			})
 		}
 		for range tc.cap {
-			<-started
+			select {
+			case <-started:
+			case <-time.After(failsafe):
+				t.Fatalf("%s: fewer than %d requests got in", tc.path, tc.cap)
+			}
 		}
 		resp, err := get(tc.path)
 		if err != nil {
