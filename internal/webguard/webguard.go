@@ -43,8 +43,11 @@ const (
 	DefaultMaxBodyBytes      = units.MiB
 	DefaultMaxRequests       = 40
 	DefaultMaxScrapes        = 10
-	maxHeaderBytes           = 64 << 10
 )
+
+// maxHeaderBytes bounds a request's headers (Go's default is 1 MiB); basic
+// auth and the write token fit many times over.
+const maxHeaderBytes = 64 << 10
 
 // Options are the web server's bounds and switches, one field per flag.
 type Options struct {
