@@ -6,10 +6,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -19,30 +19,31 @@ import (
 	"github.com/prometheus/common/version"
 	"github.com/prometheus/exporter-toolkit/web"
 	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
-	slogkit "github.com/tjhop/slog-gokit"
 
 	"github.com/imstats/imstats_exporter/config"
 	"github.com/imstats/imstats_exporter/internal/backfill"
 	"github.com/imstats/imstats_exporter/internal/demo"
 	"github.com/imstats/imstats_exporter/internal/server"
+	"github.com/imstats/imstats_exporter/internal/webguard"
 )
 
 func main() { os.Exit(run()) }
 
 func run() int {
+	versionFromBuildInfo()
 	app := kingpin.New(server.Name, "Prometheus exporter for Tencent Cloud IM and JPush statistics.")
 	var (
-		configFile = app.Flag("config.file", "Configuration file.").Default("exporter.yml").String()
-		logLevel   = app.Flag("log.level", "Only log messages with the given severity or above.").Default("info").Enum("debug", "info", "warn", "error")
-		logFormat  = app.Flag("log.format", "Output format of log messages.").Default("logfmt").Enum("logfmt", "json")
+		configFile  = app.Flag("config.file", "Configuration file.").Default("exporter.yml").String()
+		logLevel    = app.Flag("log.level", "Only log messages with the given severity or above.").Default("info").Enum("debug", "info", "warn", "error")
+		logFormat   = app.Flag("log.format", "Output format of log messages.").Default("logfmt").Enum("logfmt", "json")
+		configCheck = app.Flag("config.check", "Validate the configuration file, print every problem, and exit.").Bool()
+		demoMode    = app.Flag("demo", "Start the built-in simulator of both vendors on loopback and serve a demo configuration against it.").Bool()
+		demoDegrade = app.Flag("demo.degrade-channel", "In --demo, make the simulators deliver poorly through this vendor channel (for alert tests).").Hidden().String()
+		webOptions  = webguard.AddFlags(app)
+		webConfig   = kingpinflag.AddFlags(app, ":9787")
 
-		serveCmd      = app.Command("serve", "Serve the metrics (the default).").Default()
-		configCheck   = serveCmd.Flag("config.check", "Validate the configuration file, print every problem, and exit.").Bool()
-		demoMode      = serveCmd.Flag("demo", "Start the built-in simulator of both vendors on loopback and serve a demo configuration against it.").Bool()
-		demoDegrade   = serveCmd.Flag("demo.degrade-channel", "In --demo, make the simulators deliver poorly through this vendor channel (for alert tests).").Hidden().String()
-		telemetryPath = serveCmd.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").String()
-		webConfig     = kingpinflag.AddFlags(serveCmd, ":9787")
-
+		// serve takes the top-level flags; it is the command run when none is named.
+		_              = app.Command("serve", "Serve the metrics with the flags above (the default command).").Default()
 		backfillCmd    = app.Command("backfill", "Write the history the vendors hold (getappinfo's 30 days, JPush users' 60) as OpenMetrics for promtool tsdb create-blocks-from openmetrics.")
 		backfillOutput = backfillCmd.Flag("output", "OpenMetrics file to write.").Required().String()
 		backfillStep   = backfillCmd.Flag("step", "Time between two samples of a series; under Prometheus' lookback (5m) so that a query finds one at any time.").Default(backfill.DefaultStep.String()).Duration()
@@ -55,7 +56,8 @@ func run() int {
 		fmt.Fprintln(os.Stderr, err)
 		return 2
 	}
-	base := newLogger(*logFormat, *logLevel)
+	leveled := newLogger(*logFormat, *logLevel)
+	base := log.With(leveled, "ts", log.DefaultTimestampUTC)
 	logger := log.With(base, "caller", log.DefaultCaller)
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -74,6 +76,16 @@ func run() int {
 		return 0
 	}
 
+	guard, err := webguard.New(*webOptions, nil)
+	if err != nil {
+		level.Error(logger).Log("msg", "setting up the web server failed", "err", err)
+		return 1
+	}
+	if guard.WritesOpen() {
+		level.Warn(logger).Log("msg", "write endpoints are on without --web.write-token-file: whoever passes --web.config.file's authentication (anyone, without one) can reload and change what is tracked",
+			"lifecycle", webOptions.EnableLifecycle, "tracking_api", webOptions.EnableTrackingAPI)
+	}
+
 	if *demoMode {
 		d, err := demo.Start(ctx, logger, demo.Options{DegradeChannel: *demoDegrade})
 		if err != nil {
@@ -85,7 +97,7 @@ func run() int {
 	}
 
 	level.Info(logger).Log("msg", "starting "+server.Name, "version", version.Info(), "build_context", version.BuildContext())
-	srv, err := server.New(server.Options{ConfigFile: *configFile, TelemetryPath: *telemetryPath, Logger: logger})
+	srv, err := server.New(server.Options{ConfigFile: *configFile, TelemetryPath: webOptions.TelemetryPath, Logger: logger})
 	if err != nil {
 		level.Error(logger).Log("msg", "loading the configuration failed", "file", *configFile, "err", err)
 		return 1
@@ -96,7 +108,8 @@ func run() int {
 		level.Error(logger).Log("msg", "building the HTTP handler failed", "err", err)
 		return 1
 	}
-	httpServer := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	httpServer := &http.Server{Handler: guard.Handler(handler)}
+	webguard.Configure(httpServer, *webOptions)
 	go func() {
 		<-ctx.Done()
 		shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -105,17 +118,38 @@ func run() int {
 	}()
 	if *demoMode {
 		for _, a := range *webConfig.WebListenAddresses {
-			fmt.Fprintf(os.Stderr, "demo: metrics at http://%s%s, configuration at http://%s/config\n", demo.DisplayAddress(a), *telemetryPath, demo.DisplayAddress(a))
+			fmt.Fprintf(os.Stderr, "demo: metrics at http://%s%s, configuration at http://%s/config\n", demo.DisplayAddress(a), webOptions.TelemetryPath, demo.DisplayAddress(a))
 		}
 	}
-	// exporter-toolkit logs through slog: bridge it to the same go-kit logger
-	// (the bridge adds its own caller). The go-kit filter applies the level.
-	toolkitLogger := slog.New(slogkit.NewGoKitHandler(base, slog.LevelDebug))
-	if err := web.ListenAndServe(httpServer, webConfig, toolkitLogger); err != nil && !errors.Is(err, http.ErrServerClosed) {
+	// exporter-toolkit logs through slog: bridged to the same go-kit logger
+	// in the same format (the bridge adds its own caller; the go-kit filter
+	// applies the level).
+	if err := web.ListenAndServe(httpServer, webConfig, webguard.SlogLogger(leveled)); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		level.Error(logger).Log("msg", "HTTP server failed", "err", err)
 		return 1
 	}
 	return 0
+}
+
+// versionFromBuildInfo fills in what -ldflags did not set (a plain go
+// build) from the build information Go embeds: the main module's version
+// and the commit's time. The revision comes from there already.
+func versionFromBuildInfo() {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return
+	}
+	if version.Version == "" {
+		version.Version = bi.Main.Version
+		if version.Version == "" || version.Version == "(devel)" {
+			version.Version = "devel"
+		}
+	}
+	for _, s := range bi.Settings {
+		if s.Key == "vcs.time" && version.BuildDate == "" {
+			version.BuildDate = s.Value
+		}
+	}
 }
 
 // runBackfill writes the backfill file; an app that fails is reported and
@@ -143,8 +177,8 @@ func runBackfill(ctx context.Context, configFile, output string, o backfill.Opti
 	return 0
 }
 
-// newLogger returns the go-kit logger for the flags, with a timestamp on
-// every line.
+// newLogger returns the go-kit logger for the flags, filtered by level;
+// the caller adds the timestamp.
 func newLogger(format, lvl string) log.Logger {
 	var l log.Logger
 	if format == "json" {
@@ -152,6 +186,5 @@ func newLogger(format, lvl string) log.Logger {
 	} else {
 		l = log.NewLogfmtLogger(log.NewSyncWriter(os.Stderr))
 	}
-	l = level.NewFilter(l, level.Allow(level.ParseDefault(lvl, level.InfoValue())))
-	return log.With(l, "ts", log.DefaultTimestampUTC)
+	return level.NewFilter(l, level.Allow(level.ParseDefault(lvl, level.InfoValue())))
 }

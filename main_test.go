@@ -172,7 +172,7 @@ const getAppInfoCalls = `imstats_exporter_api_requests_total{api="openconfigsvr/
 
 func TestDemo(t *testing.T) {
 	t.Parallel()
-	e := start(t, "--demo")
+	e := start(t, "--demo", "--web.enable-lifecycle")
 	var scrape string
 	e.waitFor(func() bool {
 		_, scrape = e.get("/metrics")
@@ -227,6 +227,24 @@ func TestDemo(t *testing.T) {
 			if code != tc.code || !strings.Contains(body, tc.contains) {
 				t.Errorf("%s %s = %d %q, want %d containing %q", tc.method, tc.path, code, body, tc.code, tc.contains)
 			}
+		}
+	})
+
+	t.Run("build_info has a version without -ldflags", func(t *testing.T) {
+		if !regexp.MustCompile(`imstats_exporter_build_info\{[^}]*version="[^"]+"`).MatchString(scrape) {
+			t.Error("imstats_exporter_build_info has an empty version")
+		}
+	})
+
+	t.Run("exporter-toolkit logs in the project's format", func(t *testing.T) {
+		var line string
+		for l := range strings.SplitSeq(e.logs.String(), "\n") {
+			if strings.Contains(l, `msg="Listening on"`) {
+				line = l
+			}
+		}
+		if !strings.HasPrefix(line, "level=info ts=") || strings.Count(line, "ts=") != 1 || strings.Contains(line, "time=") {
+			t.Errorf("want level=info ts=… with one timestamp, got %q", line)
 		}
 	})
 
@@ -297,7 +315,7 @@ func TestReloadAndRestart(t *testing.T) {
 	good := fmt.Sprintf("tencent_im:\n  - sdkappid: 1400000000\n    secret_key_file: tim.key\n    endpoint: %s\n    push:\n      windows: [24h]\nstate_directory: state\n", url)
 	writeFile(t, cfgPath, good)
 
-	e := start(t, "--config.file="+cfgPath)
+	e := start(t, "--config.file="+cfgPath, "--web.enable-lifecycle", "--web.enable-tracking-api")
 	taskID, err := sim.Push(1400000000, time.Hour)
 	if err != nil {
 		t.Fatal(err)
@@ -334,7 +352,7 @@ func TestReloadAndRestart(t *testing.T) {
 
 	// The registered task survives a restart.
 	e.stop()
-	e2 := start(t, "--config.file="+cfgPath)
+	e2 := start(t, "--config.file="+cfgPath, "--web.enable-tracking-api")
 	_, list := e2.get("/api/v1/tencent_im/1400000000/tasks")
 	if !strings.Contains(list, taskID) {
 		t.Fatalf("after a restart the task list is %s", list)
@@ -345,4 +363,29 @@ func TestReloadAndRestart(t *testing.T) {
 			t.Fatal("the secret key appears in the logs")
 		}
 	}
+}
+
+func TestFirstHour(t *testing.T) {
+	t.Parallel()
+	t.Run("--version without -ldflags", func(t *testing.T) {
+		out, err := exec.Command(binary, "--version").CombinedOutput()
+		if err != nil {
+			t.Fatal(err, string(out))
+		}
+		if !regexp.MustCompile(`^imstats_exporter, version \S+ `).Match(out) {
+			t.Errorf("no version in %q", out)
+		}
+	})
+	t.Run("every serve flag in the top-level --help", func(t *testing.T) {
+		out, err := exec.Command(binary, "--help").CombinedOutput()
+		if err != nil {
+			t.Fatal(err, string(out))
+		}
+		for _, flag := range []string{"config.file", "config.check", "demo", "web.listen-address", "web.config.file", "web.telemetry-path",
+			"web.enable-lifecycle", "web.enable-tracking-api", "web.write-token-file", "web.write-timeout", "web.max-request-body", "web.max-requests", "web.max-scrapes"} {
+			if !regexp.MustCompile(`--(\[no-\])?` + regexp.QuoteMeta(flag) + `[= \n]`).Match(out) {
+				t.Errorf("--help does not show --%s", flag)
+			}
+		}
+	})
 }

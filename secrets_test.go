@@ -156,7 +156,7 @@ limits: {backoff_initial: 200ms, backoff_max: 400ms}
 state_directory: state
 `, inlineKey, srv.URL, appKey, masterSecret, msgID, groupKey, groupMsgID)
 	writeFile(t, cfgPath, good)
-	e := start(t, "--config.file="+cfgPath) // start logs at debug level
+	e := start(t, "--config.file="+cfgPath, "--web.enable-lifecycle", "--web.enable-tracking-api") // start logs at debug level
 
 	// Each vendor failure in turn, until both vendors have answered with it.
 	for _, phase := range []struct {

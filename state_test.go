@@ -28,7 +28,7 @@ func TestCorruptStateFile(t *testing.T) {
 	cfgPath := filepath.Join(dir, "exporter.yml")
 	writeFile(t, cfgPath, fmt.Sprintf("tencent_im:\n  - sdkappid: 1400000000\n    secret_key: %q\n    endpoint: %s\nstate_directory: state\n", key, url))
 
-	e := start(t, "--config.file="+cfgPath)
+	e := start(t, "--config.file="+cfgPath, "--web.enable-tracking-api")
 	e.waitFor(func() bool {
 		_, s := e.get("/metrics")
 		_, ok := sample(s, `tencent_im_active_users{sdkappid="1400000000"}`)

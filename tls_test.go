@@ -135,3 +135,100 @@ func TestTLSAndBasicAuth(t *testing.T) {
 		t.Error("the logs show the password or its hash")
 	}
 }
+
+// TestWriteEndpointsGuarded: write endpoints are off by default; when on,
+// with basic auth and a write token, the scrape credential reads but
+// cannot write, and an oversized body is refused.
+func TestWriteEndpointsGuarded(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "exporter.yml")
+	writeFile(t, cfgPath, "state_directory: state\n")
+
+	t.Run("off by default", func(t *testing.T) {
+		t.Parallel()
+		e := start(t, "--config.file="+cfgPath)
+		code, body := e.do(http.MethodPost, "/-/reload", "")
+		if code != http.StatusForbidden || !strings.Contains(body, "Lifecycle API is not enabled.") {
+			t.Errorf("POST /-/reload: %d %q, want 403", code, body)
+		}
+		if code, _ := e.get("/metrics"); code != http.StatusOK {
+			t.Errorf("GET /metrics: %d", code)
+		}
+	})
+
+	t.Run("on, behind basic auth and a token", func(t *testing.T) {
+		t.Parallel()
+		const user, password, token = "prometheus", "scrape-password-81d2", "write-token-0c94be77"
+		hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.MinCost)
+		if err != nil {
+			t.Fatal(err)
+		}
+		webConfig := filepath.Join(dir, "web.yml")
+		writeFile(t, webConfig, fmt.Sprintf("basic_auth_users:\n  %s: %s\n", user, hash))
+		tokenFile := filepath.Join(dir, "write.token")
+		writeFile(t, tokenFile, token+"\n")
+
+		addr := freeAddr(t)
+		e := &exporter{t: t, addr: addr, logs: &syncBuffer{}}
+		e.cmd = exec.Command(binary, "--web.listen-address="+addr, "--web.config.file="+webConfig, "--config.file="+cfgPath,
+			"--web.enable-lifecycle", "--web.enable-tracking-api", "--web.write-token-file="+tokenFile, "--log.level=debug")
+		e.cmd.Stdout, e.cmd.Stderr = e.logs, e.logs
+		if err := e.cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(e.stop)
+
+		client := &http.Client{Timeout: 30 * time.Second}
+		do := func(method, path string, body io.Reader, basic bool, tok string) (int, error) {
+			req, err := http.NewRequest(method, "http://"+addr+path, body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if basic {
+				req.SetBasicAuth(user, password)
+			}
+			if tok != "" {
+				req.Header.Set("X-Write-Token", tok)
+			}
+			resp, err := client.Do(req)
+			if err != nil {
+				return 0, err
+			}
+			defer resp.Body.Close()
+			_, err = io.Copy(io.Discard, resp.Body)
+			return resp.StatusCode, err
+		}
+		e.waitFor(func() bool { code, err := do("GET", "/-/healthy", nil, true, ""); return err == nil && code == 200 }, "the exporter to answer")
+
+		const api = "/api/v1/tencent_im/1400000000/tasks"
+		for _, tc := range []struct {
+			name, method, path string
+			basic              bool
+			token              string
+			code               int
+		}{
+			{"the scrape credential scrapes", "GET", "/metrics", true, "", 200},
+			{"the scrape credential reads the API", "GET", api, true, "", 404}, // no such app: the API answered
+			{"the scrape credential cannot reload", "POST", "/-/reload", true, "", 401},
+			{"the scrape credential cannot register", "POST", api, true, "", 401},
+			{"a wrong token cannot reload", "POST", "/-/reload", true, "x" + token, 403},
+			{"the token without the password cannot reload", "POST", "/-/reload", false, token, 401},
+			{"password and token reload", "POST", "/-/reload", true, token, 200},
+		} {
+			code, err := do(tc.method, tc.path, strings.NewReader(""), tc.basic, tc.token)
+			if err != nil || code != tc.code {
+				t.Errorf("%s: %d %v, want %d", tc.name, code, err, tc.code)
+			}
+		}
+		// A 2 MiB body is refused (413) without being read: the exporter
+		// answers and closes, so the client may see its write cut short.
+		code, err := do("POST", api, strings.NewReader(strings.Repeat(" ", 2<<20)), true, token)
+		if err == nil && code != http.StatusRequestEntityTooLarge {
+			t.Errorf("a 2 MiB body: %d, want 413", code)
+		}
+		if strings.Contains(e.logs.String(), token) {
+			t.Error("the logs show the write token")
+		}
+	})
+}
