@@ -76,16 +76,6 @@ func run() int {
 		return 0
 	}
 
-	guard, err := webguard.New(*webOptions, nil)
-	if err != nil {
-		level.Error(logger).Log("msg", "setting up the web server failed", "err", err)
-		return 1
-	}
-	if guard.WritesOpen() {
-		level.Warn(logger).Log("msg", "write endpoints are on without --web.write-token-file: whoever passes --web.config.file's authentication (anyone, without one) can reload and change what is tracked",
-			"lifecycle", webOptions.EnableLifecycle, "tracking_api", webOptions.EnableTrackingAPI)
-	}
-
 	if *demoMode {
 		d, err := demo.Start(ctx, logger, demo.Options{DegradeChannel: *demoDegrade})
 		if err != nil {
@@ -97,10 +87,21 @@ func run() int {
 	}
 
 	level.Info(logger).Log("msg", "starting "+server.Name, "version", version.Info(), "build_context", version.BuildContext())
-	srv, err := server.New(server.Options{ConfigFile: *configFile, TelemetryPath: webOptions.TelemetryPath, Logger: logger})
+	srv, err := server.New(server.Options{ConfigFile: *configFile, TelemetryPath: webOptions.TelemetryPath, Logger: logger,
+		EnableTrackingWrites: webOptions.EnableTrackingAPI})
 	if err != nil {
 		level.Error(logger).Log("msg", "loading the configuration failed", "file", *configFile, "err", err)
 		return 1
+	}
+	defer srv.Close()
+	guard, err := webguard.New(*webOptions, srv.Registerer())
+	if err != nil {
+		level.Error(logger).Log("msg", "setting up the web server failed", "err", err)
+		return 1
+	}
+	if guard.WritesOpen() {
+		level.Warn(logger).Log("msg", "write endpoints are on without --web.write-token-file: whoever passes --web.config.file's authentication (anyone, without one) can reload and change what is tracked",
+			"lifecycle", webOptions.EnableLifecycle, "tracking_api", webOptions.EnableTrackingAPI)
 	}
 	go srv.Run(ctx)
 	handler, err := srv.Handler()

@@ -10,9 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/imstats/imstats_exporter/internal/expo"
 	"github.com/imstats/imstats_exporter/internal/jpush"
 	"github.com/imstats/imstats_exporter/internal/tencentim"
 )
@@ -33,19 +33,6 @@ import (
 //     (all_member_push_statistics, https://trtc.io/document/71894): the
 //     sample with TaskIDs, and the same result with an empty TaskID, the
 //     overall statistics ("Leave blank for overall statistics").
-
-// conformanceMetrics is a collector of fixed metrics.
-type conformanceMetrics []prometheus.Metric
-
-// Describe implements prometheus.Collector; the collector is unchecked.
-func (conformanceMetrics) Describe(chan<- *prometheus.Desc) {}
-
-// Collect implements prometheus.Collector.
-func (c conformanceMetrics) Collect(ch chan<- prometheus.Metric) {
-	for _, m := range c {
-		ch <- m
-	}
-}
 
 // sampleServer answers every request with the fixture and records the paths.
 type sampleServer struct {
@@ -91,9 +78,9 @@ func tencentSampleClient(url string, sdkappid uint64) *tencentim.Client {
 
 // latestUsersDay maps the newest day of a users answer, as jpush_users does
 // with days before today.
-func latestUsersDay(t *testing.T, group bool, key string, days []jpush.UsersDay) []prometheus.Metric {
+func latestUsersDay(t *testing.T, group bool, key string, days []jpush.UsersDay) []expo.Sample {
 	t.Helper()
-	var latest []prometheus.Metric
+	var latest []expo.Sample
 	var latestDay time.Time
 	for _, d := range days {
 		m, day, ok := UsersDayMetrics(group, key, d, jpush.ReportLocation())
@@ -114,65 +101,65 @@ func TestConformance(t *testing.T) {
 	tests := []struct {
 		fixture  string
 		wantPath string
-		run      func(t *testing.T, url string) ([]prometheus.Metric, error)
+		run      func(t *testing.T, url string) ([]expo.Sample, error)
 	}{
-		{"jpush_received_detail", "/v3/received/detail", func(t *testing.T, url string) ([]prometheus.Metric, error) {
+		{"jpush_received_detail", "/v3/received/detail", func(t *testing.T, url string) ([]expo.Sample, error) {
 			res, err := jpushSampleClient(url).ReceivedDetail(ctx, []string{"1613113584", "1229760629"})
-			var out []prometheus.Metric
+			var out []expo.Sample
 			for _, r := range res {
-				out = append(out, receivedMetrics(conformanceAppKey, r)...)
+				out = append(out, ReceivedSamples(conformanceAppKey, r)...)
 			}
 			return out, err
 		}},
-		{"jpush_received", "/v3/received", func(t *testing.T, url string) ([]prometheus.Metric, error) {
+		{"jpush_received", "/v3/received", func(t *testing.T, url string) ([]expo.Sample, error) {
 			res, err := jpushSampleClient(url).Received(ctx, []string{"1613113584", "1229760629"})
-			var out []prometheus.Metric
+			var out []expo.Sample
 			for _, r := range res {
-				out = append(out, receivedMetrics(conformanceAppKey, r)...)
+				out = append(out, ReceivedSamples(conformanceAppKey, r)...)
 			}
 			return out, err
 		}},
-		{"jpush_messages_detail", "/v3/messages/detail", func(t *testing.T, url string) ([]prometheus.Metric, error) {
+		{"jpush_messages_detail", "/v3/messages/detail", func(t *testing.T, url string) ([]expo.Sample, error) {
 			res, err := jpushSampleClient(url).MessagesDetail(ctx, []string{"123456789"})
-			var out []prometheus.Metric
+			var out []expo.Sample
 			for _, m := range res {
-				out = append(out, messageMetrics(jpushAppFamilies, conformanceAppKey, m)...)
+				out = append(out, MessageSamples(false, conformanceAppKey, m, true)...)
 			}
 			return out, err
 		}},
-		{"jpush_messages_detail_legacy", "/v3/messages/detail", func(t *testing.T, url string) ([]prometheus.Metric, error) {
+		{"jpush_messages_detail_legacy", "/v3/messages/detail", func(t *testing.T, url string) ([]expo.Sample, error) {
 			res, err := jpushSampleClient(url).MessagesDetail(ctx, []string{"269978303"})
-			var out []prometheus.Metric
+			var out []expo.Sample
 			for _, m := range res {
-				out = append(out, messageMetrics(jpushAppFamilies, conformanceAppKey, m)...)
+				out = append(out, MessageSamples(false, conformanceAppKey, m, true)...)
 			}
 			return out, err
 		}},
-		{"jpush_group_messages_detail", "/v3/group/messages/detail", func(t *testing.T, url string) ([]prometheus.Metric, error) {
+		{"jpush_group_messages_detail", "/v3/group/messages/detail", func(t *testing.T, url string) ([]expo.Sample, error) {
 			res, err := jpushSampleClient(url).GroupMessagesDetail(ctx, []string{"bsp54sn8bpn8hc3etq40"})
-			var out []prometheus.Metric
+			var out []expo.Sample
 			for _, m := range res {
-				out = append(out, messageMetrics(jpushGroupFamilies, conformanceGroupKey, m)...)
+				out = append(out, MessageSamples(true, conformanceGroupKey, m, true)...)
 			}
 			return out, err
 		}},
-		{"jpush_status_message", "/v3/status/message", func(t *testing.T, url string) ([]prometheus.Metric, error) {
+		{"jpush_status_message", "/v3/status/message", func(t *testing.T, url string) ([]expo.Sample, error) {
 			canaries := []string{"1506bfd3a7c568d4761", "02078f0f1b8", "0207870a9b8"}
 			sent := time.Date(2026, 11, 27, 15, 30, 0, 0, time.UTC)
 			res, err := jpushSampleClient(url).StatusMessage(ctx, conformanceStatusMsg, canaries, jpush.StatusDate(sent, cst))
-			return statusMetrics(conformanceAppKey, conformanceStatusMsg, res), err
+			return StatusSamples(conformanceAppKey, conformanceStatusMsg, res), err
 		}},
-		{"jpush_users", "/v3/users", func(t *testing.T, url string) ([]prometheus.Metric, error) {
+		{"jpush_users", "/v3/users", func(t *testing.T, url string) ([]expo.Sample, error) {
 			days, err := jpushSampleClient(url).Users(ctx, time.Date(2014, 6, 10, 0, 0, 0, 0, cst), 3)
 			return latestUsersDay(t, false, conformanceAppKey, days), err
 		}},
-		{"jpush_group_users", "/v3/group/users", func(t *testing.T, url string) ([]prometheus.Metric, error) {
+		{"jpush_group_users", "/v3/group/users", func(t *testing.T, url string) ([]expo.Sample, error) {
 			days, err := jpushSampleClient(url).GroupUsers(ctx, time.Date(2020, 8, 6, 0, 0, 0, 0, cst), 2)
 			return latestUsersDay(t, true, conformanceGroupKey, days), err
 		}},
-		{"getappinfo", "/v4/openconfigsvr/getappinfo", func(t *testing.T, url string) ([]prometheus.Metric, error) {
+		{"getappinfo", "/v4/openconfigsvr/getappinfo", func(t *testing.T, url string) ([]expo.Sample, error) {
 			rows, err := tencentSampleClient(url, conformanceAppAppID).GetAppInfo(ctx)
-			row, day, ok := latestOperationsDay(rows, time.Date(2016, 6, 8, 12, 0, 0, 0, cst), cst)
+			row, day, ok := LatestOperationsDay(rows, time.Date(2016, 6, 8, 12, 0, 0, 0, cst), cst)
 			if !ok {
 				t.Fatal("no complete day")
 			}
@@ -182,28 +169,28 @@ func TestConformance(t *testing.T) {
 			}
 			return out, err
 		}},
-		{"getappinfo_request_field", "/v4/openconfigsvr/getappinfo", func(t *testing.T, url string) ([]prometheus.Metric, error) {
+		{"getappinfo_request_field", "/v4/openconfigsvr/getappinfo", func(t *testing.T, url string) ([]expo.Sample, error) {
 			rows, err := tencentSampleClient(url, conformanceAppAppID).GetAppInfo(ctx)
-			row, day, ok := latestOperationsDay(rows, time.Date(2016, 6, 8, 12, 0, 0, 0, cst), cst)
+			row, day, ok := LatestOperationsDay(rows, time.Date(2016, 6, 8, 12, 0, 0, 0, cst), cst)
 			if !ok {
 				t.Fatal("no complete day")
 			}
 			out, _ := OperationsDayMetrics(rows, row, day, "1104620500")
 			return out, err
 		}},
-		{"push_statistics_tasks", "/v4/timpush/all_member_push_statistics", func(t *testing.T, url string) ([]prometheus.Metric, error) {
+		{"push_statistics_tasks", "/v4/timpush/all_member_push_statistics", func(t *testing.T, url string) ([]expo.Sample, error) {
 			end := time.Date(2025, 3, 12, 16, 0, 0, 0, time.UTC)
 			res, err := tencentSampleClient(url, conformanceSDKAppID).PushStatistics(ctx, end.Add(-24*time.Hour), end, []string{"xxx-yyy-zzz", "aaa-bbb-ccc"})
-			var out []prometheus.Metric
+			var out []expo.Sample
 			for _, r := range res {
 				out = appendResult(out, pushTaskFamily, pushTaskPlatformFamily, r, "1400000000", r.TaskID)
 			}
 			return out, err
 		}},
-		{"push_statistics_overall", "/v4/timpush/all_member_push_statistics", func(t *testing.T, url string) ([]prometheus.Metric, error) {
+		{"push_statistics_overall", "/v4/timpush/all_member_push_statistics", func(t *testing.T, url string) ([]expo.Sample, error) {
 			end := time.Date(2025, 3, 12, 16, 0, 0, 0, time.UTC)
 			res, err := tencentSampleClient(url, conformanceSDKAppID).PushStatistics(ctx, end.Add(-24*time.Hour), end, nil)
-			var out []prometheus.Metric
+			var out []expo.Sample
 			for _, r := range res {
 				if r.TaskID == "" {
 					out = appendResult(out, pushWindowFamily, pushWindowPlatformFamily, r, "1400000000", "24h")
@@ -228,7 +215,7 @@ func TestConformance(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer want.Close()
-			if err := testutil.CollectAndCompare(conformanceMetrics(got), want); err != nil {
+			if err := testutil.CollectAndCompare(sampleCollector(got), want); err != nil {
 				t.Error(err)
 			}
 		})

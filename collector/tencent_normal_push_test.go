@@ -10,21 +10,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/imstats/imstats_exporter/internal/tencentim"
 )
-
-// normalPushMetrics is a collector over fixed metrics.
-type normalPushMetrics []prometheus.Metric
-
-func (m normalPushMetrics) Describe(ch chan<- *prometheus.Desc) { prometheus.DescribeByCollect(m, ch) }
-func (m normalPushMetrics) Collect(ch chan<- prometheus.Metric) {
-	for _, x := range m {
-		ch <- x
-	}
-}
 
 // normalPushAnswer decodes a testdata answer the way the exporter does: the
 // Tencent IM client reading it from a server.
@@ -67,7 +56,7 @@ func TestNormalPushWindowSamples(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := testutil.CollectAndCompare(normalPushMetrics(got), strings.NewReader(string(want))); err != nil {
+			if err := testutil.CollectAndCompare(sampleCollector(got), strings.NewReader(string(want))); err != nil {
 				t.Fatal(err)
 			}
 		})

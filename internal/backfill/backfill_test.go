@@ -14,11 +14,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/imstats/imstats_exporter/config"
 	"github.com/imstats/imstats_exporter/internal/apierr"
 	"github.com/imstats/imstats_exporter/internal/clock"
+	"github.com/imstats/imstats_exporter/internal/expo"
 	"github.com/imstats/imstats_exporter/internal/simulator"
 )
 
@@ -238,11 +237,11 @@ func TestRunStopsWhenCancelled(t *testing.T) {
 func TestComplete(t *testing.T) {
 	t.Parallel()
 	today := time.Date(2026, 11, 21, 0, 0, 0, 0, shanghai)
-	desc := prometheus.NewDesc("answer", "Which answer.", nil, nil)
+	answer := expo.NewFamily("answer", "Which answer.")
 	// d is a day daysAgo days before today; its metric tells two answers for
 	// the same day apart.
 	d := func(daysAgo int) day {
-		return day{today.AddDate(0, 0, -daysAgo), []prometheus.Metric{prometheus.MustNewConstMetric(desc, prometheus.GaugeValue, 0)}}
+		return day{today.AddDate(0, 0, -daysAgo), []expo.Sample{answer.Gauge(0)}}
 	}
 	tomorrow, today0, day1, day2, day3, day3again, day4 := d(-1), d(0), d(1), d(2), d(3), d(3), d(4)
 	for _, tc := range []struct {
@@ -265,7 +264,7 @@ func TestComplete(t *testing.T) {
 				t.Fatalf("%d days, want %d", len(got), len(tc.want))
 			}
 			for i := range got {
-				if got[i].metrics[0] != tc.want[i].metrics[0] {
+				if &got[i].metrics[0] != &tc.want[i].metrics[0] {
 					t.Errorf("day %d: %v, want the answer for %v", i, got[i].start, tc.want[i].start)
 				}
 			}

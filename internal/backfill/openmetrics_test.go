@@ -5,16 +5,16 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
+	"github.com/imstats/imstats_exporter/internal/expo"
 	dto "github.com/prometheus/client_model/go"
 )
 
 func TestOpenMetrics(t *testing.T) {
 	t.Parallel()
-	users := prometheus.NewDesc("b_users", "Users per app.", []string{"app"}, nil)
-	info := prometheus.NewDesc("a_info", "Names; value 1.", []string{"app", "name"}, nil)
-	gauge := func(d *prometheus.Desc, v float64, labels ...string) prometheus.Metric {
-		return prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
+	users := expo.NewFamily("b_users", "Users per app.", "app")
+	info := expo.NewFamily("a_info", "Names; value 1.", "app", "name")
+	gauge := func(f *expo.Family, v float64, labels ...string) expo.Sample {
+		return f.Gauge(v, labels...)
 	}
 	// Each batch is written over a day every 12 hours: 1.7950176e+09,
 	// 1.7950608e+09 for day1; expfmt writes the seconds in the shortest
@@ -23,7 +23,7 @@ func TestOpenMetrics(t *testing.T) {
 	day2 := day1.AddDate(0, 0, 1)
 	type batch struct {
 		from    time.Time
-		metrics []prometheus.Metric
+		metrics []expo.Sample
 	}
 	job := "job"
 	imstats := "imstats"
@@ -36,8 +36,8 @@ func TestOpenMetrics(t *testing.T) {
 		{
 			name: "families by name, series by labels, samples by time, timestamps in seconds",
 			batches: []batch{
-				{day2, []prometheus.Metric{gauge(users, 20, "y"), gauge(users, 2000, "x"), gauge(info, 1, "x", "X")}},
-				{day1, []prometheus.Metric{gauge(users, 10, "y"), gauge(users, 1000, "x"), gauge(info, 1, "x", "X")}},
+				{day2, []expo.Sample{gauge(users, 20, "y"), gauge(users, 2000, "x"), gauge(info, 1, "x", "X")}},
+				{day1, []expo.Sample{gauge(users, 10, "y"), gauge(users, 1000, "x"), gauge(info, 1, "x", "X")}},
 			},
 			want: `# HELP a_info Names; value 1.
 # TYPE a_info gauge
@@ -60,7 +60,7 @@ b_users{app="y"} 20.0 1.7951472e+09
 		},
 		{
 			name:    "extra labels merged in name order",
-			batches: []batch{{day1, []prometheus.Metric{gauge(users, 10, "y")}}},
+			batches: []batch{{day1, []expo.Sample{gauge(users, 10, "y")}}},
 			extra:   []*dto.LabelPair{{Name: &job, Value: &imstats}},
 			want: `# HELP b_users Users per app.
 # TYPE b_users gauge
@@ -71,7 +71,7 @@ b_users{app="y",job="imstats"} 10.0 1.7950608e+09
 		},
 		{
 			name:    "label values escaped",
-			batches: []batch{{day1, []prometheus.Metric{gauge(info, 1, "x", "say \"hi\"\\\nbye")}}},
+			batches: []batch{{day1, []expo.Sample{gauge(info, 1, "x", "say \"hi\"\\\nbye")}}},
 			want: `# HELP a_info Names; value 1.
 # TYPE a_info gauge
 a_info{app="x",name="say \"hi\"\\\nbye"} 1.0 1.7950176e+09
@@ -108,14 +108,13 @@ a_info{app="x",name="say \"hi\"\\\nbye"} 1.0 1.7950608e+09
 
 func TestOpenMetricsRefusesARepeatedSeries(t *testing.T) {
 	t.Parallel()
-	d := prometheus.NewDesc("a_users", "Users.", []string{"app"}, nil)
-	m := prometheus.MustNewConstMetric(d, prometheus.GaugeValue, 1, "x")
+	m := expo.NewFamily("a_users", "Users.", "app").Gauge(1, "x")
 	at := time.Unix(1700000000, 0)
-	if err := newOpenMetrics().add(at, at.Add(time.Hour), time.Hour, []prometheus.Metric{m, m}, nil); err == nil {
+	if err := newOpenMetrics().add(at, at.Add(time.Hour), time.Hour, []expo.Sample{m, m}, nil); err == nil {
 		t.Fatal("a series given twice for one time was accepted")
 	}
 	name, value := "app", "other"
-	if err := newOpenMetrics().add(at, at.Add(time.Hour), time.Hour, []prometheus.Metric{m}, []*dto.LabelPair{{Name: &name, Value: &value}}); err == nil || !strings.Contains(err.Error(), `label "app" is a label of a_users already`) {
+	if err := newOpenMetrics().add(at, at.Add(time.Hour), time.Hour, []expo.Sample{m}, []*dto.LabelPair{{Name: &name, Value: &value}}); err == nil || !strings.Contains(err.Error(), `label "app" is a label of a_users already`) {
 		t.Fatalf("an extra label clashing with the metric's: err = %v", err)
 	}
 }

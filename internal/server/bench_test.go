@@ -44,7 +44,7 @@ func renderServer(tb testing.TB, n int) *Server {
 		target.Put(id, []expo.Sample{benchFamily.Gauge(float64(i), "1400000000", id)})
 	}
 	reg := prometheus.NewRegistry()
-	s := &Server{registry: reg, safe: config.NewSafeConfig(reg), scrapes: newScrapeCache(8)}
+	s := &Server{registry: reg, safe: config.NewSafeConfig(reg), scrapes: newScrapeCache()}
 	cfg := config.DefaultConfig
 	s.safe.Set(&cfg)
 	s.units.Store(&unitList{units: []*unit{{def: def, target: target}}})

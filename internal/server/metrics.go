@@ -38,11 +38,9 @@ func ScrapeWait(r *http.Request, margin, maxWait time.Duration) time.Duration {
 	return max(wait, 0)
 }
 
-// scrapeCache caps the scrapes rendered at once and lets concurrent gzip
-// scrapes of the same snapshot generation share one compressed body.
+// scrapeCache lets concurrent gzip scrapes of the same snapshot generation
+// share one compressed body, and remembers how long a render takes.
 type scrapeCache struct {
-	slots chan struct{}
-
 	mu      sync.Mutex
 	entries map[gzKey]*gzEntry // at most one generation per format
 	render  time.Duration      // how long the last render took
@@ -58,8 +56,8 @@ type gzEntry struct {
 	body []byte
 }
 
-func newScrapeCache(slots int) *scrapeCache {
-	return &scrapeCache{slots: make(chan struct{}, slots), entries: map[gzKey]*gzEntry{}}
+func newScrapeCache() *scrapeCache {
+	return &scrapeCache{entries: map[gzKey]*gzEntry{}}
 }
 
 // serveMetrics serves /metrics: the vendor series as their pre-rendered
@@ -71,15 +69,6 @@ func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
 	budget := ScrapeWait(r, time.Duration(limits.ScrapeTimeoutMargin), time.Duration(limits.MaxScrapeWait))
 	ctx, cancel := context.WithTimeout(r.Context(), budget)
 	defer cancel()
-
-	select {
-	case s.scrapes.slots <- struct{}{}:
-		defer func() { <-s.scrapes.slots }()
-	case <-ctx.Done():
-		w.Header().Set("Retry-After", "1")
-		http.Error(w, "too many scrapes in flight", http.StatusServiceUnavailable)
-		return
-	}
 
 	units := s.units.Load()
 	s.scrapes.mu.Lock()

@@ -48,13 +48,10 @@ type Options struct {
 	Logger        log.Logger
 	Clock         clock.Clock       // nil: clock.Real{}
 	Transport     http.RoundTripper // nil: http.DefaultTransport
-	// EnableLifecycle turns on POST /-/reload (SIGHUP always works).
-	EnableLifecycle bool
 	// EnableTrackingWrites turns on the tracking API's POST and DELETE.
+	// (The HTTP layer, internal/webguard, gates POST /-/reload and caps
+	// concurrent requests.)
 	EnableTrackingWrites bool
-	// MaxConcurrentScrapes caps the /metrics requests rendered at once
-	// (default 8); the others wait within their deadline, then get 503.
-	MaxConcurrentScrapes int
 }
 
 // Server owns the exporter's state for the life of the process.
@@ -91,9 +88,6 @@ func New(o Options) (*Server, error) {
 	if o.Clock == nil {
 		o.Clock = clock.Real{}
 	}
-	if o.MaxConcurrentScrapes <= 0 {
-		o.MaxConcurrentScrapes = 8
-	}
 	reg := prometheus.NewRegistry()
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Server{
@@ -105,7 +99,7 @@ func New(o Options) (*Server, error) {
 		ctx:      ctx,
 		cancel:   cancel,
 		state:    state{units: map[unitKey]*unit{}, sets: map[setKey]*tracking.Set{}},
-		scrapes:  newScrapeCache(o.MaxConcurrentScrapes),
+		scrapes:  newScrapeCache(),
 	}
 	s.units.Store(&unitList{})
 	s.served.Store(&map[setKey]*tracking.Set{})
@@ -128,6 +122,10 @@ func New(o Options) (*Server, error) {
 	}
 	return s, nil
 }
+
+// Registerer is the registry of the exporter's own metrics, for the HTTP
+// layer's.
+func (s *Server) Registerer() prometheus.Registerer { return s.registry }
 
 // Close stops every source's loop.
 func (s *Server) Close() { s.cancel() }
@@ -235,16 +233,13 @@ func (s *Server) Handler() (http.Handler, error) {
 }
 
 // handleReload serves POST /-/reload: 200 when the new configuration is in
-// force, 500 with the reason (the old one keeps running), 403 when the
-// lifecycle endpoints are off, 405 for another method.
+// force, 500 with the reason (the old one keeps running), 405 for another
+// method. Whether the endpoint is on at all is the HTTP layer's decision
+// (--web.enable-lifecycle, internal/webguard).
 func (s *Server) handleReload(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
 		http.Error(w, "This endpoint requires a POST request.", http.StatusMethodNotAllowed)
-		return
-	}
-	if !s.opts.EnableLifecycle {
-		http.Error(w, "Lifecycle API is not enabled (--web.enable-lifecycle).", http.StatusForbidden)
 		return
 	}
 	reply := make(chan error, 1)

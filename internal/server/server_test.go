@@ -83,7 +83,7 @@ func writeAtomic(t *testing.T, path, content string) {
 // handler; it stops with the test.
 func testServer(t *testing.T, configFile string) (*Server, *httptest.Server) {
 	t.Helper()
-	s, err := New(Options{ConfigFile: configFile, EnableLifecycle: true, EnableTrackingWrites: true})
+	s, err := New(Options{ConfigFile: configFile, EnableTrackingWrites: true})
 	if err != nil {
 		t.Fatal(err)
 	}
