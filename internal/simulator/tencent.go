@@ -22,6 +22,10 @@ const (
 	TencentGetAppInfo     = "openconfigsvr/getappinfo"
 	TencentPushStatistics = "timpush/all_member_push_statistics"
 	TencentIMPush         = "all_member_push/im_push"
+	// TencentNormalPushStatistics is the statistics of the offline pushes
+	// of chat messages (Tencent Chat "普通推送数据统计", Normal Push Data
+	// Statistics, https://trtc.io/zh/document/71897).
+	TencentNormalPushStatistics = "timpush/normal_push_statistics"
 )
 
 // The vendor's limits.
@@ -62,7 +66,7 @@ const (
 	codePushCondition  = 90039  // im_push: attribute and tag conditions together
 	codePushDisabled   = 90045  // push service not enabled
 	codePushDailyLimit = 90047  // im_push: daily quota spent
-	codeStatsInvalid   = 90100  // all_member_push_statistics: invalid parameters
+	codeStatsInvalid   = 90100  // push statistics APIs: invalid parameters
 	codeAppInfoJSON    = 130001 // getappinfo: bad JSON
 )
 
@@ -129,8 +133,8 @@ type TencentApp struct {
 	Identifier string
 	// SecretKey signs the UserSig.
 	SecretKey string
-	// PushDisabled makes all_member_push_statistics and im_push answer 90045
-	// (service not enabled).
+	// PushDisabled makes all_member_push_statistics,
+	// normal_push_statistics and im_push answer 90045 (service not enabled).
 	PushDisabled bool
 }
 
@@ -154,8 +158,8 @@ type Call struct {
 	SDKAppID  uint64    // 0 when the query had none
 	Time      time.Time // when it was handled, after any Fault.Delay
 	TaskIDs   []string  // all_member_push_statistics: TaskID as requested
-	StartTime int64     // all_member_push_statistics: StartTime
-	EndTime   int64     // all_member_push_statistics: EndTime
+	StartTime int64     // push statistics APIs: StartTime
+	EndTime   int64     // push statistics APIs: EndTime
 	ErrorCode int       // the Tencent error code answered; 0 for success and for faults other than Fault.ErrorCode
 }
 
@@ -167,7 +171,8 @@ type Tencent struct {
 	apps  map[uint64]*tencentApp // fixed by NewTencent
 
 	mu       sync.Mutex
-	degraded platformFactors // DegradePlatform factors
+	degraded platformFactors          // DegradePlatform factors
+	arrivals map[arrivalKey]*Arrivals // by API and sdkappid
 
 	board switchboard[Call]
 }
@@ -179,6 +184,7 @@ type tencentApp struct {
 	model       *tencentModel
 	appInfoRate slidingWindow
 	statsRate   slidingWindow
+	normalRate  slidingWindow
 	lastPush    time.Time
 	pushDay     civilDay
 	pushesToday int
@@ -198,6 +204,7 @@ func NewTencent(o TencentOptions) *Tencent {
 		loc:      o.Location,
 		apps:     make(map[uint64]*tencentApp, len(o.Apps)),
 		degraded: make(platformFactors),
+		arrivals: make(map[arrivalKey]*Arrivals),
 	}
 	if t.clock == nil {
 		t.clock = clock.Real{}
@@ -213,7 +220,9 @@ func NewTencent(o TencentOptions) *Tencent {
 			appInfoRate: slidingWindow{n: getAppInfoPerSecond, per: time.Second},
 			// SPEC §1: all_member_push_statistics allows 1 call/s.
 			statsRate: slidingWindow{n: 1, per: time.Second},
-			taskByID:  make(map[string]*pushTask),
+			// Normal Push Data Statistics: "最高调用频率 1次/秒".
+			normalRate: slidingWindow{n: 1, per: time.Second},
+			taskByID:   make(map[string]*pushTask),
 		}
 	}
 	return t
@@ -247,9 +256,10 @@ type tencentRoute struct {
 }
 
 var tencentRoutes = map[string]tencentRoute{
-	"/v4/" + TencentGetAppInfo:     {TencentGetAppInfo, codeNotAdmin, (*Tencent).getAppInfo},
-	"/v4/" + TencentPushStatistics: {TencentPushStatistics, codePushNotAdmin, (*Tencent).pushStatistics},
-	"/v4/" + TencentIMPush:         {TencentIMPush, codePushNotAdmin, (*Tencent).imPush},
+	"/v4/" + TencentGetAppInfo:           {TencentGetAppInfo, codeNotAdmin, (*Tencent).getAppInfo},
+	"/v4/" + TencentPushStatistics:       {TencentPushStatistics, codePushNotAdmin, (*Tencent).pushStatistics},
+	"/v4/" + TencentIMPush:               {TencentIMPush, codePushNotAdmin, (*Tencent).imPush},
+	"/v4/" + TencentNormalPushStatistics: {TencentNormalPushStatistics, codePushNotAdmin, (*Tencent).normalPushStatistics},
 }
 
 // ServeHTTP answers the Tencent IM APIs under /v4/: 404 for any other path,
@@ -265,15 +275,21 @@ func (t *Tencent) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
-	call := Call{API: route.api, Time: t.clock.Now()}
+	call := Call{API: route.api}
 	call.SDKAppID, _ = strconv.ParseUint(r.URL.Query().Get("sdkappid"), 10, 64) // unparsable: 0, answered by authorize
+	call.Time = t.arrive(route.api, call.SDKAppID)
 	serveWithFault(w, r, t.clock, t.board.fault(route.api), exchange{
 		answer: func() reply { return t.answer(r, route, &call) },
 		vendorError: func(code int) reply {
 			call.ErrorCode = code
 			return tencentErr(code).reply()
 		},
-		record: func() { t.board.record(call) },
+		record: func() {
+			t.board.record(call)
+			if call.ErrorCode == codeRateLimited {
+				t.rateLimited(route.api, call.SDKAppID)
+			}
+		},
 	})
 }
 

@@ -166,6 +166,8 @@ func (h *harness) okBody(api string) string {
 		return getAppInfoOK
 	case TencentPushStatistics:
 		return statsBody(h.clk.Now().Add(-24*time.Hour), h.clk.Now())
+	case TencentNormalPushStatistics:
+		return normalBody(h.clk.Now().Add(-24*time.Hour), h.clk.Now())
 	default:
 		return imPushOK
 	}
@@ -178,6 +180,7 @@ var tencentAPIs = []struct {
 	{TencentGetAppInfo, 60010},
 	{TencentPushStatistics, 90009},
 	{TencentIMPush, 90009},
+	{TencentNormalPushStatistics, 90009},
 }
 
 func TestTencentSignature(t *testing.T) {
