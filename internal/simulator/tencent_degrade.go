@@ -13,7 +13,7 @@ func (f platformFactors) of(platform int) float64 {
 }
 
 // DegradePlatform multiplies the DeliveredCount and ClickCount of a
-// PushPlatform code (tencent-im-push-statistics.txt: 1 APNs, 2 Xiaomi, 3
+// PushPlatform code (All/Tagged Users Push Data Statistics: 1 APNs, 2 Xiaomi, 3
 // Huawei, …) by factor in every all_member_push_statistics and
 // normal_push_statistics answer from now on, for every task and window: the
 // alert scenario of a failing vendor channel. The totals, which add up the

@@ -7,7 +7,7 @@ import (
 
 // AppInfoRow is one day of getappinfo operations data: every field the vendor
 // sent, as text. Strings are kept as they are (the documented type of every
-// field, tencent-im-getappinfo.txt), numbers and booleans as their JSON
+// field, Pulling Operations Data), numbers and booleans as their JSON
 // literal; null, objects and arrays are dropped. Date is YYYYMMDD, Beijing
 // time.
 type AppInfoRow map[string]string
@@ -15,7 +15,7 @@ type AppInfoRow map[string]string
 // GetAppInfo pulls the operations data of the last 30 days, all fields, one
 // row per day in the vendor's order. A success without Result gives no rows.
 func (c *Client) GetAppInfo(ctx context.Context) ([]AppInfoRow, error) {
-	// An empty body asks for every field (tencent-im-getappinfo.txt).
+	// An empty body asks for every field (Pulling Operations Data).
 	var body appInfoBody
 	if err := c.Call(ctx, APIGetAppInfo, struct{}{}, &body); err != nil {
 		return nil, err

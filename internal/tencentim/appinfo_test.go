@@ -9,7 +9,7 @@ import (
 	"github.com/imstats/imstats_exporter/internal/apierr"
 )
 
-// seedAppInfoRow is the sample row of tencent-im-getappinfo.txt.
+// seedAppInfoRow is the sample row of Pulling Operations Data.
 var seedAppInfoRow = AppInfoRow{
 	"APNSMsgNum": "84", "ActiveUserNum": "2014", "AppId": "1104620500",
 	"AppName":       "Real-Time Communication Scenario Developer edition",
@@ -30,8 +30,8 @@ func TestGetAppInfo(t *testing.T) {
 		body string
 		want []AppInfoRow
 	}{
-		{"seed sample", readTestdata(t, "getappinfo.json"), []AppInfoRow{seedAppInfoRow}},
-		{"seed sample with RequestField, vendor order kept", readTestdata(t, "getappinfo_fields.json"), []AppInfoRow{
+		{"vendor sample", readTestdata(t, "getappinfo.json"), []AppInfoRow{seedAppInfoRow}},
+		{"vendor sample with RequestField, vendor order kept", readTestdata(t, "getappinfo_fields.json"), []AppInfoRow{
 			{"ChainDecrease": "8", "ChainIncrease": "8", "Date": "20160605"},
 			{"ChainDecrease": "17", "ChainIncrease": "17", "Date": "20160604"},
 		}},
