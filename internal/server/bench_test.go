@@ -2,11 +2,13 @@ package server
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -39,10 +41,11 @@ func renderServer(tb testing.TB, n int) *Server {
 	tb.Helper()
 	def := sources.Def{Name: "bench", Schema: expo.NewSchema(benchFamily)}
 	target := refresh.NewTarget(def.Name, "1400000000", def.Schema, nil)
-	for i := range n {
-		id := renderTask(i)
-		target.Put(id, []expo.Sample{benchFamily.Gauge(float64(i), "1400000000", id)})
-	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { refresh.NewLoop(target, fillJob(n), refresh.Options{}).Run(ctx); close(done) }()
+	tb.Cleanup(func() { cancel(); <-done })
+	<-target.Ready()
 	reg := prometheus.NewRegistry()
 	s := &Server{registry: reg, safe: config.NewSafeConfig(reg), scrapes: newScrapeCache()}
 	cfg := config.DefaultConfig
@@ -50,6 +53,20 @@ func renderServer(tb testing.TB, n int) *Server {
 	s.units.Store(&unitList{units: []*unit{{def: def, target: target}}})
 	return s
 }
+
+// fillJob is a job whose one step puts n series, a block per task, and
+// then waits for good.
+type fillJob int
+
+func (n fillJob) Step(_ context.Context, t *refresh.Target, _ bool) (time.Duration, error) {
+	for i := range int(n) {
+		id := renderTask(i)
+		t.Put(id, []expo.Sample{benchFamily.Gauge(float64(i), "1400000000", id)})
+	}
+	return 24 * time.Hour, nil
+}
+
+func (fillJob) Wake() <-chan struct{} { return nil }
 
 // renderTask is the task_id of the i-th series, shaped like a Tencent TaskId.
 func renderTask(i int) string {
