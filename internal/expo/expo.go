@@ -13,6 +13,7 @@ package expo
 
 import (
 	"bytes"
+	"encoding/binary"
 	"math"
 	"slices"
 	"strconv"
@@ -68,27 +69,40 @@ func NewSchema(families ...*Family) *Schema {
 func (s *Schema) Families() []*Family { return s.families }
 
 // Block is the rendered sample lines of one key, by family of its schema.
-// It is immutable once built, so scrapes share it without locks.
+// It is immutable once built, so scrapes share it without locks. It is one
+// allocation, a header then the lines, so that a scrape walking a million
+// blocks touches as little memory as it can:
+//
+//	header: (F+1) little-endian uint32 offsets into the lines, then F counts
+//	lines:  family 0's lines, family 1's, …
 type Block struct {
-	buf []byte
-	off []uint32 // family i's lines are buf[off[i]:off[i+1]]
-	n   []int32  // series per family
+	data     []byte
+	families int
 }
 
 // Part returns the lines of family i.
-func (b *Block) Part(i int) []byte { return b.buf[b.off[i]:b.off[i+1]] }
+func (b *Block) Part(i int) []byte {
+	lines := b.data[headerSize(b.families):]
+	return lines[le32(b.data, i):le32(b.data, i+1)]
+}
 
 // Count returns the number of series of family i.
-func (b *Block) Count(i int) int { return int(b.n[i]) }
+func (b *Block) Count(i int) int { return int(le32(b.data, b.families+1+i)) }
 
 // Series returns the number of series in the block.
 func (b *Block) Series() int {
 	n := 0
-	for _, c := range b.n {
-		n += int(c)
+	for i := range b.families {
+		n += b.Count(i)
 	}
 	return n
 }
+
+// headerSize is the size of a block's header for f families.
+func headerSize(f int) int { return 4 * (2*f + 1) }
+
+// le32 reads the i-th uint32 of a block's header.
+func le32(data []byte, i int) uint32 { return binary.LittleEndian.Uint32(data[4*i:]) }
 
 // Block renders samples into a Block, grouped by family in schema order.
 // A sample of a family outside the schema panics (a programming error). A
@@ -96,7 +110,8 @@ func (b *Block) Series() int {
 // Block says how many were: one duplicate would fail the whole scrape, and
 // a vendor answer listing something twice must not do that.
 func (s *Schema) Block(samples []Sample) (*Block, int) {
-	byFam := make([][]int, len(s.families))
+	f := len(s.families)
+	byFam := make([][]int, f)
 	for i, smp := range samples {
 		fi, ok := s.index[smp.Family]
 		if !ok {
@@ -104,34 +119,35 @@ func (s *Schema) Block(samples []Sample) (*Block, int) {
 		}
 		byFam[fi] = append(byFam[fi], i)
 	}
-	b := &Block{off: make([]uint32, len(s.families)+1), n: make([]int32, len(s.families))}
+	h := headerSize(f)
+	buf := make([]byte, h, h+len(samples)*96)
 	dropped := 0
-	var seen map[string]bool
 	for fi, idx := range byFam {
-		b.off[fi] = uint32(len(b.buf))
+		binary.LittleEndian.PutUint32(buf[4*fi:], uint32(len(buf)-h))
+		var seen map[string]bool
 		if len(idx) > 1 {
 			seen = make(map[string]bool, len(idx))
 		}
+		n := 0
 		for _, i := range idx {
-			start := len(b.buf)
-			b.buf = appendSeries(b.buf, samples[i])
+			start := len(buf)
+			buf = appendSeries(buf, samples[i])
 			if seen != nil {
-				line := b.buf[start : len(b.buf)-1]
+				line := buf[start : len(buf)-1]
 				key := string(line[:bytes.LastIndexByte(line, ' ')])
 				if seen[key] {
-					b.buf = b.buf[:start]
+					buf = buf[:start]
 					dropped++
 					continue
 				}
 				seen[key] = true
 			}
-			b.n[fi]++
+			n++
 		}
-		seen = nil
+		binary.LittleEndian.PutUint32(buf[4*(f+1+fi):], uint32(n))
 	}
-	b.off[len(s.families)] = uint32(len(b.buf))
-	b.buf = slices.Clip(b.buf)
-	return b, dropped
+	binary.LittleEndian.PutUint32(buf[4*f:], uint32(len(buf)-h))
+	return &Block{data: slices.Clip(buf), families: f}, dropped
 }
 
 // appendSeries appends one sample line: name{l="v",…} value\n. A label value

@@ -17,10 +17,13 @@ const (
 	OpenMetrics
 )
 
-// Group is the blocks of one schema, from every target that uses it.
+// Group is the blocks of one schema, from every target that uses it, and
+// how many series each family of the schema has in them all (nil: Write
+// counts them).
 type Group struct {
 	Schema *Schema
 	Blocks []*Block
+	Counts []int
 }
 
 // Write writes every family of the groups that has at least one series:
@@ -30,17 +33,13 @@ func Write(w io.Writer, f Format, groups []Group) error {
 	ew := errWriter{w: w}
 	for _, g := range groups {
 		for i, fam := range g.Schema.families {
-			n := 0
-			for _, b := range g.Blocks {
-				n += b.Count(i)
-			}
-			if n == 0 {
+			if !g.has(i) {
 				continue
 			}
 			writeHeader(&ew, f, fam)
 			for _, b := range g.Blocks {
-				if b.Count(i) > 0 {
-					ew.write(b.Part(i))
+				if p := b.Part(i); len(p) > 0 {
+					ew.write(p)
 				}
 			}
 			if ew.err != nil {
@@ -49,6 +48,19 @@ func Write(w io.Writer, f Format, groups []Group) error {
 		}
 	}
 	return ew.err
+}
+
+// has reports whether family i has a series in the group.
+func (g *Group) has(i int) bool {
+	if g.Counts != nil {
+		return g.Counts[i] > 0
+	}
+	for _, b := range g.Blocks {
+		if b.Count(i) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // writeHeader writes a family's HELP and TYPE lines.

@@ -194,9 +194,13 @@ func TestTargetPutDeleteRetain(t *testing.T) {
 	target.Put("b", []expo.Sample{testFamily.Gauge(2, "b"), testFamily.Gauge(2, "b")})
 	target.Delete("a")
 	target.Retain(func(k string) bool { return k != "c" })
-	blocks, gen := target.AppendBlocks(nil)
+	g := expo.Group{Schema: testSchema}
+	gen := target.AppendBlocks(&g)
+	if g.Counts[0] != 2 {
+		t.Fatalf("the group counts %v series, want 2", g.Counts)
+	}
 	var buf bytes.Buffer
-	if err := expo.Write(&buf, expo.Text, []expo.Group{{Schema: testSchema, Blocks: blocks}}); err != nil {
+	if err := expo.Write(&buf, expo.Text, []expo.Group{g}); err != nil {
 		t.Fatal(err)
 	}
 	got := buf.String()
@@ -207,7 +211,7 @@ func TestTargetPutDeleteRetain(t *testing.T) {
 		t.Fatalf("Series = %d, want 2", h.Series)
 	}
 	target.Put("e", []expo.Sample{testFamily.Gauge(1, "e")})
-	if _, gen2 := target.AppendBlocks(nil); gen2 == gen {
+	if gen2 := target.AppendBlocks(&expo.Group{}); gen2 == gen {
 		t.Fatal("the generation did not change with the snapshot")
 	}
 }

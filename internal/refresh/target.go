@@ -48,6 +48,7 @@ type Target struct {
 	index     map[string]int // key → position in blocks
 	keys      []string
 	blocks    []*expo.Block
+	counts    []int // series per family of the schema, over every block
 	health    Health
 	gen       uint64 // counts changes of the snapshot
 	verdict   string // the last outcome, for logging changes only
@@ -66,6 +67,7 @@ func NewTarget(source, app string, schema *expo.Schema, logger log.Logger) *Targ
 		demand: make(chan struct{}, 1),
 		ready:  make(chan struct{}),
 		index:  map[string]int{},
+		counts: make([]int, len(schema.Families())),
 		health: Health{Available: true},
 	}
 }
@@ -83,15 +85,24 @@ func (t *Target) Put(key string, samples []expo.Sample) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.gen++
+	t.count(b, 1)
 	if i, ok := t.index[key]; ok {
-		t.health.Series += b.Series() - t.blocks[i].Series()
+		t.count(t.blocks[i], -1)
 		t.blocks[i] = b
 		return
 	}
 	t.index[key] = len(t.blocks)
 	t.keys = append(t.keys, key)
 	t.blocks = append(t.blocks, b)
-	t.health.Series += b.Series()
+}
+
+// count adds (sign 1) or takes away (sign -1) b's series from the counts.
+func (t *Target) count(b *expo.Block, sign int) {
+	for i := range t.counts {
+		n := sign * b.Count(i)
+		t.counts[i] += n
+		t.health.Series += n
+	}
 }
 
 // Delete drops the series of key.
@@ -119,7 +130,7 @@ func (t *Target) deleteLocked(key string) {
 		return
 	}
 	t.gen++
-	t.health.Series -= t.blocks[i].Series()
+	t.count(t.blocks[i], -1)
 	last := len(t.blocks) - 1
 	t.blocks[i], t.keys[i] = t.blocks[last], t.keys[last]
 	t.index[t.keys[i]] = i
@@ -128,13 +139,20 @@ func (t *Target) deleteLocked(key string) {
 	delete(t.index, key)
 }
 
-// AppendBlocks appends the target's current blocks to dst and returns it,
-// with the snapshot's generation: a number that changes with every change
-// of the snapshot.
-func (t *Target) AppendBlocks(dst []*expo.Block) ([]*expo.Block, uint64) {
+// AppendBlocks appends the target's current blocks to g's, adds its series
+// per family to g's counts, and returns the snapshot's generation: a number
+// that changes with every change of the snapshot.
+func (t *Target) AppendBlocks(g *expo.Group) uint64 {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return append(dst, t.blocks...), t.gen
+	g.Blocks = append(g.Blocks, t.blocks...)
+	if len(g.Counts) < len(t.counts) {
+		g.Counts = append(g.Counts, make([]int, len(t.counts)-len(g.Counts))...)
+	}
+	for i, n := range t.counts {
+		g.Counts[i] += n
+	}
+	return t.gen
 }
 
 // Health returns the target's health record.

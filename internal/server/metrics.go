@@ -39,8 +39,13 @@ func ScrapeWait(r *http.Request, margin, maxWait time.Duration) time.Duration {
 }
 
 // scrapeCache lets concurrent gzip scrapes of the same snapshot generation
-// share one compressed body, and remembers how long a render takes.
+// share one compressed body, remembers how long a render takes, and keeps
+// the block lists of past scrapes for the next ones: a scrape then
+// allocates nothing in proportion to the series, and the garbage collector
+// has no reason to run per scrape.
 type scrapeCache struct {
+	groups sync.Pool // of *[]expo.Group
+
 	mu      sync.Mutex
 	entries map[gzKey]*gzEntry // at most one generation per format
 	render  time.Duration      // how long the last render took
@@ -57,7 +62,19 @@ type gzEntry struct {
 }
 
 func newScrapeCache() *scrapeCache {
-	return &scrapeCache{entries: map[gzKey]*gzEntry{}}
+	c := &scrapeCache{entries: map[gzKey]*gzEntry{}}
+	c.groups.New = func() any { return new([]expo.Group) }
+	return c
+}
+
+// putGroups returns a scrape's groups to the pool, without the block
+// pointers, which would keep replaced blocks alive.
+func (c *scrapeCache) putGroups(groups *[]expo.Group) {
+	for i := range *groups {
+		clear((*groups)[i].Blocks)
+		(*groups)[i].Blocks = (*groups)[i].Blocks[:0]
+	}
+	c.groups.Put(groups)
 }
 
 // serveMetrics serves /metrics: the vendor series as their pre-rendered
@@ -104,7 +121,10 @@ func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
 	if gz {
 		w.Header().Set("Content-Encoding", "gzip")
 	}
-	groups, gen := collectGroups(units)
+	pooled := s.scrapes.groups.Get().(*[]expo.Group)
+	defer s.scrapes.putGroups(pooled)
+	groups, gen := collectGroups((*pooled)[:0], units)
+	*pooled = groups
 	if gz {
 		body := s.scrapes.gzipped(r.Context(), gzKey{gen, format}, groups)
 		if body == nil {
@@ -136,12 +156,11 @@ func writeOwn(w io.Writer, ct expfmt.Format, format expo.Format, own []*dto.Metr
 	}
 }
 
-// collectGroups returns the blocks of every unit grouped by source, in the
-// order the sources first appear, and a hash of the generations of the
-// unit list and of every target's snapshot: it changes whenever what the
-// groups hold does.
-func collectGroups(units *unitList) ([]expo.Group, uint64) {
-	var groups []expo.Group
+// collectGroups appends to groups (reusing their block slices) the blocks
+// of every unit grouped by source, in the order the sources first appear,
+// and returns a hash of the generations of the unit list and of every
+// target's snapshot: it changes whenever what the groups hold does.
+func collectGroups(groups []expo.Group, units *unitList) ([]expo.Group, uint64) {
 	h := fnv.New64a()
 	var b [8]byte
 	binary.LittleEndian.PutUint64(b[:], units.gen)
@@ -149,12 +168,16 @@ func collectGroups(units *unitList) ([]expo.Group, uint64) {
 	for _, u := range units.units {
 		i := slices.IndexFunc(groups, func(g expo.Group) bool { return g.Schema == u.def.Schema })
 		if i < 0 {
-			groups = append(groups, expo.Group{Schema: u.def.Schema})
+			// Reuse the next pooled group's block slice, if there is one.
+			if len(groups) < cap(groups) {
+				groups = groups[:len(groups)+1]
+			} else {
+				groups = append(groups, expo.Group{})
+			}
 			i = len(groups) - 1
+			groups[i] = expo.Group{Schema: u.def.Schema, Blocks: groups[i].Blocks[:0], Counts: groups[i].Counts[:0]}
 		}
-		var v uint64
-		groups[i].Blocks, v = u.target.AppendBlocks(groups[i].Blocks)
-		binary.LittleEndian.PutUint64(b[:], v)
+		binary.LittleEndian.PutUint64(b[:], u.target.AppendBlocks(&groups[i]))
 		h.Write(b[:])
 	}
 	return groups, h.Sum64()
