@@ -1,7 +1,8 @@
 package collector
 
 import (
-	"sort"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/imstats/imstats_exporter/internal/expo"
@@ -109,13 +110,8 @@ var receivedFields = map[string]receivedField{
 // into the jpush_message_delivery_* metrics of app key, each field under the
 // labels receivedFields gives it.
 func ReceivedSamples(key string, r jpush.Received) []expo.Sample {
-	prefixes := make([]string, 0, len(r.Channels))
-	for p := range r.Channels {
-		prefixes = append(prefixes, p)
-	}
-	sort.Strings(prefixes)
 	var out []expo.Sample
-	for _, p := range prefixes {
+	for _, p := range slices.Sorted(maps.Keys(r.Channels)) {
 		f, ok := receivedFields[p]
 		if !ok {
 			continue
@@ -176,13 +172,8 @@ func UsersDayMetrics(group bool, key string, d jpush.UsersDay, loc *time.Locatio
 	if err != nil {
 		return nil, time.Time{}, false
 	}
-	platforms := make([]string, 0, len(d.Platforms))
-	for p := range d.Platforms {
-		platforms = append(platforms, p)
-	}
-	sort.Strings(platforms)
 	var out []expo.Sample
-	for _, p := range platforms {
+	for _, p := range slices.Sorted(maps.Keys(d.Platforms)) {
 		c := d.Platforms[p]
 		for i, n := range []jpush.Count{c.New, c.Online, c.Active} {
 			out = gauge(out, fam.users[i], n, key, p)
@@ -213,11 +204,7 @@ func StatusSamples(key, msgID string, res map[string]int) []expo.Sample {
 	for _, code := range res {
 		counts[jpush.StatusName(code)]++
 	}
-	names := make([]string, 0, len(counts))
-	for n := range counts {
-		names = append(names, n)
-	}
-	sort.Strings(names)
+	names := slices.Sorted(maps.Keys(counts))
 	out := make([]expo.Sample, 0, len(names))
 	for _, n := range names {
 		out = append(out, jpushDevices.Gauge(float64(counts[n]), key, msgID, n))

@@ -2,9 +2,9 @@ package collector
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -132,12 +132,7 @@ func OperationsDay(row tencentim.AppInfoRow, loc *time.Location) (time.Time, boo
 // tencent_im_operations_field. It returns the names of the fields whose value
 // did not parse as a number; they give no series (never a fake 0).
 func operationsMetrics(row tencentim.AppInfoRow, sdkappid string) (metrics []expo.Sample, bad []string) {
-	keys := make([]string, 0, len(row))
-	for k := range row {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, field := range keys {
+	for _, field := range slices.Sorted(maps.Keys(row)) {
 		if nonMeasureFields[field] {
 			continue
 		}

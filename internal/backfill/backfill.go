@@ -23,8 +23,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -209,11 +209,7 @@ func operationsDays(client appInfoGetter, sdkappid string, loc *time.Location, l
 			days = append(days, day{start, metrics})
 		}
 		if len(bad) > 0 {
-			fields := make([]string, 0, len(bad))
-			for f := range bad {
-				fields = append(fields, f)
-			}
-			sort.Strings(fields)
+			fields := slices.Sorted(maps.Keys(bad))
 			level.Warn(logger).Log("msg", "getappinfo fields with unparsable values are not written", "sdkappid", sdkappid, "fields", strings.Join(fields, ","))
 		}
 		return complete(days, time.Time{}, today), nil

@@ -4,7 +4,10 @@
 // exporter makes (getappinfo, all_member_push_statistics).
 package tencentim
 
-import "sort"
+import (
+	"maps"
+	"slices"
+)
 
 // regionHosts maps the region names accepted in the configuration to the
 // vendor's API hosts (each REST API page lists most of them, e.g. Pulling Operations Data).
@@ -32,10 +35,5 @@ func RegionBaseURL(region string) (string, bool) {
 
 // Regions returns the known region names, sorted.
 func Regions() []string {
-	names := make([]string, 0, len(regionHosts))
-	for n := range regionHosts {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
+	return slices.Sorted(maps.Keys(regionHosts))
 }
