@@ -15,11 +15,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"time"
 
 	// Timezones load even on machines without a zoneinfo database.
@@ -261,7 +259,7 @@ type JPushApp struct {
 	// MasterSecretFile names a file holding the master secret.
 	MasterSecretFile string `yaml:"master_secret_file,omitempty"`
 	// Endpoint is the Report API base URL, without a trailing slash once
-	// loaded; clients use ReportBaseURL.
+	// loaded; the JPush client appends /v3 to one without a path (internal/jpush).
 	Endpoint string `yaml:"endpoint"`
 	// MsgIDs are messages to track.
 	MsgIDs []string `yaml:"msg_ids"`
@@ -273,10 +271,6 @@ type JPushApp struct {
 	// RequestsPerMinute is the AppKey's Report API quota.
 	RequestsPerMinute int `yaml:"requests_per_minute"`
 }
-
-// ReportBaseURL is the prefix to which a client appends the API path
-// without its version, such as /received/detail; see ReportBaseURL.
-func (a JPushApp) ReportBaseURL() string { return ReportBaseURL(a.Endpoint) }
 
 // UnmarshalYAML applies DefaultJPushApp before decoding.
 func (a *JPushApp) UnmarshalYAML(unmarshal func(any) error) error {
@@ -297,7 +291,7 @@ type JPushGroup struct {
 	// AuthPrefix is put before GroupKey to make the Basic auth user name.
 	AuthPrefix string `yaml:"auth_prefix"`
 	// Endpoint is the Report API base URL, without a trailing slash once
-	// loaded; clients use ReportBaseURL.
+	// loaded; the JPush client appends /v3 to one without a path (internal/jpush).
 	Endpoint string `yaml:"endpoint"`
 	// GroupMsgIDs are group messages to track.
 	GroupMsgIDs []string `yaml:"group_msg_ids"`
@@ -305,24 +299,6 @@ type JPushGroup struct {
 	GroupMsgIDsFile string `yaml:"group_msg_ids_file"`
 	// RequestsPerMinute is the group's Report API quota.
 	RequestsPerMinute int `yaml:"requests_per_minute"`
-}
-
-// ReportBaseURL is the prefix to which a client appends the API path
-// without its version, such as /group/users; see ReportBaseURL.
-func (g JPushGroup) ReportBaseURL() string { return ReportBaseURL(g.Endpoint) }
-
-// ReportBaseURL turns a JPush endpoint into the prefix of the Report API's
-// paths. An endpoint with no path is a host, and gets the documented /v3
-// (https://report.jpush.cn gives https://report.jpush.cn/v3, so
-// /received/detail is asked at /v3/received/detail). An endpoint with a path
-// is the whole prefix, for a zone or proxy that serves the API elsewhere:
-// https://host/v3/report gives https://host/v3/report/received/detail.
-func ReportBaseURL(endpoint string) string {
-	e := strings.TrimRight(endpoint, "/")
-	if u, err := url.Parse(e); err == nil && u.Path == "" {
-		return e + "/v3"
-	}
-	return e
 }
 
 // UnmarshalYAML applies DefaultJPushGroup before decoding.

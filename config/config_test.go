@@ -617,35 +617,6 @@ func TestBaseURL(t *testing.T) {
 	}
 }
 
-// TestReportBaseURL checks the prefix a JPush client puts before an API
-// path such as /received/detail.
-func TestReportBaseURL(t *testing.T) {
-	t.Parallel()
-	tests := []struct{ endpoint, want string }{
-		{"", "https://report.jpush.cn/v3"},
-		{"endpoint: https://report.jpush.cn", "https://report.jpush.cn/v3"},
-		{"endpoint: https://report.jpush.cn/", "https://report.jpush.cn/v3"},
-		{"endpoint: 'http://127.0.0.1:9000'", "http://127.0.0.1:9000/v3"},
-		{"endpoint: https://report.example.com/v3/report", "https://report.example.com/v3/report"},
-		{"endpoint: https://report.example.com/v3/report/", "https://report.example.com/v3/report"},
-		{"endpoint: https://proxy.example.com/jpush/v3", "https://proxy.example.com/jpush/v3"},
-	}
-	for _, tt := range tests {
-		c, err := Parse([]byte("jpush: [{app_key: k, master_secret: s, "+tt.endpoint+"}]\njpush_groups: [{group_key: g, group_secret: s, "+tt.endpoint+"}]\n"), "")
-		if err != nil {
-			t.Fatalf("%s: %v", tt.endpoint, err)
-		}
-		if got := c.JPush[0].ReportBaseURL(); got != tt.want {
-			t.Errorf("%q: JPushApp.ReportBaseURL() = %q, want %q", tt.endpoint, got, tt.want)
-		}
-		if got := c.JPushGroups[0].ReportBaseURL(); got != tt.want {
-			t.Errorf("%q: JPushGroup.ReportBaseURL() = %q, want %q", tt.endpoint, got, tt.want)
-		}
-	}
-}
-
-// TestRelativePaths checks that every path is resolved against the
-// configuration's directory unless absolute.
 func TestRelativePaths(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()

@@ -67,15 +67,28 @@ type Bucket struct {
 
 // New returns a bucket allowing calls at rate r. It starts full.
 func New(c clock.Clock, r Rate) *Bucket {
-	limit := rate.Inf
-	if r.Interval > 0 {
-		limit = rate.Every(r.Interval)
-	}
-	b := &Bucket{clock: c, lim: rate.NewLimiter(limit, max(r.Burst, 1)), minGap: r.MinGap, remaining: -1}
+	b := &Bucket{clock: c, lim: rate.NewLimiter(r.limit(), max(r.Burst, 1)), minGap: r.MinGap, remaining: -1}
 	if r.MinGap > 0 {
 		b.slot = make(chan struct{}, 1)
 	}
 	return b
+}
+
+// limit is r's token rate.
+func (r Rate) limit() rate.Limit {
+	if r.Interval > 0 {
+		return rate.Every(r.Interval)
+	}
+	return rate.Inf
+}
+
+// SetRate changes the bucket's rate and burst from now on, keeping what it
+// has spent (a reload that changes a configured rate must not refill it).
+// The MinGap stays the one the bucket was made with.
+func (b *Bucket) SetRate(r Rate) {
+	now := b.clock.Now()
+	b.lim.SetLimitAt(now, r.limit())
+	b.lim.SetBurstAt(now, max(r.Burst, 1))
 }
 
 // Wait takes a token, waiting until one is available, the bucket is no

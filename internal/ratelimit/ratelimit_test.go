@@ -259,3 +259,32 @@ func TestBucketBlockedWhileWaitingForAToken(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestSetRateKeepsWhatWasSpent(t *testing.T) {
+	t.Parallel()
+	fc := clock.NewFake(time.Unix(1700000000, 0))
+	b := New(fc, Rate{Interval: time.Second, Burst: 2})
+	ctx := context.Background()
+	for range 2 {
+		if err := b.Wait(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A new rate with a larger burst must not hand out the spent tokens
+	// again: the next token comes after the new interval.
+	b.SetRate(Rate{Interval: 2 * time.Second, Burst: 4})
+	done := make(chan error, 1)
+	go func() { done <- b.Wait(ctx) }()
+	for fc.Waiters() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	select {
+	case <-done:
+		t.Fatal("a token was handed out right after SetRate")
+	default:
+	}
+	fc.Advance(2 * time.Second)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}

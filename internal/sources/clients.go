@@ -47,7 +47,9 @@ func NewLimiters(c clock.Clock) *Limiters {
 	return &Limiters{clock: c, m: map[string]*ratelimit.Bucket{}}
 }
 
-// Get returns the bucket for key, creating it with rate r the first time.
+// Get returns the bucket for key, creating it with rate r the first time,
+// and giving the existing one rate r (a reload may change a configured
+// rate) without refilling it.
 func (l *Limiters) Get(key string, r ratelimit.Rate) *ratelimit.Bucket {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -55,6 +57,8 @@ func (l *Limiters) Get(key string, r ratelimit.Rate) *ratelimit.Bucket {
 	if !ok {
 		b = ratelimit.New(l.clock, r)
 		l.m[key] = b
+	} else {
+		b.SetRate(r)
 	}
 	return b
 }
