@@ -107,11 +107,6 @@ func Configure(s *http.Server, o Options) {
 	s.MaxHeaderBytes = maxHeaderBytes
 }
 
-// NoRedirect is an http.Client CheckRedirect that does not follow
-// redirects: the caller gets the 3xx response itself, and credentials are
-// never sent to wherever a redirect points.
-func NoRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-
 // Reasons a request is refused, the values of the reason label.
 const (
 	reasonConcurrency  = "concurrency_limit"

@@ -390,37 +390,6 @@ func TestAddFlags(t *testing.T) {
 	}
 }
 
-func TestNoRedirect(t *testing.T) {
-	t.Parallel()
-	var mu sync.Mutex
-	var followed []string
-	elsewhere := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		defer mu.Unlock()
-		followed = append(followed, r.Header.Get("Authorization"))
-	}))
-	defer elsewhere.Close()
-	vendor := httptest.NewServer(http.RedirectHandler(elsewhere.URL+"/steal", http.StatusFound))
-	defer vendor.Close()
-
-	client := &http.Client{Timeout: failsafe, CheckRedirect: NoRedirect}
-	req, _ := http.NewRequest("GET", vendor.URL+"/v3/received", nil)
-	req.SetBasicAuth("appkey", "master-secret")
-	resp, err := client.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusFound {
-		t.Errorf("status %d, want the redirect itself", resp.StatusCode)
-	}
-	mu.Lock()
-	defer mu.Unlock()
-	if len(followed) != 0 {
-		t.Errorf("the redirect was followed: %q", followed)
-	}
-}
-
 func TestSlogLogger(t *testing.T) {
 	t.Parallel()
 	for _, format := range []string{"logfmt", "json"} {
