@@ -15,10 +15,12 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -211,15 +213,18 @@ func (s *Server) Handler() (http.Handler, error) {
 	mux.HandleFunc("/-/reload", s.handleReload)
 	mux.HandleFunc("GET /config", s.handleConfig)
 	tracking.NewAPI(s.lookupSet, tracking.APIOptions{AllowWrites: s.opts.EnableTrackingWrites}).Register(mux)
+	mux.HandleFunc("GET /api/v1/{$}", s.handleAPIIndex)
 	if s.opts.TelemetryPath != "/" {
 		landing, err := web.NewLandingPage(web.LandingConfig{
 			Name:        Name,
 			Description: "Prometheus exporter for Tencent Cloud IM operations data and push statistics, and JPush delivery reports",
 			Version:     version.Info(),
+			// The exporter serves no /debug/pprof: no link to it.
+			Profiling: "false",
 			Links: []web.LandingLinks{
 				{Address: s.opts.TelemetryPath, Text: "Metrics"},
 				{Address: "/config", Text: "Configuration (secrets hidden)"},
-				{Address: "/api/v1/", Text: "Tracking API (see the README)"},
+				{Address: "/api/v1/", Text: "Tracking API: the endpoints of the apps in force"},
 				{Address: "/-/healthy", Text: "Health"},
 				{Address: "/-/ready", Text: "Readiness"},
 			},
@@ -253,6 +258,28 @@ func (s *Server) handleReload(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	fmt.Fprintln(w, "configuration reloaded")
+}
+
+// apiPaths are the tracking API's list endpoints by kind of tracked ID.
+var apiPaths = map[string]string{
+	tracking.KindTencentPush:        "/api/v1/tencent_im/%s/tasks",
+	tracking.KindJPushMessages:      "/api/v1/jpush/%s/messages",
+	tracking.KindJPushGroupMessages: "/api/v1/jpush_groups/%s/messages",
+}
+
+// handleAPIIndex lists the tracking API's endpoints of the apps in force,
+// and whether its writes are on.
+func (s *Server) handleAPIIndex(w http.ResponseWriter, _ *http.Request) {
+	var paths []string
+	for k := range *s.served.Load() {
+		paths = append(paths, fmt.Sprintf(apiPaths[k.kind], k.app))
+	}
+	slices.Sort(paths)
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(struct {
+		Endpoints []string `json:"endpoints"`
+		Writes    bool     `json:"writes_enabled"`
+	}{paths, s.opts.EnableTrackingWrites})
 }
 
 func (s *Server) handleConfig(w http.ResponseWriter, _ *http.Request) {

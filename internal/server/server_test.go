@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -382,5 +383,31 @@ func TestGzipBodyIsOneMember(t *testing.T) {
 		if strings.Count(string(got), "\n") != strings.Count(plain.Body.String(), "\n") {
 			t.Fatalf("gzip body has %d lines, the plain one %d", strings.Count(string(got), "\n"), strings.Count(plain.Body.String(), "\n"))
 		}
+	}
+}
+
+// TestLandingPageLinksAnswer follows every link of the landing page.
+func TestLandingPageLinksAnswer(t *testing.T) {
+	dir := t.TempDir()
+	cfgFile := filepath.Join(dir, "exporter.yml")
+	writeAtomic(t, cfgFile, testConfig(vendors(t), dir, "7d", ""))
+	_, srv := testServer(t, cfgFile)
+	_, page, err := request(http.DefaultClient, http.MethodGet, srv.URL+"/", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	links := regexp.MustCompile(`href="(/[^"]*)"`).FindAllStringSubmatch(page, -1)
+	if len(links) < 5 {
+		t.Fatalf("the landing page has %d links:\n%s", len(links), page)
+	}
+	for _, l := range links {
+		code, body, err := request(http.DefaultClient, http.MethodGet, srv.URL+l[1], "")
+		if err != nil || code != http.StatusOK {
+			t.Errorf("GET %s: %d %v %.200s", l[1], code, err, body)
+		}
+	}
+	_, body, _ := request(http.DefaultClient, http.MethodGet, srv.URL+"/api/v1/", "")
+	if !strings.Contains(body, fmt.Sprintf(`"/api/v1/tencent_im/%d/tasks"`, testSDKAppID)) || !strings.Contains(body, `"/api/v1/jpush/`+testAppKey+`/messages"`) {
+		t.Errorf("the API index lacks an app: %s", body)
 	}
 }
