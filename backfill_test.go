@@ -344,8 +344,8 @@ jpush:
 }
 
 // TestBackfillTwoDaysOfGetAppInfo runs the backfill against a vendor fake
-// answering getappinfo with two days: the sample of
-// tencent-im-getappinfo.txt and a second, shorter row, as
+// answering getappinfo with two days: the sample of Tencent Chat's REST API
+// page "Pulling Operations Data" and a second, shorter row, as
 // collector/testdata/getappinfo.json holds them.
 func TestBackfillTwoDaysOfGetAppInfo(t *testing.T) {
 	t.Parallel()

@@ -59,10 +59,10 @@ func (c *credentialRecorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var body any
 	status := http.StatusOK
 	if tencent {
-		// tencent-im-getappinfo.txt: errors come with HTTP 200.
+		// Tencent Chat REST API: errors come with HTTP 200 ("Pulling Operations Data").
 		body = map[string]any{"ActionStatus": "FAIL", "ErrorCode": 70003, "ErrorInfo": echo}
 	} else {
-		// jpush-report-api-v3.txt: {"error":{"code":…,"message":…}}.
+		// JPush "REST API v3 Report": {"error":{"code":…,"message":…}}.
 		status = http.StatusUnauthorized
 		body = map[string]any{"error": map[string]any{"code": 3001, "message": echo}}
 	}
