@@ -166,12 +166,13 @@ func (r *rig) setFault(vendor, api string, f *simulator.Fault) {
 
 // checkVendorLimits fails when the rig's calls broke a documented limit:
 // all_member_push_statistics at most 1 call/s with at most 5 TaskIDs (Tencent
-// Chat "All/Tagged Users Push Data Statistics"), getappinfo at most 200
+// Chat "All/Tagged Users Push Data Statistics"), normal_push_statistics at
+// most 1 call/s (Tencent Chat "普通推送数据统计"), getappinfo at most 200
 // calls/s (Tencent Chat REST API "Pulling Operations Data"), the JPush Report
 // API 2400 calls a minute per AppKey or group (JPush "REST API v3 Report").
 func (r *rig) checkVendorLimits(t testing.TB) {
 	t.Helper()
-	var push, info []time.Time
+	var push, normal, info []time.Time
 	for _, c := range r.tencent.Calls() {
 		switch c.API {
 		case simulator.TencentPushStatistics:
@@ -179,6 +180,8 @@ func (r *rig) checkVendorLimits(t testing.TB) {
 			if len(c.TaskIDs) > 5 {
 				t.Errorf("all_member_push_statistics asked for %d TaskIDs", len(c.TaskIDs))
 			}
+		case simulator.TencentNormalPushStatistics:
+			normal = append(normal, c.Time)
 		case simulator.TencentGetAppInfo:
 			info = append(info, c.Time)
 		}
@@ -191,6 +194,7 @@ func (r *rig) checkVendorLimits(t testing.TB) {
 		}
 	}
 	within("all_member_push_statistics", push, 1, time.Second)
+	within("normal_push_statistics", normal, 1, time.Second)
 	within("getappinfo", info, 200, time.Second)
 	byUser := map[string][]time.Time{}
 	for _, c := range r.jpush.Calls() {
@@ -207,10 +211,13 @@ func (r *rig) checkVendorLimits(t testing.TB) {
 type loopClock struct {
 	*clock.Fake
 	sleeps chan time.Duration
+	// started counts the waits begun, reported on sleeps or about to be.
+	started atomic.Int64
 }
 
 // After implements clock.Clock.
 func (c *loopClock) After(d time.Duration) <-chan time.Time {
+	c.started.Add(1)
 	ch := c.Fake.After(d)
 	c.sleeps <- d
 	return ch
@@ -218,9 +225,10 @@ func (c *loopClock) After(d time.Duration) <-chan time.Time {
 
 // running is a unit's loop, run as the server runs it, on the rig's clock.
 type running struct {
-	r  *rig
-	u  *unit
-	lc *loopClock
+	r    *rig
+	u    *unit
+	lc   *loopClock
+	seen int64 // the sleeps received
 }
 
 func (r *rig) run(u *unit) *running {
@@ -244,21 +252,23 @@ func (r *rig) run(u *unit) *running {
 }
 
 // next waits until the loop has stepped and started to wait, and returns
-// that wait. With advance set it moves the fake clock on while something
-// else waits on it (a rate-limit bucket between the steps of a round).
+// that wait. With advance set it moves the fake clock on while the step
+// waits on it (a rate-limit bucket), never once the loop's own wait has
+// begun.
 func (l *running) next(advance bool) time.Duration {
 	l.r.t.Helper()
 	deadline := time.Now().Add(time.Minute) // bounds a hung test only
 	for {
 		select {
 		case d := <-l.lc.sleeps:
+			l.seen++
 			return d
 		default:
 		}
 		if time.Now().After(deadline) {
 			l.r.t.Fatal("the loop did not step")
 		}
-		if advance && l.r.fc.Waiters() > 0 {
+		if advance && l.lc.started.Load() == l.seen && l.r.fc.Waiters() > 0 {
 			l.r.fc.Advance(50 * time.Millisecond)
 		} else {
 			time.Sleep(100 * time.Microsecond)
@@ -310,6 +320,7 @@ func TestFaultMatrix(t *testing.T) {
 		users          = target{VendorJPush, simulator.JPushUsers, config.SourceJPushUsers}
 		groupMessages  = target{VendorJPush, simulator.JPushGroupMessagesDetail, config.SourceJPushGroupMessages}
 		groupUsers     = target{VendorJPush, simulator.JPushGroupUsers, config.SourceJPushGroupUsers}
+		normalPush     = target{VendorTencentIM, simulator.TencentNormalPushStatistics, config.SourceTencentNormalPush}
 	)
 	for _, tc := range []struct {
 		name   string
@@ -343,6 +354,13 @@ func TestFaultMatrix(t *testing.T) {
 		{name: "wrong region 70016", target: getAppInfo, fault: simulator.Fault{ErrorCode: 70016}, code: "70016"},
 		{name: "wrong region 70020", target: pushStatistics, fault: simulator.Fault{ErrorCode: 70020}, code: "70020"},
 		{name: "push not enabled 90045", target: pushStatistics, fault: simulator.Fault{ErrorCode: 90045}, code: "90045", unavailable: true},
+
+		{name: "normal push HTTP 503", target: normalPush, fault: simulator.Fault{HTTPStatus: 503}, code: "503"},
+		{name: "normal push connection reset", target: normalPush, fault: simulator.Fault{Reset: true}, code: "network"},
+		{name: "normal push wrong JSON types", target: normalPush, fault: simulator.Fault{Body: []byte(`{"ActionStatus":"OK","ErrorCode":0,"PlatformStatistics":{"PushPlatform":7}}`)}, code: "invalid_response"},
+		{name: "normal push rate limited 60007", target: normalPush, fault: simulator.Fault{ErrorCode: 60007}, code: "60007", retryAfter: time.Second},
+		{name: "normal push UserSig expired twice 70001", target: normalPush, fault: simulator.Fault{ErrorCode: 70001}, code: "70001", perStep: 2},
+		{name: "normal push not enabled 90045", target: normalPush, fault: simulator.Fault{ErrorCode: 90045}, code: "90045", unavailable: true},
 
 		{name: "JPush HTTP 503", target: received, fault: simulator.Fault{HTTPStatus: 503}, code: "503"},
 		{name: "JPush HTML page with status 502", target: users, fault: simulator.Fault{HTTPStatus: 502, Body: htmlPage}, code: "502"},
@@ -391,8 +409,12 @@ func TestFaultMatrix(t *testing.T) {
 			r.setFault(tg.vendor, tg.api, &tc.fault)
 			l.wake(wait)
 
+			// A failed step may wait on a bucket (70001's retry with a new
+			// UserSig keeps to 1 call/s); a delayed answer waits on the
+			// clock too, and must not be hurried.
+			advance := tc.fault.Delay == 0
 			for n := 1; n <= failures; n++ {
-				wait = l.next(false)
+				wait = l.next(advance)
 				if got := series(t, render(t, u.target)); !maps.Equal(got, good) {
 					t.Fatalf("failure %d: the %s series changed:\n got %v\nwant %v", n, tg.source, got, good)
 				}
