@@ -146,3 +146,32 @@ func TestPushAPIsKeepTheirOwnRate(t *testing.T) {
 		}
 	}
 }
+
+// TestNormalPushFollowsTheWindows reconfigures the job as a reload does: a
+// window no longer configured loses its series at the next step, also when
+// no window is left.
+func TestNormalPushFollowsTheWindows(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC))
+	fs := serveFiles(t, map[string]string{tencentim.APINormalPushStatistics: "normal_push_sample.json"})
+	u := e.unit(config.SourceTencentNormalPush, e.tencentApp(e.config(tencentConfig(fs.url, "    push:\n      windows: [24h, 7d]\n", "")), nil))
+	e.round(u)
+	windows := func() []string {
+		return labelValues(t, render(t, u.target), "tencent_im_normal_push_window_sent", "window")
+	}
+	for _, tc := range []struct {
+		windows string
+		want    []string
+	}{
+		{"[7d]", []string{"7d"}},
+		{"[1h, 7d]", []string{"1h", "7d"}},
+		{"[]", []string{}},
+	} {
+		u.job.Configure(e.tencentApp(e.config(tencentConfig(fs.url, "    push:\n      windows: "+tc.windows+"\n", "")), nil))
+		e.fc.Advance(time.Hour)
+		e.round(u)
+		if got := windows(); !slices.Equal(got, tc.want) {
+			t.Errorf("after a reload to windows %s: series of %v, want %v", tc.windows, got, tc.want)
+		}
+	}
+}
