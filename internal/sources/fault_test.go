@@ -544,3 +544,29 @@ func TestSlowVendorDoesNotHoldTheSnapshot(t *testing.T) {
 		t.Fatalf("after the slow answer: %s = %v, want the new day %v", day, v, oldDay+86400)
 	}
 }
+
+// TestStoppedLoopIsNoFailure stops a loop (its source removed by a reload,
+// or the process ending) while its step waits on the vendor: that is not a
+// failure of the source, and nothing is logged as one.
+func TestStoppedLoopIsNoFailure(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, "", nil)
+	r.tencent.SetFault(simulator.TencentGetAppInfo, &simulator.Fault{Delay: time.Hour})
+	u := r.unitOf(config.SourceTencentOperations)
+	lc := &loopClock{Fake: r.fc, sleeps: make(chan time.Duration, 1)}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		refresh.NewLoop(u.target, u.job, refresh.Options{Clock: lc, OnDemand: true}).Run(ctx)
+		close(done)
+	}()
+	waitUntil(t, "the step to reach the slow vendor", func() bool { return r.fc.Waiters() > 0 })
+	cancel()
+	<-done
+	if h := u.target.Health(); h.Attempted || h.Failures != 0 {
+		t.Errorf("health after the loop stopped mid-step: %+v, want no outcome recorded", h)
+	}
+	if strings.Contains(r.logs.String(), "refresh failed") {
+		t.Errorf("a stopped step was logged as a failure:\n%s", r.logs)
+	}
+}

@@ -324,3 +324,35 @@ func TestJPushNotVIPIsUnavailable(t *testing.T) {
 		}
 	}
 }
+
+// TestJPushGroupMessagesBatches follows 23 group messages: every call stays
+// within the vendor's 10 group_msgids (the simulator refuses more).
+func TestJPushGroupMessagesBatches(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC))
+	sim, url := jpushSim(t, e.fc, true)
+	ids := make([]string, 23)
+	for i := range ids {
+		id, err := sim.GroupPush(simGroupKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids[i] = id
+	}
+	e.fc.Advance(time.Minute)
+	cfg := e.config(jpushConfig(url, simAppKey, simGroupKey, "", ""))
+	u := e.unit(config.SourceJPushGroupMessages, e.groupApp(cfg, e.set(cfg, tracking.KindJPushGroupMessages, ids...)))
+	e.round(u)
+	if got := labelValues(t, render(t, u.target), "jpush_group_message_channel_target", "group_msg_id"); len(got) != 23 {
+		t.Errorf("%d of 23 group messages exported", len(got))
+	}
+	calls := sim.Calls()
+	if len(calls) != 3 {
+		t.Errorf("%d calls, want 3", len(calls))
+	}
+	for _, c := range calls {
+		if len(c.IDs) > jpush.MaxGroupMsgIDsPerCall || c.Status != http.StatusOK {
+			t.Errorf("call %s with %d IDs answered %d", c.API, len(c.IDs), c.Status)
+		}
+	}
+}

@@ -321,3 +321,28 @@ func TestTencentPushChannelDetail(t *testing.T) {
 		})
 	}
 }
+
+// TestTencentPushReloadKeepsWhatItKnew reconfigures the job as a reload
+// does: the snapshot stays, and within the interval nothing is asked again,
+// neither the windows nor the tasks.
+func TestTencentPushReloadKeepsWhatItKnew(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC))
+	sim, url := tencentSim(t, e.fc)
+	ids := simPush(t, sim, e.fc, 12)
+	yml := tencentConfig(url, "    push:\n      windows: [24h]\n", "")
+	cfg := e.config(yml)
+	set := e.set(cfg, tracking.KindTencentPush)
+	e.add(set, time.Time{}, ids...)
+	u := e.unit(config.SourceTencentPush, e.tencentApp(cfg, set))
+	e.round(u)
+	before, calls := render(t, u.target), len(statsCalls(sim, 0))
+
+	u.job.Configure(e.tencentApp(e.config(yml), set))
+	if got := render(t, u.target); got != before {
+		t.Fatalf("a reload changed the snapshot:\n%s", got)
+	}
+	if w := e.mustStep(u, false); w <= 0 || len(statsCalls(sim, calls)) != 0 {
+		t.Fatalf("the first step after a reload made %d calls (wait %v), want none within the interval", len(statsCalls(sim, calls)), w)
+	}
+}
