@@ -162,3 +162,27 @@ func TestNoRedirects(t *testing.T) {
 		t.Fatalf("%d requests followed the redirect to another host", n)
 	}
 }
+
+// TestOneRegistrationWakesEverySource registers a message that three
+// sources of one app poll: each of them is woken.
+func TestOneRegistrationWakesEverySource(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC))
+	fs := serveFiles(t, nil)
+	cfg := e.config(jpushConfig(fs.url, "appkey", "groupkey", "    canary_registration_ids: [reg0001]\n", ""))
+	set := e.set(cfg, tracking.KindJPushMessages)
+	var wakes []<-chan struct{}
+	for _, source := range []string{config.SourceJPushReceived, config.SourceJPushMessages, config.SourceJPushStatus} {
+		u := e.unit(source, e.jpushApp(cfg, set))
+		e.mustStep(u, false)
+		wakes = append(wakes, u.job.Wake())
+	}
+	e.add(set, time.Time{}, "1613113584")
+	for i, w := range wakes {
+		select {
+		case <-w:
+		default:
+			t.Errorf("source %d was not woken", i)
+		}
+	}
+}
