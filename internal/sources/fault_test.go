@@ -40,7 +40,7 @@ type rig struct {
 	sets    map[string]*tracking.Set // by tracking kind
 }
 
-func newRig(t testing.TB, limits string, wrap func(http.Handler) http.Handler) *rig {
+func newRig(t testing.TB, limits string, wrap func(*clock.Fake, http.Handler) http.Handler) *rig {
 	t.Helper()
 	e := newEnv(t, rigStart.Add(-time.Minute))
 	r := &rig{env: e, sets: map[string]*tracking.Set{}}
@@ -76,7 +76,7 @@ func newRig(t testing.TB, limits string, wrap func(http.Handler) http.Handler) *
 	mux.Handle("/v3/", r.jpush)
 	var h http.Handler = mux
 	if wrap != nil {
-		h = wrap(h)
+		h = wrap(e.fc, h)
 	}
 	srv := httptest.NewServer(readBodyFirst(h))
 	t.Cleanup(srv.Close)
@@ -510,7 +510,7 @@ func waitUntil(t testing.TB, what string, cond func() bool) {
 func TestSlowVendorDoesNotHoldTheSnapshot(t *testing.T) {
 	t.Parallel()
 	var vendors *inflight
-	r := newRig(t, "", func(h http.Handler) http.Handler {
+	r := newRig(t, "", func(_ *clock.Fake, h http.Handler) http.Handler {
 		vendors = &inflight{next: h}
 		return vendors
 	})

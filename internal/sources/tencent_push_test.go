@@ -3,9 +3,11 @@ package sources
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -344,5 +346,55 @@ func TestTencentPushReloadKeepsWhatItKnew(t *testing.T) {
 	}
 	if w := e.mustStep(u, false); w <= 0 || len(statsCalls(sim, calls)) != 0 {
 		t.Fatalf("the first step after a reload made %d calls (wait %v), want none within the interval", len(statsCalls(sim, calls)), w)
+	}
+}
+
+// transit delays every request to the push statistics APIs on its way to
+// the vendor, on the fake clock, by the next of delays in turn: a call held
+// up in transit arrives late, and one sent right after it could arrive
+// right behind it.
+func transit(delays ...time.Duration) func(*clock.Fake, http.Handler) http.Handler {
+	var n atomic.Int64
+	return func(fc *clock.Fake, next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if strings.HasSuffix(r.URL.Path, "_push_statistics") {
+				if d := delays[int(n.Add(1)-1)%len(delays)]; d > 0 {
+					<-fc.After(d)
+				}
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// TestPushCallsSpacedFromTheirEnd runs rounds of both push statistics APIs
+// with the production limiters while requests take a varying time to reach
+// the vendor: the buckets start a call a second after the previous one
+// ended, so no two arrive less than a second apart and none is refused.
+func TestPushCallsSpacedFromTheirEnd(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		source, api string
+		calls       int
+	}{
+		{config.SourceTencentPush, simulator.TencentPushStatistics, 3 + 2}, // 3 windows, 6 tasks in 2 batches
+		{config.SourceTencentNormalPush, simulator.TencentNormalPushStatistics, 3},
+	} {
+		t.Run(tc.source, func(t *testing.T) {
+			t.Parallel()
+			r := newRig(t, "", transit(900*time.Millisecond, 0, 600*time.Millisecond, 0))
+			ids := simPush(t, r.tencent, r.fc, 6)
+			cfg := r.config(tencentConfig(r.cfg.TencentIM[0].Endpoint, "    push:\n      windows: [1h, 24h, 7d]\n", ""))
+			set := r.set(cfg, tracking.KindTencentPush, ids...)
+			u := r.unit(tc.source, r.tencentApp(cfg, set))
+			for range 2 {
+				r.round(u)
+				r.fc.Advance(time.Minute)
+			}
+			a := r.tencent.Arrivals(tc.api, simSDKAppID)
+			if a.Count != 2*tc.calls || a.RateLimited != 0 || a.MinGap < time.Second {
+				t.Fatalf("arrivals %+v, want %d calls at least 1s apart, none refused", a, 2*tc.calls)
+			}
+		})
 	}
 }
