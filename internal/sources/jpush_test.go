@@ -356,3 +356,30 @@ func TestJPushGroupMessagesBatches(t *testing.T) {
 		}
 	}
 }
+
+// TestJPushReceivedReloadRetriesDetail falls back to the legacy /received
+// on an endpoint that refuses /received/detail, then reloads with an
+// endpoint that serves it: the decision was the old endpoint's, and the job
+// asks /received/detail again.
+func TestJPushReceivedReloadRetriesDetail(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC))
+	legacyOnly := serveFiles(t, map[string]string{jpush.APIReceived: "jpush_received_detail.json"})
+	cfg := e.config(jpushConfig(legacyOnly.url, "appkey", "groupkey", "", ""))
+	set := e.set(cfg, tracking.KindJPushMessages, "1613113584", "1229760629")
+	u := e.unit(config.SourceJPushReceived, e.jpushApp(cfg, set))
+	e.round(u)
+	if n := len(legacyOnly.requests()); n != 2 {
+		t.Fatalf("%d requests, want received/detail refused then received", n)
+	}
+
+	detail := serveFiles(t, map[string]string{jpush.APIReceivedDetail: "jpush_received_detail.json", jpush.APIReceived: "jpush_received_detail.json"})
+	u.job.Configure(e.jpushApp(e.config(jpushConfig(detail.url, "appkey", "groupkey", "", "")), set))
+	e.fc.Advance(time.Hour)
+	e.round(u)
+	reqs := detail.requests()
+	if len(reqs) != 1 || reqs[0].path != "/v3/received/detail" {
+		t.Fatalf("after a reload to an endpoint serving /received/detail, requests %+v, want one of /v3/received/detail", reqs)
+	}
+	expectFile(t, u.target, "jpush_received_detail.prom")
+}
