@@ -98,9 +98,12 @@ type received struct {
 	legacy atomic.Bool // detail was refused: use /received
 }
 
-// Configure implements Job.
+// Configure implements Job. The fallback to /received was decided on the
+// previous settings' endpoint and credentials: a reload tries
+// /received/detail again.
 func (j *received) Configure(a App) {
 	j.s.Store(newMessageSettings(a, config.SourceJPushReceived, jpush.MaxMsgIDsPerCall))
+	j.legacy.Store(false)
 }
 
 // Step implements refresh.Job.
@@ -111,7 +114,9 @@ func (j *received) Step(ctx context.Context, t *refresh.Target, woken bool) (tim
 func (j *received) fetch(ctx context.Context, s *messageSettings, ids []string) (map[string][]expo.Sample, error) {
 	var res []jpush.Received
 	var err error
-	if !j.legacy.Load() {
+	// Read once: a reload may reset the flag while the step runs.
+	legacy := j.legacy.Load()
+	if !legacy {
 		res, err = s.client.ReceivedDetail(ctx, ids)
 		if c := apierr.ClassOf(err); c == apierr.Unavailable || c == apierr.Fatal {
 			// /received is "no longer maintained" but still answers for
@@ -119,9 +124,10 @@ func (j *received) fetch(ctx context.Context, s *messageSettings, ids []string) 
 			// v3 Report", 送达统计(旧)).
 			level.Info(s.logger).Log("msg", "received/detail refused; using the legacy /received", "app_key", s.key, "err", err)
 			j.legacy.Store(true)
+			legacy = true
 		}
 	}
-	if j.legacy.Load() {
+	if legacy {
 		res, err = s.client.Received(ctx, ids)
 	}
 	if err != nil {

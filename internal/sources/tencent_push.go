@@ -169,6 +169,11 @@ func (j *normalPush) Configure(a App) {
 // once every window has been asked.
 func (j *normalPush) Step(ctx context.Context, t *refresh.Target, _ bool) (time.Duration, error) {
 	s := j.s.Load()
+	// Windows a reload removed lose their series, also when none is left.
+	t.Retain(func(k string) bool {
+		label, _ := strings.CutPrefix(k, windowKeyPrefix)
+		return slices.ContainsFunc(s.windows, func(w pushWindow) bool { return w.label == label })
+	})
 	if len(s.windows) == 0 {
 		return s.interval, nil
 	}
@@ -180,10 +185,6 @@ func (j *normalPush) Step(ctx context.Context, t *refresh.Target, _ bool) (time.
 		return 0, err
 	}
 	t.Put(windowKeyPrefix+w.label, collector.NormalPushWindowSamples(s.sdkappid, w.label, res))
-	t.Retain(func(k string) bool {
-		label, _ := strings.CutPrefix(k, windowKeyPrefix)
-		return slices.ContainsFunc(s.windows, func(w pushWindow) bool { return w.label == label })
-	})
 	j.next++
 	if j.next < len(s.windows) {
 		return 0, nil
