@@ -88,6 +88,8 @@ func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 
 	units := s.units.Load()
+	// What is left of the budget after the last render's time goes to
+	// waiting for targets without a snapshot.
 	s.scrapes.mu.Lock()
 	renderEstimate := s.scrapes.render
 	s.scrapes.mu.Unlock()
@@ -105,6 +107,7 @@ func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
 	}
 	cancelWait()
 
+	renderStart := time.Now()
 	format := expo.Text
 	contentType := expfmt.NegotiateIncludingOpenMetrics(r.Header)
 	if contentType.FormatType() == expfmt.TypeOpenMetrics {
@@ -140,7 +143,7 @@ func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
 		_ = bw.Flush()
 	}
 	s.scrapes.mu.Lock()
-	s.scrapes.render = time.Since(start)
+	s.scrapes.render = time.Since(renderStart)
 	s.scrapes.mu.Unlock()
 }
 
