@@ -411,3 +411,63 @@ func TestLandingPageLinksAnswer(t *testing.T) {
 		t.Errorf("the API index lacks an app: %s", body)
 	}
 }
+
+// TestScrapeWaitsOnlyForAFirstSnapshot: the first scrape waits for the
+// target's first refresh; once the target has a snapshot, a scrape that
+// finds it stale asks for a refresh and is served at once, while the
+// vendor call is still in flight.
+func TestScrapeWaitsOnlyForAFirstSnapshot(t *testing.T) {
+	jp := simulator.NewJPush(simulator.JPushOptions{Apps: []simulator.JPushApp{{AppKey: testAppKey, MasterSecret: testMasterSecret, VIP: true}}, Seed: 1})
+	var first atomic.Bool
+	var slow, inflight atomic.Int32 // slow counts only after inflight
+	vendor := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !first.CompareAndSwap(false, true) {
+			// Every refresh after the first is slow: it ends on its own
+			// after a while, long before the test's scrapes would give up.
+			inflight.Add(1)
+			defer inflight.Add(-1)
+			slow.Add(1)
+			time.Sleep(3 * time.Second)
+		}
+		jp.ServeHTTP(w, r)
+	}))
+	defer vendor.Close()
+	dir := t.TempDir()
+	cfgFile := filepath.Join(dir, "exporter.yml")
+	writeAtomic(t, cfgFile, fmt.Sprintf(`jpush:
+  - app_key: %q
+    master_secret: %q
+    endpoint: %s
+sources: {jpush_received: false, jpush_messages: false, jpush_status: false}
+refresh_intervals: {jpush_users: 1s}
+state_directory: %s
+`, testAppKey, testMasterSecret, vendor.URL, filepath.Join(dir, "state")))
+	_, srv := testServer(t, cfgFile)
+	scrape := func() string {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, srv.URL+"/metrics", nil)
+		req.Header.Set(ScrapeTimeoutHeader, "30")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
+	}
+	if body := scrape(); !strings.Contains(body, "jpush_users_day_timestamp_seconds{") {
+		t.Fatalf("the first scrape did not wait for the first snapshot:\n%.2000s", body)
+	}
+	for slow.Load() == 0 {
+		time.Sleep(100 * time.Millisecond)
+		if body := scrape(); !strings.Contains(body, "jpush_users_day_timestamp_seconds{") {
+			t.Fatal("a scrape of a stale target lost its snapshot")
+		}
+		if slow.Load() > 0 && inflight.Load() == 0 {
+			t.Fatal("the scrape waited for the refresh it asked for")
+		}
+	}
+	if inflight.Load() != 1 {
+		t.Fatalf("after the scrape that found the snapshot stale, %d vendor calls in flight, want the refresh it asked for", inflight.Load())
+	}
+}
