@@ -38,6 +38,11 @@ func ScrapeWait(r *http.Request, margin, maxWait time.Duration) time.Duration {
 	return max(wait, 0)
 }
 
+// servedFormats are the exposition formats /metrics negotiates: the
+// pre-rendered blocks are text, which both formats share; there is no
+// protobuf (a scrape that asks for it first gets the text format).
+var servedFormats = []expfmt.Format{expfmt.FmtOpenMetrics_1_0_0, expfmt.FmtOpenMetrics_0_0_1, expfmt.FmtText}
+
 // scrapeCache lets concurrent gzip scrapes of the same snapshot generation
 // share one compressed body, remembers how long a render takes, and keeps
 // the block lists of past scrapes for the next ones: a scrape then
@@ -109,7 +114,7 @@ func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
 
 	renderStart := time.Now()
 	format := expo.Text
-	contentType := expfmt.NegotiateIncludingOpenMetrics(r.Header)
+	contentType := expfmt.NegotiateAccept(r.Header, servedFormats...)
 	if contentType.FormatType() == expfmt.TypeOpenMetrics {
 		format = expo.OpenMetrics
 	} else {

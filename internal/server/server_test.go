@@ -471,3 +471,25 @@ state_directory: %s
 		t.Fatalf("after the scrape that found the snapshot stale, %d vendor calls in flight, want the refresh it asked for", inflight.Load())
 	}
 }
+
+// TestNegotiatesWhatItServes: Prometheus 3 asks for protobuf first; the
+// exporter, which serves text, answers with the next format asked for.
+func TestNegotiatesWhatItServes(t *testing.T) {
+	s := renderServer(t, 10)
+	for _, tc := range []struct{ accept, want string }{
+		{"application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;q=0.9,application/openmetrics-text;version=1.0.0;q=0.8,text/plain;version=0.0.4;q=0.7", "application/openmetrics-text; version=1.0.0"},
+		{"application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited", "text/plain; version=0.0.4"},
+		{"", "text/plain; version=0.0.4"},
+	} {
+		req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+		req.Header.Set("Accept", tc.accept)
+		rec := httptest.NewRecorder()
+		s.serveMetrics(rec, req)
+		if ct := rec.Header().Get("Content-Type"); !strings.HasPrefix(ct, tc.want) {
+			t.Errorf("Accept %q: Content-Type %q, want %q", tc.accept, ct, tc.want)
+		}
+		if om := strings.HasPrefix(tc.want, "application/openmetrics-text"); om != strings.HasSuffix(rec.Body.String(), "# EOF\n") {
+			t.Errorf("Accept %q: OpenMetrics %v, but the body ends %q", tc.accept, om, rec.Body.String()[max(0, rec.Body.Len()-20):])
+		}
+	}
+}
