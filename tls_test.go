@@ -73,7 +73,7 @@ func TestTLSAndBasicAuth(t *testing.T) {
 	webConfig := filepath.Join(dir, "web.yml")
 	writeFile(t, webConfig, fmt.Sprintf("tls_server_config:\n  cert_file: %s\n  key_file: %s\nbasic_auth_users:\n  %s: %s\n", certFile, keyFile, user, hash))
 	cfgPath := filepath.Join(dir, "exporter.yml")
-	writeFile(t, cfgPath, "state_directory: state\n")
+	writeFile(t, cfgPath, minimalConfig)
 
 	addr := freeAddr(t)
 	e := &exporter{t: t, addr: addr, logs: &syncBuffer{}}
@@ -143,7 +143,7 @@ func TestWriteEndpointsGuarded(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	cfgPath := filepath.Join(dir, "exporter.yml")
-	writeFile(t, cfgPath, "state_directory: state\n")
+	writeFile(t, cfgPath, minimalConfig)
 
 	t.Run("off by default", func(t *testing.T) {
 		t.Parallel()

@@ -12,8 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-kit/log"
-
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/imstats/imstats_exporter/config"
@@ -39,30 +37,16 @@ func (d *discard) Write(p []byte) (int, error) {
 // funnel, as tencent_push exports it.
 var benchFamily = expo.NewFamily("tencent_im_push_task_target", "Per push task: Devices the push could be sent to (all_member_push_statistics TotalCount).", "sdkappid", "task_id")
 
-// idleJob is a refresh.Job whose steps do nothing and wait an hour: its
-// loop's first step marks the target ready, as a source's first refresh does.
-type idleJob struct{}
-
-func (idleJob) Step(context.Context, *refresh.Target, bool) (time.Duration, error) {
-	return time.Hour, nil
-}
-
-func (idleJob) Wake() <-chan struct{} { return nil }
-
 // renderServer returns a Server whose only target holds n series, one block
 // per tracked ID as tencent_push keeps them, ready to serve /metrics: its
 // first step has finished, so that a scrape does not wait for one.
 func renderServer(tb testing.TB, n int) *Server {
 	tb.Helper()
 	def := sources.Def{Name: "bench", Schema: expo.NewSchema(benchFamily)}
-	target := refresh.NewTarget(def.Name, "1400000000", def.Schema, log.NewNopLogger())
-	for i := range n {
-		id := renderTask(i)
-		target.Put(id, []expo.Sample{benchFamily.Gauge(float64(i), "1400000000", id)})
-	}
+	target := refresh.NewTarget(def.Name, "1400000000", def.Schema, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	go func() { refresh.NewLoop(target, idleJob{}, refresh.Options{}).Run(ctx); close(done) }()
+	go func() { refresh.NewLoop(target, fillJob(n), refresh.Options{}).Run(ctx); close(done) }()
 	tb.Cleanup(func() { cancel(); <-done })
 	<-target.Ready()
 	reg := prometheus.NewRegistry()
@@ -72,6 +56,20 @@ func renderServer(tb testing.TB, n int) *Server {
 	s.units.Store(&unitList{units: []*unit{{def: def, target: target}}})
 	return s
 }
+
+// fillJob is a job whose one step puts n series, a block per task, and
+// then waits for good.
+type fillJob int
+
+func (n fillJob) Step(_ context.Context, t *refresh.Target, _ bool) (time.Duration, error) {
+	for i := range int(n) {
+		id := renderTask(i)
+		t.Put(id, []expo.Sample{benchFamily.Gauge(float64(i), "1400000000", id)})
+	}
+	return 24 * time.Hour, nil
+}
+
+func (fillJob) Wake() <-chan struct{} { return nil }
 
 // renderTask is the task_id of the i-th series, shaped like a Tencent TaskId.
 func renderTask(i int) string {

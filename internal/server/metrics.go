@@ -3,10 +3,10 @@ package server
 import (
 	"bufio"
 	"bytes"
-	"compress/gzip"
 	"context"
 	"encoding/binary"
 	"hash/fnv"
+	"io"
 	"net/http"
 	"slices"
 	"strconv"
@@ -53,7 +53,7 @@ type gzKey struct {
 
 type gzEntry struct {
 	done chan struct{}
-	body []byte
+	body *deflated
 }
 
 func newScrapeCache() *scrapeCache {
@@ -110,12 +110,9 @@ func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
 		if body == nil {
 			return // the client is gone
 		}
-		_, _ = w.Write(body)
-		// A second gzip member: a multi-member stream decodes as the
-		// concatenation of its members (RFC 1952).
-		zw := gzip.NewWriter(w)
-		writeOwn(zw, contentType, format, own)
-		_ = zw.Close()
+		var rest bytes.Buffer
+		writeOwn(&rest, contentType, format, own)
+		_ = writeGzip(w, body, rest.Bytes())
 	} else {
 		bw := bufio.NewWriterSize(w, 64<<10)
 		_ = expo.Write(bw, format, groups)
@@ -129,7 +126,7 @@ func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
 
 // writeOwn writes the registry's families, and the end of an OpenMetrics
 // exposition.
-func writeOwn(w interface{ Write([]byte) (int, error) }, ct expfmt.Format, format expo.Format, own []*dto.MetricFamily) {
+func writeOwn(w io.Writer, ct expfmt.Format, format expo.Format, own []*dto.MetricFamily) {
 	enc := expfmt.NewEncoder(w, ct)
 	for _, mf := range own {
 		_ = enc.Encode(mf)
@@ -161,37 +158,6 @@ func collectGroups(units *unitList) ([]expo.Group, uint64) {
 		h.Write(b[:])
 	}
 	return groups, h.Sum64()
-}
-
-// gzipped returns the gzip member of groups for key, compressing it once
-// however many scrapes ask at the same time; nil when ctx ends first.
-func (c *scrapeCache) gzipped(ctx context.Context, key gzKey, groups []expo.Group) []byte {
-	c.mu.Lock()
-	e, ok := c.entries[key]
-	if !ok {
-		e = &gzEntry{done: make(chan struct{})}
-		for k := range c.entries {
-			if k.format == key.format {
-				delete(c.entries, k)
-			}
-		}
-		c.entries[key] = e
-	}
-	c.mu.Unlock()
-	if !ok {
-		var buf bytes.Buffer
-		zw, _ := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
-		_ = expo.Write(zw, key.format, groups)
-		_ = zw.Close()
-		e.body = buf.Bytes()
-		close(e.done)
-	}
-	select {
-	case <-e.done:
-		return e.body
-	case <-ctx.Done():
-		return nil
-	}
 }
 
 // acceptsGzip reports whether the request accepts a gzip body.

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -347,5 +348,39 @@ func TestRejectedReloadChangesNothing(t *testing.T) {
 	}
 	if bytes.Contains([]byte(before.config), []byte(testTencentKey)) {
 		t.Fatal("/config shows a secret")
+	}
+}
+
+// TestGzipBodyIsOneMember checks that a gzip scrape is one gzip member that
+// both Go's reader and a single-member reader (as curl's zlib is) decode to
+// the whole exposition, vendor series and the exporter's own metrics.
+func TestGzipBodyIsOneMember(t *testing.T) {
+	s := renderServer(t, 1000)
+	req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+	plain := httptest.NewRecorder()
+	s.serveMetrics(plain, req)
+	req.Header.Set("Accept-Encoding", "gzip")
+	for range 2 { // the second scrape serves the shared part from the cache
+		zipped := httptest.NewRecorder()
+		s.serveMetrics(zipped, req)
+		if zipped.Header().Get("Content-Encoding") != "gzip" {
+			t.Fatal("no Content-Encoding: gzip")
+		}
+		zr, err := gzip.NewReader(bytes.NewReader(zipped.Body.Bytes()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		zr.Multistream(false)
+		got, err := io.ReadAll(zr)
+		if err != nil {
+			t.Fatalf("decoding the body: %v", err)
+		}
+		if !strings.Contains(string(got), `tencent_im_push_task_target{sdkappid="1400000000",task_id="1400000000_144115212910570789_0000000999_17000000"} 999`) ||
+			!strings.Contains(string(got), "imstats_exporter_config_last_reload_successful") {
+			t.Fatalf("the first gzip member lacks the vendor series or the exporter's own:\n%.500s", got)
+		}
+		if strings.Count(string(got), "\n") != strings.Count(plain.Body.String(), "\n") {
+			t.Fatalf("gzip body has %d lines, the plain one %d", strings.Count(string(got), "\n"), strings.Count(plain.Body.String(), "\n"))
+		}
 	}
 }

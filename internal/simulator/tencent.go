@@ -22,15 +22,19 @@ const (
 	TencentGetAppInfo     = "openconfigsvr/getappinfo"
 	TencentPushStatistics = "timpush/all_member_push_statistics"
 	TencentIMPush         = "all_member_push/im_push"
+	// TencentNormalPushStatistics is the statistics of the offline pushes
+	// of chat messages (Tencent Chat "普通推送数据统计", Normal Push Data
+	// Statistics, https://trtc.io/zh/document/71897).
+	TencentNormalPushStatistics = "timpush/normal_push_statistics"
 )
 
 // The vendor's limits.
 const (
-	getAppInfoPerSecond = 200                // tencent-im-getappinfo.txt: "200 calls per second"
-	maxStatsTaskIDs     = 5                  // tencent-im-push-statistics.txt: "up to 5"
-	maxStatsWindow      = 30 * secondsPerDay // tencent-im-push-statistics.txt: "up to 30 days"
-	maxMsgLifeTime      = 7 * 24 * time.Hour // tencent-im-all-member-push.txt: "最多保存7天(604800秒)"
-	maxPushesPerDay     = 100                // tencent-im-all-member-push.txt: "默认每天最多调用100次"
+	getAppInfoPerSecond = 200                // Pulling Operations Data: "200 calls per second"
+	maxStatsTaskIDs     = 5                  // All/Tagged Users Push Data Statistics: "up to 5"
+	maxStatsWindow      = 30 * secondsPerDay // All/Tagged Users Push Data Statistics: "up to 30 days"
+	maxMsgLifeTime      = 7 * 24 * time.Hour // 全员/标签推送: "最多保存7天(604800秒)"
+	maxPushesPerDay     = 100                // 全员/标签推送: "默认每天最多调用100次"
 )
 
 // The simulator's own bounds.
@@ -40,18 +44,19 @@ const (
 )
 
 // Tencent error codes the simulator answers with. The public ones (60000 to
-// 79999) are the vendor's common codes (SPEC §1 names the rate-limit, UserSig
-// and region ones); the others are each API's own, from its seed file.
+// 79999) are the vendor's common codes (Tencent Chat REST API error codes:
+// rate limits, UserSig, region); the others are each API's own, from its
+// page.
 const (
 	codeBadURL         = 60002  // malformed query string (random, contenttype)
-	codeRateLimited    = 60007  // REST API call rate exceeded; SPEC §1: a rate-limit code
+	codeRateLimited    = 60007  // REST API call rate exceeded: a rate-limit code
 	codeNotAdmin       = 60010  // getappinfo called by an account that is not the app admin
 	codeNoSDKAppID     = 60012  // sdkappid missing or not a number
-	codeSigExpired     = 70001  // SPEC §1: UserSig expired
+	codeSigExpired     = 70001  // UserSig expired
 	codeSigEmpty       = 70002  // usersig missing
 	codeSigInvalid     = 70003  // UserSig malformed or signed with another key
 	codeSigMismatch    = 70013  // UserSig made for another identifier or sdkappid
-	codeAppNotFound    = 70020  // SPEC §1: unknown sdkappid, what a wrong region looks like
+	codeAppNotFound    = 70020  // unknown sdkappid, what a wrong region looks like
 	codePushJSON       = 90001  // im_push: bad JSON
 	codePushMsgBody    = 90002  // im_push: MsgBody missing, empty or with a malformed element
 	codePushMsgRandom  = 90005  // im_push: MsgRandom missing or not a 32-bit unsigned integer
@@ -62,7 +67,7 @@ const (
 	codePushCondition  = 90039  // im_push: attribute and tag conditions together
 	codePushDisabled   = 90045  // push service not enabled
 	codePushDailyLimit = 90047  // im_push: daily quota spent
-	codeStatsInvalid   = 90100  // all_member_push_statistics: invalid parameters
+	codeStatsInvalid   = 90100  // push statistics APIs: invalid parameters
 	codeAppInfoJSON    = 130001 // getappinfo: bad JSON
 )
 
@@ -111,7 +116,8 @@ func (e *TencentError) Error() string {
 	return fmt.Sprintf("tencent im error %d: %s", e.Code, e.Info)
 }
 
-// reply is the HTTP answer: status 200 whatever the error (SPEC §1).
+// reply is the HTTP answer: status 200 whatever the error (Tencent Chat REST
+// API: the verdict is in the body).
 func (e *TencentError) reply() reply {
 	return jsonReply(http.StatusOK, struct {
 		ActionStatus string
@@ -129,8 +135,8 @@ type TencentApp struct {
 	Identifier string
 	// SecretKey signs the UserSig.
 	SecretKey string
-	// PushDisabled makes all_member_push_statistics and im_push answer 90045
-	// (service not enabled).
+	// PushDisabled makes all_member_push_statistics,
+	// normal_push_statistics and im_push answer 90045 (service not enabled).
 	PushDisabled bool
 }
 
@@ -154,8 +160,8 @@ type Call struct {
 	SDKAppID  uint64    // 0 when the query had none
 	Time      time.Time // when it was handled, after any Fault.Delay
 	TaskIDs   []string  // all_member_push_statistics: TaskID as requested
-	StartTime int64     // all_member_push_statistics: StartTime
-	EndTime   int64     // all_member_push_statistics: EndTime
+	StartTime int64     // push statistics APIs: StartTime
+	EndTime   int64     // push statistics APIs: EndTime
 	ErrorCode int       // the Tencent error code answered; 0 for success and for faults other than Fault.ErrorCode
 }
 
@@ -167,7 +173,8 @@ type Tencent struct {
 	apps  map[uint64]*tencentApp // fixed by NewTencent
 
 	mu       sync.Mutex
-	degraded platformFactors // DegradePlatform factors
+	degraded platformFactors          // DegradePlatform factors
+	arrivals map[arrivalKey]*Arrivals // by API and sdkappid
 
 	board switchboard[Call]
 }
@@ -179,6 +186,7 @@ type tencentApp struct {
 	model       *tencentModel
 	appInfoRate slidingWindow
 	statsRate   slidingWindow
+	normalRate  slidingWindow
 	lastPush    time.Time
 	pushDay     civilDay
 	pushesToday int
@@ -198,6 +206,7 @@ func NewTencent(o TencentOptions) *Tencent {
 		loc:      o.Location,
 		apps:     make(map[uint64]*tencentApp, len(o.Apps)),
 		degraded: make(platformFactors),
+		arrivals: make(map[arrivalKey]*Arrivals),
 	}
 	if t.clock == nil {
 		t.clock = clock.Real{}
@@ -209,11 +218,13 @@ func NewTencent(o TencentOptions) *Tencent {
 		t.apps[a.SDKAppID] = &tencentApp{
 			TencentApp: a,
 			model:      newTencentModel(o.Seed, a.SDKAppID),
-			// tencent-im-getappinfo.txt: 200 calls per second.
+			// Pulling Operations Data: 200 calls per second.
 			appInfoRate: slidingWindow{n: getAppInfoPerSecond, per: time.Second},
-			// SPEC §1: all_member_push_statistics allows 1 call/s.
+			// All/Tagged Users Push Data Statistics: "Maximum Calling Frequency: 1 time/second".
 			statsRate: slidingWindow{n: 1, per: time.Second},
-			taskByID:  make(map[string]*pushTask),
+			// Normal Push Data Statistics: "最高调用频率 1次/秒".
+			normalRate: slidingWindow{n: 1, per: time.Second},
+			taskByID:   make(map[string]*pushTask),
 		}
 	}
 	return t
@@ -247,9 +258,10 @@ type tencentRoute struct {
 }
 
 var tencentRoutes = map[string]tencentRoute{
-	"/v4/" + TencentGetAppInfo:     {TencentGetAppInfo, codeNotAdmin, (*Tencent).getAppInfo},
-	"/v4/" + TencentPushStatistics: {TencentPushStatistics, codePushNotAdmin, (*Tencent).pushStatistics},
-	"/v4/" + TencentIMPush:         {TencentIMPush, codePushNotAdmin, (*Tencent).imPush},
+	"/v4/" + TencentGetAppInfo:           {TencentGetAppInfo, codeNotAdmin, (*Tencent).getAppInfo},
+	"/v4/" + TencentPushStatistics:       {TencentPushStatistics, codePushNotAdmin, (*Tencent).pushStatistics},
+	"/v4/" + TencentIMPush:               {TencentIMPush, codePushNotAdmin, (*Tencent).imPush},
+	"/v4/" + TencentNormalPushStatistics: {TencentNormalPushStatistics, codePushNotAdmin, (*Tencent).normalPushStatistics},
 }
 
 // ServeHTTP answers the Tencent IM APIs under /v4/: 404 for any other path,
@@ -265,15 +277,21 @@ func (t *Tencent) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
-	call := Call{API: route.api, Time: t.clock.Now()}
+	call := Call{API: route.api}
 	call.SDKAppID, _ = strconv.ParseUint(r.URL.Query().Get("sdkappid"), 10, 64) // unparsable: 0, answered by authorize
+	call.Time = t.arrive(route.api, call.SDKAppID)
 	serveWithFault(w, r, t.clock, t.board.fault(route.api), exchange{
 		answer: func() reply { return t.answer(r, route, &call) },
 		vendorError: func(code int) reply {
 			call.ErrorCode = code
 			return tencentErr(code).reply()
 		},
-		record: func() { t.board.record(call) },
+		record: func() {
+			t.board.record(call)
+			if call.ErrorCode == codeRateLimited {
+				t.rateLimited(route.api, call.SDKAppID)
+			}
+		},
 	})
 }
 
@@ -328,8 +346,8 @@ func (t *Tencent) authorize(q url.Values, adminCode int, now time.Time) (*tencen
 	return app, nil
 }
 
-// getAppInfoAnswer is getappinfo's answer; the seed's sample has no
-// ActionStatus (tencent-im-getappinfo.txt).
+// getAppInfoAnswer is getappinfo's answer; the vendor's sample has no
+// ActionStatus (Pulling Operations Data).
 type getAppInfoAnswer struct {
 	ErrorCode int
 	ErrorInfo string
@@ -343,7 +361,7 @@ func (t *Tencent) getAppInfo(app *tencentApp, body []byte, call *Call) (any, *Te
 	if !ok {
 		return nil, tencentErr(codeRateLimited)
 	}
-	// tencent-im-getappinfo.txt: the body is {} or {"RequestField":[...]}.
+	// Pulling Operations Data: the body is {} or {"RequestField":[...]}.
 	var req struct{ RequestField []string }
 	if json.Unmarshal(body, &req) != nil {
 		return nil, tencentErr(codeAppInfoJSON)
@@ -352,8 +370,8 @@ func (t *Tencent) getAppInfo(app *tencentApp, body []byte, call *Call) (any, *Te
 }
 
 // pushStatsAnswer is all_member_push_statistics' answer. The list is
-// "Results" and ErrorInfo reads "sucess", as in the seed's sample
-// (tencent-im-push-statistics.txt): a client must not rely on ErrorInfo.
+// "Results" and ErrorInfo reads "sucess", as in the vendor's sample
+// (All/Tagged Users Push Data Statistics): a client must not rely on ErrorInfo.
 type pushStatsAnswer struct {
 	ActionStatus string
 	ErrorCode    int
@@ -417,8 +435,8 @@ func (a *tencentApp) tasksCreated(start, end int64) []*pushTask {
 	return in
 }
 
-// imPushAnswer is im_push's answer, fields in the seed's order
-// (tencent-im-all-member-push.txt).
+// imPushAnswer is im_push's answer, fields in the vendor's order
+// (全员/标签推送).
 type imPushAnswer struct {
 	ActionStatus string
 	ErrorInfo    string
@@ -435,7 +453,7 @@ type msgElement struct {
 func (e msgElement) malformed() bool { return e.MsgType == "" || len(e.MsgContent) == 0 }
 
 func (t *Tencent) imPush(app *tencentApp, body []byte, call *Call) (any, *TencentError) {
-	// The request shape of tencent-im-all-member-push.txt; From_Account and
+	// The request shape of 全员/标签推送; From_Account and
 	// OfflinePushInfo are accepted as they come.
 	var req struct {
 		MsgRandom   json.RawMessage
@@ -503,7 +521,7 @@ func (t *Tencent) push(app *tencentApp, lifetime time.Duration, now time.Time) (
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	// tencent-im-all-member-push.txt: "每两次推送间隔必须大于1秒", more than a
+	// 全员/标签推送: "每两次推送间隔必须大于1秒", more than a
 	// second between two pushes.
 	if !app.lastPush.IsZero() && now.Sub(app.lastPush) <= time.Second {
 		return "", tencentErr(codePushTooOften)

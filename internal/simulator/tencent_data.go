@@ -23,7 +23,7 @@ func (d civilDay) utc() time.Time { return time.Unix(int64(d)*secondsPerDay, 0).
 
 // The shape of the simulated apps.
 const (
-	reportDays  = 30              // getappinfo rows: "the last 30 days" (tencent-im-getappinfo.txt)
+	reportDays  = 30              // getappinfo rows: "the last 30 days" (Pulling Operations Data)
 	trendDays   = 3650            // the daily registration intake doubles in ten years
 	launchEpoch = civilDay(16436) // 2015-01-01; apps launch within two years of it
 )
@@ -111,8 +111,8 @@ func pick(row map[string]string, fields []string) map[string]string {
 }
 
 // dayRow returns every getappinfo field of day d. Every value is a string
-// (tencent-im-getappinfo.txt, SPEC §1). The totals are the sums of their C2C
-// and group parts, as in the seed's sample (DownMsgNum 11869 = 11040 + 829,
+// (Pulling Operations Data). The totals are the sums of their C2C
+// and group parts, as in the vendor's sample (DownMsgNum 11869 = 11040 + 829,
 // SendMsgUserNum 19 = 9 + 12), and the running totals move by the day's
 // figures: RegistUserNumTotal by RegistUserNumOneDay, GroupAllGroupNum by
 // GroupNewGroupNum - GroupDestroyGroupNum.
@@ -180,7 +180,7 @@ func (m *tencentModel) dayRow(d civilDay) map[string]string {
 	return row
 }
 
-// EventType values (tencent-im-push-statistics.txt).
+// EventType values (All/Tagged Users Push Data Statistics).
 const (
 	eventOffline = 1
 	eventOnline  = 2
@@ -189,7 +189,7 @@ const (
 // How fast a push spreads.
 const (
 	// pushDispatch is the time to hand the message to every account: "generally
-	// within a minute" (tencent-im-all-member-push.txt). Online deliveries are
+	// within a minute" (全员/标签推送). Online deliveries are
 	// complete by then.
 	pushDispatch = time.Minute
 	// offlineSent is the time for the vendor channels to accept the offline
@@ -208,7 +208,7 @@ type pushChannel struct {
 }
 
 // offlineChannels are the offline PushPlatform codes 1-8 of
-// tencent-im-push-statistics.txt (APNs, Xiaomi, Huawei, FCM, Meizu, OPPO,
+// All/Tagged Users Push Data Statistics (APNs, Xiaomi, Huawei, FCM, Meizu, OPPO,
 // vivo, HONOR). Shares and delivery rates are the simulator's picture of an
 // app in mainland China, where FCM delivers worst.
 var offlineChannels = []pushChannel{
@@ -223,7 +223,7 @@ var offlineChannels = []pushChannel{
 }
 
 // onlineChannel reaches the users connected at push time. Online pushes report
-// PushPlatform 0 (tencent-im-push-statistics.txt: "online push EventType = 2
+// PushPlatform 0 (All/Tagged Users Push Data Statistics: "online push EventType = 2
 // ... default return 0").
 var onlineChannel = pushChannel{eventOnline, 0, 0, 0.97, pushDispatch, pushDispatch}
 
@@ -243,7 +243,7 @@ type taskEntry struct {
 	sent, delivered, clicked float64
 }
 
-// taskID formats a TaskId like the sample of tencent-im-all-member-push.txt,
+// taskID formats a TaskId like the sample of 全员/标签推送,
 // "1400123456_144115212910570789_4155518400_15723514": the sdkappid, an
 // 18-digit account number fixed per app, a 32-bit random number and, as the
 // simulator reads the sample, the push time in hundreds of seconds.
@@ -255,7 +255,7 @@ func (m *tencentModel) taskID(seq uint64, at time.Time) string {
 
 // newPushTask draws the funnel of task id, determined by (seed, id). The
 // audience is most of the users registered by the day before; a lifetime of
-// zero pushes to online users only (tencent-im-all-member-push.txt: "只推在线用户,
+// zero pushes to online users only (全员/标签推送: "只推在线用户,
 // 需要将 MsgLifeTime 参数设置为0").
 func (m *tencentModel) newPushTask(id string, created time.Time, lifetime time.Duration, loc *time.Location) *pushTask {
 	draw := func(lo, hi float64, parts ...uint64) float64 {
@@ -369,7 +369,7 @@ func (s *taskStats) add(p platformStats) {
 }
 
 // overall returns the statistics of all tasks, under the empty TaskID
-// (tencent-im-push-statistics.txt: "If empty, it means overall statistics"),
+// (All/Tagged Users Push Data Statistics: "If empty, it means overall statistics"),
 // with entries ordered by EventType and PushPlatform.
 func overall(tasks []*pushTask, now time.Time, degraded platformFactors) taskStats {
 	s := taskStats{PlatformStatistics: []platformStats{}}

@@ -13,10 +13,11 @@ func (f platformFactors) of(platform int) float64 {
 }
 
 // DegradePlatform multiplies the DeliveredCount and ClickCount of a
-// PushPlatform code (tencent-im-push-statistics.txt: 1 APNs, 2 Xiaomi, 3
-// Huawei, …) by factor in every all_member_push_statistics answer from now on,
-// for every task and window: the alert scenario of a failing vendor channel.
-// The task totals, which add up the platforms, follow. A factor of 1 restores
+// PushPlatform code (All/Tagged Users Push Data Statistics: 1 APNs, 2 Xiaomi, 3
+// Huawei, …) by factor in every all_member_push_statistics and
+// normal_push_statistics answer from now on, for every task and window: the
+// alert scenario of a failing vendor channel. The totals, which add up the
+// platforms, follow. A factor of 1 restores
 // the platform; a negative one counts as 0.
 func (t *Tencent) DegradePlatform(platform int, factor float64) {
 	t.mu.Lock()

@@ -19,7 +19,7 @@ func platform(t *testing.T, s wireStats, code int) wirePlatform {
 
 func TestTencentDegradePlatform(t *testing.T) {
 	t.Parallel()
-	const huawei, xiaomi = 3, 2 // tencent-im-push-statistics.txt PushPlatform codes
+	const huawei, xiaomi = 3, 2 // All/Tagged Users Push Data Statistics PushPlatform codes
 	for _, tc := range []struct {
 		name   string
 		factor float64

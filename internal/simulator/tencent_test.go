@@ -22,7 +22,7 @@ import (
 )
 
 const (
-	testKey      = "5bd2850fff3ecb11d7c805251c51ee463a25727bddc2385f3fa8bfee1bb93b5e" // SPEC §1 test vector
+	testKey      = "5bd2850fff3ecb11d7c805251c51ee463a25727bddc2385f3fa8bfee1bb93b5e" // the TLSSigAPIv2 test vector
 	testApp      = 1400000000
 	otherApp     = 1400000002
 	disabledApp  = 1400000001
@@ -166,6 +166,8 @@ func (h *harness) okBody(api string) string {
 		return getAppInfoOK
 	case TencentPushStatistics:
 		return statsBody(h.clk.Now().Add(-24*time.Hour), h.clk.Now())
+	case TencentNormalPushStatistics:
+		return normalBody(h.clk.Now().Add(-24*time.Hour), h.clk.Now())
 	default:
 		return imPushOK
 	}
@@ -178,6 +180,7 @@ var tencentAPIs = []struct {
 	{TencentGetAppInfo, 60010},
 	{TencentPushStatistics, 90009},
 	{TencentIMPush, 90009},
+	{TencentNormalPushStatistics, 90009},
 }
 
 func TestTencentSignature(t *testing.T) {
@@ -282,7 +285,7 @@ func TestTencentRouting(t *testing.T) {
 	}
 }
 
-// appInfoFields are the fields of the seed's list (tencent-im-getappinfo.txt).
+// appInfoFields are the fields of the vendor's list (Pulling Operations Data).
 var appInfoFields = []string{
 	"AppName", "AppId", "Company", "ActiveUserNum", "RegistUserNumOneDay", "RegistUserNumTotal",
 	"LoginTimes", "LoginUserNum", "UpMsgNum", "SendMsgUserNum", "APNSMsgNum", "C2CUpMsgNum",
@@ -323,7 +326,7 @@ func TestTencentGetAppInfoShape(t *testing.T) {
 		t.Fatalf("HTTP %d, %v: %s", status, err, raw)
 	}
 	if keys := slices.Sorted(maps.Keys(top)); !slices.Equal(keys, []string{"ErrorCode", "ErrorInfo", "Result"}) {
-		t.Errorf("top-level keys = %v, want the seed's ErrorCode, ErrorInfo, Result (no ActionStatus)", keys)
+		t.Errorf("top-level keys = %v, want the vendor's ErrorCode, ErrorInfo, Result (no ActionStatus)", keys)
 	}
 	var ans appInfoAnswer
 	if err := json.Unmarshal(raw, &ans); err != nil {
@@ -445,7 +448,7 @@ func TestTencentGetAppInfoRequestField(t *testing.T) {
 		fields []string
 		want   []string
 	}{
-		{"seed sample", []string{"ChainIncrease", "ChainDecrease"}, []string{"ChainDecrease", "ChainIncrease", "Date"}},
+		{"vendor sample", []string{"ChainIncrease", "ChainDecrease"}, []string{"ChainDecrease", "ChainIncrease", "Date"}},
 		{"app name", []string{"AppName"}, []string{"AppName", "Date"}},
 		{"unknown field", []string{"NoSuchField"}, []string{"Date"}},
 		{"empty list", []string{}, slices.Sorted(slices.Values(appInfoFields))},
@@ -773,7 +776,7 @@ func TestTencentPushStatisticsShape(t *testing.T) {
 		t.Fatalf("HTTP %d, %v: %s", status, err, raw)
 	}
 	if keys := slices.Sorted(maps.Keys(top)); !slices.Equal(keys, []string{"ActionStatus", "ErrorCode", "ErrorInfo", "Results"}) {
-		t.Errorf("top-level keys = %v, want the seed's", keys)
+		t.Errorf("top-level keys = %v, want the vendor's", keys)
 	}
 	var results []map[string]json.RawMessage
 	if err := json.Unmarshal(top["Results"], &results); err != nil || len(results) != 1 {
@@ -939,7 +942,7 @@ func TestTencentIMPush(t *testing.T) {
 		body string
 		want int
 	}{
-		{"seed sample", imPushOK, 0},
+		{"vendor sample", imPushOK, 0},
 		{"online only", strings.Replace(imPushOK, `"MsgLifeTime":120`, `"MsgLifeTime":0`, 1), 0},
 		{"no lifetime", strings.Replace(imPushOK, `"MsgLifeTime":120,`, ``, 1), 0},
 		{"7 days", strings.Replace(imPushOK, `"MsgLifeTime":120`, `"MsgLifeTime":604800`, 1), 0},
@@ -968,7 +971,7 @@ func TestTencentIMPush(t *testing.T) {
 				return
 			}
 			if ans.ActionStatus != "OK" || ans.ErrorInfo != "" || !taskIDPattern.MatchString(ans.TaskId) {
-				t.Errorf("answer %+v, want ActionStatus OK, ErrorInfo \"\" and a TaskId like the seed's", ans)
+				t.Errorf("answer %+v, want ActionStatus OK, ErrorInfo \"\" and a TaskId like the vendor's", ans)
 			}
 			h.clk.Advance(time.Hour)
 			if got := h.stats(t, testApp, ans.TaskId); len(got) != 1 || got[0].TaskID != ans.TaskId {
@@ -981,7 +984,7 @@ func TestTencentIMPush(t *testing.T) {
 func TestTencentPushLimits(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, testSeed, time.Date(2025, 3, 12, 0, 0, 10, 0, shanghai), nil)
-	// tencent-im-all-member-push.txt: more than a second between two pushes.
+	// 全员/标签推送: more than a second between two pushes.
 	for i, s := range []struct {
 		advance time.Duration
 		want    int

@@ -88,7 +88,7 @@ func (j *messageJob) step(ctx context.Context, t *refresh.Target, woken bool, fe
 		}
 	}
 	j.q.queue.Done(batch, s.clock.Now())
-	return 0, nil
+	return j.q.after(s.clock.Now(), s.policy, time.Time{}), nil
 }
 
 // received is the jpush_received source: /received/detail per tracked

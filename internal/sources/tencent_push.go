@@ -132,7 +132,7 @@ func (j *tencentPush) Step(ctx context.Context, t *refresh.Target, woken bool) (
 		}
 	}
 	j.q.queue.Done(batch, s.clock.Now())
-	return 0, nil
+	return j.q.after(s.clock.Now(), s.policy, nextWindow), nil
 }
 
 // normalPush is the tencent_normal_push source: the statistics of the

@@ -48,6 +48,20 @@ func (q *idQueue) next(t *refresh.Target, set *tracking.Set, woken bool, now tim
 	return q.queue.Next(now, p)
 }
 
+// after returns the wait after a batch: none while IDs are due, else until
+// the next one is, or until also (when set) if that is sooner. A job that
+// says so saves the loop an idle step between rounds.
+func (q *idQueue) after(now time.Time, p refresh.QueuePolicy, also time.Time) time.Duration {
+	batch, wait := q.queue.Next(now, p)
+	if len(batch) > 0 {
+		return 0
+	}
+	if !also.IsZero() {
+		wait = min(wait, max(also.Sub(now), 0))
+	}
+	return wait
+}
+
 // wake is the Wake of a source polling tracked IDs: the change channel of
 // the set as it was when the queue last read it, so that a change between
 // that read and the loop's wait is never missed.

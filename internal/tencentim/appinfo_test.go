@@ -34,8 +34,8 @@ func TestGetAppInfo(t *testing.T) {
 		body string
 		want []AppInfoRow
 	}{
-		{"seed sample", readTestdata(t, "getappinfo.json"), []AppInfoRow{seedAppInfoRow}},
-		{"seed sample with RequestField, vendor order kept", readTestdata(t, "getappinfo_fields.json"), []AppInfoRow{
+		{"vendor sample", readTestdata(t, "getappinfo.json"), []AppInfoRow{seedAppInfoRow}},
+		{"vendor sample with RequestField, vendor order kept", readTestdata(t, "getappinfo_fields.json"), []AppInfoRow{
 			{"ChainDecrease": "8", "ChainIncrease": "8", "Date": "20160605"},
 			{"ChainDecrease": "17", "ChainIncrease": "17", "Date": "20160604"},
 		}},

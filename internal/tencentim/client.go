@@ -311,9 +311,9 @@ type envelope struct {
 // decodeBody applies the vendor's verdict to a 2xx body and, on success,
 // decodes it into resp. Tencent answers HTTP 200 for API errors: the verdict is
 // ErrorCode, with ActionStatus "FAIL" when present. ActionStatus may be absent
-// (the getappinfo sample has none, tencent-im-getappinfo.txt); ErrorInfo text
+// (the getappinfo sample has none, Pulling Operations Data); ErrorInfo text
 // is never interpreted (the docs spell success "sucess",
-// tencent-im-push-statistics.txt). A body with neither an ErrorCode nor
+// All/Tagged Users Push Data Statistics). A body with neither an ErrorCode nor
 // ActionStatus "OK" (a proxy's JSON, say) is not taken for a success.
 func decodeBody(api string, body []byte, resp any) *apierr.Error {
 	if t := bytes.TrimSpace(body); len(t) == 0 || t[0] != '{' {

@@ -102,7 +102,7 @@ func vendorErr(code int) reply {
 	return reply{body: `{"ActionStatus":"FAIL","ErrorCode":` + strconv.Itoa(code) + `,"ErrorInfo":"error ` + strconv.Itoa(code) + `"}`}
 }
 
-// newTestClient returns a client of the fake vendor with the SPEC's test key
+// newTestClient returns a client of the fake vendor with the TLSSigAPIv2 test vector's key
 // and a fake clock; mod, if not nil, adjusts the options.
 func newTestClient(t *testing.T, baseURL string, mod func(*Options)) (*Client, *clock.Fake) {
 	t.Helper()

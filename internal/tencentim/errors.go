@@ -18,7 +18,7 @@ const Vendor = "tencent_im"
 // long a window) or because the request could not be built.
 const CodeInvalidRequest = "invalid_request"
 
-// Vendor error codes with a class of their own (SPEC §1; the rest of the
+// Vendor error codes with a class of their own (Tencent Chat REST API error codes; the rest of the
 // 70000–70999 range is account and UserSig errors).
 const (
 	codeSigExpired = 70001 // UserSig expired: regenerate and retry once
@@ -26,9 +26,9 @@ const (
 )
 
 // Waits the vendor asks for with a rate-limit code. 60007, 60011, 60018 and
-// 60019 only say "back off" (SPEC §1); one second is the interval of the
+// 60019 only say "back off" (Tencent Chat REST API error codes); one second is the interval of the
 // strictest API the exporter calls (all_member_push_statistics, 1 call/s,
-// tencent-im-push-statistics.txt). 70050 asks for at least a minute.
+// All/Tagged Users Push Data Statistics). 70050 asks for at least a minute.
 const (
 	rateLimitRetryAfter = time.Second
 	sigLockedRetryAfter = time.Minute
@@ -51,14 +51,14 @@ func classify(code int64) (apierr.Class, time.Duration) {
 		return apierr.WrongRegion, 0
 	case code == 90009, code == 90045, code == 60010:
 		// 90009 admin permission missing, 90045 push not enabled
-		// (tencent-im-push-statistics.txt, tencent-im-all-member-push.txt).
+		// (All/Tagged Users Push Data Statistics, 全员/标签推送).
 		return apierr.Unavailable, 0
 	case code >= 70000 && code <= 70999:
 		return apierr.Auth, 0
 	case code == 60008, code == 90102, code >= 130009 && code <= 130012:
 		// 60008 server timeout; 90102 "internal error, please retry later"
-		// (tencent-im-push-statistics.txt); 130009–130012 SQL errors of
-		// getappinfo (tencent-im-getappinfo.txt).
+		// (All/Tagged Users Push Data Statistics); 130009–130012 SQL errors of
+		// getappinfo (Pulling Operations Data).
 		return apierr.Transient, 0
 	default:
 		return apierr.Fatal, 0
@@ -85,7 +85,7 @@ func vendorError(api string, code int64, info string) *apierr.Error {
 
 // statusError is the error for a non-2xx answer. The vendor answers 200 for
 // every API error, so any other status comes from its gateway or a proxy
-// (tencent-im-getappinfo.txt: "always 200 unless a network error (such as
+// (Pulling Operations Data: "always 200 unless a network error (such as
 // error 502) occurs"); the body is not read for a verdict.
 func statusError(api string, resp *http.Response) *apierr.Error {
 	e := &apierr.Error{

@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// Limits of all_member_push_statistics (tencent-im-push-statistics.txt).
+// Limits of all_member_push_statistics (All/Tagged Users Push Data Statistics).
 const (
 	// MaxTaskIDsPerCall is the most TaskIDs one call may ask for.
 	MaxTaskIDsPerCall = 5
@@ -74,7 +74,7 @@ func (c *Client) PushStatistics(ctx context.Context, start, end time.Time, taskI
 		}
 	}
 	// TaskID is documented as required but "leave blank for overall
-	// statistics" (tencent-im-push-statistics.txt): the blank is sent as an
+	// statistics" (All/Tagged Users Push Data Statistics): the blank is sent as an
 	// empty array, never omitted and never null.
 	if req.TaskID == nil {
 		req.TaskID = []string{}
@@ -106,7 +106,7 @@ func (r rawStats) stats() PushStats {
 
 // rawResult is one element of Results. encoding/json matches names without
 // regard to case, so "TaskId" (the spelling of im_push,
-// tencent-im-all-member-push.txt) is read too.
+// 全员/标签推送) is read too.
 type rawResult struct {
 	TaskID json.RawMessage
 	rawStats
@@ -157,7 +157,7 @@ func (b *pushStatsBody) UnmarshalJSON(data []byte) error {
 				continue
 			}
 			// PushPlatform defaults to 0 (unknown) for online pushes
-			// (tencent-im-push-statistics.txt); a missing EventType is 0
+			// (All/Tagged Users Push Data Statistics); a missing EventType is 0
 			// too and is named code_0.
 			res.Platforms = append(res.Platforms, PlatformStats{
 				EventType:    parseCode(rp.EventType),
@@ -189,7 +189,7 @@ func parseCode(raw json.RawMessage) int {
 	return int(n)
 }
 
-// platformNames are the PushPlatform codes (tencent-im-push-statistics.txt).
+// platformNames are the PushPlatform codes (All/Tagged Users Push Data Statistics).
 var platformNames = [...]string{"unknown", "apns", "xiaomi", "huawei", "fcm", "meizu", "oppo", "vivo", "honor"}
 
 // PlatformName returns the metric label of a PushPlatform code: unknown, apns,

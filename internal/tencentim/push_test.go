@@ -20,7 +20,7 @@ func TestPushStatisticsDecode(t *testing.T) {
 		body string
 		want []PushResult
 	}{
-		{"seed sample", readTestdata(t, "push_statistics.json"), []PushResult{
+		{"vendor sample", readTestdata(t, "push_statistics.json"), []PushResult{
 			{
 				TaskID:    "xxx-yyy-zzz",
 				PushStats: PushStats{n(2670), n(2213), n(532), n(206)},

@@ -7,7 +7,7 @@ package tencentim
 import "sort"
 
 // regionHosts maps the region names accepted in the configuration to the
-// vendor's API hosts (SPEC §1; tencent-im-getappinfo.txt lists most of them).
+// vendor's API hosts (each REST API page lists most of them, e.g. Pulling Operations Data).
 var regionHosts = map[string]string{
 	"china":          "console.tim.qq.com",
 	"singapore":      "adminapisgp.im.qcloud.com",

@@ -16,7 +16,7 @@ import (
 
 // userSigDoc is the TLSSigAPIv2 document. The field order is the one the
 // vendor's reference implementations write; the signature does not depend on
-// it, but the SPEC's test vector does.
+// it, but the TLSSigAPIv2 test vector of usersig_test.go does.
 type userSigDoc struct {
 	Ver        string `json:"TLS.ver"`
 	Identifier string `json:"TLS.identifier"`
@@ -41,7 +41,7 @@ func hmacSig(key string, sdkappid uint64, identifier string, now, expire int64) 
 
 // GenUserSig returns a TLSSigAPIv2 UserSig for identifier, valid for expire
 // from now. level is the zlib compression level (zlib.BestCompression in
-// production; the SPEC's test vector uses zlib.NoCompression).
+// production; the test vector of usersig_test.go uses zlib.NoCompression).
 func GenUserSig(sdkappid uint64, key, identifier string, expire time.Duration, now time.Time, level int) (string, error) {
 	doc := userSigDoc{
 		Ver:        "2.0",

@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// The test vector of SPEC §1.
+// The TLSSigAPIv2 test vector the project was specified with.
 const (
 	vecKey     = "5bd2850fff3ecb11d7c805251c51ee463a25727bddc2385f3fa8bfee1bb93b5e"
 	vecSig     = "4lUxqF/B+QS/FhzU388MWw47s2GIKgpTCF1WmWL/l5Y="
