@@ -10,6 +10,8 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -47,6 +49,11 @@ const (
 // epoch (Unix ns) at the wall time wall (Unix ns) and runs memorySpeed times
 // faster.
 const memoryChildEnv = "IMSTATS_BENCH_MEMORY_CHILD"
+
+// memoryHeapProfileEnv, when set for the benchmark, names a file in which
+// the child writes its heap profile (after a GC) when it stops: what the
+// live heap holds.
+const memoryHeapProfileEnv = "IMSTATS_BENCH_MEMORY_HEAP_PROFILE"
 
 // speedClock runs speed times faster than the wall clock from the moment
 // it is started; before that it stands still at a time the test sets. Two
@@ -103,6 +110,9 @@ type memoryResult struct {
 	passFake       time.Duration
 	series         int
 	bodyBytes      int64 // the last scrape's body, decompressed
+	// The child's go_memstats_heap_inuse_bytes and go_memstats_next_gc_bytes
+	// in the last scrape.
+	heapInuse, nextGC float64
 }
 
 // BenchmarkMemoryTrackedIDs runs the exporter (internal/server with the
@@ -121,10 +131,19 @@ func BenchmarkMemoryTrackedIDs(b *testing.B) {
 		memoryChild(b, v)
 		return
 	}
-	var r memoryResult
-	for b.Loop() {
-		r = memoryMeasure(b)
+	for _, limit := range []string{"off", "200MiB"} {
+		b.Run("gomemlimit="+limit, func(b *testing.B) {
+			var r memoryResult
+			for b.Loop() {
+				r = memoryMeasure(b, limit)
+			}
+			reportMemory(b, r)
+		})
 	}
+}
+
+// reportMemory reports what memoryMeasure measured.
+func reportMemory(b *testing.B, r memoryResult) {
 	b.ReportMetric(float64(r.peak)/(1<<20), "rss-peak-MiB")
 	b.ReportMetric(float64(r.rssMax)/(1<<20), "rss-max-sampled-MiB")
 	b.ReportMetric(float64(r.scrapes), "scrapes")
@@ -135,11 +154,13 @@ func BenchmarkMemoryTrackedIDs(b *testing.B) {
 	b.ReportMetric(r.passFake.Seconds(), "pass-fake-s")
 	b.ReportMetric(float64(r.series), "series")
 	b.ReportMetric(float64(r.bodyBytes)/(1<<20), "body-MiB")
+	b.ReportMetric(r.heapInuse/(1<<20), "heap-inuse-MiB")
+	b.ReportMetric(r.nextGC/(1<<20), "next-gc-MiB")
 }
 
-// memoryMeasure builds the simulators' history, runs the child and
-// scrapes it.
-func memoryMeasure(b *testing.B) memoryResult {
+// memoryMeasure builds the simulators' history, runs the child (with
+// GOMEMLIMIT=limit unless limit is "off") and scrapes it.
+func memoryMeasure(b *testing.B, limit string) memoryResult {
 	epoch := time.Now().Truncate(time.Second)
 	clk := &speedClock{stopped: true, speed: memorySpeed, base: epoch.Add(-31 * 24 * time.Hour)}
 	tim := simulator.NewTencent(simulator.TencentOptions{
@@ -206,7 +227,11 @@ tracking:
 
 	wall := time.Now()
 	clk.start(epoch, wall)
-	c := startChild(b, "BenchmarkMemoryTrackedIDs", fmt.Sprintf("%s=%s,%d,%d", memoryChildEnv, filepath.Join(dir, "exporter.yml"), epoch.UnixNano(), wall.UnixNano()))
+	env := []string{fmt.Sprintf("%s=%s,%d,%d", memoryChildEnv, filepath.Join(dir, "exporter.yml"), epoch.UnixNano(), wall.UnixNano())}
+	if limit != "off" {
+		env = append(env, "GOMEMLIMIT="+limit)
+	}
+	c := startChild(b, "BenchmarkMemoryTrackedIDs", env...)
 	began := time.Now()
 
 	var r memoryResult
@@ -301,8 +326,15 @@ tracking:
 	}
 	r.bodyBytes = int64(len(lastBody))
 	for line := range strings.SplitSeq(string(lastBody), "\n") {
-		if line != "" && line[0] != '#' {
-			r.series++
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		r.series++
+		if v, ok := strings.CutPrefix(line, "go_memstats_heap_inuse_bytes "); ok {
+			r.heapInuse, _ = strconv.ParseFloat(v, 64)
+		}
+		if v, ok := strings.CutPrefix(line, "go_memstats_next_gc_bytes "); ok {
+			r.nextGC, _ = strconv.ParseFloat(v, 64)
 		}
 	}
 	if r.fails > 0 {
@@ -372,4 +404,18 @@ func memoryChild(b *testing.B, env string) {
 		b.Fatal(err)
 	}
 	serveChild(b, g.Handler(h), func(s *http.Server) { webguard.Configure(s, o) })
+	if path := os.Getenv(memoryHeapProfileEnv); path != "" {
+		runtime.GC()
+		f, err := os.Create(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := pprof.WriteHeapProfile(f); err != nil {
+			b.Fatal(err)
+		}
+		if err := f.Close(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	runtime.KeepAlive(srv)
 }
