@@ -1,7 +1,7 @@
 package server
 
 import (
-	"bufio"
+	"bytes"
 	"compress/gzip"
 	"context"
 	"fmt"
@@ -110,6 +110,7 @@ type memoryResult struct {
 	passFake       time.Duration
 	series         int
 	bodyBytes      int64 // the last scrape's body, decompressed
+	gzipBytes      int64 // and as sent
 	// The child's go_memstats_heap_inuse_bytes and go_memstats_next_gc_bytes
 	// in the last scrape.
 	heapInuse, nextGC float64
@@ -154,6 +155,7 @@ func reportMemory(b *testing.B, r memoryResult) {
 	b.ReportMetric(r.passFake.Seconds(), "pass-fake-s")
 	b.ReportMetric(float64(r.series), "series")
 	b.ReportMetric(float64(r.bodyBytes)/(1<<20), "body-MiB")
+	b.ReportMetric(float64(r.gzipBytes)/(1<<20), "gzip-body-MiB")
 	b.ReportMetric(r.heapInuse/(1<<20), "heap-inuse-MiB")
 	b.ReportMetric(r.nextGC/(1<<20), "next-gc-MiB")
 }
@@ -324,8 +326,12 @@ tracking:
 	if len(durations) > 0 {
 		r.medianScrape = durations[len(durations)/2]
 	}
-	r.bodyBytes = int64(len(lastBody))
-	for line := range strings.SplitSeq(string(lastBody), "\n") {
+	if lastBody == nil {
+		b.Fatal("no scrape succeeded")
+	}
+	text := gunzip(b, lastBody)
+	r.bodyBytes, r.gzipBytes = int64(len(text)), int64(len(lastBody))
+	for line := range strings.SplitSeq(string(text), "\n") {
 		if line == "" || line[0] == '#' {
 			continue
 		}
@@ -343,8 +349,8 @@ tracking:
 	return r
 }
 
-// memoryScrape scrapes url as Prometheus does and returns the body,
-// decompressed.
+// memoryScrape scrapes url as Prometheus does and returns the body as
+// sent (gzip): the scrape is over once its last byte has arrived.
 func memoryScrape(client *http.Client, url string) ([]byte, error) {
 	req, err := http.NewRequest(http.MethodGet, url, nil)
 	if err != nil {
@@ -362,15 +368,24 @@ func memoryScrape(client *http.Client, url string) ([]byte, error) {
 		_, _ = io.Copy(io.Discard, resp.Body)
 		return nil, fmt.Errorf("status %d", resp.StatusCode)
 	}
-	var body io.Reader = resp.Body
-	if resp.Header.Get("Content-Encoding") == "gzip" {
-		zr, err := gzip.NewReader(resp.Body)
-		if err != nil {
-			return nil, err
-		}
-		body = zr
+	if resp.Header.Get("Content-Encoding") != "gzip" {
+		return nil, fmt.Errorf("content encoding %q, want gzip", resp.Header.Get("Content-Encoding"))
 	}
-	return io.ReadAll(bufio.NewReader(body))
+	return io.ReadAll(resp.Body)
+}
+
+// gunzip decompresses a scraped body.
+func gunzip(tb testing.TB, body []byte) []byte {
+	tb.Helper()
+	zr, err := gzip.NewReader(bytes.NewReader(body))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	out, err := io.ReadAll(zr)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return out
 }
 
 // memoryChild is the measured side: the exporter as main wires it, on the
