@@ -15,9 +15,9 @@ import (
 	"bytes"
 	"encoding/binary"
 	"math"
-	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -110,6 +110,29 @@ func le32(data []byte, i int) uint32 { return binary.LittleEndian.Uint32(data[4*
 // Block says how many were: one duplicate would fail the whole scrape, and
 // a vendor answer listing something twice must not do that.
 func (s *Schema) Block(samples []Sample) (*Block, int) {
+	return s.Update(nil, samples)
+}
+
+// Update is Block, but returns old itself when samples render to the same
+// bytes: a re-poll that brings no change allocates nothing that lives, and
+// the garbage collector has nothing to collect for it.
+func (s *Schema) Update(old *Block, samples []Sample) (*Block, int) {
+	scratch := scratchPool.Get().(*[]byte)
+	defer scratchPool.Put(scratch)
+	data, dropped := s.render((*scratch)[:0], samples)
+	*scratch = data
+	if old != nil && old.families == len(s.families) && bytes.Equal(old.data, data) {
+		return old, dropped
+	}
+	return &Block{data: bytes.Clone(data), families: len(s.families)}, dropped
+}
+
+// scratchPool holds the buffers blocks are rendered into before they are
+// compared with the block they replace.
+var scratchPool = sync.Pool{New: func() any { return new([]byte) }}
+
+// render appends the block data of samples to buf.
+func (s *Schema) render(buf []byte, samples []Sample) ([]byte, int) {
 	f := len(s.families)
 	byFam := make([][]int, f)
 	for i, smp := range samples {
@@ -120,7 +143,7 @@ func (s *Schema) Block(samples []Sample) (*Block, int) {
 		byFam[fi] = append(byFam[fi], i)
 	}
 	h := headerSize(f)
-	buf := make([]byte, h, h+len(samples)*96)
+	buf = append(buf, make([]byte, h)...)
 	dropped := 0
 	for fi, idx := range byFam {
 		binary.LittleEndian.PutUint32(buf[4*fi:], uint32(len(buf)-h))
@@ -147,7 +170,7 @@ func (s *Schema) Block(samples []Sample) (*Block, int) {
 		binary.LittleEndian.PutUint32(buf[4*(f+1+fi):], uint32(n))
 	}
 	binary.LittleEndian.PutUint32(buf[4*f:], uint32(len(buf)-h))
-	return &Block{data: slices.Clip(buf), families: f}, dropped
+	return buf, dropped
 }
 
 // appendSeries appends one sample line: name{l="v",…} value\n. A label value

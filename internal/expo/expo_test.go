@@ -94,3 +94,25 @@ func TestWriteAllocatesNothingPerSeries(t *testing.T) {
 		t.Fatalf("Write made %.0f allocations for 1000 series; want a constant few", allocs)
 	}
 }
+
+func TestUpdateKeepsAnUnchangedBlock(t *testing.T) {
+	s := NewSchema(famA, famB)
+	old, _ := s.Block([]Sample{famA.Gauge(1, "x", "1"), famB.Gauge(2, "x")})
+	same, _ := s.Update(old, []Sample{famA.Gauge(1, "x", "1"), famB.Gauge(2, "x")})
+	if same != old {
+		t.Fatal("an update to the same values made a new block")
+	}
+	changed, _ := s.Update(old, []Sample{famA.Gauge(1, "x", "1"), famB.Gauge(3, "x")})
+	if changed == old || string(changed.Part(1)) != "test_b{app=\"x\"} 3\n" {
+		t.Fatalf("an update to new values: %q", changed.Part(1))
+	}
+	if string(old.Part(1)) != "test_b{app=\"x\"} 2\n" {
+		t.Fatal("an update changed the old block, which scrapes may be writing")
+	}
+	allocs := testing.AllocsPerRun(20, func() {
+		s.Update(old, []Sample{famA.Gauge(1, "x", "1"), famB.Gauge(2, "x")})
+	})
+	if allocs > 6 {
+		t.Fatalf("an unchanged update made %.0f allocations", allocs)
+	}
+}

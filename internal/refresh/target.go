@@ -75,18 +75,29 @@ func NewTarget(source, app string, schema *expo.Schema, logger log.Logger) *Targ
 // Schema returns the families the target's blocks follow.
 func (t *Target) Schema() *expo.Schema { return t.schema }
 
-// Put replaces the series of key with samples. Building the block happens
-// before the lock is taken; the update itself is O(1).
+// Put replaces the series of key with samples. The block is built before
+// the lock is taken (and is the old one when nothing changed); the update
+// itself is O(1).
 func (t *Target) Put(key string, samples []expo.Sample) {
-	b, dropped := t.schema.Block(samples)
+	t.mu.Lock()
+	var old *expo.Block
+	if i, ok := t.index[key]; ok {
+		old = t.blocks[i]
+	}
+	t.mu.Unlock()
+	b, dropped := t.schema.Update(old, samples)
 	if dropped > 0 {
 		level.Debug(t.logger).Log("msg", "dropped duplicate series from a vendor answer", "key", key, "dropped", dropped)
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	i, ok := t.index[key]
+	if ok && t.blocks[i] == b {
+		return
+	}
 	t.gen++
 	t.count(b, 1)
-	if i, ok := t.index[key]; ok {
+	if ok {
 		t.count(t.blocks[i], -1)
 		t.blocks[i] = b
 		return
