@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bufio"
 	"bytes"
 	"compress/flate"
 	"context"
@@ -32,7 +33,11 @@ func deflateGroups(format expo.Format, groups []expo.Group) *deflated {
 	var buf bytes.Buffer
 	fw, _ := flate.NewWriter(&buf, flate.BestSpeed)
 	cw := &crcWriter{w: fw}
-	_ = expo.Write(cw, format, groups)
+	// Blocks are small: the compressor and the checksum get them in 64 KiB
+	// writes.
+	bw := bufio.NewWriterSize(cw, 64<<10)
+	_ = expo.Write(bw, format, groups)
+	_ = bw.Flush()
 	_ = fw.Flush()
 	return &deflated{data: buf.Bytes(), crc: cw.crc, size: cw.size}
 }
