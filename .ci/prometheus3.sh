@@ -29,8 +29,9 @@ if [ -z "$dir" ] || [ ! -f "$dir/go.mod" ]; then
 	exit 1
 fi
 
-# The module cache is read-only: build in a writable copy so that go.mod's own
-# replace directives and go.sum apply as the project wrote them.
+# The module cache is read-only: build in a writable copy, outside any
+# workspace (the module ships a go.work), so that its go.mod, with its own
+# replace directives, and go.sum apply as the project wrote them.
 cp -r "$dir" "$work/src"
 chmod -R u+w "$work/src"
 echo ".ci/prometheus3.sh: building promtool and prometheus $version (takes minutes)" >&2
@@ -40,7 +41,9 @@ mkdir -p "$work/bin"
 	# The web UI assets are not in the module; the builtinassets tag is not
 	# set, so the server serves its API without the React UI, which the tests
 	# do not use.
-	GOWORK=off GOFLAGS=-mod=mod CGO_ENABLED=0 "$go" build -trimpath -o "$work/bin/" ./cmd/promtool ./cmd/prometheus
+	GOWORK=off GOFLAGS=-mod=mod CGO_ENABLED=0 "$go" build -trimpath \
+		-ldflags "-X github.com/prometheus/common/version.Version=$version" \
+		-o "$work/bin/" ./cmd/promtool ./cmd/prometheus
 )
 "$work/bin/promtool" --version >&2
 mkdir -p "$out.tmp"
