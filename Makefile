@@ -10,7 +10,15 @@ LDFLAGS     := -X $(VERSION_PKG).Version=$(VERSION) \
                -X $(VERSION_PKG).Branch=$(shell git rev-parse --abbrev-ref HEAD 2>/dev/null) \
                -X $(VERSION_PKG).BuildDate=$(shell date -u +%Y%m%d-%H:%M:%S)
 
-.PHONY: all build test lint fuzz bench tools-check
+# Prometheus 3, built from source by .ci/prometheus3.sh into a cache that
+# survives between runs (make prometheus3).
+PROMETHEUS3_VERSION ?= v0.316.0
+IMSTATS_CACHE       ?= /var/cache/imstats
+PROMETHEUS3_DIR     ?= $(IMSTATS_CACHE)/prometheus-$(PROMETHEUS3_VERSION)
+PROMTOOL3           ?= $(PROMETHEUS3_DIR)/promtool
+RULE_RUNS           ?= 20
+
+.PHONY: all build test lint fuzz bench tools-check mixin rules-prom3 prometheus3 e2e-prom3 rules-repeat
 
 all: lint test build
 
@@ -19,10 +27,49 @@ build:
 
 # Every test, including the end-to-end ones that start the built binary,
 # Debian's promtool, Prometheus and Alertmanager. A missing tool fails.
+# The mixin-vs-committed check (mixin/cmd/generate) and the end-to-end test
+# on Debian's Prometheus 2.42 (e2e_prometheus_test.go) are Go tests.
 test: tools-check
 	$(GO) test -race -count=1 ./...
 	alerts/check.sh
 	dashboards/check.sh
+	$(MAKE) --no-print-directory rules-prom3
+
+# Renders mixin/ into alerts/ and dashboards/.
+mixin:
+	$(GO) run ./mixin/cmd/generate
+
+# The rule tests on promtool 3. Outside CI a missing build is skipped with a
+# note; with CI=true it fails.
+rules-prom3:
+	@if [ -x "$(PROMTOOL3)" ]; then \
+	  PROMTOOL="$(PROMTOOL3)" alerts/check.sh; \
+	elif [ "$$CI" = true ]; then \
+	  echo "promtool 3 not found at $(PROMTOOL3): run .ci/prometheus3.sh" >&2; exit 1; \
+	else \
+	  echo "rules-prom3: skipped, no $(PROMTOOL3) (make prometheus3 builds it)" >&2; \
+	fi
+
+# Builds promtool and prometheus $(PROMETHEUS3_VERSION) with go (minutes;
+# skipped when already built).
+prometheus3:
+	IMSTATS_CACHE="$(IMSTATS_CACHE)" PROMETHEUS3_VERSION="$(PROMETHEUS3_VERSION)" .ci/prometheus3.sh
+
+# The end-to-end test on the Prometheus 3 server (and its promtool).
+e2e-prom3: prometheus3
+	PATH="$(PROMETHEUS3_DIR):$$PATH" $(GO) test -count=1 -run '^TestPrometheusDashboardsAndAlerts$$' .
+
+# Every rule test RULE_RUNS times in a row on each promtool; stops at the
+# first failure.
+rules-repeat:
+	@for tool in $(PROMTOOL) $(PROMTOOL3); do \
+	  $$tool --version 2>&1 | head -1; \
+	  i=1; while [ $$i -le $(RULE_RUNS) ]; do \
+	    $$tool test rules alerts/tests/*.yml >/dev/null 2>&1 || { echo "$$tool: run $$i of $(RULE_RUNS) failed" >&2; $$tool test rules alerts/tests/*.yml; exit 1; }; \
+	    i=$$((i+1)); \
+	  done; \
+	  echo "$$tool: $(RULE_RUNS) of $(RULE_RUNS) runs passed"; \
+	done
 
 tools-check:
 	@command -v $(PROMTOOL) >/dev/null || { echo "promtool not found: apt-get install prometheus" >&2; exit 1; }

@@ -49,8 +49,10 @@ var dashboardSubstitutions = map[string]string{
 const maxAPIBody = 8 << 20
 
 // TestPrometheusDashboardsAndAlerts runs the shipped dashboards and rules on
-// real parts, all on loopback: Debian's Prometheus scrapes the exporter
-// running --demo with one channel degraded, plus a misconfigured exporter
+// real parts, all on loopback: Debian's Prometheus (or the first prometheus
+// on PATH: make e2e-prom3 puts Prometheus 3 there) scrapes the exporter
+// running --demo with one channel degraded, one running --demo as is, plus
+// a misconfigured exporter
 // whose vendor refuses every call (so that the error panels have errors to
 // show); it loads alerts/*.yml, with every `for:` shortened to ruleFor and
 // the expressions as shipped, and sends to Debian's Alertmanager. History
@@ -63,6 +65,7 @@ func TestPrometheusDashboardsAndAlerts(t *testing.T) {
 	dir := t.TempDir()
 
 	demo := start(t, "--demo", "--demo.degrade-channel="+degradedChannel)
+	calm := start(t, "--demo")
 	broken := startMisconfigured(t, dir)
 
 	dataDir := filepath.Join(dir, "prometheus")
@@ -92,8 +95,8 @@ alerting:
 scrape_configs:
   - job_name: imstats
     static_configs:
-      - targets: [%q, %q]
-`, evaluationInterval, rules[0], rules[1], amAddr, demo.addr, broken.addr))
+      - targets: [%q, %q, %q]
+`, evaluationInterval, rules[0], rules[1], amAddr, demo.addr, calm.addr, broken.addr))
 	prom := runProcess(t, "prometheus", prometheusBin,
 		"--config.file="+filepath.Join(dir, "prometheus.yml"),
 		"--storage.tsdb.path="+dataDir,
@@ -106,7 +109,7 @@ scrape_configs:
 	api := promAPI("http://" + promAddr)
 
 	t.Run("alerts", func(t *testing.T) {
-		testAlerts(t, api, "http://"+amAddr, deadline)
+		testAlerts(t, api, "http://"+amAddr, demo.addr, calm.addr, deadline)
 	})
 	t.Run("dashboards", func(t *testing.T) {
 		testDashboards(t, api, historyErr, deadline)
@@ -116,20 +119,29 @@ scrape_configs:
 	}
 }
 
-// testAlerts waits for ImstatsPushReachBelowFloor on the degraded channel of
-// each vendor to reach Alertmanager, and checks that the reach the alert
-// reads is the lowest of the Tencent offline channels on the degraded one:
-// in a fresh demo every channel is still delivering (a push settles over
-// hours), so firing alone would not show that the rules follow the channel.
-func testAlerts(t *testing.T, api promAPI, amURL string, deadline time.Time) {
-	providers := []string{"tencent_im", "jpush"}
+// deliveryAlerts are the alerts about push delivery; the demo raises only
+// ImstatsPushChannelBelowPeers, and only for the degraded channel: the
+// others compare with a day of history, which a fresh demo does not have.
+var deliveryAlerts = []string{"ImstatsPushChannelBelowPeers", "ImstatsPushChannelBelowNormal", "ImstatsPushDeliveryBelowNormal"}
+
+// testAlerts waits for ImstatsPushChannelBelowPeers on the degraded channel
+// of each vendor to reach Alertmanager, then checks that it is the only
+// delivery alert Prometheus has (pending or firing) for the degraded demo,
+// and that the demo without a degraded channel has none. It also checks
+// that the reach the old cross-vendor rule records is the lowest of the
+// Tencent offline channels on the degraded one: in a fresh demo every
+// channel is still delivering (a push settles over hours), so firing alone
+// would not show that the rules follow the channel.
+func testAlerts(t *testing.T, api promAPI, amURL string, degraded, calm string, deadline time.Time) {
+	vendors := []string{"tencent_im", "jpush"}
+	const name = "ImstatsPushChannelBelowPeers"
 	var alerts []amAlert
 	var err error
 	firing := func() bool {
-		alerts, err = activeAlerts(amURL, "ImstatsPushReachBelowFloor")
-		for _, p := range providers {
+		alerts, err = activeAlerts(amURL, name)
+		for _, v := range vendors {
 			if !slices.ContainsFunc(alerts, func(a amAlert) bool {
-				return a.Labels["provider"] == p && a.Labels["channel"] == degradedChannel
+				return a.Labels["vendor"] == v && a.Labels["channel"] == degradedChannel && a.Labels["instance"] == degraded
 			}) {
 				return false
 			}
@@ -137,24 +149,38 @@ func testAlerts(t *testing.T, api promAPI, amURL string, deadline time.Time) {
 		return true
 	}
 	if !poll(deadline, firing) {
-		t.Fatalf("ImstatsPushReachBelowFloor{channel=%q} did not reach Alertmanager for each of %q; active alerts %+v, last error %v",
-			degradedChannel, providers, alerts, err)
+		t.Fatalf("%s{channel=%q} did not reach Alertmanager for each of %q; active alerts %+v, last error %v",
+			name, degradedChannel, vendors, alerts, err)
 	}
 	for _, a := range alerts {
-		if a.Labels["channel"] != degradedChannel {
-			continue
-		}
-		if a.Labels["severity"] != "critical" || a.Labels["app"] == "" || a.Status.State != "active" ||
-			!strings.Contains(a.Annotations["summary"], "channel "+degradedChannel) ||
-			!strings.HasSuffix(a.Annotations["runbook_url"], "#runbook-imstatspushreachbelowfloor") {
-			t.Errorf("alert %+v: want severity critical, an app, state active, a summary naming the channel and the runbook", a)
-		}
-		if a.Labels["provider"] == "tencent_im" && a.Labels["window"] == "" {
-			t.Errorf("Tencent alert %+v has no window label", a.Labels)
+		if a.Labels["severity"] != "critical" || a.Labels["app"] == "" || a.Labels["source"] == "" || a.Labels["window"] == "" ||
+			a.Status.State != "active" ||
+			!strings.Contains(a.Annotations["summary"], "channel "+a.Labels["channel"]) ||
+			!strings.HasSuffix(a.Annotations["runbook_url"], "#runbook-imstatspushchannelbelowpeers") {
+			t.Errorf("alert %+v: want severity critical, app, source and window labels, state active, a summary naming the channel and the runbook", a)
 		}
 	}
 
-	reach, err := api.query(`imstats:push_reach:ratio{provider="tencent_im", channel!="unknown"}`)
+	// Exactly that alert: every delivery alert Prometheus holds, pending
+	// included, is ImstatsPushChannelBelowPeers on the degraded channel of
+	// the degraded demo.
+	held, err := api.alerts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range held {
+		if !slices.Contains(deliveryAlerts, a.Labels["alertname"]) {
+			continue
+		}
+		switch {
+		case a.Labels["instance"] == calm:
+			t.Errorf("the demo without a degraded channel raised %s (%s): %v", a.Labels["alertname"], a.State, a.Labels)
+		case a.Labels["alertname"] != name || a.Labels["channel"] != degradedChannel:
+			t.Errorf("the demo degrading %s raised %s (%s) about channel %q: %v", degradedChannel, a.Labels["alertname"], a.State, a.Labels["channel"], a.Labels)
+		}
+	}
+
+	reach, err := api.query(fmt.Sprintf(`imstats:push_reach:ratio{provider="tencent_im", channel!="unknown", instance=%q}`, degraded))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,14 +196,14 @@ func testAlerts(t *testing.T, api promAPI, amURL string, deadline time.Time) {
 		t.Fatal("imstats:push_reach:ratio has no Tencent series")
 	}
 	for key, channels := range byWindow {
-		degraded, ok := channels[degradedChannel]
+		degradedReach, ok := channels[degradedChannel]
 		if !ok || len(channels) < 2 {
 			t.Errorf("%s: reach per channel %v, want %s and the other offline channels", key, channels, degradedChannel)
 			continue
 		}
 		for ch, r := range channels {
-			if ch != degradedChannel && r <= degraded {
-				t.Errorf("%s: reach of %s %.4f is not above the degraded %s %.4f", key, ch, r, degradedChannel, degraded)
+			if ch != degradedChannel && r <= degradedReach {
+				t.Errorf("%s: reach of %s %.4f is not above the degraded %s %.4f", key, ch, r, degradedChannel, degradedReach)
 			}
 		}
 	}
@@ -638,6 +664,29 @@ func (p promAPI) labelValues(label, selector string) ([]string, error) {
 		return nil, errors.New(ans.Error)
 	}
 	return ans.Data, nil
+}
+
+// promAlert is an alert as Prometheus' /api/v1/alerts lists it, pending
+// or firing.
+type promAlert struct {
+	Labels map[string]string
+	State  string
+}
+
+// alerts returns every alert Prometheus holds, pending and firing.
+func (p promAPI) alerts() ([]promAlert, error) {
+	var ans struct {
+		Status string
+		Error  string
+		Data   struct{ Alerts []promAlert }
+	}
+	if err := getJSON(string(p)+"/api/v1/alerts", &ans); err != nil {
+		return nil, err
+	}
+	if ans.Status != "success" {
+		return nil, errors.New(ans.Error)
+	}
+	return ans.Data.Alerts, nil
 }
 
 // amAlert is an alert as Alertmanager's API v2 lists it.

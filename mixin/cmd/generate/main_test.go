@@ -1,0 +1,79 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// repoRoot is the repository root seen from this package's directory.
+const repoRoot = "../../.."
+
+// TestCommittedFilesMatchMixin fails when a file in alerts/ or dashboards/
+// differs, byte for byte, from what the mixin renders, or when one of them is
+// no longer rendered at all.
+func TestCommittedFilesMatchMixin(t *testing.T) {
+	files, err := render(repoRoot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) == 0 {
+		t.Fatal("the mixin renders no files")
+	}
+	for name, want := range files {
+		got, err := os.ReadFile(filepath.Join(repoRoot, name))
+		if err != nil {
+			t.Errorf("%s: %v; run `go run ./mixin/cmd/generate`", name, err)
+			continue
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("%s differs from what the mixin renders; run `go run ./mixin/cmd/generate` and commit the result", name)
+		}
+	}
+	committed, err := generated(repoRoot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range committed {
+		if _, ok := files[name]; !ok {
+			t.Errorf("%s is not rendered by the mixin: remove it, or add it to mixin/files.jsonnet", name)
+		}
+	}
+}
+
+// TestWriteRemovesStaleFiles checks that generating into a tree removes a
+// generated-kind file the mixin no longer renders and keeps other files.
+func TestWriteRemovesStaleFiles(t *testing.T) {
+	root := t.TempDir()
+	for name, content := range map[string]string{
+		"alerts/tests/old_test.yml": "old",
+		"alerts/check.sh":           "keep",
+	} {
+		p := filepath.Join(root, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	files := map[string][]byte{filepath.FromSlash("alerts/x.yml"): []byte("x\n")}
+	if err := write(root, files); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name   string
+		exists bool
+	}{
+		{"alerts/tests/old_test.yml", false},
+		{"alerts/check.sh", true},
+		{"alerts/x.yml", true},
+	}
+	for _, tt := range tests {
+		_, err := os.Stat(filepath.Join(root, filepath.FromSlash(tt.name)))
+		if got := err == nil; got != tt.exists {
+			t.Errorf("%s exists = %v, want %v", tt.name, got, tt.exists)
+		}
+	}
+}

@@ -1,0 +1,114 @@
+// The dashboards. The panels drawn by hand before the mixin existed are kept
+// as JSON next to this file; the push dashboard gains its rows for
+// chat-message pushes, JPush group apps and the delivery alerts' view here.
+local p = import '../lib/panels.libsonnet';
+
+{
+  local c = $._config,
+  local tags = { tags: c.dashboardTags },
+
+  // Below the last hand-drawn row of push-delivery.json (it ends at y 105).
+  local y0 = 105,
+  local pushRows = [
+    p.row(26, 'Tencent IM chat-message pushes (normal_push_statistics) beside all-member pushes', y0),
+    p.timeseries(
+      27,
+      'Chat-message push funnel',
+      'Offline pushes triggered by one-to-one and group chat messages over each rolling window: TotalCount (target), SentCount, DeliveredCount and ClickCount of `normal_push_statistics`, as `tencent_im_normal_push_window_*`.',
+      [
+        ['tencent_im_normal_push_window_%s{sdkappid=~"$sdkappid", window=~"$window"}' % s, '{{sdkappid}} {{window}} %s' % s]
+        for s in ['target', 'sent', 'delivered', 'clicked']
+      ],
+      'short',
+      { h: 9, w: 8, x: 0, y: y0 + 1 },
+    ),
+    p.timeseries(
+      28,
+      'Chat-message reach per channel (delivered / sent)',
+      'DeliveredCount / SentCount of chat-message pushes per push channel (PushPlatform) over each rolling window: the recording rule `sdkappid_window_platform:tencent_im_normal_push_window_platform_delivered_per_sent:ratio`.',
+      [['sdkappid_window_platform:tencent_im_normal_push_window_platform_delivered_per_sent:ratio{sdkappid=~"$sdkappid", window=~"$window"}', '{{sdkappid}} {{window}} {{platform}}']],
+      'percentunit',
+      { h: 9, w: 8, x: 8, y: y0 + 1 },
+      max=1,
+    ),
+    p.timeseries(
+      29,
+      'Reach per channel: chat messages beside all-member pushes',
+      'Offline reach (delivered / sent) per channel of chat-message pushes (`tencent_normal_push`) and all-member pushes (`tencent_push`) over the same window, from `imstats:push_channel_reach:ratio`; `window="tracked"` is the tracked tasks over the last %s.' % c.flowWindow,
+      [['imstats:push_channel_reach:ratio{vendor="tencent_im", app=~"$sdkappid", window=~"$window|tracked"}', '{{app}} {{source}} {{window}} {{channel}}']],
+      'percentunit',
+      { h: 9, w: 8, x: 16, y: y0 + 1 },
+      max=1,
+    ),
+
+    p.row(30, 'JPush group apps (/v3/group/messages/detail, /v3/group/users)', y0 + 10),
+    p.timeseries(
+      31,
+      'Group sent per channel',
+      'Pushes sent per channel, summed over the tracked group messages: `jpush_group_message_channel_sent`.',
+      [['sum by (group_key, channel) (jpush_group_message_channel_sent{group_key=~"$group_key"})', '{{group_key}} {{channel}}']],
+      'short',
+      { h: 9, w: 8, x: 0, y: y0 + 11 },
+    ),
+    p.timeseries(
+      32,
+      'Group reach per channel (received / sent)',
+      'Received / sent per message type, platform and channel over the tracked group messages: the recording rule `group_key_type_platform_channel:jpush_group_message_channel_received_per_sent:ratio`.',
+      [['group_key_type_platform_channel:jpush_group_message_channel_received_per_sent:ratio{group_key=~"$group_key"}', '{{group_key}} {{type}} {{channel}}']],
+      'percentunit',
+      { h: 9, w: 8, x: 8, y: y0 + 11 },
+      max=1,
+    ),
+    p.timeseries(
+      33,
+      'Group users',
+      'New, online and active users of the group apps for the latest complete day, per platform: `jpush_group_users_{new,online,active}`.',
+      [
+        ['jpush_group_users_%s{group_key=~"$group_key"}' % s, '{{group_key}} {{platform}} %s' % s]
+        for s in ['new', 'online', 'active']
+      ],
+      'short',
+      { h: 9, w: 8, x: 16, y: y0 + 11 },
+    ),
+
+    p.row(34, 'Delivery health: what the delivery alerts compare', y0 + 20),
+    p.timeseries(
+      35,
+      'Channel reach against its peers',
+      "Each channel's reach divided by the reach of the other channels of the same app, source and window (`imstats:push_channel_reach_vs_peers:ratio`): 1 = as good as its peers. ImstatsPushChannelBelowPeers fires under %g (averaged over %s), ImstatsPushChannelBelowNormal under %g of the channel's own %s average." % [c.channelPeerFloor, c.smoothing, c.channelNormalFactor, c.baselineWindow],
+      [['imstats:push_channel_reach_vs_peers:ratio', '{{vendor}} {{app}} {{source}} {{window}} {{channel}}']],
+      'percentunit',
+      { h: 9, w: 12, x: 0, y: y0 + 21 },
+    ),
+    p.timeseries(
+      36,
+      'App reach (all channels)',
+      'Delivered / sent over all channels of an app, per source and window (`imstats:push_app_reach:ratio`). ImstatsPushDeliveryBelowNormal fires when its %s average falls under %g of its %s average.' % [c.smoothing, c.deliveryNormalFactor, c.baselineWindow],
+      [['imstats:push_app_reach:ratio', '{{vendor}} {{app}} {{source}} {{window}}']],
+      'percentunit',
+      { h: 9, w: 12, x: 12, y: y0 + 21 },
+      max=1,
+    ),
+  ],
+
+  local push = (import 'push-delivery.json') + tags + {
+    description: 'Push funnels, reach and click rates per vendor channel for Tencent IM all-member and chat-message pushes, JPush apps and JPush group apps, from imstats_exporter.',
+    panels+: pushRows,
+    templating+: {
+      list+: [
+        p.variable(
+          'group_key',
+          'Group key',
+          'JPush group apps (group_key) the exporter collects.',
+          'label_values(imstats_exporter_refresh_success{source=~"jpush_group_messages|jpush_group_users"}, app)',
+        ),
+      ],
+    },
+  },
+
+  grafanaDashboards+:: {
+    'exporter.json': (import 'exporter.json') + tags,
+    'push-delivery.json': push,
+    'tencent-im-operations.json': (import 'tencent-im-operations.json') + tags,
+  },
+}

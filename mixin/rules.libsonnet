@@ -1,0 +1,296 @@
+// Recording rules: the vendor consoles' reach and click rates, and the
+// per-channel sends and deliveries that the delivery alerts compare.
+local lib = import 'lib/lib.libsonnet';
+
+{
+  // The families the delivery alerts read, one row per source of pushes.
+  // stages: the metric names of "sent" and "delivered" (JPush says received).
+  // drop: the labels summed away once app and channel are copied out.
+  // tracked: per-ID counts that only rise, turned into the sends and
+  // deliveries of the last flowWindow; the others are the vendor's own
+  // rolling windows and keep their `window` label.
+  local families(c) = [
+    {
+      vendor: 'tencent_im',
+      source: 'tencent_push',
+      stages: ['tencent_im_push_window_platform_sent', 'tencent_im_push_window_platform_delivered'],
+      matchers: 'event_type="offline", platform!="unknown"',
+      app: 'sdkappid',
+      channel: 'platform',
+      drop: ['sdkappid', 'event_type', 'platform'],
+      tracked: false,
+    },
+    {
+      vendor: 'tencent_im',
+      source: 'tencent_normal_push',
+      stages: ['tencent_im_normal_push_window_platform_sent', 'tencent_im_normal_push_window_platform_delivered'],
+      matchers: 'platform!="unknown"',
+      app: 'sdkappid',
+      channel: 'platform',
+      drop: ['sdkappid', 'platform'],
+      tracked: false,
+    },
+    {
+      vendor: 'tencent_im',
+      source: 'tencent_push',
+      stages: ['tencent_im_push_task_platform_sent', 'tencent_im_push_task_platform_delivered'],
+      matchers: 'event_type="offline", platform!="unknown"',
+      app: 'sdkappid',
+      channel: 'platform',
+      drop: ['sdkappid', 'task_id', 'event_type', 'platform'],
+      tracked: true,
+    },
+    {
+      vendor: 'jpush',
+      source: 'jpush_messages',
+      stages: ['jpush_message_channel_sent', 'jpush_message_channel_received'],
+      matchers: '',
+      app: 'app_key',
+      channel: 'channel',
+      drop: ['app_key', 'msg_id', 'type', 'platform'],
+      tracked: true,
+    },
+    {
+      vendor: 'jpush',
+      source: 'jpush_group_messages',
+      stages: ['jpush_group_message_channel_sent', 'jpush_group_message_channel_received'],
+      matchers: '',
+      app: 'group_key',
+      channel: 'channel',
+      drop: ['group_key', 'group_msg_id', 'type', 'platform'],
+      tracked: true,
+    },
+    {
+      vendor: 'jpush',
+      source: 'jpush_received',
+      stages: ['jpush_message_delivery_sent', 'jpush_message_delivery_received'],
+      matchers: '',
+      app: 'app_key',
+      channel: 'channel',
+      drop: ['app_key', 'msg_id'],
+      tracked: true,
+    },
+  ],
+
+  // One family's stage i (0 sent, 1 delivered) as {vendor, source, app,
+  // window, channel} series. Each ID counts only where it reports both
+  // stages: a count may be null (absent), and a missing delivered count must
+  // not read as nothing delivered.
+  local channelStage(c, f, i) =
+    local s = lib.selector([f.matchers, c.metricSelector]);
+    local m = f.stages[i] + s, o = f.stages[1 - i] + s;
+    local paired = '(%s and %s)' % [m, o];
+    local counted =
+      if f.tracked then
+        local w = c.flowWindow;
+        'clamp_min(%s - (%s offset %s and %s offset %s), 0) or %s' % [paired, m, w, o, w, paired]
+      else paired;
+    local labelled =
+      lib.setLabel(lib.setLabel(lib.copyLabel(lib.copyLabel(
+        if f.tracked then lib.setLabel(counted, 'window', 'tracked') else '(%s)' % counted,
+        'app', f.app), 'channel', f.channel), 'vendor', f.vendor), 'source', f.source);
+    'sum without (%s) (\n  %s\n)' % [std.join(', ', f.drop), labelled],
+
+  local channelSum(c, i) = std.join('\nor\n', [channelStage(c, f, i) for f in families(c)]),
+
+  prometheusRules+:: {
+    groups+: [
+      {
+        name: 'imstats_push_rates',
+        rules: [
+          {
+            record: 'sdkappid_window_event_type_platform:tencent_im_push_window_platform_delivered_per_sent:ratio',
+            expr: |||
+              tencent_im_push_window_platform_delivered
+              /
+              (tencent_im_push_window_platform_sent > 0)
+            |||,
+          },
+          {
+            record: 'sdkappid_window_event_type_platform:tencent_im_push_window_platform_clicked_per_delivered:ratio',
+            expr: |||
+              tencent_im_push_window_platform_clicked
+              /
+              (tencent_im_push_window_platform_delivered > 0)
+            |||,
+          },
+          {
+            record: 'app_key_type_platform_channel:jpush_message_channel_sent:sum',
+            expr: |||
+              sum without (msg_id) (jpush_message_channel_sent and jpush_message_channel_received)
+            |||,
+          },
+          {
+            record: 'app_key_type_platform_channel:jpush_message_channel_received:sum',
+            expr: |||
+              sum without (msg_id) (jpush_message_channel_received and jpush_message_channel_sent)
+            |||,
+          },
+          {
+            record: 'app_key_type_platform_channel:jpush_message_channel_received_per_sent:ratio',
+            expr: |||
+              app_key_type_platform_channel:jpush_message_channel_received:sum
+              /
+              (app_key_type_platform_channel:jpush_message_channel_sent:sum > 0)
+            |||,
+          },
+          {
+            record: 'app_key_type_platform_channel:jpush_message_channel_clicked_per_received:ratio',
+            expr: |||
+              sum without (msg_id) (jpush_message_channel_clicked and jpush_message_channel_received)
+              /
+              (sum without (msg_id) (jpush_message_channel_received and jpush_message_channel_clicked) > 0)
+            |||,
+          },
+          {
+            record: 'app_key_channel:jpush_message_delivery_sent:sum',
+            expr: |||
+              sum without (msg_id) (jpush_message_delivery_sent and jpush_message_delivery_received)
+            |||,
+          },
+          {
+            record: 'app_key_channel:jpush_message_delivery_received:sum',
+            expr: |||
+              sum without (msg_id) (jpush_message_delivery_received and jpush_message_delivery_sent)
+            |||,
+          },
+          {
+            record: 'app_key_channel:jpush_message_delivery_received_per_sent:ratio',
+            expr: |||
+              app_key_channel:jpush_message_delivery_received:sum
+              /
+              (app_key_channel:jpush_message_delivery_sent:sum > 0)
+            |||,
+          },
+          {
+            record: 'group_key_type_platform_channel:jpush_group_message_channel_received_per_sent:ratio',
+            expr: |||
+              sum without (group_msg_id) (jpush_group_message_channel_received and jpush_group_message_channel_sent)
+              /
+              (sum without (group_msg_id) (jpush_group_message_channel_sent and jpush_group_message_channel_received) > 0)
+            |||,
+          },
+          {
+            record: 'sdkappid_window_platform:tencent_im_normal_push_window_platform_delivered_per_sent:ratio',
+            expr: |||
+              tencent_im_normal_push_window_platform_delivered
+              /
+              (tencent_im_normal_push_window_platform_sent > 0)
+            |||,
+          },
+          // Cross-vendor view of the campaign pushes (kept for dashboards).
+          {
+            record: 'imstats:push_sent:sum',
+            expr: |||
+              sum without (sdkappid, event_type, platform) (
+                label_replace(label_replace(label_replace(
+                  tencent_im_push_window_platform_sent,
+                  "provider", "tencent_im", "", ""),
+                  "app", "$1", "sdkappid", "(.*)"),
+                  "channel", "$1", "platform", "(.*)")
+              )
+              or
+              sum without (app_key, type, platform) (
+                label_replace(label_replace(
+                  app_key_type_platform_channel:jpush_message_channel_sent:sum,
+                  "provider", "jpush", "", ""),
+                  "app", "$1", "app_key", "(.*)")
+              )
+            |||,
+          },
+          {
+            record: 'imstats:push_delivered:sum',
+            expr: |||
+              sum without (sdkappid, event_type, platform) (
+                label_replace(label_replace(label_replace(
+                  tencent_im_push_window_platform_delivered,
+                  "provider", "tencent_im", "", ""),
+                  "app", "$1", "sdkappid", "(.*)"),
+                  "channel", "$1", "platform", "(.*)")
+              )
+              or
+              sum without (app_key, type, platform) (
+                label_replace(label_replace(
+                  app_key_type_platform_channel:jpush_message_channel_received:sum,
+                  "provider", "jpush", "", ""),
+                  "app", "$1", "app_key", "(.*)")
+              )
+            |||,
+          },
+          {
+            record: 'imstats:push_reach:ratio',
+            expr: |||
+              imstats:push_delivered:sum
+              /
+              (imstats:push_sent:sum > 0)
+            |||,
+          },
+        ],
+      },
+      {
+        // What the delivery alerts compare, one series per {vendor, source,
+        // app, window, channel}. Rules in a group run in order, so each rule
+        // reads the ones above it from the same evaluation.
+        name: 'imstats_push_channels',
+        rules: [
+          {
+            record: 'imstats:push_channel_sent:sum',
+            expr: channelSum($._config, 0) + '\n',
+          },
+          {
+            record: 'imstats:push_channel_delivered:sum',
+            expr: channelSum($._config, 1) + '\n',
+          },
+          {
+            record: 'imstats:push_app_sent:sum',
+            expr: 'sum without (channel) (imstats:push_channel_sent:sum)\n',
+          },
+          {
+            record: 'imstats:push_app_delivered:sum',
+            expr: 'sum without (channel) (imstats:push_channel_delivered:sum)\n',
+          },
+          {
+            record: 'imstats:push_app_reach:ratio',
+            expr: |||
+              imstats:push_app_delivered:sum
+              /
+              (imstats:push_app_sent:sum > 0)
+            |||,
+          },
+          {
+            record: 'imstats:push_channel_reach:ratio',
+            expr: |||
+              imstats:push_channel_delivered:sum
+              /
+              (imstats:push_channel_sent:sum > 0)
+            |||,
+          },
+          // The other channels of the same pushes, this one left out.
+          {
+            record: 'imstats:push_channel_peers_sent:sum',
+            expr: |||
+              imstats:push_app_sent:sum - ignoring (channel) group_right imstats:push_channel_sent:sum
+            |||,
+          },
+          {
+            record: 'imstats:push_channel_peers_reach:ratio',
+            expr: |||
+              (imstats:push_app_delivered:sum - ignoring (channel) group_right imstats:push_channel_delivered:sum)
+              /
+              (imstats:push_channel_peers_sent:sum > 0)
+            |||,
+          },
+          // 1 = as good as its peers; fresh pushes lower every channel alike.
+          {
+            record: 'imstats:push_channel_reach_vs_peers:ratio',
+            expr: |||
+              imstats:push_channel_reach:ratio
+              /
+              (imstats:push_channel_peers_reach:ratio > 0)
+            |||,
+          },
+        ],
+      },
+    ],
+  },
+}
