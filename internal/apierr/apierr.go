@@ -12,7 +12,8 @@ import (
 // Class is what the refresh machinery does about an error.
 type Class int
 
-// The error classes, per SPEC §1.
+// The error classes, from the error codes the vendors document (Tencent
+// Chat REST API error codes, JPush "REST API v3 Report").
 const (
 	// Transient errors (network, 5xx, vendor internal errors) are retried with
 	// exponential backoff.

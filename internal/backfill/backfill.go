@@ -186,7 +186,7 @@ type appInfoGetter interface {
 }
 
 // operationsDays fetches getappinfo, which returns the last 30 days, one row
-// a day (tencent-im-getappinfo.txt), and turns every row into the metrics of
+// a day (Tencent Chat "Pulling Operations Data"), and turns every row into the metrics of
 // the tencent_operations source. A row without a valid Date is left out, as
 // the live source does.
 func operationsDays(client appInfoGetter, sdkappid string, loc *time.Location, logger log.Logger) func(context.Context, time.Time) ([]day, error) {
@@ -221,7 +221,7 @@ type usersFetcher func(ctx context.Context, start time.Time, days int) ([]jpush.
 
 // usersDays fetches the window days before today in one call, the longest
 // the API allows: 60 days for /users, 30 for /group/users
-// (jpush-report-api-v3.txt, 只支持查询 60 天以内 / 30 天以内). A day the vendor
+// (JPush "REST API v3 Report", 只支持查询 60 天以内 / 30 天以内). A day the vendor
 // has no counts for is left out rather than written as a day timestamp alone.
 func usersDays(fetch usersFetcher, group bool, key string, window int, loc *time.Location) func(context.Context, time.Time) ([]day, error) {
 	return func(ctx context.Context, today time.Time) ([]day, error) {

@@ -91,7 +91,7 @@ state_directory: state
 `))
 
 // pushEvery is how often the demo sends a JPush message per app. Tencent
-// allows 100 all-member pushes a day per app (tencent-im-all-member-push.txt),
+// allows 100 all-member pushes a day per app (Tencent Chat "全员/标签推送", im_push),
 // so a Tencent push goes out every tencentPushEvery ticks: every 16 minutes.
 const (
 	pushEvery        = 2 * time.Minute
@@ -165,7 +165,7 @@ func Start(ctx context.Context, logger log.Logger, o Options) (*Demo, error) {
 }
 
 // tencentPlatform returns the offline PushPlatform code whose platform label
-// is name. The codes are 1 to 8 (tencent-im-push-statistics.txt); 0 is the
+// is name. The codes are 1 to 8 (Tencent Chat "All/Tagged Users Push Data Statistics"); 0 is the
 // online pushes' "unknown", not a vendor channel.
 func tencentPlatform(name string) (int, bool) {
 	for code := 1; code <= 8; code++ {

@@ -1,9 +1,10 @@
 // Package simulator fakes the vendors' statistics APIs closely enough to run
 // the exporter against: --demo serves it on loopback, and the tests and
-// benchmarks run against it (SPEC §4).
+// benchmarks run against it.
 //
-// It follows the vendor documentation in the seed files (SPEC §1): field
-// names, string-typed values, limits and error codes. It enforces the
+// It follows the vendors' public documentation (Tencent Chat's REST API
+// pages, JPush "REST API v3 Report"): field names, string-typed values,
+// limits and error codes. It enforces the
 // documented limits, so that an exporter that breaks one gets the vendor's
 // error instead of a silent success.
 //

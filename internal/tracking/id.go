@@ -49,8 +49,8 @@ var ErrInvalidID = errors.New("invalid ID")
 // ValidateID is the default validator: it accepts a non-empty ID of at most
 // MaxIDBytes bytes of printable ASCII without whitespace or commas. IDs travel
 // comma-separated in query strings (msg_ids, group_msgids:
-// jpush-report-api-v3.txt), and an empty TaskID asks Tencent for the overall
-// statistics instead of one task's (tencent-im-push-statistics.txt), so
+// JPush "REST API v3 Report"), and an empty TaskID asks Tencent for the overall
+// statistics instead of one task's (Tencent Chat "All/Tagged Users Push Data Statistics"), so
 // neither may be part of an ID.
 func ValidateID(id string) error {
 	if id == "" {
