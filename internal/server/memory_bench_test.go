@@ -132,9 +132,9 @@ func BenchmarkMemoryTrackedIDs(b *testing.B) {
 		memoryChild(b, v)
 		return
 	}
-	// 256MiB is the soft limit the daemon sets by default
+	// 200MiB is the soft limit the daemon sets by default
 	// (--runtime.memory-limit); "off" is the Go runtime's own default.
-	for _, limit := range []string{"off", "256MiB"} {
+	for _, limit := range []string{"off", "200MiB"} {
 		b.Run("gomemlimit="+limit, func(b *testing.B) {
 			var r memoryResult
 			for b.Loop() {
