@@ -39,7 +39,7 @@ func run() int {
 		configCheck = app.Flag("config.check", "Validate the configuration file, print every problem, and exit.").Bool()
 		demoMode    = app.Flag("demo", "Start the built-in simulator of both vendors on loopback and serve a demo configuration against it.").Bool()
 		memoryLimit = app.Flag("runtime.memory-limit", "Soft memory limit of the Go runtime (its GC works harder near it); 0 for none. The GOMEMLIMIT environment variable, when set, wins.").Default("200MiB").Bytes()
-		demoDegrade = app.Flag("demo.degrade-channel", "In --demo, make the simulators deliver poorly through this vendor channel (for alert tests).").Hidden().String()
+		demoDegrade = app.Flag("demo.degrade-channel", "In --demo, make the simulators deliver poorly through this vendor channel (huawei, xiaomi, …), to see the delivery alerts fire.").String()
 		webOptions  = webguard.AddFlags(app)
 		webConfig   = kingpinflag.AddFlags(app, ":9787")
 
