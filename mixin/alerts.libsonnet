@@ -27,12 +27,13 @@
           {
             alert: 'ImstatsPushChannelBelowPeers',
             // A channel that delivers far less than the other channels of the
-            // same pushes. Fresh pushes lower every channel together, so the
-            // comparison holds while they settle. A channel that is always
-            // this far behind (its usual standing over the last day and
-            // more) is its normal, and a channel that has reported no
-            // delivery in the baseline window does not report deliveries
-            // at all (APNs without delivery receipts).
+            // same pushes, with enough sends and expected deliveries to
+            // judge. A channel that is always this far behind (its usual
+            // standing over the last day and more) is its normal; without a
+            // day of history only a channel further behind than any that
+            // merely settles slower is judged failing. A channel that has
+            // reported no delivery in the baseline window does not report
+            // deliveries at all (APNs without delivery receipts).
             expr: |||
               (
                 %(now)s < %(floor)g
@@ -44,12 +45,17 @@
                 %(now)s >= %(factor)g * %(usual)s
                 and %(history)s
               )
-            ||| % { now: now, floor: c.channelPeerFloor, enough: std.rstripChars(enoughSent, '\n'), base: c.baselineWindow, factor: c.channelNormalFactor, usual: usual, history: withHistory },
+              unless
+              (
+                %(now)s >= %(floorNew)g
+                unless %(history)s
+              )
+            ||| % { now: now, floor: c.channelPeerFloor, floorNew: c.channelPeerFloorNew, enough: std.rstripChars(enoughSent, '\n'), base: c.baselineWindow, factor: c.channelNormalFactor, usual: usual, history: withHistory },
             'for': c['for'].channelBelowPeers,
             labels: { severity: c.severity.channelBelowPeers },
             annotations: {
               summary: 'Push channel {{ $labels.channel }} of {{ $labels.vendor }} app {{ $labels.app }} delivers {{ $value | humanizePercentage }} of what its peers deliver',
-              description: 'Per push sent, %s delivered {{ $value | humanizePercentage }} of what the other channels of the same pushes delivered, averaged over the last %s (floor %s).' % [where, c.smoothing, '%d%%' % (c.channelPeerFloor * 100)],
+              description: 'Per push sent, %s delivered {{ $value | humanizePercentage }} of what the other channels of the same pushes delivered, averaged over the last %s (floor %s, %s without a day of history).' % [where, c.smoothing, '%d%%' % (c.channelPeerFloor * 100), '%d%%' % (c.channelPeerFloorNew * 100)],
               runbook_url: runbook('ImstatsPushChannelBelowPeers'),
             },
           },

@@ -13,7 +13,16 @@
     // channels of the same app, source and window: the same pushes) and with
     // its own history of that comparison.
     pushMinSent: 100,  // sends a channel, and its peers, need before it is judged
+    // Deliveries a channel would have at its peers' reach before it is
+    // judged: right after a push, every count is a handful and ratios of
+    // them are noise.
+    pushMinExpected: 10,
     channelPeerFloor: 0.4,  // below this share of its peers' reach a channel is failing
+    // The same floor for a channel without a day of history: channels that
+    // settle slower than their peers (FCM, Meizu: hours) sit at about half
+    // of their peers' reach while pushes are fresh, and that is their
+    // normal, which only history can tell.
+    channelPeerFloorNew: 0.2,
     channelNormalFactor: 0.5,  // below this share of its usual standing among peers
     deliveryNormalFactor: 0.5,  // an app's whole reach below this share of its usual reach
     smoothing: '1h',  // reach is averaged over this long, so one fresh push is not an outage

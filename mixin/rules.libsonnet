@@ -280,14 +280,18 @@ local lib = import 'lib/lib.libsonnet';
               (imstats:push_channel_peers_sent:sum > 0)
             |||,
           },
-          // 1 = as good as its peers; fresh pushes lower every channel alike.
+          // 1 = as good as its peers. Recorded only once the channel would
+          // have pushMinExpected deliveries at its peers' reach: right
+          // after a push every count is a handful and their ratios are
+          // noise, which would weigh on the averages the alerts take.
           {
             record: 'imstats:push_channel_reach_vs_peers:ratio',
             expr: |||
               imstats:push_channel_reach:ratio
               /
               (imstats:push_channel_peers_reach:ratio > 0)
-            |||,
+              and imstats:push_channel_peers_reach:ratio * imstats:push_channel_sent:sum >= %(e)d
+            ||| % { e: $._config.pushMinExpected },
           },
         ],
       },

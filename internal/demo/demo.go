@@ -109,7 +109,7 @@ type Options struct {
 }
 
 // degradedDelivery is the share of pushes a degraded channel still delivers.
-const degradedDelivery = 0.2
+const degradedDelivery = 0.1
 
 // Start starts the simulator on 127.0.0.1 and writes the demo configuration
 // into a temporary directory. Close stops it and removes the directory.
