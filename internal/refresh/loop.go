@@ -92,27 +92,21 @@ func (l *Loop) Configure(opts Options) {
 
 // Run steps the job until ctx ends.
 func (l *Loop) Run(ctx context.Context) {
-	t := l.target
 	woken := false
 	for {
 		o := l.opts.Load()
 		stepCtx, cancel := context.WithTimeout(ctx, o.StepTimeout)
 		start := o.Clock.Now()
-		wait, err := l.job.Step(stepCtx, t, woken)
+		wait, err := l.job.Step(stepCtx, l.target, woken)
 		cancel()
-		woken = false
 		if ctx.Err() != nil {
 			return
 		}
-		end := o.Clock.Now()
-		failed := err != nil
-		if failed {
-			wait = l.finish(o, start, end, err)
-		} else {
-			l.finish(o, start, end, nil)
+		if backoff := l.finish(o, start, o.Clock.Now(), err); err != nil {
+			wait = backoff
 		}
 		var ok bool
-		if ok, woken = l.sleep(ctx, o, wait, !failed); !ok {
+		if woken, ok = l.sleep(ctx, o, wait, err == nil); !ok {
 			return
 		}
 		if o.OnDemand && !woken && wait > 0 {
@@ -124,8 +118,8 @@ func (l *Loop) Run(ctx context.Context) {
 }
 
 // sleep waits d, or less when the job's Wake channel fires and wakeable is
-// set. It reports false when ctx ended, and whether it was woken.
-func (l *Loop) sleep(ctx context.Context, o *Options, d time.Duration, wakeable bool) (ok, woken bool) {
+// set. It reports whether it was woken, and false when ctx ended.
+func (l *Loop) sleep(ctx context.Context, o *Options, d time.Duration, wakeable bool) (woken, ok bool) {
 	var wake <-chan struct{}
 	if wakeable {
 		wake = l.job.Wake()
@@ -137,14 +131,14 @@ func (l *Loop) sleep(ctx context.Context, o *Options, d time.Duration, wakeable 
 		case <-wake:
 			return true, true
 		default:
-			return true, false
+			return false, true
 		}
 	}
 	select {
 	case <-ctx.Done():
 		return false, false
 	case <-o.Clock.After(d):
-		return true, false
+		return false, true
 	case <-wake:
 		return true, true
 	}
