@@ -334,7 +334,8 @@ type Limits struct {
 	MaxResponseBytes int64 `yaml:"max_response_bytes"`
 	// ScrapeTimeoutMargin is taken off Prometheus' scrape timeout.
 	ScrapeTimeoutMargin model.Duration `yaml:"scrape_timeout_margin"`
-	// MaxScrapeWait is the longest a scrape waits for a refresh.
+	// MaxScrapeWait is the longest a scrape waits for a source that has no
+	// values yet.
 	MaxScrapeWait model.Duration `yaml:"max_scrape_wait"`
 	// BackoffInitial is the first wait after a failed refresh.
 	BackoffInitial model.Duration `yaml:"backoff_initial"`
