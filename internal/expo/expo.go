@@ -89,15 +89,6 @@ func (b *Block) Part(i int) []byte {
 // Count returns the number of series of family i.
 func (b *Block) Count(i int) int { return int(le32(b.data, b.families+1+i)) }
 
-// Series returns the number of series in the block.
-func (b *Block) Series() int {
-	n := 0
-	for i := range b.families {
-		n += b.Count(i)
-	}
-	return n
-}
-
 // headerSize is the size of a block's header for f families.
 func headerSize(f int) int { return 4 * (2*f + 1) }
 

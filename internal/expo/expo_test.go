@@ -71,8 +71,8 @@ func TestEmptyFamiliesAreNotWritten(t *testing.T) {
 	if strings.Contains(buf.String(), "test_a") {
 		t.Fatalf("a family without series was written:\n%s", buf.String())
 	}
-	if b.Series() != 1 {
-		t.Fatalf("Series() = %d, want 1", b.Series())
+	if b.Count(0) != 0 || b.Count(1) != 1 {
+		t.Fatalf("Count() = %d, %d; want 0, 1", b.Count(0), b.Count(1))
 	}
 }
 

@@ -116,13 +116,6 @@ func (t *Target) count(b *expo.Block, sign int) {
 	}
 }
 
-// Delete drops the series of key.
-func (t *Target) Delete(key string) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.deleteLocked(key)
-}
-
 // Retain drops the series of every key for which keep is false. keep must
 // not call back into the target.
 func (t *Target) Retain(keep func(key string) bool) {
