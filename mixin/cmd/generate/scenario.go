@@ -126,6 +126,19 @@ func expand(samples []sample) string {
 	return strings.Join(parts, " ")
 }
 
+// numberFields reads the number fields of a jsonnet object into dst; what
+// names the object in an error.
+func numberFields(what string, obj map[string]any, dst map[string]*float64) error {
+	for name, p := range dst {
+		v, ok := obj[name].(float64)
+		if !ok {
+			return fmt.Errorf("%s: %s is not a number", what, name)
+		}
+		*p = v
+	}
+	return nil
+}
+
 // channelArg reads a jsonnet {sent, rate, settle} and a list of outages.
 func channelArg(ch, outages any) (pushChannel, error) {
 	m, ok := ch.(map[string]any)
@@ -133,12 +146,8 @@ func channelArg(ch, outages any) (pushChannel, error) {
 		return pushChannel{}, fmt.Errorf("channel: want an object, got %T", ch)
 	}
 	var c pushChannel
-	for name, dst := range map[string]*float64{"sent": &c.sent, "rate": &c.rate, "settle": &c.settle} {
-		v, ok := m[name].(float64)
-		if !ok {
-			return pushChannel{}, fmt.Errorf("channel: %s is not a number", name)
-		}
-		*dst = v
+	if err := numberFields("channel", m, map[string]*float64{"sent": &c.sent, "rate": &c.rate, "settle": &c.settle}); err != nil {
+		return pushChannel{}, err
 	}
 	list, ok := outages.([]any)
 	if !ok {
@@ -150,12 +159,8 @@ func channelArg(ch, outages any) (pushChannel, error) {
 			return pushChannel{}, fmt.Errorf("outage: want an object, got %T", o)
 		}
 		var out outage
-		for name, dst := range map[string]*float64{"from": &out.from, "to": &out.to, "factor": &out.factor} {
-			v, ok := om[name].(float64)
-			if !ok {
-				return pushChannel{}, fmt.Errorf("outage: %s is not a number", name)
-			}
-			*dst = v
+		if err := numberFields("outage", om, map[string]*float64{"from": &out.from, "to": &out.to, "factor": &out.factor}); err != nil {
+			return pushChannel{}, err
 		}
 		c.outages = append(c.outages, out)
 	}
