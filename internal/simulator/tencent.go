@@ -379,13 +379,27 @@ type pushStatsAnswer struct {
 	Results      []taskStats
 }
 
+// statsWindow is the StartTime and EndTime (unix seconds, both required)
+// that both push-statistics APIs take.
+type statsWindow struct{ StartTime, EndTime *int64 }
+
+// record copies what the request gave of the window into call, for the log.
+func (w statsWindow) record(call *Call) {
+	if w.StartTime != nil {
+		call.StartTime = *w.StartTime
+	}
+	if w.EndTime != nil {
+		call.EndTime = *w.EndTime
+	}
+}
+
 func (t *Tencent) pushStatistics(app *tencentApp, body []byte, call *Call) (any, *TencentError) {
 	if app.PushDisabled {
 		return nil, tencentErr(codePushDisabled)
 	}
 	var req struct {
-		StartTime, EndTime *int64
-		TaskID             []string
+		statsWindow
+		TaskID []string
 	}
 	// Decoded before the rate check, so that the log shows what a refused
 	// call asked for.
@@ -393,12 +407,7 @@ func (t *Tencent) pushStatistics(app *tencentApp, body []byte, call *Call) (any,
 		return nil, tencentErr(codeStatsInvalid)
 	}
 	call.TaskIDs = req.TaskID
-	if req.StartTime != nil {
-		call.StartTime = *req.StartTime
-	}
-	if req.EndTime != nil {
-		call.EndTime = *req.EndTime
-	}
+	req.record(call)
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if !app.statsRate.allow(call.Time) {

@@ -94,18 +94,13 @@ func (t *Tencent) normalPushStatistics(app *tencentApp, body []byte, call *Call)
 	// Normal Push Data Statistics: StartTime and EndTime, unix seconds,
 	// both required, "最大支持30天内数据查询". The page names no error code for
 	// a bad window; the simulator answers all_member_push_statistics' 90100.
-	var req struct{ StartTime, EndTime *int64 }
+	var req statsWindow
 	// Decoded before the rate check, so that the log shows what a refused
 	// call asked for.
 	if json.Unmarshal(body, &req) != nil {
 		return nil, tencentErr(codeStatsInvalid)
 	}
-	if req.StartTime != nil {
-		call.StartTime = *req.StartTime
-	}
-	if req.EndTime != nil {
-		call.EndTime = *req.EndTime
-	}
+	req.record(call)
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	// "最高调用频率 1次/秒", counted apart from all_member_push_statistics.
