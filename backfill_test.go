@@ -110,7 +110,7 @@ type sampleAt struct {
 var dumpLine = regexp.MustCompile(`^(\{.*\}) (\S+) (-?\d+)$`)
 
 // importBlocks turns an OpenMetrics file into TSDB blocks with Debian's
-// promtool, as the README tells users to, and reads every sample back with
+// promtool, as docs/backfill.md tells users to, and reads every sample back with
 // promtool tsdb dump. A missing promtool fails the test.
 func importBlocks(t *testing.T, file string) map[sampleAt]float64 {
 	t.Helper()
