@@ -43,12 +43,15 @@ func TestCommittedFilesMatchMixin(t *testing.T) {
 }
 
 // TestWriteRemovesStaleFiles checks that generating into a tree removes a
-// generated-kind file the mixin no longer renders and keeps other files.
+// generated file the mixin no longer renders and keeps other files, the
+// hand-written rule tests among them.
 func TestWriteRemovesStaleFiles(t *testing.T) {
 	root := t.TempDir()
 	for name, content := range map[string]string{
-		"alerts/tests/old_test.yml": "old",
-		"alerts/check.sh":           "keep",
+		"alerts/tests/old_test.yml":  generatedMarker + "mixin/\nold",
+		"alerts/tests/hand_test.yml": "# Hand-written.\n",
+		"alerts/check.sh":            "keep",
+		"dashboards/old.json":        "{}",
 	} {
 		p := filepath.Join(root, filepath.FromSlash(name))
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
@@ -67,6 +70,8 @@ func TestWriteRemovesStaleFiles(t *testing.T) {
 		exists bool
 	}{
 		{"alerts/tests/old_test.yml", false},
+		{"alerts/tests/hand_test.yml", true},
+		{"dashboards/old.json", false},
 		{"alerts/check.sh", true},
 		{"alerts/x.yml", true},
 	}
