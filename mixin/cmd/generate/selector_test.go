@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -389,5 +391,40 @@ func TestMissingSelectorFindsQueriesWithout(t *testing.T) {
 	}
 	if !slices.Equal(missing, want) {
 		t.Errorf("missing =\n%q\nwant\n%q", missing, want)
+	}
+}
+
+// TestReadmeExample evaluates the jsonnet example of mixin/README.md, the
+// mixin imported from this repository rather than from a vendor directory,
+// and checks that its overrides reach the rendered files.
+func TestReadmeExample(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join(repoRoot, "mixin", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	block := regexp.MustCompile("(?s)```jsonnet\n(.*?)```").FindSubmatch(readme)
+	if block == nil {
+		t.Fatal("mixin/README.md has no jsonnet example")
+	}
+	const vendored = "github.com/imstats/imstats_exporter/mixin/mixin.libsonnet"
+	if !bytes.Contains(block[1], []byte(vendored)) {
+		t.Fatalf("the example does not import %s", vendored)
+	}
+	src := strings.Replace(string(block[1]), vendored, "mixin.libsonnet", 1)
+	out, err := newVM(repoRoot, nil).EvaluateAnonymousSnippet("readme.jsonnet", src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var files map[string]string
+	if err := json.Unmarshal([]byte(out), &files); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`up{job="push-stats"} == 0`, `"for": "1h"`} {
+		if !strings.Contains(files["imstats-alerts.yml"], want) {
+			t.Errorf("imstats-alerts.yml of the example has no %s", want)
+		}
+	}
+	if !strings.Contains(files["push-delivery.json"], `job=\"push-stats\"`) {
+		t.Error("push-delivery.json of the example has no job=\"push-stats\"")
 	}
 }
