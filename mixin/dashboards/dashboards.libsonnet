@@ -1,6 +1,6 @@
-// The dashboards. The panels drawn by hand before the mixin existed are kept
-// as JSON next to this file; the push dashboard gains its rows for
-// chat-message pushes, JPush group apps and the delivery alerts' view here.
+// The dashboards, one file each next to this one; the push dashboard gains
+// its rows for chat-message pushes, JPush group apps and the delivery
+// alerts' view here.
 // Every query of every dashboard, variables' included, is then given the
 // mixin's metricSelector and the job and instance variables, which list the
 // targets metricSelector selects.
@@ -20,7 +20,7 @@ local p = import '../lib/panels.libsonnet';
     metric + '{source="jpush_group_messages", app=~"$group_key"}',
   ]),
 
-  // Below the last hand-drawn row of push-delivery.json (it ends at y 105).
+  // Below the last row of push-delivery.libsonnet (it ends at y 105).
   local y0 = 105,
   local pushRows = [
     p.row(26, 'Tencent IM chat-message pushes (normal_push_statistics) beside all-member pushes', y0),
@@ -104,7 +104,7 @@ local p = import '../lib/panels.libsonnet';
     ),
   ],
 
-  local push = (import 'push-delivery.json') + {
+  local push = (import 'push-delivery.libsonnet') + {
     description: 'Push funnels, reach and click rates per vendor channel for Tencent IM all-member and chat-message pushes, JPush apps and JPush group apps, from imstats_exporter.',
     panels+: pushRows,
     templating+: {
@@ -145,8 +145,8 @@ local p = import '../lib/panels.libsonnet';
   },
 
   grafanaDashboards+:: {
-    'exporter.json': forTargets(import 'exporter.json'),
+    'exporter.json': forTargets(import 'exporter.libsonnet'),
     'push-delivery.json': forTargets(push),
-    'tencent-im-operations.json': forTargets(import 'tencent-im-operations.json'),
+    'tencent-im-operations.json': forTargets(import 'tencent-im-operations.libsonnet'),
   },
 }
