@@ -1,7 +1,7 @@
 // Recording rules: the vendor consoles' reach and click rates, and the
 // per-channel sends and deliveries that the delivery alerts compare.
 local lib = import 'lib/lib.libsonnet';
-local sources = import 'sources.libsonnet';
+local sources = (import 'sources.libsonnet').sources;
 
 {
   // The families the delivery alerts read, by source (sources.libsonnet):
