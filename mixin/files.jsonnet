@@ -6,7 +6,7 @@
 // of mixin/cmd/generate/tests next to them.
 local m = import 'mixin.libsonnet';
 
-local yaml(header, x) = header + std.manifestYamlDoc(x, indent_array_in_object=true, quote_keys=false) + '\n';
+local yaml(header, x) = header + std.manifestYamlDoc(x, indent_array_in_object=true, quote_keys=false);
 
 {
   'alerts/imstats-alerts.yml': yaml(|||
@@ -20,6 +20,6 @@ local yaml(header, x) = header + std.manifestYamlDoc(x, indent_array_in_object=t
     # and the per-channel sends and deliveries the delivery alerts compare.
   |||, m.prometheusRules),
 } + {
-  ['dashboards/' + name]: std.manifestJsonEx(m.grafanaDashboards[name], '  ') + '\n'
+  ['dashboards/' + name]: std.manifestJsonEx(m.grafanaDashboards[name], '  ')
   for name in std.objectFields(m.grafanaDashboards)
 }

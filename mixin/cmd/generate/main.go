@@ -75,7 +75,8 @@ func newVM(root string, fs []*jsonnet.NativeFunction) *jsonnet.VM {
 }
 
 // evaluate evaluates the jsonnet file snippet (relative to root), an object
-// of path → content, with the native functions fs.
+// of path → content, with the native functions fs. Each content gets a
+// final newline, as `jsonnet -S -m` writes it.
 func evaluate(root, snippet string, fs []*jsonnet.NativeFunction) (map[string][]byte, error) {
 	out, err := newVM(root, fs).EvaluateFile(filepath.Join(root, filepath.FromSlash(snippet)))
 	if err != nil {
@@ -90,7 +91,7 @@ func evaluate(root, snippet string, fs []*jsonnet.NativeFunction) (map[string][]
 		if !filepath.IsLocal(name) {
 			return nil, fmt.Errorf("%s: %q is not a path inside the repository", snippet, name)
 		}
-		files[filepath.FromSlash(name)] = []byte(text)
+		files[filepath.FromSlash(name)] = []byte(text + "\n")
 	}
 	return files, nil
 }

@@ -107,7 +107,7 @@ func TestPlainJsonnetRendersMixin(t *testing.T) {
 	}
 	for name, want := range files {
 		got, err := os.ReadFile(filepath.Join(repoRoot, filepath.FromSlash(name)))
-		if err != nil || string(got) != want {
+		if err != nil || string(got) != want+"\n" { // -S -m ends each file with a newline
 			t.Errorf("%s: plain jsonnet renders it otherwise than committed (%v)", name, err)
 		}
 	}

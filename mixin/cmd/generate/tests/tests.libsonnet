@@ -129,7 +129,7 @@ function(mixin)
     for a in deliveryAlerts
   ];
 
-  local yaml(header, x) = header + std.manifestYamlDoc(x, indent_array_in_object=true, quote_keys=false) + '\n';
+  local yaml(header, x) = header + std.manifestYamlDoc(x, indent_array_in_object=true, quote_keys=false);
 
   {
     'push_delivery_scenarios_test.yml': yaml(|||
