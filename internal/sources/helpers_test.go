@@ -147,9 +147,19 @@ type unit struct {
 	target *refresh.Target
 }
 
+// lookup returns the source named name joined to its builder.
+func lookup(name string) (Def, bool) {
+	for _, d := range Defs() {
+		if d.Name == name {
+			return d, true
+		}
+	}
+	return Def{}, false
+}
+
 func (e *env) unit(source string, a App) *unit {
 	e.t.Helper()
-	def, ok := Lookup(source)
+	def, ok := lookup(source)
 	if !ok {
 		e.t.Fatalf("no source %s", source)
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/go-kit/log"
 
+	"github.com/imstats/imstats_exporter/internal/catalog"
 	"github.com/imstats/imstats_exporter/internal/clock"
 )
 
@@ -125,7 +126,7 @@ func TestInvalidIDInStateDropped(t *testing.T) {
 		t.Fatal(err)
 	}
 	var logs bytes.Buffer
-	s := mustOpen(t, Options{Kind: KindJPushMessages, App: "7d43", StatePath: path, Clock: clock.NewFake(t0), Logger: log.NewLogfmtLogger(&logs)}, Config{})
+	s := mustOpen(t, Options{Kind: catalog.KindJPushMessages, App: "7d43", StatePath: path, Clock: clock.NewFake(t0), Logger: log.NewLogfmtLogger(&logs)}, Config{})
 	checkIDs(t, s, []ID{id("123", t0, OriginAPI)})
 	if want := `level=warn kind=jpush_messages app=7d43 msg="dropping invalid ID from the state file" path=` + path + ` id=abc err="a msg_id is an integer of at most 20 digits"`; !strings.Contains(logs.String(), want) {
 		t.Errorf("logs = %q, want %q", logs.String(), want)

@@ -44,12 +44,14 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
 
+	"github.com/imstats/imstats_exporter/internal/catalog"
 	"github.com/imstats/imstats_exporter/internal/clock"
 )
 
@@ -90,7 +92,7 @@ func (e *RateLimitError) Unwrap() error { return ErrRateLimited }
 // Options are what a Set keeps for its whole life.
 type Options struct {
 	// Kind is the kind of IDs (KindTencentPush, ...); it chooses the ID rule
-	// (ValidatorFor).
+	// (catalog.ValidatorFor).
 	Kind string
 	// App names the app in log lines.
 	App string
@@ -239,7 +241,7 @@ func Open(o Options) (*Set, error) {
 	s := &Set{
 		kind:      o.Kind,
 		statePath: o.StatePath,
-		validate:  ValidatorFor(o.Kind),
+		validate:  catalog.ValidatorFor(o.Kind),
 		clock:     o.Clock,
 		logger:    o.Logger,
 		changed:   make(chan struct{}),
@@ -907,4 +909,60 @@ func (s *Set) prepareDir(corrupt bool) error {
 	}
 	level.Warn(s.logger).Log("msg", "moved the corrupt tracked-ID state file aside", "path", s.statePath, "moved_to", dst)
 	return nil
+}
+
+// Origin says where a tracked ID came from.
+type Origin string
+
+// The origins of tracked IDs.
+const (
+	// OriginConfig is an ID listed in the configuration file.
+	OriginConfig Origin = "config"
+	// OriginFile is an ID listed in the watched file.
+	OriginFile Origin = "file"
+	// OriginAPI is an ID registered through the HTTP API.
+	OriginAPI Origin = "api"
+)
+
+// valid reports whether o is one of the known origins.
+func (o Origin) valid() bool {
+	return o == OriginConfig || o == OriginFile || o == OriginAPI
+}
+
+// ID is one tracked ID, as Set.IDs returns it and the HTTP API lists it.
+type ID struct {
+	// ID is the vendor's identifier (TaskID, msg_id or group_msgid).
+	ID string `json:"id"`
+	// Added is when the ID was first seen; its age is measured from here.
+	Added time.Time `json:"added"`
+	// Sent is when the push or message was sent, if the client that
+	// registered the ID said so (the API's sent_at); zero if unknown.
+	Sent time.Time `json:"sent,omitzero"`
+	// Origin is where the ID came from; see Set for how origins combine.
+	Origin Origin `json:"origin"`
+}
+
+// ErrInvalidID is wrapped by every error Set.Add returns for an ID that the
+// validator refuses, so that callers can tell bad input from a failed write.
+var ErrInvalidID = errors.New("invalid ID")
+
+// shownIDBytes is how much of an ID (or any client-supplied string) an error
+// or log message shows, so that a huge input cannot flood a response or a log
+// line.
+const shownIDBytes = 64
+
+// quoteShort quotes s, shortened, for an error message.
+func quoteShort(s string) string {
+	if len(s) <= shownIDBytes {
+		return strconv.Quote(s)
+	}
+	return strconv.Quote(s[:shownIDBytes]) + fmt.Sprintf("… (%d bytes)", len(s))
+}
+
+// shorten shortens s for a log value, which the logger quotes itself.
+func shorten(s string) string {
+	if len(s) <= shownIDBytes {
+		return s
+	}
+	return s[:shownIDBytes] + fmt.Sprintf("… (%d bytes)", len(s))
 }

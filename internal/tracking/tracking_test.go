@@ -17,6 +17,7 @@ import (
 
 	"github.com/go-kit/log"
 
+	"github.com/imstats/imstats_exporter/internal/catalog"
 	"github.com/imstats/imstats_exporter/internal/clock"
 )
 
@@ -98,33 +99,6 @@ func countWrites(s *Set) *atomic.Int64 {
 	return &n
 }
 
-func TestValidateID(t *testing.T) {
-	t.Parallel()
-	for _, tc := range []struct {
-		id      string
-		wantErr string
-	}{
-		{id: "1613113584"},
-		{id: "1400123456_144115212910570789_4155518400_15723514"},
-		{id: "bsp54sn8bpn8hc3etq40"},
-		{id: strings.Repeat("x", MaxIDBytes)},
-		{id: "", wantErr: "empty"},
-		{id: strings.Repeat("x", MaxIDBytes+1), wantErr: "longer than 128 bytes"},
-		{id: "a,b", wantErr: "contains a comma"},
-		{id: "a b", wantErr: "contains whitespace"},
-		{id: "a\tb", wantErr: "contains whitespace"},
-		{id: "a\nb", wantErr: "contains whitespace"},
-		{id: "a\x00", wantErr: "contains the non-printable or non-ASCII byte 0x00"},
-		{id: "a\x7f", wantErr: "contains the non-printable or non-ASCII byte 0x7f"},
-		{id: "é", wantErr: "contains the non-printable or non-ASCII byte 0xc3"},
-	} {
-		err := ValidateID(tc.id)
-		if got := fmt.Sprint(err); (err == nil) != (tc.wantErr == "") || (err != nil && got != tc.wantErr) {
-			t.Errorf("ValidateID(%q) = %v, want %q", tc.id, err, tc.wantErr)
-		}
-	}
-}
-
 func TestAdd(t *testing.T) {
 	t.Parallel()
 	sent := time.Date(2025, 2, 28, 23, 0, 0, 0, time.FixedZone("CST", 8*3600))
@@ -185,7 +159,7 @@ func TestAdd(t *testing.T) {
 		},
 		{
 			name: "the kind's rule applies",
-			kind: KindJPushMessages,
+			kind: catalog.KindJPushMessages,
 			calls: []call{
 				{ids: []string{"123"}, origin: OriginAPI, wantAdded: 1},
 				{ids: []string{"12a"}, origin: OriginAPI, wantErr: `invalid ID "12a": a msg_id is an integer of at most 20 digits`},
@@ -626,7 +600,7 @@ func TestReload(t *testing.T) {
 
 func TestPrepareRefusesInvalidStaticID(t *testing.T) {
 	t.Parallel()
-	s := mustOpen(t, Options{Kind: KindJPushMessages}, Config{})
+	s := mustOpen(t, Options{Kind: catalog.KindJPushMessages}, Config{})
 	_, err := s.Prepare(Config{Static: []string{"1", "12x"}})
 	if err == nil || err.Error() != `invalid ID "12x": a msg_id is an integer of at most 20 digits` || !errors.Is(err, ErrInvalidID) {
 		t.Errorf("Prepare error = %v, want the invalid static ID named", err)
