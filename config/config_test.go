@@ -569,18 +569,21 @@ func TestSourceNames(t *testing.T) {
 	t.Parallel()
 	var y strings.Builder
 	y.WriteString("jpush: [{app_key: k, master_secret: s}]\nrefresh_intervals:\n")
-	for i, s := range catalog.Names() {
+	for i, src := range catalog.Sources {
+		s := src.Name
 		fmt.Fprintf(&y, "  %s: %dm\n", s, i+1)
 	}
 	y.WriteString("sources:\n")
-	for i, s := range catalog.Names() {
+	for i, src := range catalog.Sources {
+		s := src.Name
 		fmt.Fprintf(&y, "  %s: %t\n", s, i%2 == 0)
 	}
 	c, err := Parse([]byte(y.String()), "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i, s := range catalog.Names() {
+	for i, src := range catalog.Sources {
+		s := src.Name
 		if got, want := c.RefreshIntervals.For(s), time.Duration(i+1)*time.Minute; got != want {
 			t.Errorf("For(%q) = %v, want %v", s, got, want)
 		}

@@ -115,15 +115,6 @@ var Sources = []Source{
 		DefaultInterval: 5 * time.Minute, DefaultEnabled: true, IDKind: KindJPushMessages},
 }
 
-// Names lists every source's name, in the order of Sources.
-func Names() []string {
-	names := make([]string, len(Sources))
-	for i, s := range Sources {
-		names[i] = s.Name
-	}
-	return names
-}
-
 // Lookup returns the row of the source named name.
 func Lookup(name string) (Source, bool) {
 	i := slices.IndexFunc(Sources, func(s Source) bool { return s.Name == name })
@@ -183,6 +174,3 @@ func LookupIDKind(name string) (IDKind, bool) {
 func (k IDKind) Path(app string) string {
 	return strings.Replace(k.Route, "{"+k.AppParam+"}", app, 1)
 }
-
-// Validate applies the kind's ID rule (ValidatorFor) to id.
-func (k IDKind) Validate(id string) error { return ValidatorFor(k.Name)(id) }

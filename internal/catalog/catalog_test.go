@@ -52,9 +52,6 @@ func TestSources(t *testing.T) {
 			t.Errorf("Lookup(%q) = %+v, %v", s.Name, got, ok)
 		}
 	}
-	if len(Names()) != len(Sources) {
-		t.Errorf("Names has %d names, Sources %d rows", len(Names()), len(Sources))
-	}
 	normal, ok := Lookup(SourceTencentNormalPush)
 	if !ok || normal.Vendor != VendorTencentIM || normal.DefaultInterval != time.Minute || !normal.DefaultEnabled || normal.Queued() {
 		t.Errorf("tencent_normal_push = %+v, %v", normal, ok)

@@ -86,7 +86,7 @@ func (s *Server) makePlan(cfg *config.Config) (*plan, error) {
 				continue
 			}
 			app := a.app
-			if def.IDKind != "" {
+			if def.Queued() {
 				set, err := s.planSet(p, setKey{def.IDKind, app.Name}, a.ids)
 				if err != nil {
 					return nil, err
