@@ -17,7 +17,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/imstats/imstats_exporter/internal/catalog"
-	"github.com/imstats/imstats_exporter/internal/clock"
+	"github.com/imstats/imstats_exporter/internal/clock/clocktest"
 )
 
 func dur(s string) model.Duration {
@@ -724,7 +724,7 @@ func TestSafeConfigReload(t *testing.T) {
 	t.Parallel()
 	reg := prometheus.NewRegistry()
 	sc := NewSafeConfig(reg)
-	clk := clock.NewFake(time.Unix(1700000000, 0))
+	clk := clocktest.NewFake(time.Unix(1700000000, 0))
 	sc.clock = clk
 	if sc.Get() != nil {
 		t.Fatal("Get() before the first Set is not nil")
@@ -785,7 +785,7 @@ func TestSafeConfigSetAndResult(t *testing.T) {
 	t.Parallel()
 	reg := prometheus.NewRegistry()
 	sc := NewSafeConfig(reg)
-	clk := clock.NewFake(time.Unix(1700000000, 0))
+	clk := clocktest.NewFake(time.Unix(1700000000, 0))
 	sc.clock = clk
 	c, err := Load("testdata/good.yml")
 	if err != nil {

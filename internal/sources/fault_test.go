@@ -16,7 +16,7 @@ import (
 
 	"github.com/imstats/imstats_exporter/config"
 	"github.com/imstats/imstats_exporter/internal/catalog"
-	"github.com/imstats/imstats_exporter/internal/clock"
+	"github.com/imstats/imstats_exporter/internal/clock/clocktest"
 	"github.com/imstats/imstats_exporter/internal/refresh"
 	"github.com/imstats/imstats_exporter/internal/simulator"
 	"github.com/imstats/imstats_exporter/internal/tracking"
@@ -41,7 +41,7 @@ type rig struct {
 	sets    map[string]*tracking.Set // by tracking kind
 }
 
-func newRig(t testing.TB, limits string, wrap func(*clock.Fake, http.Handler) http.Handler) *rig {
+func newRig(t testing.TB, limits string, wrap func(*clocktest.Fake, http.Handler) http.Handler) *rig {
 	t.Helper()
 	e := newEnv(t, rigStart.Add(-time.Minute))
 	r := &rig{env: e, sets: map[string]*tracking.Set{}}
@@ -210,7 +210,7 @@ func (r *rig) checkVendorLimits(t testing.TB) {
 // loop starts is reported on sleeps, so that the test knows when a step has
 // ended and how long the loop chose to wait.
 type loopClock struct {
-	*clock.Fake
+	*clocktest.Fake
 	sleeps chan time.Duration
 	// started counts the waits begun, reported on sleeps or about to be.
 	started atomic.Int64
@@ -511,7 +511,7 @@ func waitUntil(t testing.TB, what string, cond func() bool) {
 func TestSlowVendorDoesNotHoldTheSnapshot(t *testing.T) {
 	t.Parallel()
 	var vendors *inflight
-	r := newRig(t, "", func(_ *clock.Fake, h http.Handler) http.Handler {
+	r := newRig(t, "", func(_ *clocktest.Fake, h http.Handler) http.Handler {
 		vendors = &inflight{next: h}
 		return vendors
 	})

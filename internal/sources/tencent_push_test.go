@@ -13,6 +13,7 @@ import (
 
 	"github.com/imstats/imstats_exporter/internal/catalog"
 	"github.com/imstats/imstats_exporter/internal/clock"
+	"github.com/imstats/imstats_exporter/internal/clock/clocktest"
 	"github.com/imstats/imstats_exporter/internal/simulator"
 	"github.com/imstats/imstats_exporter/internal/tencentim"
 	"github.com/imstats/imstats_exporter/internal/tracking"
@@ -45,7 +46,7 @@ func tencentConfig(url, app, top string) string {
 
 // simPush creates n push tasks in the simulator, 2 s apart (the simulator
 // wants pushes more than a second apart), and returns their TaskIds.
-func simPush(t testing.TB, sim *simulator.Tencent, fc *clock.Fake, n int) []string {
+func simPush(t testing.TB, sim *simulator.Tencent, fc *clocktest.Fake, n int) []string {
 	t.Helper()
 	ids := make([]string, n)
 	for i := range ids {
@@ -353,9 +354,9 @@ func TestTencentPushReloadKeepsWhatItKnew(t *testing.T) {
 // the vendor, on the fake clock, by the next of delays in turn: a call held
 // up in transit arrives late, and one sent right after it could arrive
 // right behind it.
-func transit(delays ...time.Duration) func(*clock.Fake, http.Handler) http.Handler {
+func transit(delays ...time.Duration) func(*clocktest.Fake, http.Handler) http.Handler {
 	var n atomic.Int64
-	return func(fc *clock.Fake, next http.Handler) http.Handler {
+	return func(fc *clocktest.Fake, next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if strings.HasSuffix(r.URL.Path, "_push_statistics") {
 				if d := delays[int(n.Add(1)-1)%len(delays)]; d > 0 {

@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/imstats/imstats_exporter/internal/catalog"
-	"github.com/imstats/imstats_exporter/internal/clock"
+	"github.com/imstats/imstats_exporter/internal/clock/clocktest"
 )
 
 // newTestAPI serves an API with writes enabled over one empty Set per kind,
@@ -28,7 +28,7 @@ func newTestAPIWith(t *testing.T, o APIOptions, c Config) (*httptest.Server, map
 	sets := map[string]*Set{}
 	for _, k := range []string{catalog.KindTencentPush + "/1400000000", catalog.KindJPushMessages + "/7d43", catalog.KindJPushGroupMessages + "/9439"} {
 		kind, _, _ := strings.Cut(k, "/")
-		sets[k] = mustOpen(t, Options{Kind: kind, Clock: clock.NewFake(t0)}, c)
+		sets[k] = mustOpen(t, Options{Kind: kind, Clock: clocktest.NewFake(t0)}, c)
 	}
 	srv := serveAPI(t, func(kind, app string) (*Set, bool) {
 		s, ok := sets[kind+"/"+app]
@@ -244,7 +244,7 @@ func TestAPIAnswersJSONAndAllow(t *testing.T) {
 func TestAPISaveFailure(t *testing.T) {
 	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "state")
-	s := mustOpen(t, Options{Kind: catalog.KindJPushMessages, StatePath: filepath.Join(dir, "state.json"), Clock: clock.NewFake(t0)}, Config{})
+	s := mustOpen(t, Options{Kind: catalog.KindJPushMessages, StatePath: filepath.Join(dir, "state.json"), Clock: clocktest.NewFake(t0)}, Config{})
 	if err := os.WriteFile(dir, nil, 0o600); err != nil { // the state directory is a file
 		t.Fatal(err)
 	}

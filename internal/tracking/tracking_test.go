@@ -18,7 +18,7 @@ import (
 	"github.com/go-kit/log"
 
 	"github.com/imstats/imstats_exporter/internal/catalog"
-	"github.com/imstats/imstats_exporter/internal/clock"
+	"github.com/imstats/imstats_exporter/internal/clock/clocktest"
 )
 
 var t0 = time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
@@ -181,7 +181,7 @@ func TestAdd(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			fc := clock.NewFake(t0)
+			fc := clocktest.NewFake(t0)
 			s := mustOpen(t, Options{Kind: tc.kind, Clock: fc}, Config{})
 			for _, c := range tc.calls {
 				fc.Advance(c.advance)
@@ -206,7 +206,7 @@ func TestAdd(t *testing.T) {
 
 func TestIDsNewestFirst(t *testing.T) {
 	t.Parallel()
-	fc := clock.NewFake(t0)
+	fc := clocktest.NewFake(t0)
 	s := mustOpen(t, Options{Clock: fc}, Config{})
 	mustAdd(t, s, OriginAPI, "m")
 	fc.Advance(time.Minute)
@@ -294,7 +294,7 @@ func TestCap(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			fc := clock.NewFake(t0)
+			fc := clocktest.NewFake(t0)
 			s := mustOpen(t, Options{Clock: fc}, Config{Cap: tc.cap, Static: tc.static})
 			for _, c := range tc.calls {
 				fc.Advance(c.advance)
@@ -315,7 +315,7 @@ func TestCapKeepsEvictedFileIDsRetired(t *testing.T) {
 	if err := os.WriteFile(file, []byte("f\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	fc := clock.NewFake(t0)
+	fc := clocktest.NewFake(t0)
 	o := Options{StatePath: filepath.Join(dir, "state.json"), Clock: fc}
 	c := Config{File: file, Cap: 1}
 	s := mustOpen(t, o, c)
@@ -354,7 +354,7 @@ func TestAging(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			fc := clock.NewFake(t0)
+			fc := clocktest.NewFake(t0)
 			path := filepath.Join(t.TempDir(), "state.json")
 			s := mustOpen(t, Options{StatePath: path, Clock: fc}, Config{MaxAge: tc.maxAge})
 			mustAdd(t, s, OriginAPI, "a")
@@ -376,7 +376,7 @@ func TestAging(t *testing.T) {
 // the state file, an fsync on the scrape path.
 func TestReadsNeverWrite(t *testing.T) {
 	t.Parallel()
-	fc := clock.NewFake(t0)
+	fc := clocktest.NewFake(t0)
 	path := filepath.Join(t.TempDir(), "state.json")
 	s := mustOpen(t, Options{StatePath: path, Clock: fc}, Config{MaxAge: time.Hour})
 	mustAdd(t, s, OriginAPI, "a")
@@ -401,7 +401,7 @@ func TestReadsNeverWrite(t *testing.T) {
 
 func TestAgedConfigIDNotResurrected(t *testing.T) {
 	t.Parallel()
-	fc := clock.NewFake(t0)
+	fc := clocktest.NewFake(t0)
 	o := Options{StatePath: filepath.Join(t.TempDir(), "state.json"), Clock: fc}
 	c := Config{Static: []string{"s"}, MaxAge: 24 * time.Hour}
 	s := mustOpen(t, o, c)
@@ -441,7 +441,7 @@ func stateIDs(t *testing.T, path string) []record {
 func TestPersistenceAcrossRestart(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	fc := clock.NewFake(t0)
+	fc := clocktest.NewFake(t0)
 	file := filepath.Join(dir, "ids.txt")
 	if err := os.WriteFile(file, []byte("f1\n"), 0o644); err != nil {
 		t.Fatal(err)
@@ -483,7 +483,7 @@ func TestPersistenceAcrossRestart(t *testing.T) {
 func TestStateFileFormat(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "state.json")
-	s := mustOpen(t, Options{StatePath: path, Clock: clock.NewFake(time.Date(2025, 3, 1, 8, 0, 0, 5, time.FixedZone("CST", 8*3600)))}, Config{})
+	s := mustOpen(t, Options{StatePath: path, Clock: clocktest.NewFake(time.Date(2025, 3, 1, 8, 0, 0, 5, time.FixedZone("CST", 8*3600)))}, Config{})
 	mustAdd(t, s, OriginAPI, "1613113584")
 	if _, err := s.Add(context.Background(), []string{"bsp54sn8bpn8hc3etq40"}, OriginAPI, time.Date(2025, 3, 1, 7, 0, 0, 0, time.FixedZone("CST", 8*3600))); err != nil {
 		t.Fatal(err)
@@ -523,7 +523,7 @@ func TestReadsVersion1WithoutNewFields(t *testing.T) {
 	if err := os.WriteFile(path, []byte(old), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	s := mustOpen(t, Options{StatePath: path, Clock: clock.NewFake(t0)}, Config{Static: []string{"c"}})
+	s := mustOpen(t, Options{StatePath: path, Clock: clocktest.NewFake(t0)}, Config{Static: []string{"c"}})
 	checkIDs(t, s, []ID{id("a", t0, OriginAPI), id("c", at(-24*time.Hour), OriginConfig)})
 }
 
@@ -571,7 +571,7 @@ func TestReload(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			dir := t.TempDir()
-			fc := clock.NewFake(t0)
+			fc := clocktest.NewFake(t0)
 			o := Options{StatePath: filepath.Join(dir, "state.json"), Clock: fc}
 			file := filepath.Join(dir, "ids.txt")
 			// The same Set across reloads, and a restarted one, agree.
@@ -617,7 +617,7 @@ func TestPrepareChangesNothing(t *testing.T) {
 	if err := os.WriteFile(file, []byte("f1\nf2\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	fc := clock.NewFake(t0)
+	fc := clocktest.NewFake(t0)
 	s := mustOpen(t, Options{StatePath: path, Clock: fc}, Config{Static: []string{"s1"}, File: file, Cap: 10})
 	mustAdd(t, s, OriginAPI, "a1")
 	beforeIDs, beforeStats := s.IDs(), s.Stats()
@@ -737,7 +737,7 @@ func TestMaintainFollowsFile(t *testing.T) {
 	}
 	dir := t.TempDir()
 	file := filepath.Join(dir, "ids.txt")
-	fc := clock.NewFake(t0)
+	fc := clocktest.NewFake(t0)
 	var logs bytes.Buffer
 	path := filepath.Join(dir, "state.json")
 	s := mustOpen(t, Options{StatePath: path, Clock: fc, Logger: log.NewLogfmtLogger(&logs)}, Config{File: file})
@@ -820,7 +820,7 @@ func TestRemove(t *testing.T) {
 		t.Fatal(err)
 	}
 	path := filepath.Join(dir, "state.json")
-	s := mustOpen(t, Options{StatePath: path, Clock: clock.NewFake(t0)}, Config{Static: []string{"c"}, File: file})
+	s := mustOpen(t, Options{StatePath: path, Clock: clocktest.NewFake(t0)}, Config{Static: []string{"c"}, File: file})
 	mustAdd(t, s, OriginAPI, "a", "b", "c", "f")
 	ctx := context.Background()
 
@@ -880,7 +880,7 @@ func TestChanged(t *testing.T) {
 
 func TestRateLimit(t *testing.T) {
 	t.Parallel()
-	fc := clock.NewFake(t0)
+	fc := clocktest.NewFake(t0)
 	s := mustOpen(t, Options{Clock: fc}, Config{Static: []string{"cfg"}, RegisterPerMinute: 3})
 	ctx := context.Background()
 	add := func(ids ...string) (int, error) { return s.Add(ctx, ids, OriginAPI, time.Time{}) }
@@ -994,7 +994,7 @@ func TestStorm(t *testing.T) {
 	if err := os.WriteFile(file, []byte("f1\nf2\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	fc := clock.NewFake(t0)
+	fc := clocktest.NewFake(t0)
 	s := mustOpen(t, Options{StatePath: filepath.Join(dir, "state.json"), Clock: fc}, Config{Static: []string{"c1"}, File: file, Cap: 40, MaxAge: time.Hour})
 	const workers, rounds = 8, 60
 	var wg sync.WaitGroup
