@@ -42,6 +42,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"slices"
 	"strconv"
@@ -50,6 +51,7 @@ import (
 
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
+	"golang.org/x/time/rate"
 
 	"github.com/imstats/imstats_exporter/internal/catalog"
 	"github.com/imstats/imstats_exporter/internal/clock"
@@ -217,7 +219,7 @@ type Set struct {
 	fileErr string   // the last error reading the watched file, for logging once
 	view    []ID     // tracked IDs newest first; nil when stale
 	evicted uint64
-	bucket  bucket
+	limiter *rate.Limiter // Config.RegisterPerMinute; nil for no limit
 
 	gen          uint64 // counts changes to what the state file holds
 	savedGen     uint64 // the gen the state file holds
@@ -332,7 +334,7 @@ func (c *Change) Commit() {
 	s.file = c.file
 	changed = s.expireLocked(now) > 0 || changed
 	changed = s.enforceCapLocked() > 0 || changed
-	s.bucket.resize(c.cfg.RegisterPerMinute, now)
+	s.limitRegisterLocked(c.cfg.RegisterPerMinute, now)
 	if changed {
 		s.touchLocked()
 	}
@@ -369,7 +371,7 @@ func (s *Set) Add(ctx context.Context, ids []string, origin Origin, sent time.Ti
 	now := s.clock.Now().UTC()
 	if origin == OriginAPI && s.cfg.RegisterPerMinute > 0 {
 		n := s.countNewLocked(ids)
-		if wait, ok := s.bucket.take(n, now); !ok {
+		if wait, ok := s.takeRegisterLocked(n, now); !ok {
 			s.mu.Unlock()
 			return 0, &RateLimitError{Limit: s.cfg.RegisterPerMinute, New: n, RetryAfter: wait}
 		}
@@ -909,6 +911,44 @@ func (s *Set) prepareDir(corrupt bool) error {
 	}
 	level.Warn(s.logger).Log("msg", "moved the corrupt tracked-ID state file aside", "path", s.statePath, "moved_to", dst)
 	return nil
+}
+
+// limitRegisterLocked sets the size of the bucket of new IDs from
+// OriginAPI: size tokens refilled evenly over a minute. A new bucket starts
+// full; a resized one keeps the tokens spent, so that a reload that changes
+// the limit does not refill it; 0 or less removes the limit.
+func (s *Set) limitRegisterLocked(size int, now time.Time) {
+	switch {
+	case size <= 0:
+		s.limiter = nil
+	case s.limiter == nil:
+		s.limiter = rate.NewLimiter(rate.Every(time.Minute/time.Duration(size)), size)
+	case s.limiter.Burst() != size:
+		spent := int(math.Round(float64(s.limiter.Burst()) - s.limiter.TokensAt(now)))
+		s.limiter = rate.NewLimiter(rate.Every(time.Minute/time.Duration(size)), size)
+		for ; spent > 0; spent -= size {
+			s.limiter.ReserveN(now, min(spent, size))
+		}
+	}
+}
+
+// takeRegisterLocked takes n tokens if there are that many, or else reports
+// how long until there will be (for n above the size, how long until the
+// bucket is full).
+func (s *Set) takeRegisterLocked(n int, now time.Time) (wait time.Duration, ok bool) {
+	if s.limiter == nil || n <= 0 {
+		return 0, true
+	}
+	r := s.limiter.ReserveN(now, n)
+	if !r.OK() {
+		size := s.limiter.Burst()
+		return time.Duration((float64(size) - s.limiter.TokensAt(now)) / float64(size) * float64(time.Minute)), false
+	}
+	if d := r.DelayFrom(now); d > 0 {
+		r.CancelAt(now)
+		return d, false
+	}
+	return 0, true
 }
 
 // Origin says where a tracked ID came from.

@@ -1081,3 +1081,35 @@ func BenchmarkAddDurable50(b *testing.B) {
 	wg.Wait()
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "IDs/s")
 }
+
+// TestRateLimitResize changes register_per_minute on a reload: the IDs
+// already registered this minute still count against the new limit.
+func TestRateLimitResize(t *testing.T) {
+	t.Parallel()
+	fc := clocktest.NewFake(t0)
+	s := mustOpen(t, Options{Clock: fc}, Config{RegisterPerMinute: 3})
+	ctx := context.Background()
+	add := func(ids ...string) error { _, err := s.Add(ctx, ids, OriginAPI, time.Time{}); return err }
+	if err := add("a", "b", "c"); err != nil {
+		t.Fatal(err)
+	}
+	mustCommit(t, s, Config{RegisterPerMinute: 6})
+	if err := add("d", "e", "f"); err != nil {
+		t.Fatalf("3 more after growing the limit to 6: %v", err)
+	}
+	if err := add("g"); !errors.Is(err, ErrRateLimited) {
+		t.Fatalf("a 7th ID in the minute: %v, want ErrRateLimited", err)
+	}
+	fc.Advance(time.Minute)
+	if err := add("h", "i"); err != nil {
+		t.Fatal(err)
+	}
+	mustCommit(t, s, Config{RegisterPerMinute: 3})
+	if err := add("j"); err != nil {
+		t.Fatalf("a 3rd ID after shrinking the limit to 3: %v", err)
+	}
+	var rl *RateLimitError
+	if err := add("k"); !errors.As(err, &rl) || rl.RetryAfter != 20*time.Second {
+		t.Fatalf("a 4th ID after shrinking: %v, want a retry in 20s", err)
+	}
+}
