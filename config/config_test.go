@@ -138,7 +138,7 @@ func TestLoadBad(t *testing.T) {
 		{"bad_backoff.yml", "line 3: limits.backoff_max: must not be less than limits.backoff_initial (1m), got 30s"},
 		{"bad_usersig_expire.yml", "line 2: limits.usersig_expire: must be at least 10m, got 5m"},
 
-		// Sources: the keys come from SourceTable.
+		// Sources: the keys come from the catalog.
 		{"bad_refresh_interval_unknown_source.yml", "line 3: refresh_intervals.jpush_recieved: unknown source; valid sources: " + allSources},
 		{"bad_sources_unknown_source.yml", "line 3: sources.tencent_pushes: unknown source; valid sources: " + allSources},
 		{"bad_channel_detail_unknown_source.yml", "line 3: channel_detail.jpush_recieved: unknown source; valid sources: " + detailSources},
