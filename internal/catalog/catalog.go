@@ -15,9 +15,13 @@
 //  3. internal/sources/: the job file, whose init registers the job's
 //     builder under the source's name (sources.Check, run when the server is
 //     built, and TestCatalogJobs fail when a row has no builder or a builder
-//     no row).
+//     no row);
+//  4. only for a Tencent API whose call rate is not 1 call/s, or which must
+//     share another API's bucket: tencentLimiter in
+//     internal/sources/clients.go.
 //
-// Then `go test ./internal/catalog -update` rewrites mixin/sources.libsonnet
+// Documentation names the source in exporter.yml and the README (a config
+// test checks). Then `go test ./internal/catalog -update` rewrites mixin/sources.libsonnet
 // and the sources table between the <!-- sources:begin --> and
 // <!-- sources:end --> markers of the documentation; without -update the
 // test fails while either is stale.
