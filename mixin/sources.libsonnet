@@ -8,8 +8,8 @@
     { name: "jpush_received", section: "jpush", vendor: "jpush", api: "/v3/received/detail", idKind: "jpush_messages", onDemand: false, channelDetail: true },
     { name: "jpush_messages", section: "jpush", vendor: "jpush", api: "/v3/messages/detail (VIP)", idKind: "jpush_messages", onDemand: false, channelDetail: true },
     { name: "jpush_users", section: "jpush", vendor: "jpush", api: "/v3/users (VIP)", idKind: null, onDemand: true, channelDetail: false },
-    { name: "jpush_status", section: "jpush", vendor: "jpush", api: "/v3/status/message for canary_registration_ids", idKind: "jpush_messages", onDemand: false, channelDetail: false },
     { name: "jpush_group_messages", section: "jpush_groups", vendor: "jpush", api: "/v3/group/messages/detail", idKind: "jpush_group_messages", onDemand: false, channelDetail: true },
     { name: "jpush_group_users", section: "jpush_groups", vendor: "jpush", api: "/v3/group/users", idKind: null, onDemand: true, channelDetail: false },
+    { name: "jpush_status", section: "jpush", vendor: "jpush", api: "/v3/status/message for canary_registration_ids", idKind: "jpush_messages", onDemand: false, channelDetail: false },
   ],
 }
