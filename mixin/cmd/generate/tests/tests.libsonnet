@@ -102,6 +102,10 @@ function(mixin)
             + windows(campaignApp('1400000004', outages={ [c]: down(h(25)) for c in std.objectFields(tencentChannels) })),
   };
 
+  // Tencent's push loss analysis of some of these apps, and the
+  // loss_reasons annotation the delivery alerts show from it.
+  local losses = (import 'delivery_losses.libsonnet')(end);
+
   // An alert as the rules must raise it: its annotations are the rule's
   // templates filled with these labels and the value as humanizePercentage
   // prints it.
@@ -115,7 +119,8 @@ function(mixin)
     );
     {
       exp_labels: s.target + labels + rule(name).labels,
-      exp_annotations: { [k]: fill(rule(name).annotations[k]) for k in std.objectFields(rule(name).annotations) },
+      exp_annotations: { [k]: fill(rule(name).annotations[k]) for k in std.objectFields(rule(name).annotations) if k != 'loss_reasons' }
+                       + (if std.objectHas(rule(name).annotations, 'loss_reasons') then { loss_reasons: losses.reasons(vendor, app, source, window, channel) } else {}),
     };
   local peers(vendor, app, source, window, channel, value) = expect('ImstatsPushChannelBelowPeers', vendor, app, source, window, channel, value);
   local normal(vendor, app, source, window, channel, value) = expect('ImstatsPushChannelBelowNormal', vendor, app, source, window, channel, value);
@@ -153,7 +158,7 @@ function(mixin)
         {
           name: 'push_delivery_scenarios',
           interval: '%dm' % s.step,
-          input_series: std.flattenArrays([apps[k] for k in std.objectFields(apps)]),
+          input_series: std.flattenArrays([apps[k] for k in std.objectFields(apps)]) + losses.series,
           // Quiet through the normal day, the low-volume channel and the new
           // install; the drop and the outage are not yet visible at 26h.
           alert_rule_test:
