@@ -842,9 +842,12 @@ func TestExampleConfig(t *testing.T) {
 }
 
 // FuzzParse checks that Parse never panics, that what it accepts is
-// complete, and that its Redacted output loads again.
+// complete, and that its Redacted output loads again. The seeds are small
+// (the corpus in testdata/fuzz/FuzzParse and the short bad_* files): the
+// fuzzer minimizes every new input it finds, and large seeds made it spend
+// its whole time shrinking instead of trying inputs.
 func FuzzParse(f *testing.F) {
-	for _, name := range []string{"good.yml", "bad_many.yml", "bad_decode_many.yml", "bad_mixed.yml"} {
+	for _, name := range []string{"bad_many.yml", "bad_decode_many.yml", "bad_mixed.yml"} {
 		data, err := os.ReadFile(filepath.Join("testdata", name))
 		if err != nil {
 			f.Fatal(err)
