@@ -146,7 +146,7 @@ func TestLoadBad(t *testing.T) {
 		// Tracking.
 		{"bad_register_per_minute.yml", "line 3: tracking.register_per_minute: must be between 0 and 1000000, got -1"},
 		{"bad_max_ids_below_config.yml", "line 5: tencent_im[0].push.task_ids: lists 3 IDs, more than tracking.max_ids_per_app (2); IDs from the configuration are never evicted"},
-		{"bad_id_msg_id_syntax.yml", `line 4: jpush[0].msg_ids[1]: invalid ID "abc": a msg_id is an integer of at most 20 digits`},
+		{"bad_id_msg_id_syntax.yml", `line 4: jpush[0].msg_ids[1]: invalid ID "abc": a msg_id is a decimal integer from 1 to 18446744073709551615 without leading zeros`},
 		{"bad_id_task_syntax.yml", `line 5: tencent_im[0].push.task_ids[0]: invalid ID "task.1": a TaskId has only letters, digits, '_' and '-'`},
 		{"bad_id_group_syntax.yml", `line 4: jpush_groups[0].group_msg_ids[0]: invalid ID "bsp54sn8-bpn8": a group_msgid has only letters and digits`},
 
@@ -234,7 +234,7 @@ func TestParseErrors(t *testing.T) {
 		{"bad entry in a section with good ones", "jpush: [{app_key: k, master_secret: s}, 3]\n", "line 1: jpush[1]: want a mapping, got 3"},
 		{"ill-typed ID is replaced, indexes kept", "jpush: [{app_key: k, master_secret: s, msg_ids: [[1], \"x\"]}]\n",
 			"line 1: jpush[0].msg_ids[0]: want a string, got a list\n" +
-				`line 1: jpush[0].msg_ids[1]: invalid ID "x": a msg_id is an integer of at most 20 digits`},
+				`line 1: jpush[0].msg_ids[1]: invalid ID "x": a msg_id is a decimal integer from 1 to 18446744073709551615 without leading zeros`},
 		{"alias of a bad value is reported where used", "jpush: [{app_key: k, master_secret: s, requests_per_minute: &n x}, {app_key: l, master_secret: s, requests_per_minute: *n}]\n",
 			`line 1: jpush[0].requests_per_minute: want an integer, got the string "x"` + "\n" +
 				`line 1: jpush[1].requests_per_minute: want an integer, got the string "x"`},
