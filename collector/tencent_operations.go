@@ -3,12 +3,10 @@ package collector
 import (
 	"fmt"
 	"maps"
-	"math"
 	"slices"
-	"strconv"
-	"strings"
 	"time"
 
+	"github.com/imstats/imstats_exporter/internal/count"
 	"github.com/imstats/imstats_exporter/internal/expo"
 	"github.com/imstats/imstats_exporter/internal/tencentim"
 )
@@ -154,17 +152,15 @@ func operationsMetrics(row tencentim.AppInfoRow, sdkappid string) (metrics []exp
 }
 
 // parseOperationsValue parses a getappinfo value: the vendor sends every
-// value as a string (the samples of "Pulling Operations Data"), normally an
-// integer.
+// value as a string (the samples of "Pulling Operations Data"), a count, read
+// by the rule of package count (digits, 0 to 2^53; a negative, fractional or
+// exponent value such as -62, -0 or 1e23 is refused).
 func parseOperationsValue(s string) (float64, error) {
-	v, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
-	if err != nil {
-		return 0, err
+	n, ok := count.Text(s)
+	if !ok {
+		return 0, fmt.Errorf("not a count: %q", s)
 	}
-	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return 0, fmt.Errorf("not a finite number: %q", s)
-	}
-	return v, nil
+	return float64(n), nil
 }
 
 func firstNonEmpty(rows []tencentim.AppInfoRow, field string) string {

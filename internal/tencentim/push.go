@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strconv"
 	"time"
+
+	"github.com/imstats/imstats_exporter/internal/count"
 )
 
 // Limits of all_member_push_statistics (All/Tagged Users Push Data Statistics).
@@ -170,11 +172,13 @@ func (b *pushStatsBody) UnmarshalJSON(data []byte) error {
 	return nil
 }
 
-// parseCount reads a count. A negative value is no count (nil): it cannot be
-// a number of messages, and publishing it would fake one.
+// parseCount reads a count by the rule of package count: a JSON number or a
+// string of digits, 0 to 2^53. Anything else is no count (nil): a negative
+// or fractional value cannot be a number of messages, and publishing it
+// would fake one.
 func parseCount(raw json.RawMessage) Count {
-	n, ok := parseInt(raw)
-	if !ok || n < 0 {
+	n, ok, _ := count.JSON(raw)
+	if !ok {
 		return nil
 	}
 	return &n
