@@ -147,7 +147,7 @@ func TestConformance(t *testing.T) {
 			canaries := []string{"1506bfd3a7c568d4761", "02078f0f1b8", "0207870a9b8"}
 			sent := time.Date(2026, 11, 27, 15, 30, 0, 0, time.UTC)
 			res, err := jpushSampleClient(url).StatusMessage(ctx, conformanceStatusMsg, canaries, jpush.StatusDate(sent, cst))
-			return StatusSamples(conformanceAppKey, conformanceStatusMsg, res), err
+			return StatusSamples(conformanceAppKey, conformanceStatusMsg, canaries, res), err
 		}},
 		{"jpush_users", "/v3/users", func(t *testing.T, url string) ([]expo.Sample, error) {
 			days, err := jpushSampleClient(url).Users(ctx, time.Date(2014, 6, 10, 0, 0, 0, 0, cst), 3)

@@ -65,7 +65,7 @@ var (
 	jpushDeliveryCombinedReceived = expo.NewFamily("jpush_message_delivery_combined_received",
 		"Per message: jpush_received of /received/detail, the JPush channel's receipts of Android notifications and custom messages and iOS custom messages together; it includes the ios_msg_received series of jpush_message_delivery_received, do not add them up.", "app_key", "msg_id", "type", "platform", "channel")
 	jpushDevices = expo.NewFamily("jpush_message_devices",
-		"Canary registration IDs of the message in each delivery status (/status/message).", "app_key", "msg_id", "status")
+		"Configured canary registration IDs of the message in each delivery status of /status/message; missing: asked about and left out of the answer.", "app_key", "msg_id", "status")
 )
 
 // gauge appends a series when the vendor reported a count.
@@ -189,20 +189,40 @@ func StartOfDay(t time.Time, loc *time.Location) time.Time {
 	return time.Date(y, m, d, 0, 0, 0, 0, loc)
 }
 
-// statusNames are the statuses always exported, 0 when no canary is in them.
-var statusNames = []string{jpush.StatusName(0), jpush.StatusName(1), jpush.StatusName(2), jpush.StatusName(3), jpush.StatusName(4)}
+// StatusMissing is the status of a canary that was asked about and that the
+// /status/message answer leaves out. JPush's own sample asks about
+// 1506bfd3a7c568d4761 and answers for 1507bfd3a7c568d4761 (JPush "REST API
+// v3 Report", /status/message): the answer's keys are not to be trusted to
+// be the IDs asked.
+const StatusMissing = "missing"
 
-// StatusSamples counts the canary devices of a status/message answer in each
-// status: the five documented ones always (0 when no canary is in them), a
-// code the documentation does not list as code_N. A registration ID the
-// answer leaves out is in no status.
-func StatusSamples(key, msgID string, res map[string]int) []expo.Sample {
+// statusNames are the statuses always exported, 0 when no canary is in them:
+// the five the documentation lists, and missing.
+var statusNames = []string{jpush.StatusName(0), jpush.StatusName(1), jpush.StatusName(2), jpush.StatusName(3), jpush.StatusName(4), StatusMissing}
+
+// StatusSamples counts the canary devices asked about (asked, the configured
+// registration IDs) in each status of a status/message answer: the five
+// documented statuses and missing always (0 when no canary is in them), a
+// code the documentation does not list as code_N. Only the IDs asked count:
+// a key of the answer that was not asked about counts nowhere, and an ID
+// asked about that the answer leaves out (or gives no readable status)
+// counts as missing. An ID asked twice counts once.
+func StatusSamples(key, msgID string, asked []string, res map[string]int) []expo.Sample {
 	counts := map[string]int{}
 	for _, n := range statusNames {
 		counts[n] = 0
 	}
-	for _, code := range res {
-		counts[jpush.StatusName(code)]++
+	seen := make(map[string]bool, len(asked))
+	for _, id := range asked {
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		if code, ok := res[id]; ok {
+			counts[jpush.StatusName(code)]++
+		} else {
+			counts[StatusMissing]++
+		}
 	}
 	names := slices.Sorted(maps.Keys(counts))
 	out := make([]expo.Sample, 0, len(names))

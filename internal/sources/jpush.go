@@ -209,7 +209,7 @@ func (j *status) fetch(ctx context.Context, s *messageSettings, ids []string) (m
 		if err != nil {
 			return nil, err
 		}
-		got[id] = collector.StatusSamples(s.key, id, res)
+		got[id] = collector.StatusSamples(s.key, id, s.canaries, res)
 	}
 	return got, nil
 }

@@ -190,9 +190,10 @@ func TestJPushStatusCanaries(t *testing.T) {
 	cfg := e.config(jpushConfig(fs.url, "appkey", "groupkey", "    canary_registration_ids: [02078f0f1b8, 1507bfd3a7c568d4761, 0207870a9b8]\n", ""))
 	u := e.unit(config.SourceJPushStatus, e.jpushApp(cfg, e.set(cfg, tracking.KindJPushMessages, "327640176")))
 	e.round(u)
-	want := `# HELP jpush_message_devices Canary registration IDs of the message in each delivery status (/status/message).
+	want := `# HELP jpush_message_devices Configured canary registration IDs of the message in each delivery status of /status/message; missing: asked about and left out of the answer.
 # TYPE jpush_message_devices gauge
 jpush_message_devices{app_key="appkey",msg_id="327640176",status="delivered"} 1
+jpush_message_devices{app_key="appkey",msg_id="327640176",status="missing"} 0
 jpush_message_devices{app_key="appkey",msg_id="327640176",status="not_delivered"} 0
 jpush_message_devices{app_key="appkey",msg_id="327640176",status="not_in_app"} 2
 jpush_message_devices{app_key="appkey",msg_id="327640176",status="not_targeted"} 0
@@ -232,20 +233,25 @@ func TestJPushStatusDate(t *testing.T) {
 	u := e.unit(config.SourceJPushStatus, e.jpushApp(cfg, set))
 	e.round(u)
 
-	devices := func(msgID string) float64 {
-		sum := 0.0
+	// devices counts the canaries of msgID in a status of the answer, and
+	// those the answer left out (missing).
+	devices := func(msgID string) (answered, missing float64) {
 		for k, v := range series(t, render(t, u.target)) {
-			if strings.Contains(k, `msg_id="`+msgID+`"`) {
-				sum += v
+			switch {
+			case !strings.Contains(k, `msg_id="`+msgID+`"`):
+			case strings.Contains(k, `status="missing"`):
+				missing += v
+			default:
+				answered += v
 			}
 		}
-		return sum
+		return answered, missing
 	}
-	if got := devices(withSent); got != float64(len(canaries)) {
-		t.Errorf("the message registered with its sent time has %v canaries in a status, want all %d", got, len(canaries))
+	if got, missing := devices(withSent); got != float64(len(canaries)) || missing != 0 {
+		t.Errorf("the message registered with its sent time has %v canaries in a status and %v missing, want all %d and 0", got, missing, len(canaries))
 	}
-	if got := devices(withoutSent); got != 0 {
-		t.Errorf("the message registered without a sent time has %v canaries in a status, want 0 (asked about the day it was tracked)", got)
+	if got, missing := devices(withoutSent); got != 0 || missing != float64(len(canaries)) {
+		t.Errorf("the message registered without a sent time has %v canaries in a status and %v missing, want 0 and all (asked about the day it was tracked)", got, missing)
 	}
 	for _, c := range sim.Calls() {
 		if c.API == simulator.JPushStatusMessage && c.Status != http.StatusOK {
