@@ -183,6 +183,30 @@ jpush_group_users_online{group_key="k",platform="android"} 8
 	}
 }
 
+// TestJPushUsersOnlyTheDayAsked checks that /users exports the day it asked
+// for and nothing else: an answer whose newest item is an older day gives no
+// series, and is logged once over several refreshes.
+func TestJPushUsersOnlyTheDayAsked(t *testing.T) {
+	t.Parallel()
+	shanghai, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Asks for 2014-06-13; the answer's days are 06-10 to 06-12.
+	e := newEnv(t, time.Date(2014, 6, 14, 9, 0, 0, 0, shanghai))
+	fs := serveFiles(t, map[string]string{jpush.APIUsers: "jpush_users.json"})
+	cfg := e.config(jpushConfig(fs.url, "k", "k", "", ""))
+	u := e.unit(config.SourceJPushUsers, e.jpushApp(cfg, nil))
+	e.mustStep(u, false)
+	e.mustStep(u, false)
+	if got := series(t, render(t, u.target)); len(got) != 0 {
+		t.Fatalf("series %v for an answer without the day asked, want none", got)
+	}
+	if n := e.logs.lines("lacks the day asked for"); n != 1 {
+		t.Fatalf("logged %d times over two refreshes, want once:\n%s", n, e.logs)
+	}
+}
+
 func TestJPushStatusCanaries(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC))

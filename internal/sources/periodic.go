@@ -90,6 +90,9 @@ type users struct {
 	noWake
 	group bool
 	s     atomic.Pointer[usersSettings]
+	// wrongDay is whether the last answer lacked the day asked for; loop
+	// only.
+	wrongDay bool
 }
 
 type usersSettings struct {
@@ -97,12 +100,13 @@ type usersSettings struct {
 	key      string
 	loc      *time.Location
 	clock    clock.Clock
+	logger   log.Logger
 	interval time.Duration
 }
 
 // Configure implements Job.
 func (j *users) Configure(a App) {
-	s := &usersSettings{key: a.Name, loc: a.Config.Location, clock: a.Deps.Clock}
+	s := &usersSettings{key: a.Name, loc: a.Config.Location, clock: a.Deps.Clock, logger: a.Deps.Logger}
 	if j.group {
 		c, _ := NewJPushGroupClient(a.Config, *a.Group, a.Deps)
 		s.fetch, s.interval = c.GroupUsers, a.Config.RefreshIntervals.For(config.SourceJPushGroupUsers)
@@ -114,24 +118,35 @@ func (j *users) Configure(a App) {
 }
 
 // Step implements refresh.Job. It asks for yesterday, the latest complete
-// day in the configured timezone.
+// day in the configured timezone, and exports the answer's item of that day
+// only: an answer without it (another day, a different timezone at the
+// vendor) gives no new values, logged once until the day is there again.
 func (j *users) Step(ctx context.Context, t *refresh.Target, _ bool) (time.Duration, error) {
 	s := j.s.Load()
-	today := collector.StartOfDay(s.clock.Now(), s.loc)
-	days, err := s.fetch(ctx, today.AddDate(0, 0, -1), 1)
+	asked := collector.StartOfDay(s.clock.Now(), s.loc).AddDate(0, 0, -1)
+	days, err := s.fetch(ctx, asked, 1)
 	if err != nil {
 		return 0, err
 	}
-	var latest []expo.Sample
-	var latestDay time.Time
+	var got []expo.Sample
+	var answered []string
 	for _, d := range days {
 		m, day, ok := collector.UsersDayMetrics(j.group, s.key, d, s.loc)
-		if ok && day.Before(today) && day.After(latestDay) {
-			latest, latestDay = m, day
+		if ok && day.Equal(asked) {
+			got = m
+			break
+		}
+		answered = append(answered, d.Day)
+	}
+	if wrong := got == nil; wrong != j.wrongDay {
+		j.wrongDay = wrong
+		if wrong {
+			level.Warn(s.logger).Log("msg", "users answer lacks the day asked for; not exported", "key", s.key,
+				"day", asked.Format(time.DateOnly), "answered", strings.Join(answered, ","))
 		}
 	}
-	if latest != nil {
-		t.Put(snapshotKey, latest)
+	if got != nil {
+		t.Put(snapshotKey, got)
 	}
 	return s.interval, nil
 }
