@@ -96,7 +96,13 @@ var receivedFields = map[string]receivedField{
 	"ios_apns": {jpush.TypeNotification, jpush.PlatformIOS, "apns", false},
 	// iOS 自定义消息送达数; iOS custom messages go through the JPush channel.
 	"ios_msg": {jpush.TypeMessage, jpush.PlatformIOS, jpush.ChannelJPush, false},
-	// winphone通知送达.
+	// wp_mpns_sent, "winphone通知送达" on /received and /received/detail,
+	// is a sent count: the same pushes' count on /messages is
+	// winphone.mpns_sent, "MPNS 通知成功推送数" (pushed to Microsoft's
+	// MPNs successfully), and like ios_apns_sent ("iOS 通知推送到 APNs
+	// 成功") it is an acceptance by the platform's push service, not a
+	// receipt on the device: no API gives a winphone device receipt (JPush
+	// "REST API v3 Report", 送达统计 and 消息统计).
 	"wp_mpns": {jpush.TypeNotification, jpush.PlatformWinPhone, "mpns", false},
 	// 快应用推送走极光通道送达设备成功的用户数量.
 	"quickapp_jpush": {jpush.TypeAll, jpush.PlatformQuickApp, jpush.ChannelJPush, false},

@@ -287,7 +287,12 @@ var legacyVendors = map[string]string{
 //     Combined (it includes ios.msg_*). target, sent, received and display
 //     are type notification_and_message; click (通知栏消息点击数量) is type
 //     notification; msg_click (自定义消息点击数量) is type message.
-//     online_push is not read (该字段2021.09.01失效).
+//     online_push is not read: on /messages/detail "该字段2021.09.01失效"
+//     (no longer valid); /group/messages/detail lists it ("在线推送数", pushes
+//     to devices online) without that note, but it is no stage of the
+//     funnel (消息生命周期状态定义: target, sent, received, display, click) —
+//     not sent, which also counts the pushes held for offline devices — and
+//     the group answer has no sent to compare it with, so no family holds it.
 //   - android_pns.<x>_detail, "走厂商通道下发": type all (the page does not
 //     say which types), platform android, channel xm → xiaomi, hw → huawei,
 //     mz → meizu, oppo, vivo, fcm (another <x> as is).
@@ -298,7 +303,8 @@ var legacyVendors = map[string]string{
 //   - winphone (MPNs 通知): type notification, winphone, mpns.
 //   - quickapp_jpush, "快应用推送走极光通道": quickapp, jpush; target, sent,
 //     received and display are type all; click is type notification and
-//     msg_click type message, as in the jpush block. online_push is not read.
+//     msg_click type message, as in the jpush block. online_push is not read
+//     (as in the jpush block).
 //   - quickapp_pns, "快应用推送走厂商通道": type all, quickapp, pns.
 //
 // No legacy count is a type total: every legacy TypeFunnel's own Funnel is
