@@ -123,7 +123,7 @@ func TestConformance(t *testing.T) {
 			res, err := jpushSampleClient(url).MessagesDetail(ctx, []string{"123456789"})
 			var out []expo.Sample
 			for _, m := range res {
-				out = append(out, MessageSamples(false, conformanceAppKey, m, true)...)
+				out = append(out, MessageSamples(false, conformanceAppKey, m, true, nil)...)
 			}
 			return out, err
 		}},
@@ -131,7 +131,7 @@ func TestConformance(t *testing.T) {
 			res, err := jpushSampleClient(url).MessagesDetail(ctx, []string{"269978303"})
 			var out []expo.Sample
 			for _, m := range res {
-				out = append(out, MessageSamples(false, conformanceAppKey, m, true)...)
+				out = append(out, MessageSamples(false, conformanceAppKey, m, true, nil)...)
 			}
 			return out, err
 		}},
@@ -139,7 +139,7 @@ func TestConformance(t *testing.T) {
 			res, err := jpushSampleClient(url).GroupMessagesDetail(ctx, []string{"bsp54sn8bpn8hc3etq40"})
 			var out []expo.Sample
 			for _, m := range res {
-				out = append(out, MessageSamples(true, conformanceGroupKey, m, true)...)
+				out = append(out, MessageSamples(true, conformanceGroupKey, m, true, nil)...)
 			}
 			return out, err
 		}},
@@ -147,7 +147,7 @@ func TestConformance(t *testing.T) {
 			canaries := []string{"1506bfd3a7c568d4761", "02078f0f1b8", "0207870a9b8"}
 			sent := time.Date(2026, 11, 27, 15, 30, 0, 0, time.UTC)
 			res, err := jpushSampleClient(url).StatusMessage(ctx, conformanceStatusMsg, canaries, jpush.StatusDate(sent, cst))
-			return StatusSamples(conformanceAppKey, conformanceStatusMsg, canaries, res), err
+			return StatusSamples(conformanceAppKey, conformanceStatusMsg, canaries, res, nil), err
 		}},
 		{"jpush_users", "/v3/users", func(t *testing.T, url string) ([]expo.Sample, error) {
 			days, err := jpushSampleClient(url).Users(ctx, time.Date(2014, 6, 10, 0, 0, 0, 0, cst), 3)
@@ -183,7 +183,7 @@ func TestConformance(t *testing.T) {
 			res, err := tencentSampleClient(url, conformanceSDKAppID).PushStatistics(ctx, end.Add(-24*time.Hour), end, []string{"xxx-yyy-zzz", "aaa-bbb-ccc"})
 			var out []expo.Sample
 			for _, r := range res {
-				out = appendResult(out, pushTaskFamily, pushTaskPlatformFamily, r, "1400000000", r.TaskID)
+				out = appendResult(out, pushTaskFamily, pushTaskPlatformFamily, r, nil, "1400000000", r.TaskID)
 			}
 			return out, err
 		}},
@@ -193,7 +193,7 @@ func TestConformance(t *testing.T) {
 			var out []expo.Sample
 			for _, r := range res {
 				if r.TaskID == "" {
-					out = appendResult(out, pushWindowFamily, pushWindowPlatformFamily, r, "1400000000", "24h")
+					out = appendResult(out, pushWindowFamily, pushWindowPlatformFamily, r, nil, "1400000000", "24h")
 				}
 			}
 			return out, err

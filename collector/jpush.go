@@ -134,26 +134,61 @@ func ReceivedSamples(key string, r jpush.Received) []expo.Sample {
 	return out
 }
 
+// The JPush label values the documents name (JPush "REST API v3 Report" and
+// the README's field table); a LabelLimit admits them without counting.
+var (
+	jpushKnownTypes     = setOf(jpush.TypeNotification, jpush.TypeMessage, jpush.TypeInApp, jpush.TypeNotificationAndMessage, jpush.TypeAll)
+	jpushKnownPlatforms = setOf(jpush.PlatformAndroid, jpush.PlatformIOS, jpush.PlatformQuickApp, jpush.PlatformWinPhone, jpush.PlatformAndroidAndIOS)
+	jpushKnownChannels  = setOf(jpush.ChannelJPush, "xiaomi", "huawei", "honor", "oppo", "vivo", "meizu", "fcm", "asus", "tuibida", "apns", "voip", "mpns", jpush.ChannelPNS, "all")
+)
+
+func setOf(values ...string) map[string]bool {
+	m := make(map[string]bool, len(values))
+	for _, v := range values {
+		m[v] = true
+	}
+	return m
+}
+
 // MessageSamples turns one message's funnels into series of an app
 // (jpush_) or, with group, of a group app (jpush_group_): a type's total in
 // the message family, a channel's funnel in the channel family, or in the
 // combined family when the vendor counts it over several channels or
 // platforms at once (jpush.ChannelFunnel.Combined), so that no family counts
 // a delivery twice. Without detail, only the per-type totals.
-func MessageSamples(group bool, key string, m jpush.Message, detail bool) []expo.Sample {
+//
+// lim bounds the label values the answer decides: a type it refuses is
+// dropped (a type's total added to another's means nothing); a platform and
+// channel it refuses is summed into channel other of its platform, or of
+// platform other when the platform is not a documented one.
+func MessageSamples(group bool, key string, m jpush.Message, detail bool, lim *LabelLimit) []expo.Sample {
 	fam := jpushAppFamilies
 	if group {
 		fam = jpushGroupFamilies
 	}
 	var out []expo.Sample
 	for _, t := range m.Types {
+		if !lim.admit(LimitType, t.Type, jpushKnownTypes[t.Type]) {
+			continue
+		}
 		for i, st := range jpushStages {
 			out = gauge(out, fam.message[i], st.count(t.Funnel), key, m.MsgID, t.Type)
 		}
 		if !detail {
 			continue
 		}
+		others := map[string]jpush.Funnel{} // platform → refused channels summed
 		for _, ch := range t.Channels {
+			known := jpushKnownPlatforms[ch.Platform] && jpushKnownChannels[ch.Channel]
+			if !lim.admit(LimitChannel, ch.Platform+"/"+ch.Channel, known) {
+				p := ch.Platform
+				if !jpushKnownPlatforms[p] {
+					p = LabelOther
+				}
+				prev, seen := others[p]
+				others[p] = sumFunnels(prev, ch.Funnel, seen)
+				continue
+			}
 			fs := &fam.channel
 			if ch.Combined {
 				fs = &fam.combined
@@ -162,8 +197,30 @@ func MessageSamples(group bool, key string, m jpush.Message, detail bool) []expo
 				out = gauge(out, fs[i], st.count(ch.Funnel), key, m.MsgID, t.Type, ch.Platform, ch.Channel)
 			}
 		}
+		for _, p := range slices.Sorted(maps.Keys(others)) {
+			for i, st := range jpushStages {
+				out = gauge(out, fam.channel[i], st.count(others[p]), key, m.MsgID, t.Type, p, LabelOther)
+			}
+		}
 	}
 	return out
+}
+
+// sumFunnels adds b to a stage by stage (b alone when !both); a stage either
+// lacks is unknown in the sum.
+func sumFunnels(a, b jpush.Funnel, both bool) jpush.Funnel {
+	if !both {
+		return b
+	}
+	add := func(x, y jpush.Count) jpush.Count {
+		if x == nil || y == nil {
+			return nil
+		}
+		s := *x + *y
+		return &s
+	}
+	return jpush.Funnel{Target: add(a.Target, b.Target), Sent: add(a.Sent, b.Sent), Received: add(a.Received, b.Received),
+		Display: add(a.Display, b.Display), Click: add(a.Click, b.Click)}
 }
 
 // UsersDayMetrics turns one day of /users (or, for a group app, /group/users)
@@ -213,7 +270,10 @@ var statusNames = []string{jpush.StatusName(0), jpush.StatusName(1), jpush.Statu
 // a key of the answer that was not asked about counts nowhere, and an ID
 // asked about that the answer leaves out (or gives no readable status)
 // counts as missing. An ID asked twice counts once.
-func StatusSamples(key, msgID string, asked []string, res map[string]int) []expo.Sample {
+//
+// lim bounds the codes the documentation does not list: a refused one is
+// counted under other.
+func StatusSamples(key, msgID string, asked []string, res map[string]int, lim *LabelLimit) []expo.Sample {
 	counts := map[string]int{}
 	for _, n := range statusNames {
 		counts[n] = 0
@@ -225,7 +285,11 @@ func StatusSamples(key, msgID string, asked []string, res map[string]int) []expo
 		}
 		seen[id] = true
 		if code, ok := res[id]; ok {
-			counts[jpush.StatusName(code)]++
+			name := jpush.StatusName(code)
+			if !lim.admit(LimitStatus, name, code >= 0 && code <= 4) {
+				name = LabelOther
+			}
+			counts[name]++
 		} else {
 			counts[StatusMissing]++
 		}

@@ -134,6 +134,7 @@ func TestLoadBad(t *testing.T) {
 		{"bad_tracking_max_ids.yml", "line 2: tracking.max_ids_per_app: must be between 1 and 100000, got 0"},
 		{"bad_duration_zero.yml", "line 2: limits.request_timeout: must be greater than 0"},
 		{"bad_max_response_bytes.yml", "line 2: limits.max_response_bytes: must be between 1024 and 1073741824, got 100"},
+		{"bad_max_label_values.yml", "line 2: limits.max_label_values: must be between 1 and 1000, got 0"},
 		{"bad_backoff.yml", "line 3: limits.backoff_max: must not be less than limits.backoff_initial (1m), got 30s"},
 		{"bad_usersig_expire.yml", "line 2: limits.usersig_expire: must be at least 10m, got 5m"},
 
@@ -375,6 +376,7 @@ func TestLoadGood(t *testing.T) {
 			BackoffMax:               dur("5m"),
 			UnavailableRetryInterval: dur("12h"),
 			UserSigExpire:            dur("48h"),
+			MaxLabelValues:           64,
 		},
 	}
 	got.durationText = nil
@@ -466,6 +468,7 @@ jpush_groups: [{group_key: g, group_secret: c}]
 			BackoffMax:               dur("15m"),
 			UnavailableRetryInterval: dur("6h"),
 			UserSigExpire:            dur("24h"),
+			MaxLabelValues:           64,
 		},
 	}
 	got.durationText = nil

@@ -212,6 +212,7 @@ func detailTypes(details map[string]json.RawMessage) []TypeFunnel {
 			continue
 		}
 		tf := TypeFunnel{Type: typ, Funnel: funnelOf(block, "")}
+		seen := map[channelKey]bool{}
 		for _, subKey := range sortedKeys(block) {
 			platform, ok := platformOf(subKey)
 			if !ok {
@@ -224,7 +225,10 @@ func detailTypes(details map[string]json.RawMessage) []TypeFunnel {
 				if ch == nil || name == "" {
 					continue
 				}
-				tf.Channels = appendChannel(tf.Channels, ChannelFunnel{Platform: platform, Channel: name, Funnel: funnelOf(ch, "")})
+				if k := (channelKey{platform, name}); !seen[k] {
+					seen[k] = true
+					tf.Channels = append(tf.Channels, ChannelFunnel{Platform: platform, Channel: name, Funnel: funnelOf(ch, "")})
+				}
 			}
 		}
 		sortChannels(tf.Channels)
@@ -234,13 +238,11 @@ func detailTypes(details map[string]json.RawMessage) []TypeFunnel {
 	return types
 }
 
-// appendChannel appends cf unless its platform and channel are already there.
-func appendChannel(list []ChannelFunnel, cf ChannelFunnel) []ChannelFunnel {
-	if slices.ContainsFunc(list, func(x ChannelFunnel) bool { return x.Platform == cf.Platform && x.Channel == cf.Channel }) {
-		return list
-	}
-	return append(list, cf)
-}
+// channelKey identifies a channel of a type: a vendor answer may name one
+// twice (two keys that map to one name), and the first one wins. Checking
+// with a map keeps decoding linear in the answer's size: an answer with
+// 60 000 channel keys made a scan per insert quadratic.
+type channelKey struct{ platform, channel string }
 
 func sortChannels(list []ChannelFunnel) {
 	slices.SortFunc(list, func(a, b ChannelFunnel) int {
@@ -316,6 +318,8 @@ func legacyTypes(row map[string]json.RawMessage) []TypeFunnel {
 		types = addJPushBlock(types, jp, PlatformAndroidAndIOS, TypeNotificationAndMessage, true)
 	}
 	pns := object(row["android_pns"])
+	var vendors []ChannelFunnel
+	seen := map[string]bool{}
 	for _, key := range sortedKeys(pns) {
 		prefix, ok := strings.CutSuffix(key, "_detail")
 		detail := object(pns[key])
@@ -326,10 +330,14 @@ func legacyTypes(row map[string]json.RawMessage) []TypeFunnel {
 		if !known {
 			name = snakeCase(prefix)
 		}
-		if name == "" || name == ChannelPNS {
+		if name == "" || name == ChannelPNS || seen[name] {
 			continue
 		}
-		types = addChannel(types, TypeAll, ChannelFunnel{Platform: PlatformAndroid, Channel: name, Funnel: funnelOf(detail, "")})
+		seen[name] = true
+		vendors = append(vendors, ChannelFunnel{Platform: PlatformAndroid, Channel: name, Funnel: funnelOf(detail, "")})
+	}
+	if len(vendors) > 0 {
+		types = addChannel(types, TypeAll, vendors...)
 	}
 	if hasPrefix(pns, "pns_") {
 		types = addChannel(types, TypeAll, ChannelFunnel{Platform: PlatformAndroid, Channel: ChannelPNS, Combined: true, Funnel: funnelOf(pns, "pns_")})
@@ -387,16 +395,24 @@ func winphone(row map[string]json.RawMessage) (ChannelFunnel, bool) {
 	}}, true
 }
 
-// addChannel adds cf to the type typ of types, adding the type (with a nil
+// addChannel adds cfs to the type typ of types, adding the type (with a nil
 // total) when it is not there, and keeps types and channels sorted. A channel
-// already in the type is kept and cf dropped.
-func addChannel(types []TypeFunnel, typ string, cf ChannelFunnel) []TypeFunnel {
+// already in the type is kept and the new one dropped. cfs must not repeat a
+// channel among themselves; the few blocks added one at a time are checked
+// with a scan, the many of android_pns were made unique with a map.
+func addChannel(types []TypeFunnel, typ string, cfs ...ChannelFunnel) []TypeFunnel {
 	i, found := slices.BinarySearchFunc(types, typ, func(t TypeFunnel, typ string) int { return cmp.Compare(t.Type, typ) })
 	if !found {
 		types = slices.Insert(types, i, TypeFunnel{Type: typ})
 	}
-	types[i].Channels = appendChannel(types[i].Channels, cf)
-	sortChannels(types[i].Channels)
+	list := types[i].Channels
+	for _, cf := range cfs {
+		if !found || !slices.ContainsFunc(types[i].Channels, func(x ChannelFunnel) bool { return x.Platform == cf.Platform && x.Channel == cf.Channel }) {
+			list = append(list, cf)
+		}
+	}
+	sortChannels(list)
+	types[i].Channels = list
 	return types
 }
 

@@ -52,7 +52,7 @@ type Target struct {
 	health    Health
 	gen       uint64 // counts changes of the snapshot
 	verdict   string // the last outcome, for logging changes only
-	readyOnce bool // ready is closed
+	readyOnce bool   // ready is closed
 }
 
 // NewTarget returns an empty target of (source, app) whose blocks follow

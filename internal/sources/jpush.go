@@ -31,18 +31,25 @@ type messageSettings struct {
 	loc    *time.Location
 	// canaries are the registration IDs jpush_status asks about.
 	canaries []string
+	// source names the job's source; maxLabels is limits.max_label_values.
+	source    string
+	maxLabels int64
+	metrics   *APIMetrics
 }
 
 // newMessageSettings returns the settings of source for app a, asking
 // batch IDs a call.
 func newMessageSettings(a App, source string, batch int) *messageSettings {
 	s := &messageSettings{
-		key:    a.Name,
-		ids:    a.IDs,
-		detail: a.Config.ChannelDetail(source),
-		clock:  a.Deps.Clock,
-		logger: a.Deps.Logger,
-		loc:    a.Config.Location,
+		source:    source,
+		maxLabels: a.Config.Limits.MaxLabelValues,
+		metrics:   a.Deps.APIMetrics,
+		key:       a.Name,
+		ids:       a.IDs,
+		detail:    a.Config.ChannelDetail(source),
+		clock:     a.Deps.Clock,
+		logger:    a.Deps.Logger,
+		loc:       a.Config.Location,
 		policy: refresh.QueuePolicy{
 			BatchSize:       batch,
 			Interval:        a.Config.RefreshIntervals.For(source),
@@ -62,8 +69,9 @@ func newMessageSettings(a App, source string, batch int) *messageSettings {
 // messageJob is the part of the message sources that is the same: the
 // queue, the settings, and a step that asks the due batch with fetch.
 type messageJob struct {
-	q idQueue
-	s atomic.Pointer[messageSettings]
+	q      idQueue
+	s      atomic.Pointer[messageSettings]
+	labels labelGuard // loop only
 }
 
 // Wake implements refresh.Job.
@@ -81,6 +89,9 @@ func (j *messageJob) step(ctx context.Context, t *refresh.Target, woken bool, fe
 	got, err := fetch(ctx, s, batch)
 	if err != nil {
 		return 0, err
+	}
+	if j.labels.lim != nil {
+		j.labels.report(s.metrics, s.logger, s.source, s.key, s.maxLabels)
 	}
 	for _, id := range batch {
 		if samples, ok := got[id]; ok {
@@ -173,9 +184,10 @@ func (j *messages) fetch(ctx context.Context, s *messageSettings, ids []string) 
 		return nil, err
 	}
 	got := map[string][]expo.Sample{}
+	lim := j.labels.limit(s.maxLabels)
 	for _, m := range res {
 		if _, dup := got[m.MsgID]; !dup && slices.Contains(ids, m.MsgID) {
-			got[m.MsgID] = collector.MessageSamples(j.group, s.key, m, s.detail)
+			got[m.MsgID] = collector.MessageSamples(j.group, s.key, m, s.detail, lim)
 		}
 	}
 	return got, nil
@@ -209,7 +221,7 @@ func (j *status) fetch(ctx context.Context, s *messageSettings, ids []string) (m
 		if err != nil {
 			return nil, err
 		}
-		got[id] = collector.StatusSamples(s.key, id, s.canaries, res)
+		got[id] = collector.StatusSamples(s.key, id, s.canaries, res, j.labels.limit(s.maxLabels))
 	}
 	return got, nil
 }

@@ -7,6 +7,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/go-kit/log"
+
 	"github.com/imstats/imstats_exporter/collector"
 	"github.com/imstats/imstats_exporter/config"
 	"github.com/imstats/imstats_exporter/internal/clock"
@@ -48,6 +50,7 @@ type tencentPush struct {
 	q           idQueue
 	s           atomic.Pointer[tencentPushSettings]
 	windowsNext map[string]time.Time // when each window is due; loop only
+	labels      labelGuard           // loop only
 }
 
 type tencentPushSettings struct {
@@ -59,6 +62,18 @@ type tencentPushSettings struct {
 	policy   refresh.QueuePolicy
 	detail   bool
 	clock    clock.Clock
+	limits   labelSettings
+}
+
+// labelSettings are what a job needs to bound and report label values.
+type labelSettings struct {
+	maxLabels int64
+	metrics   *APIMetrics
+	logger    log.Logger
+}
+
+func newLabelSettings(a App) labelSettings {
+	return labelSettings{maxLabels: a.Config.Limits.MaxLabelValues, metrics: a.Deps.APIMetrics, logger: a.Deps.Logger}
 }
 
 // Configure implements Job.
@@ -72,6 +87,7 @@ func (j *tencentPush) Configure(a App) {
 		interval: interval,
 		detail:   a.Config.ChannelDetail(config.SourceTencentPush),
 		clock:    a.Deps.Clock,
+		limits:   newLabelSettings(a),
 		policy: refresh.QueuePolicy{
 			BatchSize:       tencentim.MaxTaskIDsPerCall,
 			Interval:        interval,
@@ -99,7 +115,8 @@ func (j *tencentPush) Step(ctx context.Context, t *refresh.Target, woken bool) (
 			if err != nil {
 				return 0, err
 			}
-			t.Put(windowKeyPrefix+w.label, collector.PushWindowSamples(s.sdkappid, w.label, res))
+			t.Put(windowKeyPrefix+w.label, collector.PushWindowSamples(s.sdkappid, w.label, res, j.labels.limit(s.limits.maxLabels)))
+			j.labels.report(s.limits.metrics, s.limits.logger, config.SourceTencentPush, s.sdkappid, s.limits.maxLabels)
 			j.windowsNext[w.label] = s.clock.Now().Add(s.interval)
 			return 0, nil
 		}
@@ -125,12 +142,14 @@ func (j *tencentPush) Step(ctx context.Context, t *refresh.Target, woken bool) (
 		return 0, err
 	}
 	seen := map[string]bool{}
+	lim := j.labels.limit(s.limits.maxLabels)
 	for _, r := range res {
 		if !seen[r.TaskID] && slices.Contains(batch, r.TaskID) {
 			seen[r.TaskID] = true
-			t.Put(r.TaskID, collector.PushTaskSamples(s.sdkappid, r, s.detail))
+			t.Put(r.TaskID, collector.PushTaskSamples(s.sdkappid, r, s.detail, lim))
 		}
 	}
+	j.labels.report(s.limits.metrics, s.limits.logger, config.SourceTencentPush, s.sdkappid, s.limits.maxLabels)
 	j.q.queue.Done(batch, s.clock.Now())
 	return j.q.after(s.clock.Now(), s.policy, nextWindow), nil
 }
@@ -142,8 +161,9 @@ func (j *tencentPush) Step(ctx context.Context, t *refresh.Target, woken bool) (
 // a step, so that its bucket paces the calls at 1 call/s.
 type normalPush struct {
 	noWake
-	s    atomic.Pointer[normalPushSettings]
-	next int // the window the next step asks for; loop only
+	s      atomic.Pointer[normalPushSettings]
+	next   int        // the window the next step asks for; loop only
+	labels labelGuard // loop only
 }
 
 type normalPushSettings struct {
@@ -152,6 +172,7 @@ type normalPushSettings struct {
 	windows  []pushWindow
 	interval time.Duration
 	clock    clock.Clock
+	limits   labelSettings
 }
 
 // Configure implements Job.
@@ -162,6 +183,7 @@ func (j *normalPush) Configure(a App) {
 		windows:  windows(a.Tencent),
 		interval: a.Config.RefreshIntervals.For(config.SourceTencentNormalPush),
 		clock:    a.Deps.Clock,
+		limits:   newLabelSettings(a),
 	})
 }
 
@@ -184,7 +206,8 @@ func (j *normalPush) Step(ctx context.Context, t *refresh.Target, _ bool) (time.
 	if err != nil {
 		return 0, err
 	}
-	t.Put(windowKeyPrefix+w.label, collector.NormalPushWindowSamples(s.sdkappid, w.label, res))
+	t.Put(windowKeyPrefix+w.label, collector.NormalPushWindowSamples(s.sdkappid, w.label, res, j.labels.limit(s.limits.maxLabels)))
+	j.labels.report(s.limits.metrics, s.limits.logger, config.SourceTencentNormalPush, s.sdkappid, s.limits.maxLabels)
 	j.next++
 	if j.next < len(s.windows) {
 		return 0, nil

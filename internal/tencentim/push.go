@@ -196,6 +196,10 @@ func parseCode(raw json.RawMessage) int {
 // platformNames are the PushPlatform codes (All/Tagged Users Push Data Statistics).
 var platformNames = [...]string{"unknown", "apns", "xiaomi", "huawei", "fcm", "meizu", "oppo", "vivo", "honor"}
 
+// KnownPlatform reports whether a PushPlatform code is one the documents
+// list (0 to 8).
+func KnownPlatform(code int) bool { return code >= 0 && code < len(platformNames) }
+
 // PlatformName returns the metric label of a PushPlatform code: unknown, apns,
 // xiaomi, huawei, fcm, meizu, oppo, vivo, honor, or code_N for another code.
 func PlatformName(code int) string {
