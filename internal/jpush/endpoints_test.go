@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 )
@@ -451,5 +452,38 @@ func TestMsgIDJSON(t *testing.T) {
 		if got := string(msgIDJSON(in)); got != want {
 			t.Errorf("msgIDJSON(%q) = %s, want %s", in, got, want)
 		}
+	}
+}
+
+// TestMessagesOld checks the old /messages (消息统计, VIP, 旧): the seed's
+// sample mapped to the funnels /messages/detail gives, online_push not read,
+// a negative count refused.
+func TestMessagesOld(t *testing.T) {
+	t.Parallel()
+	s := newStub(t, file(t, "messages_old.json"))
+	got, err := s.client(Options{}).Messages(context.Background(), []string{"269978303", "1613113584"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Message{
+		{MsgID: "269978303", Types: []TypeFunnel{
+			{Type: TypeAll, Channels: []ChannelFunnel{{Platform: "android", Channel: "all", Funnel: Funnel{Target: n(4), Received: n(1)}}}},
+			{Type: TypeMessage, Channels: []ChannelFunnel{
+				{Platform: "android", Channel: "all"},
+				{Platform: "ios", Channel: "jpush", Funnel: Funnel{Target: n(10), Received: n(8), Click: n(50)}},
+			}},
+			{Type: TypeNotification, Channels: []ChannelFunnel{
+				{Platform: "android", Channel: "all"},
+				{Platform: "ios", Channel: "apns", Funnel: Funnel{Target: n(2), Sent: n(2), Received: n(1)}},
+				{Platform: "winphone", Channel: "mpns", Funnel: Funnel{Target: n(100), Sent: n(100), Click: n(100)}},
+			}},
+		}},
+		{MsgID: "1613113584", Types: []TypeFunnel{
+			{Type: TypeAll, Channels: []ChannelFunnel{{Platform: "android", Channel: "all", Funnel: Funnel{Target: n(7)}}}},
+		}},
+	}
+	checkEqual(t, got, want)
+	if reqs := s.requests(); len(reqs) != 1 || reqs[0].path != "/v3/messages" || !strings.Contains(reqs[0].query, "269978303") {
+		t.Errorf("requests %v, want one GET /v3/messages?msg_ids=269978303,1613113584", reqs)
 	}
 }

@@ -100,6 +100,82 @@ func (c *Client) MessagesDetail(ctx context.Context, msgIDs []string) ([]Message
 	return c.messages(ctx, APIMessagesDetail, "msg_ids", msgIDs, MaxMsgIDsPerCall, "msg_id")
 }
 
+// Messages calls the old GET /v3/messages for up to MaxMsgIDsPerCall
+// messages: 消息统计, VIP only and "此接口后期不再维护" (no longer
+// maintained, JPush "REST API v3 Report"), for an account that has it but
+// not /messages/detail. Each entry's android, ios and winphone blocks are mapped
+// as documented on oldMessageTypes.
+func (c *Client) Messages(ctx context.Context, msgIDs []string) ([]Message, error) {
+	if err := checkIDs(APIMessages, "msg_ids", msgIDs, MaxMsgIDsPerCall); err != nil || len(msgIDs) == 0 {
+		return nil, err
+	}
+	var out []Message
+	err := c.do(ctx, APIMessages, http.MethodGet, idQuery("msg_ids", msgIDs), nil, func(body []byte) error {
+		var rows []json.RawMessage
+		if err := json.Unmarshal(body, &rows); err != nil {
+			return err
+		}
+		out = make([]Message, 0, len(rows))
+		for _, raw := range rows {
+			row := object(raw)
+			if id, ok := parseID(row["msg_id"]); ok {
+				out = append(out, Message{MsgID: id, Types: oldMessageTypes(row)})
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// oldMessageTypes maps an entry of the old /messages answer (JPush "REST API
+// v3 Report", 消息统计(VIP 专属接口,旧)) to the funnels /messages/detail
+// gives, where the fields' definitions correspond:
+//
+//   - android.{target,received} (推送目标数, 推送送达数; every channel, both
+//     types): type all, platform android, channel all, as /received's
+//     android_received;
+//   - android.click (用户点击数): type notification; android.msg_click
+//     (自定义消息点击数): type message; both android / all;
+//   - ios.{apns_target,apns_sent,apns_received,click} (APNs 通知): type
+//     notification, ios, apns, as the old ios.apns_* of /messages/detail;
+//   - ios.{target,received,msg_click} (自定义消息目标数, 送达数, 点击数): type
+//     message, ios, jpush, as ios.msg_*;
+//   - winphone.{mpns_target,mpns_sent,click}: notification, winphone, mpns.
+//
+// android.online_push (在线推送数) is not read: no funnel stage is that count
+// (see legacyTypes). No count is a type total.
+func oldMessageTypes(row map[string]json.RawMessage) []TypeFunnel {
+	var types []TypeFunnel
+	if a := object(row["android"]); a != nil {
+		types = addChannel(types, TypeAll, ChannelFunnel{Platform: PlatformAndroid, Channel: "all", Funnel: Funnel{
+			Target: parseCount(a["target"]), Received: parseCount(a["received"]),
+		}})
+		if raw, ok := a["click"]; ok {
+			types = addChannel(types, TypeNotification, ChannelFunnel{Platform: PlatformAndroid, Channel: "all", Funnel: Funnel{Click: parseCount(raw)}})
+		}
+		if raw, ok := a["msg_click"]; ok {
+			types = addChannel(types, TypeMessage, ChannelFunnel{Platform: PlatformAndroid, Channel: "all", Funnel: Funnel{Click: parseCount(raw)}})
+		}
+	}
+	if ios := object(row["ios"]); ios != nil {
+		if hasPrefix(ios, "apns_") || ios["click"] != nil {
+			types = addChannel(types, TypeNotification, ChannelFunnel{Platform: PlatformIOS, Channel: "apns", Funnel: Funnel{
+				Target: parseCount(ios["apns_target"]), Sent: parseCount(ios["apns_sent"]),
+				Received: parseCount(ios["apns_received"]), Click: parseCount(ios["click"]),
+			}})
+		}
+		if ios["target"] != nil || ios["received"] != nil || ios["msg_click"] != nil {
+			types = addChannel(types, TypeMessage, ChannelFunnel{Platform: PlatformIOS, Channel: ChannelJPush, Funnel: Funnel{
+				Target: parseCount(ios["target"]), Received: parseCount(ios["received"]), Click: parseCount(ios["msg_click"]),
+			}})
+		}
+	}
+	if wp, ok := winphone(row); ok {
+		types = addChannel(types, TypeNotification, wp)
+	}
+	return types
+}
+
 // GroupMessagesDetail calls GET /v3/group/messages/detail (VIP only) for up to
 // MaxGroupMsgIDsPerCall group messages; Message.MsgID is the group_msgid. The
 // client must be built with the group credential ("group-" + group_key).

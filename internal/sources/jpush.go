@@ -153,20 +153,24 @@ func (j *received) fetch(ctx context.Context, s *messageSettings, ids []string) 
 	return got, nil
 }
 
-// messages is the jpush_messages source (/messages/detail, VIP) or the
-// jpush_group_messages source (/group/messages/detail).
+// messages is the jpush_messages source (/messages/detail, VIP, or the old
+// /messages where detail is refused) or the jpush_group_messages source
+// (/group/messages/detail).
 type messages struct {
 	messageJob
-	group bool
+	group  bool
+	legacy atomic.Bool // /messages/detail was refused: use /messages
 }
 
-// Configure implements Job.
+// Configure implements Job. As for received, a reload tries
+// /messages/detail again.
 func (j *messages) Configure(a App) {
 	if j.group {
 		j.s.Store(newMessageSettings(a, config.SourceJPushGroupMessages, jpush.MaxGroupMsgIDsPerCall))
 		return
 	}
 	j.s.Store(newMessageSettings(a, config.SourceJPushMessages, jpush.MaxMsgIDsPerCall))
+	j.legacy.Store(false)
 }
 
 // Step implements refresh.Job.
@@ -175,11 +179,23 @@ func (j *messages) Step(ctx context.Context, t *refresh.Target, woken bool) (tim
 }
 
 func (j *messages) fetch(ctx context.Context, s *messageSettings, ids []string) (map[string][]expo.Sample, error) {
-	call := s.client.MessagesDetail
-	if j.group {
-		call = s.client.GroupMessagesDetail
+	var res []jpush.Message
+	var err error
+	switch legacy := j.legacy.Load(); {
+	case j.group:
+		res, err = s.client.GroupMessagesDetail(ctx, ids)
+	case legacy:
+		res, err = s.client.Messages(ctx, ids)
+	default:
+		res, err = s.client.MessagesDetail(ctx, ids)
+		if apierr.ClassOf(err) == apierr.Unavailable {
+			// An account with the old VIP /messages only (JPush "REST API
+			// v3 Report", 消息统计(VIP 专属接口,旧)): detail answers 2003.
+			level.Info(s.logger).Log("msg", "messages/detail refused; using the old /messages", "app_key", s.key, "err", err)
+			j.legacy.Store(true)
+			res, err = s.client.Messages(ctx, ids)
+		}
 	}
-	res, err := call(ctx, ids)
 	if err != nil {
 		return nil, err
 	}

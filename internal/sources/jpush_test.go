@@ -413,3 +413,43 @@ func TestJPushReceivedReloadRetriesDetail(t *testing.T) {
 	}
 	expectFile(t, u.target, "jpush_received_detail.prom")
 }
+
+// TestJPushMessagesFallsBackToOldMessages checks that an account with only
+// the old VIP /messages gets its funnel: /messages/detail answers 2003 once,
+// then /messages is asked, and its counts land in jpush_message_channel_*.
+func TestJPushMessagesFallsBackToOldMessages(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC))
+	sim := simulator.NewJPush(simulator.JPushOptions{
+		Apps:  []simulator.JPushApp{{AppKey: simAppKey, MasterSecret: simJPushSecret, OldVIP: true}},
+		Clock: e.fc,
+		Seed:  5,
+	})
+	srv := httptest.NewServer(sim)
+	t.Cleanup(srv.Close)
+	id, err := sim.Push(simAppKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.fc.Advance(time.Hour)
+	cfg := e.config(jpushConfig(srv.URL, simAppKey, simGroupKey, "", ""))
+	u := e.unit(config.SourceJPushMessages, e.jpushApp(cfg, e.set(cfg, tracking.KindJPushMessages, id)))
+	e.round(u)
+	e.fc.Advance(time.Hour)
+	e.round(u)
+	s := series(t, render(t, u.target))
+	key := `jpush_message_channel_target{app_key="` + simAppKey + `",channel="all",msg_id="` + id + `",platform="android",type="all"}`
+	if v, ok := s[key]; !ok || v <= 0 {
+		t.Fatalf("%s = %v, %v; want the Android target of /messages; series:\n%v", key, v, ok, s)
+	}
+	var apis []string
+	for _, c := range sim.Calls() {
+		apis = append(apis, c.API)
+	}
+	if want := []string{simulator.JPushMessagesDetail, simulator.JPushMessages, simulator.JPushMessages}; strings.Join(apis, " ") != strings.Join(want, " ") {
+		t.Fatalf("calls %v, want messages/detail refused once, then messages", apis)
+	}
+	if n := e.logs.lines("using the old /messages"); n != 1 {
+		t.Fatalf("the fallback was logged %d times, want once:\n%s", n, e.logs)
+	}
+}
