@@ -83,7 +83,7 @@ func latestUsersDay(t *testing.T, group bool, key string, days []jpush.UsersDay)
 	var latest []expo.Sample
 	var latestDay time.Time
 	for _, d := range days {
-		m, day, ok := UsersDayMetrics(group, key, d, jpush.ReportLocation())
+		m, day, ok := UsersDayMetrics(group, key, d, jpush.ReportLocation(), nil)
 		if !ok {
 			t.Fatalf("day %q does not parse", d.Day)
 		}
@@ -163,7 +163,7 @@ func TestConformance(t *testing.T) {
 			if !ok {
 				t.Fatal("no complete day")
 			}
-			out, bad := OperationsDayMetrics(rows, row, day, "1104620500")
+			out, bad := OperationsDayMetrics(rows, row, day, "1104620500", nil)
 			if len(bad) > 0 {
 				t.Errorf("unparsable fields %v", bad)
 			}
@@ -175,7 +175,7 @@ func TestConformance(t *testing.T) {
 			if !ok {
 				t.Fatal("no complete day")
 			}
-			out, _ := OperationsDayMetrics(rows, row, day, "1104620500")
+			out, _ := OperationsDayMetrics(rows, row, day, "1104620500", nil)
 			return out, err
 		}},
 		{"push_statistics_tasks", "/v4/timpush/all_member_push_statistics", func(t *testing.T, url string) ([]expo.Sample, error) {

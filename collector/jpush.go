@@ -209,41 +209,68 @@ func MessageSamples(group bool, key string, m jpush.Message, detail bool, lim *L
 // sumFunnels adds b to a stage by stage (b alone when !both); a stage either
 // lacks is unknown in the sum.
 func sumFunnels(a, b jpush.Funnel, both bool) jpush.Funnel {
+	return jpush.Funnel{Target: addCounts(a.Target, b.Target, both), Sent: addCounts(a.Sent, b.Sent, both),
+		Received: addCounts(a.Received, b.Received, both), Display: addCounts(a.Display, b.Display, both), Click: addCounts(a.Click, b.Click, both)}
+}
+
+// addCounts returns x + y, or y alone when !both; unknown when either is.
+func addCounts(x, y jpush.Count, both bool) jpush.Count {
 	if !both {
-		return b
+		return y
 	}
-	add := func(x, y jpush.Count) jpush.Count {
-		if x == nil || y == nil {
-			return nil
-		}
-		s := *x + *y
-		return &s
+	if x == nil || y == nil {
+		return nil
 	}
-	return jpush.Funnel{Target: add(a.Target, b.Target), Sent: add(a.Sent, b.Sent), Received: add(a.Received, b.Received),
-		Display: add(a.Display, b.Display), Click: add(a.Click, b.Click)}
+	s := *x + *y
+	return &s
 }
 
 // UsersDayMetrics turns one day of /users (or, for a group app, /group/users)
 // into the jpush_users_* (jpush_group_users_*) metrics of app or group key,
 // with that day's start in loc; false when the day does not parse.
-func UsersDayMetrics(group bool, key string, d jpush.UsersDay, loc *time.Location) ([]expo.Sample, time.Time, bool) {
+//
+// lim bounds the platforms the documents do not name: the users of a refused
+// one are summed into platform other.
+func UsersDayMetrics(group bool, key string, d jpush.UsersDay, loc *time.Location, lim *LabelLimit) ([]expo.Sample, time.Time, bool) {
 	fam := jpushAppFamilies
 	if group {
 		fam = jpushGroupFamilies
 	}
-	day, err := time.ParseInLocation(time.DateOnly, d.Day, loc)
-	if err != nil {
+	day, ok := UsersDay(d, loc)
+	if !ok {
 		return nil, time.Time{}, false
 	}
 	var out []expo.Sample
+	var other [3]jpush.Count
+	var others int
 	for _, p := range slices.Sorted(maps.Keys(d.Platforms)) {
 		c := d.Platforms[p]
-		for i, n := range []jpush.Count{c.New, c.Online, c.Active} {
+		counts := []jpush.Count{c.New, c.Online, c.Active}
+		if !lim.admit(LimitPlatform, p, jpushKnownPlatforms[p]) {
+			for i, n := range counts {
+				other[i] = addCounts(other[i], n, others > 0)
+			}
+			others++
+			continue
+		}
+		for i, n := range counts {
 			out = gauge(out, fam.users[i], n, key, p)
+		}
+	}
+	if others > 0 {
+		for i, n := range other {
+			out = gauge(out, fam.users[i], n, key, LabelOther)
 		}
 	}
 	out = append(out, fam.usersDay.Gauge(float64(day.Unix()), key))
 	return out, day, true
+}
+
+// UsersDay returns the start in loc of the day a /users item is for; false
+// when its time does not parse.
+func UsersDay(d jpush.UsersDay, loc *time.Location) (time.Time, bool) {
+	day, err := time.ParseInLocation(time.DateOnly, d.Day, loc)
+	return day, err == nil
 }
 
 // StartOfDay returns the start of t's day in loc.

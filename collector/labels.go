@@ -10,9 +10,10 @@ const LabelOther = "other"
 const (
 	LimitChannel   = "channel"    // JPush platform and channel of a funnel
 	LimitType      = "type"       // JPush details message types
-	LimitPlatform  = "platform"   // Tencent PushPlatform codes
+	LimitPlatform  = "platform"   // Tencent PushPlatform codes, JPush /users platforms
 	LimitEventType = "event_type" // Tencent EventType codes
 	LimitStatus    = "status"     // JPush /status/message codes
+	LimitField     = "field"      // getappinfo fields the table does not know
 )
 
 // LabelLimit bounds the label values a vendor's answers decide, for one

@@ -56,7 +56,7 @@ func TestOperationsCountRule(t *testing.T) {
 		"Date": "20240301", "MaxOnlineNum": "-62", "LoginTimes": "-0", "UpMsgNum": "1e23",
 		"DownMsgNum": "2.5", "ActiveUserNum": "7", "NewField": "-3",
 	}
-	samples, bad := operationsMetrics(row, "1400000000")
+	samples, bad := operationsMetrics(row, "1400000000", nil)
 	if len(samples) != 1 || samples[0].Family.Name != "tencent_im_active_users" || samples[0].Value != 7 {
 		t.Errorf("samples = %v, want only tencent_im_active_users 7", samples)
 	}

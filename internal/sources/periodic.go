@@ -32,7 +32,8 @@ func (noWake) Wake() <-chan struct{} { return nil }
 type operations struct {
 	noWake
 	s           atomic.Pointer[operationsSettings]
-	badReported string // the unparsable fields last warned about; loop only
+	badReported string     // the unparsable fields last warned about; loop only
+	labels      labelGuard // loop only
 }
 
 type operationsSettings struct {
@@ -42,6 +43,7 @@ type operationsSettings struct {
 	interval time.Duration
 	clock    clock.Clock
 	logger   log.Logger
+	limits   labelSettings
 }
 
 // Configure implements Job.
@@ -53,6 +55,7 @@ func (j *operations) Configure(a App) {
 		interval: a.Config.RefreshIntervals.For(config.SourceTencentOperations),
 		clock:    a.Deps.Clock,
 		logger:   a.Deps.Logger,
+		limits:   newLabelSettings(a),
 	})
 }
 
@@ -67,7 +70,8 @@ func (j *operations) Step(ctx context.Context, t *refresh.Target, _ bool) (time.
 	if !ok {
 		return s.interval, nil
 	}
-	samples, bad := collector.OperationsDayMetrics(rows, row, day, s.sdkappid)
+	samples, bad := collector.OperationsDayMetrics(rows, row, day, s.sdkappid, j.labels.limit(s.limits.maxLabels))
+	j.labels.report(s.limits.metrics, s.logger, config.SourceTencentOperations, s.sdkappid, s.limits.maxLabels)
 	j.reportBad(s, bad)
 	t.Put(snapshotKey, samples)
 	return s.interval, nil
@@ -93,6 +97,7 @@ type users struct {
 	// wrongDay is whether the last answer lacked the day asked for; loop
 	// only.
 	wrongDay bool
+	labels   labelGuard // loop only
 }
 
 type usersSettings struct {
@@ -102,14 +107,17 @@ type usersSettings struct {
 	clock    clock.Clock
 	logger   log.Logger
 	interval time.Duration
+	limits   labelSettings
+	source   string
 }
 
 // Configure implements Job.
 func (j *users) Configure(a App) {
-	s := &usersSettings{key: a.Name, loc: a.Config.Location, clock: a.Deps.Clock, logger: a.Deps.Logger}
+	s := &usersSettings{key: a.Name, loc: a.Config.Location, clock: a.Deps.Clock, logger: a.Deps.Logger, limits: newLabelSettings(a), source: config.SourceJPushUsers}
 	if j.group {
 		c, _ := NewJPushGroupClient(a.Config, *a.Group, a.Deps)
 		s.fetch, s.interval = c.GroupUsers, a.Config.RefreshIntervals.For(config.SourceJPushGroupUsers)
+		s.source = config.SourceJPushGroupUsers
 	} else {
 		c, _ := NewJPushClient(a.Config, *a.JPush, a.Deps)
 		s.fetch, s.interval = c.Users, a.Config.RefreshIntervals.For(config.SourceJPushUsers)
@@ -131,9 +139,9 @@ func (j *users) Step(ctx context.Context, t *refresh.Target, _ bool) (time.Durat
 	var got []expo.Sample
 	var answered []string
 	for _, d := range days {
-		m, day, ok := collector.UsersDayMetrics(j.group, s.key, d, s.loc)
-		if ok && day.Equal(asked) {
-			got = m
+		if day, ok := collector.UsersDay(d, s.loc); ok && day.Equal(asked) {
+			got, _, _ = collector.UsersDayMetrics(j.group, s.key, d, s.loc, j.labels.limit(s.limits.maxLabels))
+			j.labels.report(s.limits.metrics, s.logger, s.source, s.key, s.limits.maxLabels)
 			break
 		}
 		answered = append(answered, d.Day)
