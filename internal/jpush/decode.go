@@ -26,6 +26,23 @@ func parseCount(raw json.RawMessage) Count {
 	return &n
 }
 
+// decoder decodes the counts of one answer entry and tallies those it
+// refused (present, not null, and not a count by the rule of package count),
+// so that the caller can log them: a refused count gives no series.
+type decoder struct{ refused int }
+
+// count is parseCount, tallying a refusal.
+func (d *decoder) count(raw json.RawMessage) Count {
+	n, ok, refused := count.JSON(raw)
+	if refused {
+		d.refused++
+	}
+	if !ok {
+		return nil
+	}
+	return &n
+}
+
 // parseID decodes a message ID, which JPush sends as a string (received) or
 // as a number (JPush "REST API v3 Report", the messages/detail sample:
 // "msg_id": 123456789). A number is returned as its decimal integer text.

@@ -65,7 +65,7 @@ func TestReceived(t *testing.T) {
 				}},
 				{MsgID: "18100000123456789", Channels: map[string]SentReceived{
 					"jpush": {Received: n(40)}, "android_pns": {}, "harmony_pns": {n(4), n(2)}, "ios_apns": {},
-				}},
+				}, Refused: 4},
 			},
 		},
 		{
@@ -135,7 +135,7 @@ func TestMessagesDetail(t *testing.T) {
 						cf("harmonyos", "hm_push", Funnel{Target: n(3)}),
 						cf("quickapp", "jpush", fn(6, 6, 6, 6, 6)), // subqicukapp sorts first
 					}},
-				}},
+				}, Refused: 1},
 				{MsgID: "3000000002", Types: []TypeFunnel{
 					{Type: "notification", Channels: []ChannelFunnel{combined("android_and_ios", "jpush", Funnel{})}},
 					{Type: "notification_and_message", Channels: []ChannelFunnel{combined("android_and_ios", "jpush", Funnel{Target: n(14), Received: n(2)})}},
@@ -269,7 +269,7 @@ func TestUsers(t *testing.T) {
 					"android":    {New: n(12)},
 					"ios":        {New: n(3), Online: n(9), Active: n(8)},
 					"harmony_os": {Active: n(2)},
-				}},
+				}, Refused: 1},
 				{Day: "2024-03-03", Platforms: map[string]UserCounts{"ios": {}}},
 			},
 		},
@@ -480,7 +480,7 @@ func TestMessagesOld(t *testing.T) {
 		}},
 		{MsgID: "1613113584", Types: []TypeFunnel{
 			{Type: TypeAll, Channels: []ChannelFunnel{{Platform: "android", Channel: "all", Funnel: Funnel{Target: n(7)}}}},
-		}},
+		}, Refused: 1},
 	}
 	checkEqual(t, got, want)
 	if reqs := s.requests(); len(reqs) != 1 || reqs[0].path != "/v3/messages" || !strings.Contains(reqs[0].query, "269978303") {

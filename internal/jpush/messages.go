@@ -55,6 +55,9 @@ type Message struct {
 	MsgID string
 	// Types holds a funnel per message type, sorted by Type.
 	Types []TypeFunnel
+	// Refused is how many counts of the entry were refused (a negative,
+	// fractional or non-digit value): they are nil, as a null is.
+	Refused int
 }
 
 // TypeFunnel is the funnel of one message type.
@@ -119,7 +122,9 @@ func (c *Client) Messages(ctx context.Context, msgIDs []string) ([]Message, erro
 		for _, raw := range rows {
 			row := object(raw)
 			if id, ok := parseID(row["msg_id"]); ok {
-				out = append(out, Message{MsgID: id, Types: oldMessageTypes(row)})
+				d := &decoder{}
+				types := d.oldMessageTypes(row)
+				out = append(out, Message{MsgID: id, Types: types, Refused: d.refused})
 			}
 		}
 		return nil
@@ -144,33 +149,33 @@ func (c *Client) Messages(ctx context.Context, msgIDs []string) ([]Message, erro
 //
 // android.online_push (在线推送数) is not read: no funnel stage is that count
 // (see legacyTypes). No count is a type total.
-func oldMessageTypes(row map[string]json.RawMessage) []TypeFunnel {
+func (d *decoder) oldMessageTypes(row map[string]json.RawMessage) []TypeFunnel {
 	var types []TypeFunnel
 	if a := object(row["android"]); a != nil {
 		types = addChannel(types, TypeAll, ChannelFunnel{Platform: PlatformAndroid, Channel: "all", Funnel: Funnel{
-			Target: parseCount(a["target"]), Received: parseCount(a["received"]),
+			Target: d.count(a["target"]), Received: d.count(a["received"]),
 		}})
 		if raw, ok := a["click"]; ok {
-			types = addChannel(types, TypeNotification, ChannelFunnel{Platform: PlatformAndroid, Channel: "all", Funnel: Funnel{Click: parseCount(raw)}})
+			types = addChannel(types, TypeNotification, ChannelFunnel{Platform: PlatformAndroid, Channel: "all", Funnel: Funnel{Click: d.count(raw)}})
 		}
 		if raw, ok := a["msg_click"]; ok {
-			types = addChannel(types, TypeMessage, ChannelFunnel{Platform: PlatformAndroid, Channel: "all", Funnel: Funnel{Click: parseCount(raw)}})
+			types = addChannel(types, TypeMessage, ChannelFunnel{Platform: PlatformAndroid, Channel: "all", Funnel: Funnel{Click: d.count(raw)}})
 		}
 	}
 	if ios := object(row["ios"]); ios != nil {
 		if hasPrefix(ios, "apns_") || ios["click"] != nil {
 			types = addChannel(types, TypeNotification, ChannelFunnel{Platform: PlatformIOS, Channel: "apns", Funnel: Funnel{
-				Target: parseCount(ios["apns_target"]), Sent: parseCount(ios["apns_sent"]),
-				Received: parseCount(ios["apns_received"]), Click: parseCount(ios["click"]),
+				Target: d.count(ios["apns_target"]), Sent: d.count(ios["apns_sent"]),
+				Received: d.count(ios["apns_received"]), Click: d.count(ios["click"]),
 			}})
 		}
 		if ios["target"] != nil || ios["received"] != nil || ios["msg_click"] != nil {
 			types = addChannel(types, TypeMessage, ChannelFunnel{Platform: PlatformIOS, Channel: ChannelJPush, Funnel: Funnel{
-				Target: parseCount(ios["target"]), Received: parseCount(ios["received"]), Click: parseCount(ios["msg_click"]),
+				Target: d.count(ios["target"]), Received: d.count(ios["received"]), Click: d.count(ios["msg_click"]),
 			}})
 		}
 	}
-	if wp, ok := winphone(row); ok {
+	if wp, ok := d.winphone(row); ok {
 		types = addChannel(types, TypeNotification, wp)
 	}
 	return types
@@ -224,25 +229,26 @@ func decodeMessages(body []byte, idKeys ...string) ([]Message, error) {
 		if !ok {
 			continue
 		}
-		types := detailTypes(object(row["details"]))
+		d := &decoder{}
+		types := d.detailTypes(object(row["details"]))
 		if len(types) == 0 {
-			types = legacyTypes(row)
-		} else if wp, ok := winphone(row); ok {
+			types = d.legacyTypes(row)
+		} else if wp, ok := d.winphone(row); ok {
 			types = addChannel(types, TypeNotification, wp)
 		}
-		out = append(out, Message{MsgID: id, Types: types})
+		out = append(out, Message{MsgID: id, Types: types, Refused: d.refused})
 	}
 	return out, nil
 }
 
 // funnelOf reads the five stages from m, each key being prefix + stage name.
-func funnelOf(m map[string]json.RawMessage, prefix string) Funnel {
+func (d *decoder) funnelOf(m map[string]json.RawMessage, prefix string) Funnel {
 	return Funnel{
-		Target:   parseCount(m[prefix+"target"]),
-		Sent:     parseCount(m[prefix+"sent"]),
-		Received: parseCount(m[prefix+"received"]),
-		Display:  parseCount(m[prefix+"display"]),
-		Click:    parseCount(m[prefix+"click"]),
+		Target:   d.count(m[prefix+"target"]),
+		Sent:     d.count(m[prefix+"sent"]),
+		Received: d.count(m[prefix+"received"]),
+		Display:  d.count(m[prefix+"display"]),
+		Click:    d.count(m[prefix+"click"]),
 	}
 }
 
@@ -279,7 +285,7 @@ func sortedKeys(m map[string]json.RawMessage) []string {
 // Counts may be null. When two keys name the same type or platform and
 // channel (subqicukapp and subquickapp both holding quickJg), the first in key
 // order wins.
-func detailTypes(details map[string]json.RawMessage) []TypeFunnel {
+func (d *decoder) detailTypes(details map[string]json.RawMessage) []TypeFunnel {
 	var types []TypeFunnel
 	for _, typeKey := range sortedKeys(details) {
 		block := object(details[typeKey])
@@ -287,7 +293,7 @@ func detailTypes(details map[string]json.RawMessage) []TypeFunnel {
 		if block == nil || typ == "" || slices.ContainsFunc(types, func(t TypeFunnel) bool { return t.Type == typ }) {
 			continue
 		}
-		tf := TypeFunnel{Type: typ, Funnel: funnelOf(block, "")}
+		tf := TypeFunnel{Type: typ, Funnel: d.funnelOf(block, "")}
 		seen := map[channelKey]bool{}
 		for _, subKey := range sortedKeys(block) {
 			platform, ok := platformOf(subKey)
@@ -303,7 +309,7 @@ func detailTypes(details map[string]json.RawMessage) []TypeFunnel {
 				}
 				if k := (channelKey{platform, name}); !seen[k] {
 					seen[k] = true
-					tf.Channels = append(tf.Channels, ChannelFunnel{Platform: platform, Channel: name, Funnel: funnelOf(ch, "")})
+					tf.Channels = append(tf.Channels, ChannelFunnel{Platform: platform, Channel: name, Funnel: d.funnelOf(ch, "")})
 				}
 			}
 		}
@@ -388,10 +394,10 @@ var legacyVendors = map[string]string{
 // No legacy count is a type total: every legacy TypeFunnel's own Funnel is
 // all nil. A block that is absent yields no channel; a present block with null
 // counts yields a channel with nil counts.
-func legacyTypes(row map[string]json.RawMessage) []TypeFunnel {
+func (d *decoder) legacyTypes(row map[string]json.RawMessage) []TypeFunnel {
 	var types []TypeFunnel
 	if jp := object(row["jpush"]); jp != nil {
-		types = addJPushBlock(types, jp, PlatformAndroidAndIOS, TypeNotificationAndMessage, true)
+		types = d.addJPushBlock(types, jp, PlatformAndroidAndIOS, TypeNotificationAndMessage, true)
 	}
 	pns := object(row["android_pns"])
 	var vendors []ChannelFunnel
@@ -410,32 +416,32 @@ func legacyTypes(row map[string]json.RawMessage) []TypeFunnel {
 			continue
 		}
 		seen[name] = true
-		vendors = append(vendors, ChannelFunnel{Platform: PlatformAndroid, Channel: name, Funnel: funnelOf(detail, "")})
+		vendors = append(vendors, ChannelFunnel{Platform: PlatformAndroid, Channel: name, Funnel: d.funnelOf(detail, "")})
 	}
 	if len(vendors) > 0 {
 		types = addChannel(types, TypeAll, vendors...)
 	}
 	if hasPrefix(pns, "pns_") {
-		types = addChannel(types, TypeAll, ChannelFunnel{Platform: PlatformAndroid, Channel: ChannelPNS, Combined: true, Funnel: funnelOf(pns, "pns_")})
+		types = addChannel(types, TypeAll, ChannelFunnel{Platform: PlatformAndroid, Channel: ChannelPNS, Combined: true, Funnel: d.funnelOf(pns, "pns_")})
 	}
 	if ios := object(row["ios"]); ios != nil {
 		if hasPrefix(ios, "apns_") {
-			types = addChannel(types, TypeNotification, ChannelFunnel{Platform: PlatformIOS, Channel: "apns", Funnel: funnelOf(ios, "apns_")})
+			types = addChannel(types, TypeNotification, ChannelFunnel{Platform: PlatformIOS, Channel: "apns", Funnel: d.funnelOf(ios, "apns_")})
 		}
 		if hasPrefix(ios, "msg_") {
-			types = addChannel(types, TypeMessage, ChannelFunnel{Platform: PlatformIOS, Channel: ChannelJPush, Funnel: funnelOf(ios, "msg_")})
+			types = addChannel(types, TypeMessage, ChannelFunnel{Platform: PlatformIOS, Channel: ChannelJPush, Funnel: d.funnelOf(ios, "msg_")})
 		}
 	}
-	if wp, ok := winphone(row); ok {
+	if wp, ok := d.winphone(row); ok {
 		types = addChannel(types, TypeNotification, wp)
 	}
 	if qa := object(row["quickapp_jpush"]); qa != nil {
-		types = addJPushBlock(types, qa, PlatformQuickApp, TypeAll, false)
+		types = d.addJPushBlock(types, qa, PlatformQuickApp, TypeAll, false)
 	}
 	if qp := object(row["quickapp_pns"]); qp != nil {
 		types = addChannel(types, TypeAll, ChannelFunnel{Platform: PlatformQuickApp, Channel: ChannelPNS, Funnel: Funnel{
-			Target: parseCount(qp["pns_target"]),
-			Sent:   parseCount(qp["pns_sent"]),
+			Target: d.count(qp["pns_target"]),
+			Sent:   d.count(qp["pns_sent"]),
 		}})
 	}
 	return types
@@ -444,30 +450,30 @@ func legacyTypes(row map[string]json.RawMessage) []TypeFunnel {
 // addJPushBlock adds a legacy block of the JPush channel (jpush,
 // quickapp_jpush): its funnel but the clicks as type typ, click as a
 // notification click, msg_click as a custom message click.
-func addJPushBlock(types []TypeFunnel, block map[string]json.RawMessage, platform, typ string, combined bool) []TypeFunnel {
-	f := funnelOf(block, "")
+func (d *decoder) addJPushBlock(types []TypeFunnel, block map[string]json.RawMessage, platform, typ string, combined bool) []TypeFunnel {
+	f := d.funnelOf(block, "")
 	f.Click = nil
 	types = addChannel(types, typ, ChannelFunnel{Platform: platform, Channel: ChannelJPush, Combined: combined, Funnel: f})
 	if raw, ok := block["click"]; ok {
-		types = addChannel(types, TypeNotification, ChannelFunnel{Platform: platform, Channel: ChannelJPush, Combined: combined, Funnel: Funnel{Click: parseCount(raw)}})
+		types = addChannel(types, TypeNotification, ChannelFunnel{Platform: platform, Channel: ChannelJPush, Combined: combined, Funnel: Funnel{Click: d.count(raw)}})
 	}
 	if raw, ok := block["msg_click"]; ok {
-		types = addChannel(types, TypeMessage, ChannelFunnel{Platform: platform, Channel: ChannelJPush, Combined: combined, Funnel: Funnel{Click: parseCount(raw)}})
+		types = addChannel(types, TypeMessage, ChannelFunnel{Platform: platform, Channel: ChannelJPush, Combined: combined, Funnel: Funnel{Click: d.count(raw)}})
 	}
 	return types
 }
 
 // winphone reads the winphone block (MPNs notifications): mpns_target,
 // mpns_sent and click; false when the answer has none.
-func winphone(row map[string]json.RawMessage) (ChannelFunnel, bool) {
+func (d *decoder) winphone(row map[string]json.RawMessage) (ChannelFunnel, bool) {
 	wp := object(row["winphone"])
 	if wp == nil {
 		return ChannelFunnel{}, false
 	}
 	return ChannelFunnel{Platform: PlatformWinPhone, Channel: "mpns", Funnel: Funnel{
-		Target: parseCount(wp["mpns_target"]),
-		Sent:   parseCount(wp["mpns_sent"]),
-		Click:  parseCount(wp["click"]),
+		Target: d.count(wp["mpns_target"]),
+		Sent:   d.count(wp["mpns_sent"]),
+		Click:  d.count(wp["click"]),
 	}}, true
 }
 

@@ -148,6 +148,7 @@ func (j *received) fetch(ctx context.Context, s *messageSettings, ids []string) 
 	for _, r := range res {
 		if _, dup := got[r.MsgID]; !dup && slices.Contains(ids, r.MsgID) {
 			got[r.MsgID] = collector.ReceivedSamples(s.key, r)
+			j.labels.countsRefused(s.logger, s.source, s.key, r.MsgID, r.Refused)
 		}
 	}
 	return got, nil
@@ -204,6 +205,7 @@ func (j *messages) fetch(ctx context.Context, s *messageSettings, ids []string) 
 	for _, m := range res {
 		if _, dup := got[m.MsgID]; !dup && slices.Contains(ids, m.MsgID) {
 			got[m.MsgID] = collector.MessageSamples(j.group, s.key, m, s.detail, lim)
+			j.labels.countsRefused(s.logger, s.source, s.key, m.MsgID, m.Refused)
 		}
 	}
 	return got, nil

@@ -18,6 +18,35 @@ import (
 type labelGuard struct {
 	lim      *collector.LabelLimit
 	dropping map[string]bool // label → values were refused in the last step
+	// refusing holds the keys (message, task, window, day) whose last
+	// answer had counts refused by the count rule (package count).
+	refusing map[string]bool
+}
+
+// maxRefusingKeys bounds labelGuard.refusing; past it the set starts again
+// (and the next refusal is logged again).
+const maxRefusingKeys = 1000
+
+// countsRefused records that the answer for key had n counts refused (a
+// negative, fractional or non-digit value; they give no series). It logs
+// when the app starts having such answers, not once per refresh or key: a
+// key stays refusing until an answer for it has none.
+func (g *labelGuard) countsRefused(logger log.Logger, source, app, key string, n int) {
+	if n == 0 {
+		delete(g.refusing, key)
+		return
+	}
+	if g.refusing[key] {
+		return
+	}
+	if len(g.refusing) == 0 {
+		level.Warn(logger).Log("msg", "vendor counts that are not non-negative integers are not exported",
+			"source", source, "app", app, "key", key, "refused", n)
+	}
+	if g.refusing == nil || len(g.refusing) >= maxRefusingKeys {
+		g.refusing = map[string]bool{}
+	}
+	g.refusing[key] = true
 }
 
 // limit returns the job's limit with max unknown values a label, making it

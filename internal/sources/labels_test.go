@@ -183,3 +183,32 @@ func TestLabelValuesBounded(t *testing.T) {
 		})
 	}
 }
+
+// TestRefusedCountsLoggedOnce checks the count rule end to end: a negative,
+// a signed-zero and an exponent count of /messages/detail give no series
+// (never a fake 0), and the refusal is logged once over two refreshes.
+func TestRefusedCountsLoggedOnce(t *testing.T) {
+	t.Parallel()
+	body := []byte(`[{"msg_id":1613113584,"details":{"notification":{"target":-62,"sent":"-0","received":"1e23","display":7,"click":1}}}]`)
+	e := newEnv(t, time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC))
+	url := serveBodies(t, map[string][]byte{jpush.APIMessagesDetail: body})
+	cfg := e.config(jpushConfig(url, "appkey", "groupkey", "", ""))
+	u := e.unit(config.SourceJPushMessages, e.jpushApp(cfg, e.set(cfg, tracking.KindJPushMessages, "1613113584")))
+	e.mustStep(u, false)
+	e.fc.Advance(time.Hour)
+	e.mustStep(u, true)
+	s := series(t, render(t, u.target))
+	for _, stage := range []string{"target", "sent", "received"} {
+		for k := range s {
+			if strings.HasPrefix(k, "jpush_message_"+stage+"{") {
+				t.Errorf("%s exported from a refused count", k)
+			}
+		}
+	}
+	if len(s) != 2 {
+		t.Errorf("series %v, want displayed and clicked only", s)
+	}
+	if n := e.logs.lines("not non-negative integers"); n != 1 {
+		t.Errorf("logged %d times over two refreshes, want once:\n%s", n, e.logs)
+	}
+}

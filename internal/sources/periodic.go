@@ -142,6 +142,7 @@ func (j *users) Step(ctx context.Context, t *refresh.Target, _ bool) (time.Durat
 		if day, ok := collector.UsersDay(d, s.loc); ok && day.Equal(asked) {
 			got, _, _ = collector.UsersDayMetrics(j.group, s.key, d, s.loc, j.labels.limit(s.limits.maxLabels))
 			j.labels.report(s.limits.metrics, s.logger, s.source, s.key, s.limits.maxLabels)
+			j.labels.countsRefused(s.logger, s.source, s.key, "day", d.Refused)
 			break
 		}
 		answered = append(answered, d.Day)

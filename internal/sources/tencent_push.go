@@ -117,6 +117,11 @@ func (j *tencentPush) Step(ctx context.Context, t *refresh.Target, woken bool) (
 			}
 			t.Put(windowKeyPrefix+w.label, collector.PushWindowSamples(s.sdkappid, w.label, res, j.labels.limit(s.limits.maxLabels)))
 			j.labels.report(s.limits.metrics, s.limits.logger, config.SourceTencentPush, s.sdkappid, s.limits.maxLabels)
+			for _, r := range res {
+				if r.TaskID == "" {
+					j.labels.countsRefused(s.limits.logger, config.SourceTencentPush, s.sdkappid, windowKeyPrefix+w.label, r.Refused)
+				}
+			}
 			j.windowsNext[w.label] = s.clock.Now().Add(s.interval)
 			return 0, nil
 		}
@@ -147,6 +152,7 @@ func (j *tencentPush) Step(ctx context.Context, t *refresh.Target, woken bool) (
 		if !seen[r.TaskID] && slices.Contains(batch, r.TaskID) {
 			seen[r.TaskID] = true
 			t.Put(r.TaskID, collector.PushTaskSamples(s.sdkappid, r, s.detail, lim))
+			j.labels.countsRefused(s.limits.logger, config.SourceTencentPush, s.sdkappid, r.TaskID, r.Refused)
 		}
 	}
 	j.labels.report(s.limits.metrics, s.limits.logger, config.SourceTencentPush, s.sdkappid, s.limits.maxLabels)
@@ -208,6 +214,7 @@ func (j *normalPush) Step(ctx context.Context, t *refresh.Target, _ bool) (time.
 	}
 	t.Put(windowKeyPrefix+w.label, collector.NormalPushWindowSamples(s.sdkappid, w.label, res, j.labels.limit(s.limits.maxLabels)))
 	j.labels.report(s.limits.metrics, s.limits.logger, config.SourceTencentNormalPush, s.sdkappid, s.limits.maxLabels)
+	j.labels.countsRefused(s.limits.logger, config.SourceTencentNormalPush, s.sdkappid, windowKeyPrefix+w.label, res.Refused)
 	j.next++
 	if j.next < len(s.windows) {
 		return 0, nil

@@ -38,6 +38,7 @@ func TestNormalPushStatisticsDecode(t *testing.T) {
 				{PushPlatform: 0, PushStats: PushStats{TotalCount: n(7)}},
 				{PushPlatform: 6}, // 1e2 is no count
 			},
+			Refused: 6,
 		}},
 		{"no counts and no PlatformStatistics", `{"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":"sucess"}`, NormalPushResult{}},
 		{"null PlatformStatistics", `{"ActionStatus":"OK","ErrorCode":0,"TotalCount":0,"PlatformStatistics":null}`,

@@ -41,6 +41,7 @@ func TestPushStatisticsDecode(t *testing.T) {
 					{EventType: 2, PushPlatform: 0, PushStats: PushStats{TotalCount: n(10), SentCount: n(9)}},
 					{EventType: 1, PushPlatform: 9}, // 1.5 and 1e2 are no counts
 				},
+				Refused: 6,
 			},
 			{
 				TaskID:    "1400123456_144115212910570789_4155518400_15723514",
