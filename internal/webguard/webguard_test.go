@@ -44,7 +44,7 @@ func rejected(t *testing.T, g *Guard, reason string) float64 {
 func serve(t *testing.T, g *Guard, o Options, h http.Handler) string {
 	t.Helper()
 	srv := httptest.NewUnstartedServer(g.Handler(h))
-	Configure(srv.Config, o)
+	g.Configure(srv.Config)
 	srv.Start()
 	t.Cleanup(srv.Close)
 	return srv.Listener.Addr().String()
@@ -345,8 +345,9 @@ func TestConfigure(t *testing.T) {
 	t.Parallel()
 	var s http.Server
 	o := DefaultOptions()
-	Configure(&s, o)
-	if s.ReadHeaderTimeout != o.ReadHeaderTimeout || s.ReadTimeout != o.ReadTimeout || s.WriteTimeout != o.WriteTimeout || s.IdleTimeout != o.IdleTimeout || s.MaxHeaderBytes != maxHeaderBytes {
+	g, _ := newGuard(t, o)
+	g.Configure(&s)
+	if s.ReadHeaderTimeout != o.ReadHeaderTimeout || s.ReadTimeout != o.ReadTimeout || s.WriteTimeout != o.WriteTimeout || s.IdleTimeout != o.IdleTimeout || s.MaxHeaderBytes != maxHeaderBytes || s.ConnState == nil {
 		t.Fatalf("timeouts %v %v %v %v, header limit %d from %+v", s.ReadHeaderTimeout, s.ReadTimeout, s.WriteTimeout, s.IdleTimeout, s.MaxHeaderBytes, o)
 	}
 }
@@ -375,6 +376,9 @@ func TestAddFlags(t *testing.T) {
 		{[]string{"--web.enable-lifecycle", "--web.enable-tracking-api", "--web.write-token-file=/t", "--web.write-timeout=5m", "--web.max-scrapes=3", "--web.max-request-body=4KiB", "--web.telemetry-path=/m"}, func(o *Options) {
 			o.EnableLifecycle, o.EnableTrackingAPI, o.WriteTokenFile = true, true, "/t"
 			o.WriteTimeout, o.MaxScrapes, o.MaxBodyBytes, o.TelemetryPath = 5*time.Minute, 3, 4096, "/m"
+		}},
+		{[]string{"--web.write-stall-timeout=2s", "--web.max-write-requests=4", "--web.max-connections=0"}, func(o *Options) {
+			o.WriteStallTimeout, o.MaxWrites, o.MaxConnections = 2*time.Second, 4, 0
 		}},
 	} {
 		app := kingpin.New("test", "")
