@@ -140,7 +140,8 @@ func run() int {
 		return 1
 	}
 	httpServer := &http.Server{Handler: guard.Handler(handler)}
-	guard.Configure(httpServer)
+	webguard.Configure(httpServer, *webOptions)
+	httpServer.ConnState = guard.ConnState
 	// Serving stops at once on a signal; the requests in flight get 5
 	// seconds, and the deferred clean-ups wait for them.
 	shutdownDone := make(chan struct{})

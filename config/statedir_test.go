@@ -20,7 +20,7 @@ func TestCheckStateDirectory(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name, dir, want string
-		asRoot         bool // root writes anywhere: the case means nothing then
+		asRoot          bool // root writes anywhere: the case means nothing then
 	}{
 		{"an existing directory", dir, "", true},
 		{"one to create", filepath.Join(dir, "new", "state"), "", true},

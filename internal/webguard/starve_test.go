@@ -90,7 +90,8 @@ func TestClientsThatDoNotReadHoldNoScrapeSlot(t *testing.T) {
 		}
 	})))
 	srv.Listener = smallBuffers{srv.Listener}
-	g.Configure(srv.Config)
+	Configure(srv.Config, o)
+	srv.Config.ConnState = g.ConnState
 	srv.Start()
 	t.Cleanup(srv.Close)
 	addr := srv.Listener.Addr().String()

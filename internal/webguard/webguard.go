@@ -20,6 +20,7 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"strings"
@@ -114,17 +115,22 @@ func AddFlags(app *kingpin.Application) *Options {
 	return o
 }
 
-// Configure sets the server's timeouts and header size limit from the
-// options, and the hook that caps open connections.
-func (g *Guard) Configure(s *http.Server) {
-	o := g.opts
+// Configure sets the server's timeouts and header size limit from o. The
+// connection cap is the Guard's ConnState, set apart.
+func Configure(s *http.Server, o Options) {
 	s.ReadHeaderTimeout = o.ReadHeaderTimeout
 	s.ReadTimeout = o.ReadTimeout
 	s.WriteTimeout = o.WriteTimeout
 	s.IdleTimeout = o.IdleTimeout
 	s.MaxHeaderBytes = maxHeaderBytes
+}
+
+// ConnState is the http.Server hook that caps open connections
+// (MaxConnections): set it as the server's ConnState. Without a cap it
+// does nothing.
+func (g *Guard) ConnState(c net.Conn, state http.ConnState) {
 	if g.conns != nil {
-		s.ConnState = g.conns.track
+		g.conns.track(c, state)
 	}
 }
 

@@ -44,7 +44,8 @@ func rejected(t *testing.T, g *Guard, reason string) float64 {
 func serve(t *testing.T, g *Guard, o Options, h http.Handler) string {
 	t.Helper()
 	srv := httptest.NewUnstartedServer(g.Handler(h))
-	g.Configure(srv.Config)
+	Configure(srv.Config, o)
+	srv.Config.ConnState = g.ConnState
 	srv.Start()
 	t.Cleanup(srv.Close)
 	return srv.Listener.Addr().String()
@@ -345,9 +346,8 @@ func TestConfigure(t *testing.T) {
 	t.Parallel()
 	var s http.Server
 	o := DefaultOptions()
-	g, _ := newGuard(t, o)
-	g.Configure(&s)
-	if s.ReadHeaderTimeout != o.ReadHeaderTimeout || s.ReadTimeout != o.ReadTimeout || s.WriteTimeout != o.WriteTimeout || s.IdleTimeout != o.IdleTimeout || s.MaxHeaderBytes != maxHeaderBytes || s.ConnState == nil {
+	Configure(&s, o)
+	if s.ReadHeaderTimeout != o.ReadHeaderTimeout || s.ReadTimeout != o.ReadTimeout || s.WriteTimeout != o.WriteTimeout || s.IdleTimeout != o.IdleTimeout || s.MaxHeaderBytes != maxHeaderBytes {
 		t.Fatalf("timeouts %v %v %v %v, header limit %d from %+v", s.ReadHeaderTimeout, s.ReadTimeout, s.WriteTimeout, s.IdleTimeout, s.MaxHeaderBytes, o)
 	}
 }
