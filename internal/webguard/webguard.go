@@ -166,7 +166,8 @@ type Guard struct {
 // New reads the write token, if any, and registers the guard's metrics
 // with reg (nil: not exposed):
 // imstats_exporter_http_requests_rejected_total,
-// imstats_exporter_http_answers_stalled_total and the connection cap's. A
+// imstats_exporter_http_answers_stalled_total,
+// imstats_exporter_http_request_slots_in_use and the connection cap's. A
 // token file that cannot be read or is empty is an error.
 func New(o Options, reg prometheus.Registerer) (*Guard, error) {
 	g := &Guard{
@@ -184,6 +185,21 @@ func New(o Options, reg prometheus.Registerer) (*Guard, error) {
 		g.rejected.WithLabelValues(r)
 	}
 	collectors := []prometheus.Collector{g.rejected, g.stalled}
+	for _, c := range []struct {
+		class, limit int
+		name         string
+	}{{classScrape, o.MaxScrapes, "scrape"}, {classWrite, o.MaxWrites, "write"}, {classOther, o.MaxRequests, "other"}} {
+		if c.limit <= 0 {
+			continue
+		}
+		sem := make(chan struct{}, c.limit)
+		g.caps[c.class] = sem
+		collectors = append(collectors, prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name:        "imstats_exporter_http_request_slots_in_use",
+			Help:        "Slots of the class's cap (--web.max-scrapes, --web.max-write-requests, --web.max-requests) held by requests being read or prepared.",
+			ConstLabels: prometheus.Labels{"class": c.name},
+		}, func() float64 { return float64(len(sem)) }))
+	}
 	if o.MaxConnections > 0 {
 		g.conns = newConnLimit(o.MaxConnections)
 		collectors = append(collectors, g.conns)
@@ -193,11 +209,6 @@ func New(o Options, reg prometheus.Registerer) (*Guard, error) {
 			if err := reg.Register(c); err != nil {
 				return nil, err
 			}
-		}
-	}
-	for class, n := range map[int]int{classScrape: o.MaxScrapes, classWrite: o.MaxWrites, classOther: o.MaxRequests} {
-		if n > 0 {
-			g.caps[class] = make(chan struct{}, n)
 		}
 	}
 	if o.WriteTokenFile != "" {
