@@ -178,7 +178,7 @@ func New(o Options, reg prometheus.Registerer) (*Guard, error) {
 		}, []string{"reason"}),
 		stalled: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "imstats_exporter_http_answers_stalled_total",
-			Help: "HTTP answers cut off because the client read none of a piece within --web.write-stall-timeout.",
+			Help: "HTTP answers cut off because the client did not take a piece of it within --web.write-stall-timeout, or it outlasted --web.write-timeout.",
 		}),
 	}
 	for _, r := range []string{reasonConcurrency, reasonBodyTooLarge, reasonLifecycle, reasonToken} {
