@@ -99,8 +99,11 @@ var errCorrupt = errors.New("corrupt state file")
 // empty state; an unusable one is an error wrapping errCorrupt.
 func readState(path string) ([]record, error) {
 	data, err := readBounded(path, maxStateBytes)
-	if errors.Is(err, errTooLarge) {
+	switch {
+	case errors.Is(err, errTooLarge):
 		return nil, fmt.Errorf("%w: larger than %d bytes", errCorrupt, maxStateBytes)
+	case errors.Is(err, errNotRegular):
+		return nil, fmt.Errorf("%w: %w", errCorrupt, err)
 	}
 	if err != nil || data == nil {
 		return nil, err

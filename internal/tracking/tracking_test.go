@@ -703,7 +703,7 @@ func TestPrepareErrors(t *testing.T) {
 		{
 			name:       "watched file is a directory",
 			setup:      func(dir string) Config { return Config{File: dir} },
-			wantPrefix: "watched file: read %s: is a directory",
+			wantPrefix: "watched file: %s is a directory, not a regular file",
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -715,15 +715,6 @@ func TestPrepareErrors(t *testing.T) {
 				t.Errorf("Prepare error = %v, want %q", err, want)
 			}
 		})
-	}
-}
-
-func TestOpenStateFileIsADirectory(t *testing.T) {
-	t.Parallel()
-	dir := t.TempDir()
-	_, err := Open(Options{StatePath: dir})
-	if want := "reading state file: read " + dir + ": is a directory"; err == nil || !strings.HasPrefix(err.Error(), want) {
-		t.Errorf("Open error = %v, want %q", err, want)
 	}
 }
 
