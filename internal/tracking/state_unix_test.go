@@ -92,4 +92,3 @@ func TestWatchedFileIsAFIFO(t *testing.T) {
 		t.Fatal("Prepare of a FIFO has not returned after a minute")
 	}
 }
-
