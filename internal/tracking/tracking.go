@@ -274,15 +274,40 @@ func (s *Set) load() error {
 	if err != nil {
 		return fmt.Errorf("reading state file: %w", err)
 	}
+	now := s.clock.Now().UTC()
+	future := 0
 	for _, r := range recs {
 		if err := s.validate(r.ID); err != nil {
 			level.Warn(s.logger).Log("msg", "dropping invalid ID from the state file", "path", s.statePath, "id", shorten(r.ID), "err", err)
 			s.gen++ // the file holds what memory does not
 			continue
 		}
-		s.ids[r.ID] = &entry{added: r.Added, sent: r.Sent, from: sourceOf(r.Origin), retired: r.Retired}
+		e := &entry{added: r.Added, sent: r.Sent, from: sourceOf(r.Origin), retired: r.Retired}
+		a, b := clampFuture(&e.added, now), clampFuture(&e.sent, now)
+		if a || b {
+			future++
+		}
+		s.ids[r.ID] = e
+	}
+	if future > 0 {
+		level.Warn(s.logger).Log("msg", "times in the future in the state file taken as now", "path", s.statePath, "ids", future)
+		s.gen++ // the file holds what memory does not
 	}
 	return nil
+}
+
+// maxClockSkew is how far in the future a time may lie and still be taken
+// as it is: beyond it, an added time would never age out.
+const maxClockSkew = 5 * time.Minute
+
+// clampFuture sets *t to now if it lies more than maxClockSkew after now,
+// and reports whether it did.
+func clampFuture(t *time.Time, now time.Time) bool {
+	if t.Sub(now) <= maxClockSkew {
+		return false
+	}
+	*t = now
+	return true
 }
 
 // Change is a configuration prepared by Set.Prepare, to be committed or
@@ -365,6 +390,7 @@ func (s *Set) Add(ctx context.Context, ids []string, origin Origin, sent time.Ti
 	src := sourceOf(origin)
 	s.mu.Lock()
 	now := s.clock.Now().UTC()
+	clampFuture(&sent, now)
 	if origin == OriginAPI && s.cfg.RegisterPerMinute > 0 {
 		n := s.countNewLocked(ids)
 		if wait, ok := s.bucket.take(n, now); !ok {
