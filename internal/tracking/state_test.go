@@ -3,6 +3,7 @@ package tracking
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -258,6 +259,18 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.b.String()
+}
+
+// encodeState renders ids as a version 1 state file.
+func encodeState(ids []record) ([]byte, error) {
+	if ids == nil {
+		ids = []record{}
+	}
+	b, err := json.MarshalIndent(stateFile{Version: stateVersion, IDs: ids}, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(b, '\n'), nil
 }
 
 func FuzzLoadState(f *testing.F) {

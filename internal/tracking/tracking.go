@@ -204,8 +204,12 @@ type Set struct {
 	// and nothing is called while it is held.
 	changedMu sync.Mutex
 	changed   chan struct{}
-	// write replaces the state file; tests replace it before first use.
-	write func(path string, data []byte) error
+	// jrnl is the state file, owned by the flusher.
+	jrnl journal
+	// persist saves data to the state file: all of it after a rewrite,
+	// appended otherwise. Called by the flusher only; tests replace it
+	// before first use.
+	persist func(data []byte, rewrite bool) error
 
 	mu      sync.Mutex
 	cfg     Config
@@ -217,10 +221,12 @@ type Set struct {
 	evicted uint64
 	bucket  bucket
 
-	gen          uint64 // counts changes to what the state file holds
-	savedGen     uint64 // the gen the state file holds
-	attemptGen   uint64 // the gen of the last completed save attempt
-	attemptErr   error  // its error
+	gen          uint64              // counts changes to what the state file holds
+	dirty        map[string]struct{} // IDs changed since the last save
+	records      int                 // records in the journal
+	savedGen     uint64              // the gen the state file holds
+	attemptGen   uint64              // the gen of the last completed save attempt
+	attemptErr   error               // its error
 	saveFailures uint64
 	flushing     bool          // a flusher goroutine runs
 	saveFailing  bool          // the last save attempt failed
@@ -243,10 +249,12 @@ func Open(o Options) (*Set, error) {
 		clock:     o.Clock,
 		logger:    o.Logger,
 		changed:   make(chan struct{}),
-		write:     writeFileAtomic,
+		jrnl:      journal{path: o.StatePath},
 		ids:       make(map[string]*entry),
+		dirty:     make(map[string]struct{}),
 		flushed:   make(chan struct{}),
 	}
+	s.persist = s.persistJournal
 	if s.clock == nil {
 		s.clock = clock.Real{}
 	}
@@ -262,38 +270,59 @@ func Open(o Options) (*Set, error) {
 	return s, nil
 }
 
-// load reads the state file into s.
+// load reads the state file into s. Whenever memory ends up holding other
+// than the file (a corrupt or earlier-format file, a torn last record,
+// dropped IDs, clamped times), a save is due at once.
 func (s *Set) load() error {
-	recs, err := readState(s.statePath)
+	st, err := readState(s.statePath)
 	if errors.Is(err, errCorrupt) {
 		level.Warn(s.logger).Log("msg", "tracked-ID state file is corrupt; starting empty, it will be moved aside at the first save", "path", s.statePath, "err", err)
 		s.corrupt = true
-		s.gen++ // the file holds what memory does not
+		s.markRewriteLocked()
 		return nil
 	}
 	if err != nil {
 		return fmt.Errorf("reading state file: %w", err)
 	}
+	s.ids, s.records = st.ids, st.records
+	switch {
+	case st.legacy:
+		level.Info(s.logger).Log("msg", "read a version 1 JSON state file; the first save rewrites it as a journal", "path", s.statePath, "ids", len(st.ids))
+		s.markRewriteLocked()
+	case st.tail > recordHeaderBytes+maxRecordBytes:
+		// More than one record's worth: damage, not a torn last write.
+		level.Warn(s.logger).Log("msg", "tracked-ID state file is damaged; keeping the IDs before the damage, it will be moved aside at the first save", "path", s.statePath, "ids", len(st.ids), "bytes_ignored", st.tail)
+		s.corrupt = true
+		s.markRewriteLocked()
+	case st.tail > 0:
+		level.Info(s.logger).Log("msg", "ignoring an incomplete last record of the state file, never acknowledged", "path", s.statePath, "bytes_ignored", st.tail)
+		s.markRewriteLocked()
+	}
 	now := s.clock.Now().UTC()
 	future := 0
-	for _, r := range recs {
-		if err := s.validate(r.ID); err != nil {
-			level.Warn(s.logger).Log("msg", "dropping invalid ID from the state file", "path", s.statePath, "id", shorten(r.ID), "err", err)
-			s.gen++ // the file holds what memory does not
+	for id, e := range s.ids {
+		if err := s.validate(id); err != nil {
+			level.Warn(s.logger).Log("msg", "dropping invalid ID from the state file", "path", s.statePath, "id", shorten(id), "err", err)
+			delete(s.ids, id)
+			s.markRewriteLocked()
 			continue
 		}
-		e := &entry{added: r.Added, sent: r.Sent, from: sourceOf(r.Origin), retired: r.Retired}
 		a, b := clampFuture(&e.added, now), clampFuture(&e.sent, now)
 		if a || b {
 			future++
 		}
-		s.ids[r.ID] = e
 	}
 	if future > 0 {
 		level.Warn(s.logger).Log("msg", "times in the future in the state file taken as now", "path", s.statePath, "ids", future)
-		s.gen++ // the file holds what memory does not
+		s.markRewriteLocked()
 	}
 	return nil
+}
+
+// markRewriteLocked records that the state file holds what memory does not,
+// so that a save is due; the first save of a Set rewrites the file whole.
+func (s *Set) markRewriteLocked() {
+	s.gen++
 }
 
 // maxClockSkew is how far in the future a time may lie and still be taken
@@ -404,20 +433,24 @@ func (s *Set) Add(ctx context.Context, ids []string, origin Origin, sent time.Ti
 		switch {
 		case !ok:
 			s.ids[id] = &entry{added: now, sent: sent, from: src}
+			s.markLocked(id)
 			added++
 			changed = true
 			continue
 		case e.retired:
 			e.added, e.retired = now, false
+			s.markLocked(id)
 			added++
 			changed = true
 		}
 		if e.from&src == 0 {
 			e.from |= src
+			s.markLocked(id)
 			changed = true
 		}
 		if e.sent.IsZero() && !sent.IsZero() {
 			e.sent = sent
+			s.markLocked(id)
 			changed = true
 		}
 	}
@@ -453,6 +486,7 @@ func (s *Set) Remove(ctx context.Context, ids []string, origin Origin) (removed 
 		}
 		if e.from&fromAPI != 0 {
 			e.from &^= fromAPI
+			s.markLocked(id)
 			changed = true
 		}
 		switch {
@@ -668,11 +702,13 @@ func (s *Set) relist(src sources, ids []string, now time.Time) bool {
 		e, ok := s.ids[id]
 		if !ok {
 			s.ids[id] = &entry{added: now, from: src}
+			s.markLocked(id)
 			changed = true
 			continue
 		}
 		if e.from&src == 0 {
 			e.from |= src
+			s.markLocked(id)
 			changed = true
 		}
 	}
@@ -681,6 +717,7 @@ func (s *Set) relist(src sources, ids []string, now time.Time) bool {
 			continue
 		}
 		e.from &^= src
+		s.markLocked(id)
 		changed = true
 		if e.from == 0 {
 			delete(s.ids, id)
@@ -692,6 +729,7 @@ func (s *Set) relist(src sources, ids []string, now time.Time) bool {
 // retire stops tracking id. An entry the configuration or the file still
 // lists is kept as retired; any other is deleted.
 func (s *Set) retire(id string, e *entry) {
+	s.markLocked(id)
 	e.from &^= fromAPI
 	if e.from == 0 {
 		delete(s.ids, id)
@@ -745,6 +783,14 @@ func (s *Set) enforceCapLocked() int {
 	}
 	s.evicted += uint64(n)
 	return n
+}
+
+// markLocked records that id's entry changed (or was deleted), for the next
+// save to append.
+func (s *Set) markLocked(id string) {
+	if s.statePath != "" {
+		s.dirty[id] = struct{}{}
+	}
 }
 
 // touchLocked records a change to what the state file must hold.
@@ -840,17 +886,29 @@ func (s *Set) startFlushLocked() {
 }
 
 // flush saves the state until the file holds what memory holds or a save
-// fails, then exits. Each attempt writes a snapshot taken under mu, so the
+// fails, then exits. Each attempt encodes, under mu, the IDs changed since
+// the last save (or every ID, when the journal is to be rewritten), so the
 // changes made while one write is under way share the next.
 func (s *Set) flush() {
 	s.mu.Lock()
 	for s.savedGen != s.gen {
 		gen := s.gen
-		recs := s.recordsLocked()
+		// The first save of the process, and the one after a failure,
+		// rewrite the journal: it has no open file to append to.
+		rewrite := s.jrnl.f == nil || s.records+len(s.dirty) > compactFactor*len(s.ids)+compactSlack
+		var data []byte
+		var n int
+		if rewrite {
+			data, n = s.encodeAllLocked(), len(s.ids)
+		} else {
+			data, n = s.encodeDirtyLocked(), len(s.dirty)
+		}
+		pending := s.dirty
+		s.dirty = make(map[string]struct{})
 		clean, corrupt := !s.cleaned, s.corrupt
 		s.mu.Unlock()
 
-		err := s.save(recs, clean, corrupt)
+		err := s.save(data, rewrite, clean, corrupt)
 
 		s.mu.Lock()
 		report := (err != nil) != s.saveFailing
@@ -869,9 +927,17 @@ func (s *Set) flush() {
 		s.attemptGen, s.attemptErr = gen, err
 		if err != nil {
 			s.saveFailures++
+			for id := range pending {
+				s.dirty[id] = struct{}{}
+			}
 		} else {
 			s.savedGen = gen
 			s.corrupt, s.cleaned = false, true
+			if rewrite {
+				s.records = n
+			} else {
+				s.records += n
+			}
 		}
 		close(s.flushed)
 		s.flushed = make(chan struct{})
@@ -883,39 +949,52 @@ func (s *Set) flush() {
 	s.mu.Unlock()
 }
 
-// recordsLocked returns every known ID, retired ones included, as the state
-// file holds them.
-func (s *Set) recordsLocked() []record {
-	recs := make([]record, 0, len(s.ids))
+// encodeAllLocked returns a put record of every known ID, retired ones
+// included: the journal's content after a rewrite.
+func (s *Set) encodeAllLocked() []byte {
+	b := make([]byte, 0, len(s.ids)*64)
 	for id, e := range s.ids {
-		recs = append(recs, record{ID: id, Added: e.added, Sent: e.sent, Origin: e.origin(), Retired: e.retired})
+		b = appendPut(b, id, e)
 	}
-	slices.SortFunc(recs, func(a, b record) int {
-		if c := b.Added.Compare(a.Added); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.ID, b.ID)
-	})
-	return recs
+	return b
 }
 
-// save writes recs to the state file. With clean, it first removes the
-// temporary files a crash may have left; with corrupt, it moves the corrupt
-// state file aside.
-func (s *Set) save(recs []record, clean, corrupt bool) error {
-	data, err := encodeState(recs)
-	if err != nil {
-		return fmt.Errorf("saving state file: %w", err)
+// encodeDirtyLocked returns a record of each ID changed since the last
+// save: its entry, or its deletion.
+func (s *Set) encodeDirtyLocked() []byte {
+	b := make([]byte, 0, len(s.dirty)*64)
+	for id := range s.dirty {
+		if e, ok := s.ids[id]; ok {
+			b = appendPut(b, id, e)
+		} else {
+			b = appendDelete(b, id)
+		}
 	}
+	return b
+}
+
+// save writes data to the state file, rewriting it or appending. With
+// clean, it first removes the temporary files a crash may have left; with
+// corrupt, it moves the corrupt state file aside.
+func (s *Set) save(data []byte, rewrite, clean, corrupt bool) error {
 	if clean || corrupt {
 		if err := s.prepareDir(corrupt); err != nil {
 			return fmt.Errorf("saving state file: %w", err)
 		}
 	}
-	if err := s.write(s.statePath, data); err != nil {
+	if err := s.persist(data, rewrite); err != nil {
 		return fmt.Errorf("saving state file: %w", err)
 	}
 	return nil
+}
+
+// persistJournal is the default persist: the journal, appended or
+// rewritten.
+func (s *Set) persistJournal(data []byte, rewrite bool) error {
+	if rewrite {
+		return s.jrnl.rewrite(data)
+	}
+	return s.jrnl.appendRecords(data)
 }
 
 // prepareDir removes stale temporary files and moves a corrupt state file
