@@ -218,6 +218,8 @@ type Set struct {
 	file    fileStat // the watched file as last read
 	fileErr string   // the last error reading the watched file, for logging once
 	view    []ID     // tracked IDs newest first; nil when stale
+	live    int      // how many IDs are tracked (not retired)
+	evictq  evictQueue
 	evicted uint64
 	bucket  bucket
 
@@ -316,6 +318,12 @@ func (s *Set) load() error {
 		level.Warn(s.logger).Log("msg", "times in the future in the state file taken as now", "path", s.statePath, "ids", future)
 		s.markRewriteLocked()
 	}
+	for _, e := range s.ids {
+		if !e.retired {
+			s.live++
+		}
+	}
+	s.rebuildEvictQueueLocked()
 	return nil
 }
 
@@ -432,13 +440,18 @@ func (s *Set) Add(ctx context.Context, ids []string, origin Origin, sent time.Ti
 		e, ok := s.ids[id]
 		switch {
 		case !ok:
-			s.ids[id] = &entry{added: now, sent: sent, from: src}
+			e = &entry{added: now, sent: sent, from: src}
+			s.ids[id] = e
+			s.live++
+			s.queueLocked(id, e)
 			s.markLocked(id)
 			added++
 			changed = true
 			continue
 		case e.retired:
 			e.added, e.retired = now, false
+			s.live++
+			s.queueLocked(id, e)
 			s.markLocked(id)
 			added++
 			changed = true
@@ -493,6 +506,7 @@ func (s *Set) Remove(ctx context.Context, ids []string, origin Origin) (removed 
 		case e.from == 0:
 			delete(s.ids, id)
 			if !e.retired {
+				s.live--
 				removed++
 			}
 		case !e.retired:
@@ -536,7 +550,7 @@ func (s *Set) IDs() []ID {
 func (s *Set) Len() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return len(s.viewLocked())
+	return s.live
 }
 
 // Stats returns the Set's figures.
@@ -544,7 +558,7 @@ func (s *Set) Stats() Stats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return Stats{
-		Tracked:      len(s.viewLocked()),
+		Tracked:      s.live,
 		Limit:        s.cfg.Cap,
 		Evicted:      s.evicted,
 		SaveFailures: s.saveFailures,
@@ -701,7 +715,10 @@ func (s *Set) relist(src sources, ids []string, now time.Time) bool {
 		listed[id] = true
 		e, ok := s.ids[id]
 		if !ok {
-			s.ids[id] = &entry{added: now, from: src}
+			e = &entry{added: now, from: src}
+			s.ids[id] = e
+			s.live++
+			s.queueLocked(id, e)
 			s.markLocked(id)
 			changed = true
 			continue
@@ -719,8 +736,14 @@ func (s *Set) relist(src sources, ids []string, now time.Time) bool {
 		e.from &^= src
 		s.markLocked(id)
 		changed = true
-		if e.from == 0 {
+		switch {
+		case e.from == 0:
 			delete(s.ids, id)
+			if !e.retired {
+				s.live--
+			}
+		case src == fromConfig:
+			s.queueLocked(id, e) // the cap may evict it now
 		}
 	}
 	return changed
@@ -730,6 +753,9 @@ func (s *Set) relist(src sources, ids []string, now time.Time) bool {
 // lists is kept as retired; any other is deleted.
 func (s *Set) retire(id string, e *entry) {
 	s.markLocked(id)
+	if !e.retired {
+		s.live--
+	}
 	e.from &^= fromAPI
 	if e.from == 0 {
 		delete(s.ids, id)
@@ -760,25 +786,13 @@ func (s *Set) enforceCapLocked() int {
 	if s.cfg.Cap <= 0 {
 		return 0
 	}
-	tracked := 0
-	for _, e := range s.ids {
-		if !e.retired {
-			tracked++
-		}
-	}
-	if tracked <= s.cfg.Cap {
-		return 0 // the common case, without sorting
-	}
-	live := s.liveLocked()
-	over := len(live) - s.cfg.Cap
 	n := 0
-	// live is newest first, so the oldest are at its tail.
-	for i := len(live) - 1; i >= 0 && n < over; i-- {
-		e := s.ids[live[i].ID]
-		if e.from&fromConfig != 0 {
-			continue
+	for s.live > s.cfg.Cap {
+		id, e, ok := s.popEvictableLocked()
+		if !ok {
+			break
 		}
-		s.retire(live[i].ID, e)
+		s.retire(id, e)
 		n++
 	}
 	s.evicted += uint64(n)

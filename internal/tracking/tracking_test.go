@@ -1085,6 +1085,12 @@ func TestStorm(t *testing.T) {
 	if !s.Stats().Durable {
 		t.Error("not durable after the storm")
 	}
+	s.mu.Lock()
+	live, counted := len(s.liveLocked()), s.live
+	s.mu.Unlock()
+	if counted != live {
+		t.Errorf("the count of tracked IDs is %d, but %d are tracked", counted, live)
+	}
 }
 
 // BenchmarkAddDurable50 measures how many IDs per second 50 concurrent
