@@ -39,7 +39,7 @@ func (q *evictQueue) Pop() any {
 	return it
 }
 
-// evictableLocked reports whether the cap may evict id's entry e now.
+// evictable reports whether the cap may evict the entry e now.
 func evictable(e *entry) bool {
 	return !e.retired && e.from&fromConfig == 0
 }

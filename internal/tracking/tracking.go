@@ -1,9 +1,9 @@
 // Package tracking keeps the IDs whose statistics the exporter polls (Tencent
 // push TaskIDs, JPush msg_ids and group_msgids), one Set per (kind, app) for
 // the life of the process. IDs come from the configuration, from a watched
-// file and from the HTTP API (api.go), survive restarts in an atomically
-// written state file, age out and are capped so that cardinality stays
-// bounded. The package knows nothing of vendors beyond their ID syntax.
+// file and from the HTTP API (api.go), survive restarts in a state file
+// that is an append-only journal (journal.go), age out and are capped so
+// that cardinality stays bounded. The package knows nothing of vendors beyond their ID syntax.
 //
 // # Life of a Set
 //
@@ -19,7 +19,8 @@
 //
 // Add and Remove return nil only once a state file holding their change has
 // been written and fsync'd (group commit: the Adds and Removes waiting at the
-// same time share one write). While the file on disk lags memory after a
+// same time share one write, which appends a record per changed ID to the
+// journal, so that its cost follows the change and not the set). While the file on disk lags memory after a
 // failed save, every Add and Remove retries the save and returns an error
 // wrapping ErrNotSaved until one succeeds. Reads (IDs, Len, Stats) never
 // write.
@@ -94,7 +95,8 @@ type Options struct {
 	Kind string
 	// App names the app in log lines.
 	App string
-	// StatePath is the JSON state file; "" keeps the set in memory only.
+	// StatePath is the state file (a journal; a version 1 JSON file of an
+	// earlier release is read too); "" keeps the set in memory only.
 	StatePath string
 	// Clock tells the time; nil means clock.Real{}.
 	Clock clock.Clock
@@ -280,7 +282,7 @@ func (s *Set) load() error {
 	if errors.Is(err, errCorrupt) {
 		level.Warn(s.logger).Log("msg", "tracked-ID state file is corrupt; starting empty, it will be moved aside at the first save", "path", s.statePath, "err", err)
 		s.corrupt = true
-		s.markRewriteLocked()
+		s.markStaleLocked()
 		return nil
 	}
 	if err != nil {
@@ -290,15 +292,15 @@ func (s *Set) load() error {
 	switch {
 	case st.legacy:
 		level.Info(s.logger).Log("msg", "read a version 1 JSON state file; the first save rewrites it as a journal", "path", s.statePath, "ids", len(st.ids))
-		s.markRewriteLocked()
+		s.markStaleLocked()
 	case st.tail > recordHeaderBytes+maxRecordBytes:
 		// More than one record's worth: damage, not a torn last write.
 		level.Warn(s.logger).Log("msg", "tracked-ID state file is damaged; keeping the IDs before the damage, it will be moved aside at the first save", "path", s.statePath, "ids", len(st.ids), "bytes_ignored", st.tail)
 		s.corrupt = true
-		s.markRewriteLocked()
+		s.markStaleLocked()
 	case st.tail > 0:
 		level.Info(s.logger).Log("msg", "ignoring an incomplete last record of the state file, never acknowledged", "path", s.statePath, "bytes_ignored", st.tail)
-		s.markRewriteLocked()
+		s.markStaleLocked()
 	}
 	now := s.clock.Now().UTC()
 	future := 0
@@ -306,7 +308,7 @@ func (s *Set) load() error {
 		if err := s.validate(id); err != nil {
 			level.Warn(s.logger).Log("msg", "dropping invalid ID from the state file", "path", s.statePath, "id", shorten(id), "err", err)
 			delete(s.ids, id)
-			s.markRewriteLocked()
+			s.markStaleLocked()
 			continue
 		}
 		a, b := clampFuture(&e.added, now), clampFuture(&e.sent, now)
@@ -316,7 +318,7 @@ func (s *Set) load() error {
 	}
 	if future > 0 {
 		level.Warn(s.logger).Log("msg", "times in the future in the state file taken as now", "path", s.statePath, "ids", future)
-		s.markRewriteLocked()
+		s.markStaleLocked()
 	}
 	for _, e := range s.ids {
 		if !e.retired {
@@ -327,9 +329,9 @@ func (s *Set) load() error {
 	return nil
 }
 
-// markRewriteLocked records that the state file holds what memory does not,
+// markStaleLocked records that the state file holds what memory does not,
 // so that a save is due; the first save of a Set rewrites the file whole.
-func (s *Set) markRewriteLocked() {
+func (s *Set) markStaleLocked() {
 	s.gen++
 }
 

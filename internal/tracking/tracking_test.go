@@ -543,8 +543,8 @@ func TestStateFileFormat(t *testing.T) {
 		binary.LittleEndian.PutUint32(h[4:], crc32.Checksum([]byte(payload), crc32.MakeTable(crc32.Castagnoli)))
 		return string(h[:]) + payload
 	}
-	// 1740787200 (2025-03-01T00:00:00Z) is 0x67c24e00: as a zig-zag varint
-	// 0x80 0xb8 0x92 0xfc 0x0c. 1740783600 (an hour earlier) is 0x67c24000.
+	// Unix seconds as zig-zag varints: 1740787200 (2025-03-01T00:00:00Z) is
+	// 80 b8 92 fc 0c, 1740783600 (an hour earlier, the sent time) e0 ff 91 fc 0c.
 	added := "\x80\xb8\x92\xfc\x0c\x05"
 	want := "imstats tracked IDs journal v2\n" +
 		frame("P\x0a1613113584"+added+"\x04") +
