@@ -1,6 +1,7 @@
 package tracking
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -120,6 +121,9 @@ type journalRead struct {
 	// tail is how many bytes follow the last good record: a record cut
 	// short or failing its checksum, and whatever follows it.
 	tail int
+	// zeros is whether the tail is all zero bytes, as a file system leaves
+	// the end of a file whose size reached the disk before its data did.
+	zeros bool
 }
 
 // decodeJournal replays a journal (data starts with journalMagic). A record
@@ -147,6 +151,7 @@ func decodeJournal(data []byte) (journalRead, error) {
 		rest = rest[recordHeaderBytes+int(n):]
 	}
 	r.tail = len(rest)
+	r.zeros = len(bytes.Trim(rest, "\x00")) == 0
 	return r, nil
 }
 

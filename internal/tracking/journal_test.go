@@ -85,6 +85,8 @@ func TestJournalTornLastRecord(t *testing.T) {
 		{name: "cut short", tail: func(rec []byte) []byte { return rec[:len(rec)-1] }},
 		{name: "bad checksum", tail: func(rec []byte) []byte { r := bytes.Clone(rec); r[len(r)-1] ^= 1; return r }},
 		{name: "zeros", tail: func(rec []byte) []byte { return make([]byte, len(rec)) }},
+		// The size of an append reached the disk and its data did not.
+		{name: "many zeros", tail: func([]byte) []byte { return make([]byte, 64<<10) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -89,6 +89,7 @@ type stateRead struct {
 	ids     map[string]*entry
 	records int  // journal records replayed
 	tail    int  // bytes after the journal's last good record
+	zeros   bool // and they are all zeros
 	legacy  bool // a version 1 JSON state file
 }
 
@@ -112,7 +113,7 @@ func readState(path string) (stateRead, error) {
 		if err != nil {
 			return stateRead{}, fmt.Errorf("%w: %v", errCorrupt, err)
 		}
-		return stateRead{ids: j.ids, records: j.records, tail: j.tail}, nil
+		return stateRead{ids: j.ids, records: j.records, tail: j.tail, zeros: j.zeros}, nil
 	}
 	if len(data) > maxStateBytes {
 		return stateRead{}, fmt.Errorf("%w: larger than %d bytes", errCorrupt, maxStateBytes)

@@ -293,7 +293,7 @@ func (s *Set) load() error {
 	case st.legacy:
 		level.Info(s.logger).Log("msg", "read a version 1 JSON state file; the first save rewrites it as a journal", "path", s.statePath, "ids", len(st.ids))
 		s.markStaleLocked()
-	case st.tail > recordHeaderBytes+maxRecordBytes:
+	case st.tail > recordHeaderBytes+maxRecordBytes && !st.zeros:
 		// More than one record's worth: damage, not a torn last write.
 		level.Warn(s.logger).Log("msg", "tracked-ID state file is damaged; keeping the IDs before the damage, it will be moved aside at the first save", "path", s.statePath, "ids", len(st.ids), "bytes_ignored", st.tail)
 		s.corrupt = true
