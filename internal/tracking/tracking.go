@@ -3,7 +3,8 @@
 // the life of the process. IDs come from the configuration, from a watched
 // file and from the HTTP API (api.go), survive restarts in a state file
 // that is an append-only journal (journal.go), age out and are capped so
-// that cardinality stays bounded. The package knows nothing of vendors beyond their ID syntax.
+// that cardinality stays bounded. The package knows nothing of vendors
+// beyond their ID syntax.
 //
 // # Life of a Set
 //
@@ -20,10 +21,10 @@
 // Add and Remove return nil only once a state file holding their change has
 // been written and fsync'd (group commit: the Adds and Removes waiting at the
 // same time share one write, which appends a record per changed ID to the
-// journal, so that its cost follows the change and not the set). While the file on disk lags memory after a
-// failed save, every Add and Remove retries the save and returns an error
-// wrapping ErrNotSaved until one succeeds. Reads (IDs, Len, Stats) never
-// write.
+// journal, so that its cost follows the change and not the set). While the
+// file on disk lags memory after a failed save, every Add and Remove retries
+// the save and returns an error wrapping ErrNotSaved until one succeeds.
+// Reads (IDs, Len, Stats) never write.
 //
 // # Locks
 //
