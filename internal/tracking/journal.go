@@ -17,7 +17,9 @@ import (
 // records in order gives the set. When the journal holds more than
 // compactFactor times the records the set needs, the next save rewrites it
 // as one record per known ID (a temporary file, fsync, rename, directory
-// fsync), so a crash leaves either the old or the new journal.
+// fsync), so a crash leaves either the old or the new journal; so do the
+// first save of a process and the save after a failed one, which have no
+// file open to append to.
 //
 // Each record is framed as
 //

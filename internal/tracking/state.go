@@ -142,7 +142,7 @@ func syncDir(dir string) error {
 	return err
 }
 
-// removeStaleTemps deletes the temporary files a crash in writeFileAtomic may
+// removeStaleTemps deletes the temporary files a crash in journal.rewrite may
 // have left next to path.
 func removeStaleTemps(path string) error {
 	entries, err := os.ReadDir(filepath.Dir(path))
