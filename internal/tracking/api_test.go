@@ -114,8 +114,8 @@ func TestAPI(t *testing.T) {
 		{"not a list", "POST", tasks, `{"task_ids":"a"}`, 400, `{"error":"field \"task_ids\" must be a list of IDs"}`},
 		{"too many IDs", "POST", tasks, `{"task_ids":` + manyIDs(MaxIDsPerRequest+1) + `}`, 400, `{"error":"field \"task_ids\" has 1001 IDs, at most 1000 are allowed per request"}`},
 		{"invalid ID", "POST", tasks, `{"task_ids":["ok","not ok"]}`, 400, `{"error":"invalid ID \"not ok\": contains whitespace"}`},
-		{"ID against the kind's rule", "POST", msgs, `{"msg_ids":["1","abc"]}`, 400, `{"error":"invalid ID \"abc\": a msg_id is an integer of at most 20 digits"}`},
-		{"msg_id over 20 digits", "POST", msgs, `{"msg_ids":[123456789012345678901]}`, 400, `{"error":"invalid ID \"123456789012345678901\": a msg_id is an integer of at most 20 digits"}`},
+		{"ID against the kind's rule", "POST", msgs, `{"msg_ids":["1","abc"]}`, 400, `{"error":"invalid ID \"abc\": a msg_id is a decimal integer from 1 to 18446744073709551615 without leading zeros"}`},
+		{"msg_id over 20 digits", "POST", msgs, `{"msg_ids":[123456789012345678901]}`, 400, `{"error":"invalid ID \"123456789012345678901\": a msg_id is a decimal integer from 1 to 18446744073709551615 without leading zeros"}`},
 		{"duplicate key", "POST", tasks, `{"task_ids":["d1"],"task_ids":["d2"]}`, 400, `{"error":"duplicate key \"task_ids\""}`},
 		{"duplicate key deeper down", "POST", msgs, `{"msg_ids":[{"a":1,"b":{"c":1,"c":2}}]}`, 400, `{"error":"duplicate key \"c\""}`},
 		{"same key in sibling objects is fine", "POST", msgs, `{"msg_ids":[{"a":1},{"a":1}]}`, 400, `{"error":"msg_ids[0]: want a string or an integer"}`},
@@ -143,7 +143,7 @@ func TestAPI(t *testing.T) {
 		{"PATCH", "PATCH", groups, ``, 405, `{"error":"method \"PATCH\" not allowed; allowed: GET, HEAD, POST"}`},
 		{"GET of one ID", "GET", tasks + "/t1", ``, 405, `{"error":"method \"GET\" not allowed; allowed: DELETE"}`},
 		{"DELETE of an untracked ID", "DELETE", tasks + "/t1", ``, 404, `{"error":"ID \"t1\" is not tracked"}`},
-		{"DELETE of an invalid ID", "DELETE", msgs + "/abc", ``, 400, `{"error":"invalid ID \"abc\": a msg_id is an integer of at most 20 digits"}`},
+		{"DELETE of an invalid ID", "DELETE", msgs + "/abc", ``, 400, `{"error":"invalid ID \"abc\": a msg_id is a decimal integer from 1 to 18446744073709551615 without leading zeros"}`},
 		{"DELETE for an unknown app", "DELETE", "/api/v1/jpush/nope/messages/1", ``, 404, `{"error":"unknown app_key \"nope\""}`},
 
 		{"empty listing", "GET", tasks, ``, 200, `{"task_ids":[]}`},
@@ -260,6 +260,39 @@ func TestAPISaveFailure(t *testing.T) {
 	}
 	if status, body := do(t, srv, "POST", "/api/v1/jpush/any/messages", `{"msg_ids":["1"]}`); status != 200 || body != `{"added":0,"tracked":1}`+"\n" {
 		t.Errorf("once writable: %d %s; want 200 added 0", status, body)
+	}
+}
+
+// TestAPIDeleteSaveFailure: a DELETE retried after a failed save used to
+// answer 404 "not tracked" (memory had already dropped the ID) while the
+// state file still held it, so a retrying client stopped and the ID came
+// back at the next start. It must answer 503 until the removal is saved.
+func TestAPIDeleteSaveFailure(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "state")
+	s := mustOpen(t, Options{Kind: catalog.KindJPushMessages, StatePath: filepath.Join(dir, "state.json"), Clock: clocktest.NewFake(t0)}, Config{})
+	mustAdd(t, s, OriginAPI, "1", "2")
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dir, nil, 0o600); err != nil { // the state directory is a file
+		t.Fatal(err)
+	}
+	srv := serveAPI(t, func(string, string) (*Set, bool) { return s, true }, APIOptions{AllowWrites: true})
+	const notSaved = `{"error":"the change is tracked but not saved to the state file (see the exporter's log); retry until this succeeds"}` + "\n"
+	for i := range 3 {
+		if status, body := do(t, srv, "DELETE", "/api/v1/jpush/any/messages/1", ""); status != 503 || body != notSaved {
+			t.Errorf("try %d: status %d body %s; want 503 naming the failed save", i, status, body)
+		}
+	}
+	if err := os.Remove(dir); err != nil {
+		t.Fatal(err)
+	}
+	if status, body := do(t, srv, "DELETE", "/api/v1/jpush/any/messages/1", ""); status != 404 || body != `{"error":"ID \"1\" is not tracked"}`+"\n" {
+		t.Errorf("once writable: %d %s; want 404: the removal is saved", status, body)
+	}
+	if got := stateIDs(t, filepath.Join(dir, "state.json")); len(got) != 1 || got[0].ID != "2" {
+		t.Errorf("state = %v, want only 2", got)
 	}
 }
 
