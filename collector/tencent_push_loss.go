@@ -82,6 +82,21 @@ func (r LossReasons) add(code, info string) {
 	}
 }
 
+// Merge adds the codes of from that r does not have yet, within
+// MaxLossReasons.
+func (r LossReasons) Merge(from LossReasons) {
+	codes := make([]string, 0, len(from))
+	for c := range from {
+		codes = append(codes, c)
+	}
+	slices.Sort(codes)
+	for _, c := range codes {
+		if _, ok := r[c]; !ok && len(r) < MaxLossReasons {
+			r[c] = from[c]
+		}
+	}
+}
+
 // SanitizeLossReason makes a vendor's ErrInfo a label value: characters
 // that are not printable become spaces, runs of spaces one space, the ends
 // trimmed, and the text cut to MaxLossReasonBytes on a character boundary.

@@ -9,15 +9,19 @@ import (
 // Source names, the values of the `source` label and the keys of the
 // refresh_intervals, sources and channel_detail sections.
 const (
-	SourceTencentOperations  = "tencent_operations"
-	SourceTencentPush        = "tencent_push"
-	SourceTencentNormalPush  = "tencent_normal_push"
-	SourceJPushReceived      = "jpush_received"
-	SourceJPushMessages      = "jpush_messages"
-	SourceJPushUsers         = "jpush_users"
-	SourceJPushGroupMessages = "jpush_group_messages"
-	SourceJPushGroupUsers    = "jpush_group_users"
-	SourceJPushStatus        = "jpush_status"
+	SourceTencentOperations = "tencent_operations"
+	SourceTencentPush       = "tencent_push"
+	SourceTencentNormalPush = "tencent_normal_push"
+	// SourceTencentPushLoss and SourceTencentNormalPushLoss read why pushes
+	// were lost (all_member_push_loss, normal_push_loss).
+	SourceTencentPushLoss       = "tencent_push_loss"
+	SourceTencentNormalPushLoss = "tencent_normal_push_loss"
+	SourceJPushReceived         = "jpush_received"
+	SourceJPushMessages         = "jpush_messages"
+	SourceJPushUsers            = "jpush_users"
+	SourceJPushGroupMessages    = "jpush_group_messages"
+	SourceJPushGroupUsers       = "jpush_group_users"
+	SourceJPushStatus           = "jpush_status"
 )
 
 // The vendors' sections of the configuration, the Vendor of a SourceInfo.
@@ -57,6 +61,8 @@ var SourceTable = []SourceInfo{
 	{Name: SourceTencentOperations, Vendor: VendorTencentIM, API: "v4/openconfigsvr/getappinfo", DefaultInterval: 10 * time.Minute, DefaultEnabled: true},
 	{Name: SourceTencentPush, Vendor: VendorTencentIM, API: "v4/timpush/all_member_push_statistics", DefaultInterval: time.Minute, DefaultEnabled: true, Queue: true, ChannelDetail: true},
 	{Name: SourceTencentNormalPush, Vendor: VendorTencentIM, API: "v4/timpush/normal_push_statistics", DefaultInterval: time.Minute, DefaultEnabled: true},
+	{Name: SourceTencentPushLoss, Vendor: VendorTencentIM, API: "v4/timpush/all_member_push_loss", DefaultInterval: 5 * time.Minute, DefaultEnabled: true, Queue: true, ChannelDetail: true},
+	{Name: SourceTencentNormalPushLoss, Vendor: VendorTencentIM, API: "v4/timpush/normal_push_loss", DefaultInterval: 5 * time.Minute, DefaultEnabled: true},
 	{Name: SourceJPushReceived, Vendor: VendorJPush, API: "/v3/received/detail", DefaultInterval: time.Minute, DefaultEnabled: true, Queue: true, ChannelDetail: true},
 	{Name: SourceJPushMessages, Vendor: VendorJPush, API: "/v3/messages/detail (VIP)", DefaultInterval: 2 * time.Minute, DefaultEnabled: true, Queue: true, ChannelDetail: true},
 	{Name: SourceJPushUsers, Vendor: VendorJPush, API: "/v3/users (VIP)", DefaultInterval: 30 * time.Minute, DefaultEnabled: true},

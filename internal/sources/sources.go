@@ -67,6 +67,8 @@ var Table = []Def{
 	{Name: config.SourceTencentOperations, AppKind: AppTencent, Schema: collector.OperationsSchema, OnDemand: true, New: func() Job { return &operations{} }},
 	{Name: config.SourceTencentPush, AppKind: AppTencent, Schema: collector.PushSchema, IDKind: tracking.KindTencentPush, New: func() Job { return &tencentPush{} }},
 	{Name: config.SourceTencentNormalPush, AppKind: AppTencent, Schema: collector.NormalPushSchema, OnDemand: true, New: func() Job { return &normalPush{} }},
+	{Name: config.SourceTencentPushLoss, AppKind: AppTencent, Schema: collector.PushLossSchema, IDKind: tracking.KindTencentPush, New: func() Job { return &pushLoss{} }},
+	{Name: config.SourceTencentNormalPushLoss, AppKind: AppTencent, Schema: collector.NormalPushLossSchema, OnDemand: true, New: func() Job { return &normalPushLoss{} }},
 	{Name: config.SourceJPushReceived, AppKind: AppJPush, Schema: collector.ReceivedSchema, IDKind: tracking.KindJPushMessages, New: func() Job { return &received{} }},
 	{Name: config.SourceJPushMessages, AppKind: AppJPush, Schema: collector.MessagesSchema, IDKind: tracking.KindJPushMessages, New: func() Job { return &messages{} }},
 	{Name: config.SourceJPushUsers, AppKind: AppJPush, Schema: collector.UsersSchema, OnDemand: true, New: func() Job { return &users{} }},
