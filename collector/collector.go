@@ -20,10 +20,6 @@ var (
 	GroupUsersSchema    = expo.NewSchema(jpushGroupFamilies.usersFamilies()...)
 	StatusSchema        = expo.NewSchema(jpushDevices)
 	NormalPushSchema    = expo.NewSchema(append(normalPushWindowFamily[:], normalPushWindowPlatformFamily[:]...)...)
-	// PushLossSchema holds the reason texts too: a family belongs to one
-	// schema, and the all-member pushes' answers name most codes.
-	PushLossSchema       = expo.NewSchema(pushWindowLossFamily, pushWindowPlatformLossFamily, pushTaskLossFamily, pushTaskPlatformLossFamily, pushLossReasonFamily)
-	NormalPushLossSchema = expo.NewSchema(normalPushWindowLossFamily, normalPushWindowPlatformLossFamily)
 )
 
 // operationsFamilyList returns the families of tencent_operations in the

@@ -63,6 +63,14 @@ var (
 		"sdkappid", "code", "reason")
 )
 
+// The schemas of the push loss sources. PushLossSchema holds the reason
+// texts too: a family belongs to one schema, and tencent_push_loss' answers
+// name the codes both loss APIs report.
+var (
+	PushLossSchema       = expo.NewSchema(pushWindowLossFamily, pushWindowPlatformLossFamily, pushTaskLossFamily, pushTaskPlatformLossFamily, pushLossReasonFamily)
+	NormalPushLossSchema = expo.NewSchema(normalPushWindowLossFamily, normalPushWindowPlatformLossFamily)
+)
+
 // LossReasons maps error codes to the vendor's text, sanitised: what a
 // mapping saw, for tencent_im_push_loss_reason_info. A code keeps the first
 // text seen for it; at most MaxLossReasons codes are kept.
