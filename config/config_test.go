@@ -16,7 +16,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/prometheus/common/model"
 
-	"github.com/imstats/imstats_exporter/internal/clock"
+	"github.com/imstats/imstats_exporter/internal/catalog"
+	"github.com/imstats/imstats_exporter/internal/clock/clocktest"
 )
 
 func dur(s string) model.Duration {
@@ -137,7 +138,7 @@ func TestLoadBad(t *testing.T) {
 		{"bad_backoff.yml", "line 3: limits.backoff_max: must not be less than limits.backoff_initial (1m), got 30s"},
 		{"bad_usersig_expire.yml", "line 2: limits.usersig_expire: must be at least 10m, got 5m"},
 
-		// Sources: the keys come from SourceTable.
+		// Sources: the keys come from the catalog.
 		{"bad_refresh_interval_unknown_source.yml", "line 3: refresh_intervals.jpush_recieved: unknown source; valid sources: " + allSources},
 		{"bad_sources_unknown_source.yml", "line 3: sources.tencent_pushes: unknown source; valid sources: " + allSources},
 		{"bad_channel_detail_unknown_source.yml", "line 3: channel_detail.jpush_recieved: unknown source; valid sources: " + detailSources},
@@ -329,37 +330,37 @@ func TestLoadGood(t *testing.T) {
 			},
 		},
 		RefreshIntervals: RefreshIntervals{
-			SourceTencentOperations:     dur("15m"),
-			SourceTencentPush:           dur("2m"),
-			SourceTencentNormalPush:     dur("3m"),
-			SourceTencentPushLoss:       dur("5m"),
-			SourceTencentNormalPushLoss: dur("5m"),
-			SourceJPushReceived:         dur("90s"),
-			SourceJPushMessages:         dur("3m"),
-			SourceJPushUsers:            dur("1h"),
-			SourceJPushGroupMessages:    dur("4m"),
-			SourceJPushGroupUsers:       dur("2h"),
-			SourceJPushStatus:           dur("10m"),
+			catalog.SourceTencentOperations:     dur("15m"),
+			catalog.SourceTencentPush:           dur("2m"),
+			catalog.SourceTencentNormalPush:     dur("3m"),
+			catalog.SourceTencentPushLoss:       dur("5m"),
+			catalog.SourceTencentNormalPushLoss: dur("5m"),
+			catalog.SourceJPushReceived:         dur("90s"),
+			catalog.SourceJPushMessages:         dur("3m"),
+			catalog.SourceJPushUsers:            dur("1h"),
+			catalog.SourceJPushGroupMessages:    dur("4m"),
+			catalog.SourceJPushGroupUsers:       dur("2h"),
+			catalog.SourceJPushStatus:           dur("10m"),
 		},
 		Sources: Sources{
-			SourceTencentOperations:     false,
-			SourceTencentPush:           true,
-			SourceTencentNormalPush:     false,
-			SourceTencentPushLoss:       true,
-			SourceTencentNormalPushLoss: true,
-			SourceJPushReceived:         false,
-			SourceJPushMessages:         true,
-			SourceJPushUsers:            false,
-			SourceJPushGroupMessages:    true,
-			SourceJPushGroupUsers:       false,
-			SourceJPushStatus:           true,
+			catalog.SourceTencentOperations:     false,
+			catalog.SourceTencentPush:           true,
+			catalog.SourceTencentNormalPush:     false,
+			catalog.SourceTencentPushLoss:       true,
+			catalog.SourceTencentNormalPushLoss: true,
+			catalog.SourceJPushReceived:         false,
+			catalog.SourceJPushMessages:         true,
+			catalog.SourceJPushUsers:            false,
+			catalog.SourceJPushGroupMessages:    true,
+			catalog.SourceJPushGroupUsers:       false,
+			catalog.SourceJPushStatus:           true,
 		},
 		ChannelDetails: ChannelDetails{
-			SourceTencentPush:        false,
-			SourceTencentPushLoss:    true,
-			SourceJPushReceived:      true,
-			SourceJPushMessages:      false,
-			SourceJPushGroupMessages: true,
+			catalog.SourceTencentPush:        false,
+			catalog.SourceTencentPushLoss:    true,
+			catalog.SourceJPushReceived:      true,
+			catalog.SourceJPushMessages:      false,
+			catalog.SourceJPushGroupMessages: true,
 		},
 		Timezone:       "UTC",
 		Location:       time.UTC,
@@ -426,37 +427,37 @@ jpush_groups: [{group_key: g, group_secret: c}]
 			RequestsPerMinute: 2400,
 		}},
 		RefreshIntervals: RefreshIntervals{
-			SourceTencentOperations:     dur("10m"),
-			SourceTencentPush:           dur("1m"),
-			SourceTencentNormalPush:     dur("1m"),
-			SourceTencentPushLoss:       dur("5m"),
-			SourceTencentNormalPushLoss: dur("5m"),
-			SourceJPushReceived:         dur("1m"),
-			SourceJPushMessages:         dur("2m"),
-			SourceJPushUsers:            dur("30m"),
-			SourceJPushGroupMessages:    dur("2m"),
-			SourceJPushGroupUsers:       dur("30m"),
-			SourceJPushStatus:           dur("5m"),
+			catalog.SourceTencentOperations:     dur("10m"),
+			catalog.SourceTencentPush:           dur("1m"),
+			catalog.SourceTencentNormalPush:     dur("1m"),
+			catalog.SourceTencentPushLoss:       dur("5m"),
+			catalog.SourceTencentNormalPushLoss: dur("5m"),
+			catalog.SourceJPushReceived:         dur("1m"),
+			catalog.SourceJPushMessages:         dur("2m"),
+			catalog.SourceJPushUsers:            dur("30m"),
+			catalog.SourceJPushGroupMessages:    dur("2m"),
+			catalog.SourceJPushGroupUsers:       dur("30m"),
+			catalog.SourceJPushStatus:           dur("5m"),
 		},
 		Sources: Sources{
-			SourceTencentOperations:     true,
-			SourceTencentPush:           true,
-			SourceTencentNormalPush:     true,
-			SourceTencentPushLoss:       true,
-			SourceTencentNormalPushLoss: true,
-			SourceJPushReceived:         true,
-			SourceJPushMessages:         true,
-			SourceJPushUsers:            true,
-			SourceJPushGroupMessages:    true,
-			SourceJPushGroupUsers:       true,
-			SourceJPushStatus:           true,
+			catalog.SourceTencentOperations:     true,
+			catalog.SourceTencentPush:           true,
+			catalog.SourceTencentNormalPush:     true,
+			catalog.SourceTencentPushLoss:       true,
+			catalog.SourceTencentNormalPushLoss: true,
+			catalog.SourceJPushReceived:         true,
+			catalog.SourceJPushMessages:         true,
+			catalog.SourceJPushUsers:            true,
+			catalog.SourceJPushGroupMessages:    true,
+			catalog.SourceJPushGroupUsers:       true,
+			catalog.SourceJPushStatus:           true,
 		},
 		ChannelDetails: ChannelDetails{
-			SourceTencentPush:        true,
-			SourceTencentPushLoss:    true,
-			SourceJPushReceived:      true,
-			SourceJPushMessages:      true,
-			SourceJPushGroupMessages: true,
+			catalog.SourceTencentPush:        true,
+			catalog.SourceTencentPushLoss:    true,
+			catalog.SourceJPushReceived:      true,
+			catalog.SourceJPushMessages:      true,
+			catalog.SourceJPushGroupMessages: true,
 		},
 		Timezone:       "Asia/Shanghai",
 		StateDirectory: "/etc/imstats/data",
@@ -506,10 +507,10 @@ func TestParseValid(t *testing.T) {
 			return nil
 		}},
 		{"zero refresh interval means the default", "jpush: [{app_key: k, master_secret: s}]\nrefresh_intervals: {jpush_received: 0, tencent_push: 0s}\n", func(c *Config) error {
-			if got := c.RefreshIntervals.For(SourceJPushReceived); got != time.Minute {
+			if got := c.RefreshIntervals.For(catalog.SourceJPushReceived); got != time.Minute {
 				return fmt.Errorf("jpush_received = %v, want 1m", got)
 			}
-			if got := c.RefreshIntervals.For(SourceTencentPush); got != time.Minute {
+			if got := c.RefreshIntervals.For(catalog.SourceTencentPush); got != time.Minute {
 				return fmt.Errorf("tencent_push = %v, want 1m", got)
 			}
 			return nil
@@ -578,18 +579,21 @@ func TestSourceNames(t *testing.T) {
 	t.Parallel()
 	var y strings.Builder
 	y.WriteString("jpush: [{app_key: k, master_secret: s}]\nrefresh_intervals:\n")
-	for i, s := range SourceNames {
+	for i, src := range catalog.Sources {
+		s := src.Name
 		fmt.Fprintf(&y, "  %s: %dm\n", s, i+1)
 	}
 	y.WriteString("sources:\n")
-	for i, s := range SourceNames {
+	for i, src := range catalog.Sources {
+		s := src.Name
 		fmt.Fprintf(&y, "  %s: %t\n", s, i%2 == 0)
 	}
 	c, err := Parse([]byte(y.String()), "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i, s := range SourceNames {
+	for i, src := range catalog.Sources {
+		s := src.Name
 		if got, want := c.RefreshIntervals.For(s), time.Duration(i+1)*time.Minute; got != want {
 			t.Errorf("For(%q) = %v, want %v", s, got, want)
 		}
@@ -723,14 +727,17 @@ func TestSecretsHidden(t *testing.T) {
 	}
 }
 
+// TestSafeConfigReload runs a reloader's sequence (load, plan, then Set and
+// ReloadResult) through good, bad and vetoed files: only a configuration
+// that loads and plans replaces the current one, and the gauges follow.
 func TestSafeConfigReload(t *testing.T) {
 	t.Parallel()
 	reg := prometheus.NewRegistry()
 	sc := NewSafeConfig(reg)
-	clk := clock.NewFake(time.Unix(1700000000, 0))
+	clk := clocktest.NewFake(time.Unix(1700000000, 0))
 	sc.clock = clk
 	if sc.Get() != nil {
-		t.Fatal("Get() before the first Reload is not nil")
+		t.Fatal("Get() before the first Set is not nil")
 	}
 
 	const metrics = `
@@ -757,14 +764,18 @@ imstats_exporter_config_last_reload_successful %d
 	}
 	for i, st := range steps {
 		before := sc.Get()
-		err := sc.ReloadWith(st.file, func(*Config) error {
-			if st.veto {
-				return errors.New("state directory not writable")
-			}
-			return nil
-		})
+		c, err := Load(st.file)
+		if err == nil && st.veto {
+			err = errors.New("state directory not writable")
+		}
+		if err != nil {
+			sc.ReloadResult(false)
+		} else {
+			sc.Set(c)
+			sc.ReloadResult(true)
+		}
 		if (err != nil) != st.wantErr {
-			t.Fatalf("step %d: Reload(%s) error = %v, want error %v", i, st.file, err, st.wantErr)
+			t.Fatalf("step %d: load of %s: error = %v, want error %v", i, st.file, err, st.wantErr)
 		}
 		after := sc.Get()
 		if after == nil || (after == before) != st.wantSame {
@@ -784,7 +795,7 @@ func TestSafeConfigSetAndResult(t *testing.T) {
 	t.Parallel()
 	reg := prometheus.NewRegistry()
 	sc := NewSafeConfig(reg)
-	clk := clock.NewFake(time.Unix(1700000000, 0))
+	clk := clocktest.NewFake(time.Unix(1700000000, 0))
 	sc.clock = clk
 	c, err := Load("testdata/good.yml")
 	if err != nil {

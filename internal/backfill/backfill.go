@@ -38,6 +38,7 @@ import (
 	"github.com/imstats/imstats_exporter/collector"
 	"github.com/imstats/imstats_exporter/config"
 	"github.com/imstats/imstats_exporter/internal/apierr"
+	"github.com/imstats/imstats_exporter/internal/catalog"
 	"github.com/imstats/imstats_exporter/internal/clock"
 	"github.com/imstats/imstats_exporter/internal/expo"
 	"github.com/imstats/imstats_exporter/internal/jpush"
@@ -105,7 +106,7 @@ func Run(ctx context.Context, cfg *config.Config, o Options) error {
 		Limiters:   sources.NewLimiters(c),
 	})
 	if len(jobs) == 0 {
-		return fmt.Errorf("nothing to backfill: no app with %s, %s or %s turned on", config.SourceTencentOperations, config.SourceJPushUsers, config.SourceJPushGroupUsers)
+		return fmt.Errorf("nothing to backfill: no app with %s, %s or %s turned on", catalog.SourceTencentOperations, catalog.SourceJPushUsers, catalog.SourceJPushGroupUsers)
 	}
 	today := startOfDay(c.Now(), cfg.Location)
 	out := newOpenMetrics()
@@ -140,7 +141,7 @@ func Run(ctx context.Context, cfg *config.Config, o Options) error {
 
 // job is the backfill of one source for one app.
 type job struct {
-	source     string // a config.Source* name
+	source     string // a catalog.Source* name
 	label, key string // how the metrics name the app: sdkappid, app_key or group_key, and its value
 	// fetch returns the app's complete days before today, oldest first.
 	fetch func(ctx context.Context, today time.Time) ([]day, error)
@@ -158,23 +159,23 @@ type day struct {
 // plan returns a job per app and enabled source, in configuration order.
 func plan(cfg *config.Config, d sources.Deps) []job {
 	var jobs []job
-	if cfg.Sources.Enabled(config.SourceTencentOperations) {
+	if cfg.Sources.Enabled(catalog.SourceTencentOperations) {
 		for _, app := range cfg.TencentIM {
 			id := strconv.FormatUint(app.SDKAppID, 10)
 			client := sources.NewTencentClient(cfg, app, d)
-			jobs = append(jobs, job{config.SourceTencentOperations, "sdkappid", id, operationsDays(client, id, cfg.Location, d.Logger)})
+			jobs = append(jobs, job{catalog.SourceTencentOperations, "sdkappid", id, operationsDays(client, id, cfg.Location, d.Logger)})
 		}
 	}
-	if cfg.Sources.Enabled(config.SourceJPushUsers) {
+	if cfg.Sources.Enabled(catalog.SourceJPushUsers) {
 		for _, app := range cfg.JPush {
 			client, _ := sources.NewJPushClient(cfg, app, d)
-			jobs = append(jobs, job{config.SourceJPushUsers, "app_key", app.AppKey, usersDays(client.Users, false, app.AppKey, jpush.MaxUsersDays, cfg.Location)})
+			jobs = append(jobs, job{catalog.SourceJPushUsers, "app_key", app.AppKey, usersDays(client.Users, false, app.AppKey, jpush.MaxUsersDays, cfg.Location)})
 		}
 	}
-	if cfg.Sources.Enabled(config.SourceJPushGroupUsers) {
+	if cfg.Sources.Enabled(catalog.SourceJPushGroupUsers) {
 		for _, g := range cfg.JPushGroups {
 			client, _ := sources.NewJPushGroupClient(cfg, g, d)
-			jobs = append(jobs, job{config.SourceJPushGroupUsers, "group_key", g.GroupKey, usersDays(client.GroupUsers, true, g.GroupKey, jpush.MaxGroupUsersDays, cfg.Location)})
+			jobs = append(jobs, job{catalog.SourceJPushGroupUsers, "group_key", g.GroupKey, usersDays(client.GroupUsers, true, g.GroupKey, jpush.MaxGroupUsersDays, cfg.Location)})
 		}
 	}
 	return jobs

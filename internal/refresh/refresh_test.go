@@ -12,7 +12,7 @@ import (
 	"github.com/go-kit/log"
 
 	"github.com/imstats/imstats_exporter/internal/apierr"
-	"github.com/imstats/imstats_exporter/internal/clock"
+	"github.com/imstats/imstats_exporter/internal/clock/clocktest"
 	"github.com/imstats/imstats_exporter/internal/expo"
 )
 
@@ -46,9 +46,9 @@ func (j *scriptedJob) Wake() <-chan struct{} { return j.wake }
 
 // run starts the loop of job on a fake clock and returns the target and the
 // clock; the loop stops with the test.
-func run(t *testing.T, job *scriptedJob, opts Options, logger log.Logger) (*Target, *clock.Fake) {
+func run(t *testing.T, job *scriptedJob, opts Options, logger log.Logger) (*Target, *clocktest.Fake) {
 	t.Helper()
-	fc := clock.NewFake(time.Unix(1700000000, 0))
+	fc := clocktest.NewFake(time.Unix(1700000000, 0))
 	opts.Clock = fc
 	if opts.Jitter == nil {
 		opts.Jitter = func(d time.Duration) time.Duration { return d }
@@ -63,7 +63,7 @@ func run(t *testing.T, job *scriptedJob, opts Options, logger log.Logger) (*Targ
 }
 
 // step waits for the loop's next step and for it to start waiting again.
-func step(t *testing.T, job *scriptedJob, fc *clock.Fake) bool {
+func step(t *testing.T, job *scriptedJob, fc *clocktest.Fake) bool {
 	t.Helper()
 	select {
 	case woken := <-job.steps:
@@ -75,7 +75,7 @@ func step(t *testing.T, job *scriptedJob, fc *clock.Fake) bool {
 	}
 }
 
-func waitForWaiter(t *testing.T, fc *clock.Fake) {
+func waitForWaiter(t *testing.T, fc *clocktest.Fake) {
 	t.Helper()
 	for range 1000 {
 		if fc.Waiters() > 0 {

@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/imstats/imstats_exporter/config"
+	"github.com/imstats/imstats_exporter/internal/catalog"
 	"github.com/imstats/imstats_exporter/internal/expo"
 	"github.com/imstats/imstats_exporter/internal/refresh"
 	"github.com/imstats/imstats_exporter/internal/sources"
@@ -42,7 +43,7 @@ var benchFamily = expo.NewFamily("tencent_im_push_task_target", "Per push task: 
 // first step has finished, so that a scrape does not wait for one.
 func renderServer(tb testing.TB, n int) *Server {
 	tb.Helper()
-	def := sources.Def{Name: "bench", Schema: expo.NewSchema(benchFamily)}
+	def := sources.Def{Source: catalog.Source{Name: "bench"}, Builder: sources.Builder{Schema: expo.NewSchema(benchFamily)}}
 	target := refresh.NewTarget(def.Name, "1400000000", def.Schema, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})

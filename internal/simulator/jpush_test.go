@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/imstats/imstats_exporter/internal/clock"
+	"github.com/imstats/imstats_exporter/internal/clock/clocktest"
 )
 
 // Credentials from the request samples of JPush "REST API v3 Report".
@@ -35,7 +35,7 @@ var jpT0 = time.Date(2025, 3, 12, 15, 4, 5, 0, shanghai)
 // jpHarness is a JPush simulator on a fake clock behind a loopback server.
 type jpHarness struct {
 	sim *JPush
-	clk *clock.Fake
+	clk *clocktest.Fake
 	srv *httptest.Server
 }
 
@@ -47,7 +47,7 @@ func newJPHarness(t *testing.T, seed int64, perMinute int) *jpHarness {
 // newJPHarnessLegacy is newJPHarness with JPushOptions.LegacyShare.
 func newJPHarnessLegacy(t *testing.T, seed int64, perMinute int, legacyShare float64) *jpHarness {
 	t.Helper()
-	clk := clock.NewFake(jpT0)
+	clk := clocktest.NewFake(jpT0)
 	sim := NewJPush(JPushOptions{
 		Apps: []JPushApp{
 			{AppKey: jpVIPApp, MasterSecret: jpVIPSecret, VIP: true, RequestsPerMinute: perMinute},

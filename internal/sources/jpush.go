@@ -10,14 +10,23 @@ import (
 	"github.com/go-kit/log/level"
 
 	"github.com/imstats/imstats_exporter/collector"
-	"github.com/imstats/imstats_exporter/config"
 	"github.com/imstats/imstats_exporter/internal/apierr"
+	"github.com/imstats/imstats_exporter/internal/catalog"
 	"github.com/imstats/imstats_exporter/internal/clock"
 	"github.com/imstats/imstats_exporter/internal/expo"
 	"github.com/imstats/imstats_exporter/internal/jpush"
 	"github.com/imstats/imstats_exporter/internal/refresh"
 	"github.com/imstats/imstats_exporter/internal/tracking"
 )
+
+// init registers the builders of the sources whose jobs this file holds.
+func init() {
+	register(catalog.SourceJPushReceived, Builder{Schema: collector.ReceivedSchema, New: func() Job { return &received{} }})
+	register(catalog.SourceJPushMessages, Builder{Schema: collector.MessagesSchema, New: func() Job { return &messages{} }})
+	register(catalog.SourceJPushStatus, Builder{Schema: collector.StatusSchema, New: func() Job { return &status{} },
+		Needs: func(a App) bool { return len(a.JPush.CanaryRegistrationIDs) > 0 }})
+	register(catalog.SourceJPushGroupMessages, Builder{Schema: collector.GroupMessagesSchema, New: func() Job { return &messages{group: true} }})
+}
 
 // messageSettings are what every JPush source polling messages needs.
 type messageSettings struct {
@@ -102,7 +111,7 @@ type received struct {
 // previous settings' endpoint and credentials: a reload tries
 // /received/detail again.
 func (j *received) Configure(a App) {
-	j.s.Store(newMessageSettings(a, config.SourceJPushReceived, jpush.MaxMsgIDsPerCall))
+	j.s.Store(newMessageSettings(a, catalog.SourceJPushReceived, jpush.MaxMsgIDsPerCall))
 	j.legacy.Store(false)
 }
 
@@ -152,10 +161,10 @@ type messages struct {
 // Configure implements Job.
 func (j *messages) Configure(a App) {
 	if j.group {
-		j.s.Store(newMessageSettings(a, config.SourceJPushGroupMessages, jpush.MaxGroupMsgIDsPerCall))
+		j.s.Store(newMessageSettings(a, catalog.SourceJPushGroupMessages, jpush.MaxGroupMsgIDsPerCall))
 		return
 	}
-	j.s.Store(newMessageSettings(a, config.SourceJPushMessages, jpush.MaxMsgIDsPerCall))
+	j.s.Store(newMessageSettings(a, catalog.SourceJPushMessages, jpush.MaxMsgIDsPerCall))
 }
 
 // Step implements refresh.Job.
@@ -190,7 +199,7 @@ type status struct {
 // Configure implements Job. /status/message takes one msg_id a call (JPush
 // "REST API v3 Report", /status/message).
 func (j *status) Configure(a App) {
-	j.s.Store(newMessageSettings(a, config.SourceJPushStatus, 1))
+	j.s.Store(newMessageSettings(a, catalog.SourceJPushStatus, 1))
 }
 
 // Step implements refresh.Job.

@@ -10,7 +10,7 @@ import (
 	"github.com/go-kit/log/level"
 
 	"github.com/imstats/imstats_exporter/collector"
-	"github.com/imstats/imstats_exporter/config"
+	"github.com/imstats/imstats_exporter/internal/catalog"
 	"github.com/imstats/imstats_exporter/internal/clock"
 	"github.com/imstats/imstats_exporter/internal/expo"
 	"github.com/imstats/imstats_exporter/internal/jpush"
@@ -26,6 +26,13 @@ type noWake struct{}
 
 // Wake implements refresh.Job.
 func (noWake) Wake() <-chan struct{} { return nil }
+
+// init registers the builders of the sources whose jobs this file holds.
+func init() {
+	register(catalog.SourceTencentOperations, Builder{Schema: collector.OperationsSchema, New: func() Job { return &operations{} }})
+	register(catalog.SourceJPushUsers, Builder{Schema: collector.UsersSchema, New: func() Job { return &users{} }})
+	register(catalog.SourceJPushGroupUsers, Builder{Schema: collector.GroupUsersSchema, New: func() Job { return &users{group: true} }})
+}
 
 // operations is the tencent_operations source: the latest day of
 // getappinfo's daily operations data.
@@ -50,7 +57,7 @@ func (j *operations) Configure(a App) {
 		client:   NewTencentClient(a.Config, *a.Tencent, a.Deps),
 		sdkappid: sdkappid(a),
 		loc:      a.Config.Location,
-		interval: a.Config.RefreshIntervals.For(config.SourceTencentOperations),
+		interval: a.Config.RefreshIntervals.For(catalog.SourceTencentOperations),
 		clock:    a.Deps.Clock,
 		logger:   a.Deps.Logger,
 	})
@@ -105,10 +112,10 @@ func (j *users) Configure(a App) {
 	s := &usersSettings{key: a.Name, loc: a.Config.Location, clock: a.Deps.Clock}
 	if j.group {
 		c, _ := NewJPushGroupClient(a.Config, *a.Group, a.Deps)
-		s.fetch, s.interval = c.GroupUsers, a.Config.RefreshIntervals.For(config.SourceJPushGroupUsers)
+		s.fetch, s.interval = c.GroupUsers, a.Config.RefreshIntervals.For(catalog.SourceJPushGroupUsers)
 	} else {
 		c, _ := NewJPushClient(a.Config, *a.JPush, a.Deps)
-		s.fetch, s.interval = c.Users, a.Config.RefreshIntervals.For(config.SourceJPushUsers)
+		s.fetch, s.interval = c.Users, a.Config.RefreshIntervals.For(catalog.SourceJPushUsers)
 	}
 	j.s.Store(s)
 }

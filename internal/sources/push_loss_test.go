@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/imstats/imstats_exporter/config"
 	"github.com/imstats/imstats_exporter/internal/apierr"
+	"github.com/imstats/imstats_exporter/internal/catalog"
 	"github.com/imstats/imstats_exporter/internal/simulator"
 	"github.com/imstats/imstats_exporter/internal/tencentim"
 	"github.com/imstats/imstats_exporter/internal/tracking"
@@ -32,7 +32,7 @@ func TestPushLossSeedSample(t *testing.T) {
 	e := newEnv(t, time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC))
 	fs := serveFiles(t, map[string]string{tencentim.APIPushLoss: "conformance/push_loss_tasks.json"})
 	cfg := e.config(tencentConfig(fs.url, "    push:\n      windows: []\n", ""))
-	u := e.unit(config.SourceTencentPushLoss, e.tencentApp(cfg, e.set(cfg, tracking.KindTencentPush, "xxx-yyy-zzz", "aaa-bbb-ccc")))
+	u := e.unit(catalog.SourceTencentPushLoss, e.tencentApp(cfg, e.set(cfg, catalog.KindTencentPush, "xxx-yyy-zzz", "aaa-bbb-ccc")))
 	e.round(u)
 	expectFile(t, u.target, "conformance/push_loss_tasks.prom")
 	if n := len(fs.requests()); n != 1 {
@@ -49,7 +49,7 @@ func TestPushLossBadEntries(t *testing.T) {
 	e := newEnv(t, time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC))
 	fs := serveFiles(t, map[string]string{tencentim.APIPushLoss: "push_loss_bad.json"})
 	cfg := e.config(tencentConfig(fs.url, "    push:\n      windows: []\n", "refresh_intervals:\n  tencent_push_loss: 1m\n"))
-	u := e.unit(config.SourceTencentPushLoss, e.tencentApp(cfg, e.set(cfg, tracking.KindTencentPush, "xxx-yyy-zzz")))
+	u := e.unit(catalog.SourceTencentPushLoss, e.tencentApp(cfg, e.set(cfg, catalog.KindTencentPush, "xxx-yyy-zzz")))
 	for range 3 {
 		e.round(u)
 		e.fc.Advance(time.Minute)
@@ -74,9 +74,9 @@ func TestPushLossAgainstSimulatorLimits(t *testing.T) {
 	ids := simPush(t, sim, e.fc, 12)
 	e.fc.Advance(time.Hour)
 	cfg := e.config(tencentConfig(url, "    push:\n      windows: [24h, 30d]\n", ""))
-	set := e.set(cfg, tracking.KindTencentPush)
+	set := e.set(cfg, catalog.KindTencentPush)
 	e.add(set, time.Time{}, ids...)
-	u := e.unit(config.SourceTencentPushLoss, e.tencentApp(cfg, set))
+	u := e.unit(catalog.SourceTencentPushLoss, e.tencentApp(cfg, set))
 	if w := e.round(u); w <= 0 || w > 5*time.Minute {
 		t.Errorf("after the round the job waits %v, want up to the 5m interval", w)
 	}
@@ -125,9 +125,9 @@ func TestPushLossFollowsTheTrackedSet(t *testing.T) {
 	e := newEnv(t, time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC))
 	fs := serveFiles(t, map[string]string{tencentim.APIPushLoss: "conformance/push_loss_tasks.json"})
 	cfg := e.config(tencentConfig(fs.url, "    push:\n      windows: []\n", ""))
-	set := e.set(cfg, tracking.KindTencentPush)
+	set := e.set(cfg, catalog.KindTencentPush)
 	e.add(set, time.Time{}, "xxx-yyy-zzz")
-	u := e.unit(config.SourceTencentPushLoss, e.tencentApp(cfg, set))
+	u := e.unit(catalog.SourceTencentPushLoss, e.tencentApp(cfg, set))
 	e.round(u)
 	if got := labelValues(t, render(t, u.target), "tencent_im_push_loss_reason_info", "code"); len(got) != 4 {
 		t.Fatalf("reason codes %v, want the sample's 4", got)
@@ -153,7 +153,7 @@ func TestNormalPushLossWindows(t *testing.T) {
 	e := newEnv(t, time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC))
 	fs := serveFiles(t, map[string]string{tencentim.APINormalPushLoss: "conformance/normal_push_loss_nested.json"})
 	cfg := e.config(tencentConfig(fs.url, "    push:\n      windows: [24h, 30d]\n", "refresh_intervals:\n  tencent_normal_push_loss: 3m\n"))
-	u := e.unit(config.SourceTencentNormalPushLoss, e.tencentApp(cfg, nil))
+	u := e.unit(catalog.SourceTencentNormalPushLoss, e.tencentApp(cfg, nil))
 	for i, want := range []time.Duration{0, 3 * time.Minute} {
 		if w := e.mustStep(u, false); w != want {
 			t.Fatalf("step %d waits %v, want %v", i, w, want)
@@ -171,20 +171,20 @@ func TestNormalPushLossWindows(t *testing.T) {
 	if got := labelValues(t, render(t, u.target), "tencent_im_normal_push_window_loss", "window"); !slices.Equal(got, []string{"24h", "30d"}) {
 		t.Errorf("windows exported: %v", got)
 	}
-	u24 := e.unit(config.SourceTencentNormalPushLoss, e.tencentApp(e.config(tencentConfig(fs.url, "    push:\n      windows: [24h]\n", "")), nil))
+	u24 := e.unit(catalog.SourceTencentNormalPushLoss, e.tencentApp(e.config(tencentConfig(fs.url, "    push:\n      windows: [24h]\n", "")), nil))
 	e.mustStep(u24, false)
 	expectFile(t, u24.target, "conformance/normal_push_loss.prom")
 }
 
 func TestPushLossNotEnabledIsUnavailable(t *testing.T) {
 	t.Parallel()
-	for _, source := range []string{config.SourceTencentPushLoss, config.SourceTencentNormalPushLoss} {
+	for _, source := range []string{catalog.SourceTencentPushLoss, catalog.SourceTencentNormalPushLoss} {
 		t.Run(source, func(t *testing.T) {
 			t.Parallel()
 			e := newEnv(t, time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC))
 			_, url := tencentSim(t, e.fc, simulator.TencentApp{SDKAppID: simSDKAppID, Identifier: "admin", SecretKey: simKey, PushDisabled: true})
 			cfg := e.config(tencentConfig(url, "", ""))
-			u := e.unit(source, e.tencentApp(cfg, e.set(cfg, tracking.KindTencentPush)))
+			u := e.unit(source, e.tencentApp(cfg, e.set(cfg, catalog.KindTencentPush)))
 			_, err := e.step(u, false)
 			if apierr.ClassOf(err) != apierr.Unavailable {
 				t.Fatalf("push not enabled: err %v, want class unavailable", err)
@@ -202,8 +202,8 @@ func TestPushLossOwnBudgets(t *testing.T) {
 	sim, url := tencentSim(t, e.fc)
 	cfg := e.config(tencentConfig(url, "    push:\n      windows: [24h]\n", ""))
 	start := e.fc.Now()
-	for _, source := range []string{config.SourceTencentPush, config.SourceTencentPushLoss, config.SourceTencentNormalPush, config.SourceTencentNormalPushLoss} {
-		u := e.unit(source, e.tencentApp(cfg, e.set(cfg, tracking.KindTencentPush)))
+	for _, source := range []string{catalog.SourceTencentPush, catalog.SourceTencentPushLoss, catalog.SourceTencentNormalPush, catalog.SourceTencentNormalPushLoss} {
+		u := e.unit(source, e.tencentApp(cfg, e.set(cfg, catalog.KindTencentPush)))
 		e.mustStep(u, false)
 	}
 	if !e.fc.Now().Equal(start) {

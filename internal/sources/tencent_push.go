@@ -9,6 +9,7 @@ import (
 
 	"github.com/imstats/imstats_exporter/collector"
 	"github.com/imstats/imstats_exporter/config"
+	"github.com/imstats/imstats_exporter/internal/catalog"
 	"github.com/imstats/imstats_exporter/internal/clock"
 	"github.com/imstats/imstats_exporter/internal/refresh"
 	"github.com/imstats/imstats_exporter/internal/tencentim"
@@ -39,6 +40,12 @@ func windows(app *config.TencentApp) []pushWindow {
 	return out
 }
 
+// init registers the builders of the sources whose jobs this file holds.
+func init() {
+	register(catalog.SourceTencentPush, Builder{Schema: collector.PushSchema, New: func() Job { return &tencentPush{} }})
+	register(catalog.SourceTencentNormalPush, Builder{Schema: collector.NormalPushSchema, New: func() Job { return &normalPush{} }})
+}
+
 // tencentPush is the tencent_push source: overall statistics per rolling
 // window, and the funnel of every tracked task, asked five at a time under
 // the API's 1 call/s limit (Tencent Chat "All/Tagged Users Push Data
@@ -63,14 +70,14 @@ type tencentPushSettings struct {
 
 // Configure implements Job.
 func (j *tencentPush) Configure(a App) {
-	interval := a.Config.RefreshIntervals.For(config.SourceTencentPush)
+	interval := a.Config.RefreshIntervals.For(catalog.SourceTencentPush)
 	j.s.Store(&tencentPushSettings{
 		client:   NewTencentClient(a.Config, *a.Tencent, a.Deps),
 		sdkappid: sdkappid(a),
 		ids:      a.IDs,
 		windows:  windows(a.Tencent),
 		interval: interval,
-		detail:   a.Config.ChannelDetail(config.SourceTencentPush),
+		detail:   a.Config.ChannelDetail(catalog.SourceTencentPush),
 		clock:    a.Deps.Clock,
 		policy: refresh.QueuePolicy{
 			BatchSize:       tencentim.MaxTaskIDsPerCall,
@@ -160,7 +167,7 @@ func (j *normalPush) Configure(a App) {
 		client:   NewTencentClient(a.Config, *a.Tencent, a.Deps),
 		sdkappid: sdkappid(a),
 		windows:  windows(a.Tencent),
-		interval: a.Config.RefreshIntervals.For(config.SourceTencentNormalPush),
+		interval: a.Config.RefreshIntervals.For(catalog.SourceTencentNormalPush),
 		clock:    a.Deps.Clock,
 	})
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/imstats/imstats_exporter/collector"
 	"github.com/imstats/imstats_exporter/config"
+	"github.com/imstats/imstats_exporter/internal/catalog"
 	"github.com/imstats/imstats_exporter/internal/clock"
 	"github.com/imstats/imstats_exporter/internal/refresh"
 	"github.com/imstats/imstats_exporter/internal/tencentim"
@@ -21,6 +22,12 @@ import (
 // lossReasonsKey is the block key of tencent_push_loss' reason texts; a
 // TaskId has no '/', so it is never a tracked ID.
 const lossReasonsKey = "loss/reasons"
+
+// init registers the builders of the sources whose jobs this file holds.
+func init() {
+	register(catalog.SourceTencentPushLoss, Builder{Schema: collector.PushLossSchema, New: func() Job { return &pushLoss{} }})
+	register(catalog.SourceTencentNormalPushLoss, Builder{Schema: collector.NormalPushLossSchema, New: func() Job { return &normalPushLoss{} }})
+}
 
 // lossWindows returns the configured push windows of a Tencent app as the
 // loss APIs ask for them: a window longer than tencentim.MaxLossWindow (7
@@ -79,14 +86,14 @@ type pushLossSettings struct {
 
 // Configure implements Job.
 func (j *pushLoss) Configure(a App) {
-	interval := a.Config.RefreshIntervals.For(config.SourceTencentPushLoss)
+	interval := a.Config.RefreshIntervals.For(catalog.SourceTencentPushLoss)
 	j.s.Store(&pushLossSettings{
 		client:   NewTencentClient(a.Config, *a.Tencent, a.Deps),
 		sdkappid: sdkappid(a),
 		ids:      a.IDs,
 		windows:  lossWindows(a.Tencent),
 		interval: interval,
-		detail:   a.Config.ChannelDetail(config.SourceTencentPushLoss),
+		detail:   a.Config.ChannelDetail(catalog.SourceTencentPushLoss),
 		clock:    a.Deps.Clock,
 		logger:   a.Deps.Logger,
 		policy: refresh.QueuePolicy{
@@ -227,7 +234,7 @@ func (j *normalPushLoss) Configure(a App) {
 		client:   NewTencentClient(a.Config, *a.Tencent, a.Deps),
 		sdkappid: sdkappid(a),
 		windows:  lossWindows(a.Tencent),
-		interval: a.Config.RefreshIntervals.For(config.SourceTencentNormalPushLoss),
+		interval: a.Config.RefreshIntervals.For(catalog.SourceTencentNormalPushLoss),
 		clock:    a.Deps.Clock,
 		logger:   a.Deps.Logger,
 	})

@@ -10,7 +10,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/imstats/imstats_exporter/internal/clock"
+	"github.com/imstats/imstats_exporter/internal/catalog"
+	"github.com/imstats/imstats_exporter/internal/clock/clocktest"
 )
 
 // newTestAPI serves an API with writes enabled over one empty Set per kind,
@@ -25,9 +26,9 @@ func newTestAPI(t *testing.T) (*httptest.Server, map[string]*Set) {
 func newTestAPIWith(t *testing.T, o APIOptions, c Config) (*httptest.Server, map[string]*Set) {
 	t.Helper()
 	sets := map[string]*Set{}
-	for _, k := range []string{KindTencentPush + "/1400000000", KindJPushMessages + "/7d43", KindJPushGroupMessages + "/9439"} {
+	for _, k := range []string{catalog.KindTencentPush + "/1400000000", catalog.KindJPushMessages + "/7d43", catalog.KindJPushGroupMessages + "/9439"} {
 		kind, _, _ := strings.Cut(k, "/")
-		sets[k] = mustOpen(t, Options{Kind: kind, Clock: clock.NewFake(t0)}, c)
+		sets[k] = mustOpen(t, Options{Kind: kind, Clock: clocktest.NewFake(t0)}, c)
 	}
 	srv := serveAPI(t, func(kind, app string) (*Set, bool) {
 		s, ok := sets[kind+"/"+app]
@@ -167,7 +168,7 @@ func TestAPIRejectedRequestAddsNothing(t *testing.T) {
 	if status, _ := do(t, srv, "POST", "/api/v1/tencent_im/1400000000/tasks", `{"task_ids":["ok","not,ok"]}`); status != 400 {
 		t.Fatalf("status %d, want 400", status)
 	}
-	if n := sets[KindTencentPush+"/1400000000"].Len(); n != 0 {
+	if n := sets[catalog.KindTencentPush+"/1400000000"].Len(); n != 0 {
 		t.Errorf("Len() = %d after a rejected request, want 0", n)
 	}
 }
@@ -243,7 +244,7 @@ func TestAPIAnswersJSONAndAllow(t *testing.T) {
 func TestAPISaveFailure(t *testing.T) {
 	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "state")
-	s := mustOpen(t, Options{Kind: KindJPushMessages, StatePath: filepath.Join(dir, "state.json"), Clock: clock.NewFake(t0)}, Config{})
+	s := mustOpen(t, Options{Kind: catalog.KindJPushMessages, StatePath: filepath.Join(dir, "state.json"), Clock: clocktest.NewFake(t0)}, Config{})
 	if err := os.WriteFile(dir, nil, 0o600); err != nil { // the state directory is a file
 		t.Fatal(err)
 	}
@@ -279,7 +280,7 @@ func TestAPIWritesDisabled(t *testing.T) {
 	if status, body := do(t, srv, "GET", tasks, ""); status != 200 || !strings.Contains(body, `"111"`) {
 		t.Errorf("GET with writes disabled: %d %s", status, body)
 	}
-	if n := sets[KindTencentPush+"/1400000000"].Len(); n != 1 {
+	if n := sets[catalog.KindTencentPush+"/1400000000"].Len(); n != 1 {
 		t.Errorf("Len() = %d, want 1", n)
 	}
 }
@@ -305,7 +306,7 @@ func TestAPIDelete(t *testing.T) {
 			t.Errorf("DELETE %s: %d %s; want %d %s", tc.path, status, body, tc.wantStatus, tc.wantBody)
 		}
 	}
-	set := sets[KindJPushGroupMessages+"/9439"]
+	set := sets[catalog.KindJPushGroupMessages+"/9439"]
 	if set.Tracked("g1") || !set.Tracked("g2") || !set.Tracked("111") {
 		t.Errorf("after DELETE: IDs %v", set.IDs())
 	}

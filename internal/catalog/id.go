@@ -1,50 +1,13 @@
-package tracking
+package catalog
 
 import (
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
-	"time"
 )
-
-// Origin says where a tracked ID came from.
-type Origin string
-
-// The origins of tracked IDs.
-const (
-	// OriginConfig is an ID listed in the configuration file.
-	OriginConfig Origin = "config"
-	// OriginFile is an ID listed in the watched file.
-	OriginFile Origin = "file"
-	// OriginAPI is an ID registered through the HTTP API.
-	OriginAPI Origin = "api"
-)
-
-// valid reports whether o is one of the known origins.
-func (o Origin) valid() bool {
-	return o == OriginConfig || o == OriginFile || o == OriginAPI
-}
-
-// ID is one tracked ID, as Set.IDs returns it and the HTTP API lists it.
-type ID struct {
-	// ID is the vendor's identifier (TaskID, msg_id or group_msgid).
-	ID string `json:"id"`
-	// Added is when the ID was first seen; its age is measured from here.
-	Added time.Time `json:"added"`
-	// Sent is when the push or message was sent, if the client that
-	// registered the ID said so (the API's sent_at); zero if unknown.
-	Sent time.Time `json:"sent,omitzero"`
-	// Origin is where the ID came from; see Set for how origins combine.
-	Origin Origin `json:"origin"`
-}
 
 // MaxIDBytes is the longest ID ValidateID accepts.
 const MaxIDBytes = 128
-
-// ErrInvalidID is wrapped by every error Set.Add returns for an ID that the
-// validator refuses, so that callers can tell bad input from a failed write.
-var ErrInvalidID = errors.New("invalid ID")
 
 // ValidateID is the default validator: it accepts a non-empty ID of at most
 // MaxIDBytes bytes of printable ASCII without whitespace or commas. IDs travel
@@ -70,27 +33,6 @@ func ValidateID(id string) error {
 		}
 	}
 	return nil
-}
-
-// shownIDBytes is how much of an ID (or any client-supplied string) an error
-// or log message shows, so that a huge input cannot flood a response or a log
-// line.
-const shownIDBytes = 64
-
-// quoteShort quotes s, shortened, for an error message.
-func quoteShort(s string) string {
-	if len(s) <= shownIDBytes {
-		return strconv.Quote(s)
-	}
-	return strconv.Quote(s[:shownIDBytes]) + fmt.Sprintf("… (%d bytes)", len(s))
-}
-
-// shorten shortens s for a log value, which the logger quotes itself.
-func shorten(s string) string {
-	if len(s) <= shownIDBytes {
-		return s
-	}
-	return s[:shownIDBytes] + fmt.Sprintf("… (%d bytes)", len(s))
 }
 
 // maxMsgIDDigits is the most digits a JPush msg_id has: it is an unsigned
