@@ -25,10 +25,12 @@ var (
 	notSentReasons = []lossReason{{"-1", "Certificate id not set"}, {"-2", "token not uploaded"}}
 	notSentWeights = []float64{0.4, 0.6}
 	expiredReason  = lossReason{"-4", "offline message expired"}
-	// degradeReason is why a degraded channel (DegradePlatform) loses the
-	// pushes it no longer delivers: for Huawei, the Push Kit's 80300007
-	// ("all tokens are invalid", as after a rotated app credential); for the
-	// others a generic refusal.
+	// degradeReasons say why a degraded channel (DegradePlatform) loses the
+	// pushes it no longer delivers: for Huawei, Push Kit's 80300007, "the
+	// specified token is invalid" (HUAWEI Push Kit "Result Codes",
+	// https://developer.huawei.com/consumer/en/doc/HMSCore-Guides/commonerror-0000001059816656),
+	// as when tokens belong to another app ID; for the others a generic
+	// refusal.
 	degradeReasons = map[int]lossReason{3: {"80300007", "token invalid"}}
 	degradeDefault = lossReason{"-6", "push rejected by the vendor channel"}
 )
