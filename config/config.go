@@ -96,6 +96,12 @@ var (
 		BackoffMax:               model.Duration(15 * time.Minute),
 		UnavailableRetryInterval: model.Duration(6 * time.Hour),
 		UserSigExpire:            model.Duration(24 * time.Hour),
+		// 64 unknown values a label: JPush documents 13 channels and 4
+		// platforms, Tencent 9 PushPlatform codes and 5 status codes, so 64
+		// leaves room for several years of new ones, while 64 values of a
+		// label times 5 stages stays a few hundred series per message at
+		// worst (a vendor answer with 60 000 channel keys made 600 010).
+		MaxLabelValues: 64,
 	}
 )
 
@@ -345,6 +351,11 @@ type Limits struct {
 	UnavailableRetryInterval model.Duration `yaml:"unavailable_retry_interval"`
 	// UserSigExpire is the lifetime of a generated UserSig.
 	UserSigExpire model.Duration `yaml:"usersig_expire"`
+	// MaxLabelValues bounds, per family and app, the distinct values a
+	// vendor answer may give a label the exporter does not know in advance
+	// (a channel, platform or type key, a PushPlatform or status code);
+	// the rest are summed into "other" or dropped and counted.
+	MaxLabelValues int64 `yaml:"max_label_values"`
 }
 
 // Load reads and parses a configuration file; relative paths in it are

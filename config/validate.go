@@ -113,6 +113,7 @@ func (c *Config) validate(dir string, lines map[string]int) []Problem {
 	}
 	v.duration("limits.unavailable_retry_interval", l.UnavailableRetryInterval, 0, 0)
 	v.duration("limits.usersig_expire", l.UserSigExpire, model.Duration(10*time.Minute), model.Duration(180*24*time.Hour))
+	v.intRange("limits.max_label_values", l.MaxLabelValues, 1, 1000)
 
 	return v.errs
 }

@@ -163,19 +163,19 @@ func plan(cfg *config.Config, d sources.Deps) []job {
 		for _, app := range cfg.TencentIM {
 			id := strconv.FormatUint(app.SDKAppID, 10)
 			client := sources.NewTencentClient(cfg, app, d)
-			jobs = append(jobs, job{catalog.SourceTencentOperations, "sdkappid", id, operationsDays(client, id, cfg.Location, d.Logger)})
+			jobs = append(jobs, job{catalog.SourceTencentOperations, "sdkappid", id, operationsDays(client, id, cfg.Location, d.Logger, cfg.Limits.MaxLabelValues)})
 		}
 	}
 	if cfg.Sources.Enabled(catalog.SourceJPushUsers) {
 		for _, app := range cfg.JPush {
 			client, _ := sources.NewJPushClient(cfg, app, d)
-			jobs = append(jobs, job{catalog.SourceJPushUsers, "app_key", app.AppKey, usersDays(client.Users, false, app.AppKey, jpush.MaxUsersDays, cfg.Location)})
+			jobs = append(jobs, job{catalog.SourceJPushUsers, "app_key", app.AppKey, usersDays(client.Users, false, app.AppKey, jpush.MaxUsersDays, cfg.Location, cfg.Limits.MaxLabelValues)})
 		}
 	}
 	if cfg.Sources.Enabled(catalog.SourceJPushGroupUsers) {
 		for _, g := range cfg.JPushGroups {
 			client, _ := sources.NewJPushGroupClient(cfg, g, d)
-			jobs = append(jobs, job{catalog.SourceJPushGroupUsers, "group_key", g.GroupKey, usersDays(client.GroupUsers, true, g.GroupKey, jpush.MaxGroupUsersDays, cfg.Location)})
+			jobs = append(jobs, job{catalog.SourceJPushGroupUsers, "group_key", g.GroupKey, usersDays(client.GroupUsers, true, g.GroupKey, jpush.MaxGroupUsersDays, cfg.Location, cfg.Limits.MaxLabelValues)})
 		}
 	}
 	return jobs
@@ -190,7 +190,7 @@ type appInfoGetter interface {
 // a day (Tencent Chat "Pulling Operations Data"), and turns every row into the metrics of
 // the tencent_operations source. A row without a valid Date is left out, as
 // the live source does.
-func operationsDays(client appInfoGetter, sdkappid string, loc *time.Location, logger log.Logger) func(context.Context, time.Time) ([]day, error) {
+func operationsDays(client appInfoGetter, sdkappid string, loc *time.Location, logger log.Logger, maxLabels int64) func(context.Context, time.Time) ([]day, error) {
 	return func(ctx context.Context, today time.Time) ([]day, error) {
 		rows, err := client.GetAppInfo(ctx)
 		if err != nil {
@@ -198,12 +198,13 @@ func operationsDays(client appInfoGetter, sdkappid string, loc *time.Location, l
 		}
 		var days []day
 		bad := map[string]bool{}
+		lim := collector.NewLabelLimit(int(maxLabels))
 		for _, row := range rows {
 			start, ok := collector.OperationsDay(row, loc)
 			if !ok {
 				continue
 			}
-			metrics, fields := collector.OperationsDayMetrics(rows, row, start, sdkappid)
+			metrics, fields := collector.OperationsDayMetrics(rows, row, start, sdkappid, lim)
 			for _, f := range fields {
 				bad[f] = true
 			}
@@ -224,7 +225,7 @@ type usersFetcher func(ctx context.Context, start time.Time, days int) ([]jpush.
 // the API allows: 60 days for /users, 30 for /group/users
 // (JPush "REST API v3 Report", 只支持查询 60 天以内 / 30 天以内). A day the vendor
 // has no counts for is left out rather than written as a day timestamp alone.
-func usersDays(fetch usersFetcher, group bool, key string, window int, loc *time.Location) func(context.Context, time.Time) ([]day, error) {
+func usersDays(fetch usersFetcher, group bool, key string, window int, loc *time.Location, maxLabels int64) func(context.Context, time.Time) ([]day, error) {
 	return func(ctx context.Context, today time.Time) ([]day, error) {
 		from := today.AddDate(0, 0, -window)
 		got, err := fetch(ctx, from, window)
@@ -232,11 +233,12 @@ func usersDays(fetch usersFetcher, group bool, key string, window int, loc *time
 			return nil, err
 		}
 		var days []day
+		lim := collector.NewLabelLimit(int(maxLabels))
 		for _, d := range got {
 			if len(d.Platforms) == 0 {
 				continue
 			}
-			if metrics, start, ok := collector.UsersDayMetrics(group, key, d, loc); ok {
+			if metrics, start, ok := collector.UsersDayMetrics(group, key, d, loc, lim); ok {
 				days = append(days, day{start, metrics})
 			}
 		}

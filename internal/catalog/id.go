@@ -3,6 +3,7 @@ package catalog
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -35,17 +36,31 @@ func ValidateID(id string) error {
 	return nil
 }
 
-// maxMsgIDDigits is the most digits a JPush msg_id has: it is an unsigned
-// 64-bit integer (the Report API answers it as a JSON number or a string of
-// digits; JPush "REST API v3 Report", /received/detail and /messages/detail).
-const maxMsgIDDigits = 20
+// A JPush msg_id is an unsigned 64-bit integer (the Report API answers it as
+// a JSON number or a string of digits; JPush "REST API v3 Report",
+// /received/detail and /messages/detail, whose samples are 1613113584 and
+// 123456789). Its one accepted form is decimal digits without a leading zero,
+// 1 to 2^64-1: 0 is no message, and 0001613113584 would be tracked apart
+// from 1613113584 although the vendor answers both as one message.
+const msgIDRule = "a msg_id is a decimal integer from 1 to 18446744073709551615 without leading zeros"
+
+// validMsgID reports whether id is a msg_id in its one accepted form.
+func validMsgID(id string) bool {
+	if id == "" || id[0] == '0' || strings.Trim(id, "0123456789") != "" {
+		return false
+	}
+	_, err := strconv.ParseUint(id, 10, 64)
+	return err == nil
+}
 
 // ValidatorFor returns the ID rule of kind: ValidateID for every kind, and on
 // top of it what the vendor's IDs look like:
-//   - KindJPushMessages: decimal digits only (a msg_id is an integer);
+//   - KindJPushMessages: decimal digits without a leading zero, 1 to
+//     2^64-1 (see msgIDRule);
 //   - KindJPushGroupMessages: letters and digits, as group_msgid values are
 //     (JPush "REST API v3 Report", /group/messages/detail);
-//   - KindTencentPush: letters, digits, '_' and '-': im_push answers TaskIds
+//   - KindTencentPush: letters, digits, '_' and '-', as is (case matters):
+//     im_push answers TaskIds
 //     such as 1400123456_144115212910570789_4155518400_15723514 (Tencent Chat
 //     "全员/标签推送", im_push), and the statistics page's samples use
 //     xxx-yyy-zzz (Tencent Chat "All/Tagged Users Push Data Statistics").
@@ -58,8 +73,8 @@ func ValidatorFor(kind string) func(string) error {
 			if err := ValidateID(id); err != nil {
 				return err
 			}
-			if len(id) > maxMsgIDDigits || strings.Trim(id, "0123456789") != "" {
-				return fmt.Errorf("a msg_id is an integer of at most %d digits", maxMsgIDDigits)
+			if !validMsgID(id) {
+				return errors.New(msgIDRule)
 			}
 			return nil
 		}

@@ -262,3 +262,49 @@ func (s *safeBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// blockingJob's first step waits until its context ends, as a vendor call
+// or a rate-limit wait does.
+type blockingJob struct{ started chan struct{} }
+
+func (j *blockingJob) Step(ctx context.Context, _ *Target, _ bool) (time.Duration, error) {
+	close(j.started)
+	<-ctx.Done()
+	return 0, ctx.Err()
+}
+
+func (j *blockingJob) Wake() <-chan struct{} { return nil }
+
+// TestCancelBeforeFirstStepReleasesWaiters checks that a scrape waiting for
+// the first snapshot of a unit is released when the unit is cancelled (a
+// reload removed it) before its first step finished, not at the end of the
+// scrape's budget.
+func TestCancelBeforeFirstStepReleasesWaiters(t *testing.T) {
+	t.Parallel()
+	fc := clocktest.NewFake(time.Unix(1700000000, 0))
+	job := &blockingJob{started: make(chan struct{})}
+	target := NewTarget("src", "app", testSchema, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { NewLoop(target, job, Options{Clock: fc}).Run(ctx); close(done) }()
+	waiter := make(chan struct{})
+	go func() { <-target.Ready(); close(waiter) }()
+	<-job.started
+	select {
+	case <-target.Ready():
+		t.Fatal("ready before any step finished")
+	default:
+	}
+	cancel()
+	<-done
+	// The loop has returned: the waiter must be free now, whatever its budget.
+	select {
+	case <-target.Ready():
+	default:
+		t.Fatal("the loop stopped and Ready is still open: a waiting scrape would wait its whole budget")
+	}
+	<-waiter
+	if h := target.Health(); h.Attempted {
+		t.Errorf("health %+v: a cancelled step is no attempt", h)
+	}
+}

@@ -398,7 +398,8 @@ func TestFaultMatrix(t *testing.T) {
 		{name: "JPush internal error 10", target: received, fault: simulator.Fault{ErrorCode: 10}, code: "10"},
 		{name: "JPush over the quota 2002", target: received, fault: simulator.Fault{ErrorCode: 2002}, code: "2002", retryAfter: time.Second},
 		{name: "JPush authentication failed 3001", target: messages, fault: simulator.Fault{ErrorCode: 3001}, code: "3001"},
-		{name: "JPush VIP-only API 2003", target: messages, fault: simulator.Fault{ErrorCode: 2003}, code: "2003", unavailable: true},
+		// users: messages/detail refused with 2003 falls back to the old /messages.
+		{name: "JPush VIP-only API 2003", target: users, fault: simulator.Fault{ErrorCode: 2003}, code: "2003", unavailable: true},
 		{name: "JPush group users HTTP 503", target: groupUsers, fault: simulator.Fault{HTTPStatus: 503}, code: "503"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -182,6 +182,30 @@ jpush_group_users_online{group_key="k",platform="android"} 8
 	}
 }
 
+// TestJPushUsersOnlyTheDayAsked checks that /users exports the day it asked
+// for and nothing else: an answer whose newest item is an older day gives no
+// series, and is logged once over several refreshes.
+func TestJPushUsersOnlyTheDayAsked(t *testing.T) {
+	t.Parallel()
+	shanghai, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Asks for 2014-06-13; the answer's days are 06-10 to 06-12.
+	e := newEnv(t, time.Date(2014, 6, 14, 9, 0, 0, 0, shanghai))
+	fs := serveFiles(t, map[string]string{jpush.APIUsers: "jpush_users.json"})
+	cfg := e.config(jpushConfig(fs.url, "k", "k", "", ""))
+	u := e.unit(catalog.SourceJPushUsers, e.jpushApp(cfg, nil))
+	e.mustStep(u, false)
+	e.mustStep(u, false)
+	if got := series(t, render(t, u.target)); len(got) != 0 {
+		t.Fatalf("series %v for an answer without the day asked, want none", got)
+	}
+	if n := e.logs.lines("lacks the day asked for"); n != 1 {
+		t.Fatalf("logged %d times over two refreshes, want once:\n%s", n, e.logs)
+	}
+}
+
 func TestJPushStatusCanaries(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC))
@@ -189,9 +213,10 @@ func TestJPushStatusCanaries(t *testing.T) {
 	cfg := e.config(jpushConfig(fs.url, "appkey", "groupkey", "    canary_registration_ids: [02078f0f1b8, 1507bfd3a7c568d4761, 0207870a9b8]\n", ""))
 	u := e.unit(catalog.SourceJPushStatus, e.jpushApp(cfg, e.set(cfg, catalog.KindJPushMessages, "327640176")))
 	e.round(u)
-	want := `# HELP jpush_message_devices Canary registration IDs of the message in each delivery status (/status/message).
+	want := `# HELP jpush_message_devices Configured canary registration IDs of the message in each delivery status of /status/message; missing: asked about and left out of the answer.
 # TYPE jpush_message_devices gauge
 jpush_message_devices{app_key="appkey",msg_id="327640176",status="delivered"} 1
+jpush_message_devices{app_key="appkey",msg_id="327640176",status="missing"} 0
 jpush_message_devices{app_key="appkey",msg_id="327640176",status="not_delivered"} 0
 jpush_message_devices{app_key="appkey",msg_id="327640176",status="not_in_app"} 2
 jpush_message_devices{app_key="appkey",msg_id="327640176",status="not_targeted"} 0
@@ -231,20 +256,25 @@ func TestJPushStatusDate(t *testing.T) {
 	u := e.unit(catalog.SourceJPushStatus, e.jpushApp(cfg, set))
 	e.round(u)
 
-	devices := func(msgID string) float64 {
-		sum := 0.0
+	// devices counts the canaries of msgID in a status of the answer, and
+	// those the answer left out (missing).
+	devices := func(msgID string) (answered, missing float64) {
 		for k, v := range series(t, render(t, u.target)) {
-			if strings.Contains(k, `msg_id="`+msgID+`"`) {
-				sum += v
+			switch {
+			case !strings.Contains(k, `msg_id="`+msgID+`"`):
+			case strings.Contains(k, `status="missing"`):
+				missing += v
+			default:
+				answered += v
 			}
 		}
-		return sum
+		return answered, missing
 	}
-	if got := devices(withSent); got != float64(len(canaries)) {
-		t.Errorf("the message registered with its sent time has %v canaries in a status, want all %d", got, len(canaries))
+	if got, missing := devices(withSent); got != float64(len(canaries)) || missing != 0 {
+		t.Errorf("the message registered with its sent time has %v canaries in a status and %v missing, want all %d and 0", got, missing, len(canaries))
 	}
-	if got := devices(withoutSent); got != 0 {
-		t.Errorf("the message registered without a sent time has %v canaries in a status, want 0 (asked about the day it was tracked)", got)
+	if got, missing := devices(withoutSent); got != 0 || missing != float64(len(canaries)) {
+		t.Errorf("the message registered without a sent time has %v canaries in a status and %v missing, want 0 and all (asked about the day it was tracked)", got, missing)
 	}
 	for _, c := range sim.Calls() {
 		if c.API == simulator.JPushStatusMessage && c.Status != http.StatusOK {
@@ -381,4 +411,44 @@ func TestJPushReceivedReloadRetriesDetail(t *testing.T) {
 		t.Fatalf("after a reload to an endpoint serving /received/detail, requests %+v, want one of /v3/received/detail", reqs)
 	}
 	expectFile(t, u.target, "jpush_received_detail.prom")
+}
+
+// TestJPushMessagesFallsBackToOldMessages checks that an account with only
+// the old VIP /messages gets its funnel: /messages/detail answers 2003 once,
+// then /messages is asked, and its counts land in jpush_message_channel_*.
+func TestJPushMessagesFallsBackToOldMessages(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC))
+	sim := simulator.NewJPush(simulator.JPushOptions{
+		Apps:  []simulator.JPushApp{{AppKey: simAppKey, MasterSecret: simJPushSecret, OldVIP: true}},
+		Clock: e.fc,
+		Seed:  5,
+	})
+	srv := httptest.NewServer(sim)
+	t.Cleanup(srv.Close)
+	id, err := sim.Push(simAppKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.fc.Advance(time.Hour)
+	cfg := e.config(jpushConfig(srv.URL, simAppKey, simGroupKey, "", ""))
+	u := e.unit(catalog.SourceJPushMessages, e.jpushApp(cfg, e.set(cfg, catalog.KindJPushMessages, id)))
+	e.round(u)
+	e.fc.Advance(time.Hour)
+	e.round(u)
+	s := series(t, render(t, u.target))
+	key := `jpush_message_channel_target{app_key="` + simAppKey + `",channel="all",msg_id="` + id + `",platform="android",type="all"}`
+	if v, ok := s[key]; !ok || v <= 0 {
+		t.Fatalf("%s = %v, %v; want the Android target of /messages; series:\n%v", key, v, ok, s)
+	}
+	var apis []string
+	for _, c := range sim.Calls() {
+		apis = append(apis, c.API)
+	}
+	if want := []string{simulator.JPushMessagesDetail, simulator.JPushMessages, simulator.JPushMessages}; strings.Join(apis, " ") != strings.Join(want, " ") {
+		t.Fatalf("calls %v, want messages/detail refused once, then messages", apis)
+	}
+	if n := e.logs.lines("using the old /messages"); n != 1 {
+		t.Fatalf("the fallback was logged %d times, want once:\n%s", n, e.logs)
+	}
 }

@@ -128,7 +128,7 @@ func TestInvalidIDInStateDropped(t *testing.T) {
 	var logs bytes.Buffer
 	s := mustOpen(t, Options{Kind: catalog.KindJPushMessages, App: "7d43", StatePath: path, Clock: clocktest.NewFake(t0), Logger: log.NewLogfmtLogger(&logs)}, Config{})
 	checkIDs(t, s, []ID{id("123", t0, OriginAPI)})
-	if want := `level=warn kind=jpush_messages app=7d43 msg="dropping invalid ID from the state file" path=` + path + ` id=abc err="a msg_id is an integer of at most 20 digits"`; !strings.Contains(logs.String(), want) {
+	if want := `level=warn kind=jpush_messages app=7d43 msg="dropping invalid ID from the state file" path=` + path + ` id=abc err="a msg_id is a decimal integer from 1 to 18446744073709551615 without leading zeros"`; !strings.Contains(logs.String(), want) {
 		t.Errorf("logs = %q, want %q", logs.String(), want)
 	}
 	if got := stateIDs(t, path); len(got) != 1 {

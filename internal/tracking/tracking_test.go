@@ -162,7 +162,7 @@ func TestAdd(t *testing.T) {
 			kind: catalog.KindJPushMessages,
 			calls: []call{
 				{ids: []string{"123"}, origin: OriginAPI, wantAdded: 1},
-				{ids: []string{"12a"}, origin: OriginAPI, wantErr: `invalid ID "12a": a msg_id is an integer of at most 20 digits`},
+				{ids: []string{"12a"}, origin: OriginAPI, wantErr: `invalid ID "12a": a msg_id is a decimal integer from 1 to 18446744073709551615 without leading zeros`},
 			},
 			want: []ID{id("123", t0, OriginAPI)},
 		},
@@ -602,7 +602,7 @@ func TestPrepareRefusesInvalidStaticID(t *testing.T) {
 	t.Parallel()
 	s := mustOpen(t, Options{Kind: catalog.KindJPushMessages}, Config{})
 	_, err := s.Prepare(Config{Static: []string{"1", "12x"}})
-	if err == nil || err.Error() != `invalid ID "12x": a msg_id is an integer of at most 20 digits` || !errors.Is(err, ErrInvalidID) {
+	if err == nil || err.Error() != `invalid ID "12x": a msg_id is a decimal integer from 1 to 18446744073709551615 without leading zeros` || !errors.Is(err, ErrInvalidID) {
 		t.Errorf("Prepare error = %v, want the invalid static ID named", err)
 	}
 }
