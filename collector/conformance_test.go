@@ -211,7 +211,7 @@ func TestConformance(t *testing.T) {
 			var out []expo.Sample
 			reasons := LossReasons{}
 			for _, r := range res {
-				out = append(out, PushTaskLossSamples("1400000000", r, true, reasons)...)
+				out = append(out, PushTaskLossSamples("1400000000", r, true, reasons, nil)...)
 			}
 			return append(out, LossReasonSamples("1400000000", reasons)...), err
 		}},
@@ -219,18 +219,18 @@ func TestConformance(t *testing.T) {
 			end := time.Date(2025, 3, 12, 16, 0, 0, 0, time.UTC)
 			res, err := tencentSampleClient(url, conformanceSDKAppID).PushLoss(ctx, end.Add(-24*time.Hour), end, nil)
 			reasons := LossReasons{}
-			out := PushWindowLossSamples("1400000000", "24h", res, reasons)
+			out := PushWindowLossSamples("1400000000", "24h", res, reasons, nil)
 			return append(out, LossReasonSamples("1400000000", reasons)...), err
 		}},
 		{"normal_push_loss", "/v4/timpush/normal_push_loss", func(t *testing.T, url string) ([]expo.Sample, error) {
 			end := time.Date(2025, 3, 12, 16, 0, 0, 0, time.UTC)
 			r, err := tencentSampleClient(url, conformanceSDKAppID).NormalPushLoss(ctx, end.Add(-24*time.Hour), end)
-			return NormalPushWindowLossSamples("1400000000", "24h", r, nil), err
+			return NormalPushWindowLossSamples("1400000000", "24h", r, nil, nil), err
 		}},
 		{"normal_push_loss_nested", "/v4/timpush/normal_push_loss", func(t *testing.T, url string) ([]expo.Sample, error) {
 			end := time.Date(2025, 3, 12, 16, 0, 0, 0, time.UTC)
 			r, err := tencentSampleClient(url, conformanceSDKAppID).NormalPushLoss(ctx, end.Add(-24*time.Hour), end)
-			return NormalPushWindowLossSamples("1400000000", "24h", r, nil), err
+			return NormalPushWindowLossSamples("1400000000", "24h", r, nil, nil), err
 		}},
 	}
 	for _, tt := range tests {

@@ -12,16 +12,14 @@ import (
 )
 
 // Bounds of the push loss series, so that no vendor answer can explode the
-// series count (a limits knob for label caps would replace these constants).
+// series count. The channels' labels are bounded by the source's LabelLimit
+// (limits.max_label_values) as for the push statistics.
 const (
 	// MaxLossCodes is how many error codes of one (app, stage, channel) get
-	// a series of their own, the largest losses first; the rest are summed
-	// into code "other".
+	// a series of their own, the largest losses first, without a LabelLimit;
+	// with one, its limits.max_label_values is the cap. The rest are summed
+	// into code "other" and counted as refused values of LimitCode.
 	MaxLossCodes = 20
-	// MaxLossChannels is how many (event_type, platform) pairs of one stage
-	// get series of their own, the largest losses first; the rest are summed
-	// into event_type and platform "other".
-	MaxLossChannels = 16
 	// MaxLossReasons is how many codes of an app get a
 	// tencent_im_push_loss_reason_info series.
 	MaxLossReasons = 100
@@ -29,9 +27,28 @@ const (
 	MaxLossReasonBytes = 128
 )
 
-// OtherLoss is the code, event_type and platform label of the losses summed
-// beyond a cap.
-const OtherLoss = "other"
+// OtherLoss is the code label of the losses summed beyond the cap.
+const OtherLoss = LabelOther
+
+// LimitCode is the label of the push loss error codes, as
+// imstats_exporter_labels_dropped_total names it.
+const LimitCode = "code"
+
+// codeCap is how many codes of one (stage, channel) get a series of their
+// own under lim.
+func (l *LabelLimit) codeCap() int {
+	if l == nil || l.max <= 0 {
+		return MaxLossCodes
+	}
+	return l.max
+}
+
+// refuse counts n values of label refused, for the next Take.
+func (l *LabelLimit) refuse(label string, n int) {
+	if l != nil && n > 0 {
+		l.refused[label] += n
+	}
+}
 
 // Loss stages: ReadyToSendLoss and PostSendDeliveredLoss.
 const (
@@ -137,11 +154,12 @@ func SanitizeLossReason(s string) string {
 // https://intl.cloud.tencent.com/document/product/1047/71895) to the
 // tencent_im_push_task_loss and tencent_im_push_task_platform_loss series of
 // sdkappid, and notes the vendor's text of the codes it exports in reasons
-// (nil: not noted). Without detail, only the task's totals.
-func PushTaskLossSamples(sdkappid string, r tencentim.LossReport, detail bool, reasons LossReasons) []expo.Sample {
-	out := appendLoss(nil, pushTaskLossFamily, r, reasons, sdkappid, r.TaskID)
+// (nil: not noted). Without detail, only the task's totals. lim bounds the
+// channels and codes (nil: MaxLossCodes codes, any channel).
+func PushTaskLossSamples(sdkappid string, r tencentim.LossReport, detail bool, reasons LossReasons, lim *LabelLimit) []expo.Sample {
+	out := appendLoss(nil, pushTaskLossFamily, r, reasons, lim, sdkappid, r.TaskID)
 	if detail {
-		out = appendPlatformLoss(out, pushTaskPlatformLossFamily, true, r, reasons, sdkappid, r.TaskID)
+		out = appendPlatformLoss(out, pushTaskPlatformLossFamily, true, r, reasons, lim, sdkappid, r.TaskID)
 	}
 	return out
 }
@@ -149,11 +167,11 @@ func PushTaskLossSamples(sdkappid string, r tencentim.LossReport, detail bool, r
 // PushWindowLossSamples maps the overall loss report of a rolling window,
 // the result with an empty TaskID if the answer has one, to the
 // tencent_im_push_window_loss and tencent_im_push_window_platform_loss series.
-func PushWindowLossSamples(sdkappid, window string, res []tencentim.LossReport, reasons LossReasons) []expo.Sample {
+func PushWindowLossSamples(sdkappid, window string, res []tencentim.LossReport, reasons LossReasons, lim *LabelLimit) []expo.Sample {
 	for _, r := range res {
 		if r.TaskID == "" {
-			out := appendLoss(nil, pushWindowLossFamily, r, reasons, sdkappid, window)
-			return appendPlatformLoss(out, pushWindowPlatformLossFamily, true, r, reasons, sdkappid, window)
+			out := appendLoss(nil, pushWindowLossFamily, r, reasons, lim, sdkappid, window)
+			return appendPlatformLoss(out, pushWindowPlatformLossFamily, true, r, reasons, lim, sdkappid, window)
 		}
 	}
 	return nil
@@ -165,9 +183,9 @@ func PushWindowLossSamples(sdkappid, window string, res []tencentim.LossReport, 
 // tencent_im_normal_push_window_loss and
 // tencent_im_normal_push_window_platform_loss series; the API reports no
 // EventType.
-func NormalPushWindowLossSamples(sdkappid, window string, r tencentim.LossReport, reasons LossReasons) []expo.Sample {
-	out := appendLoss(nil, normalPushWindowLossFamily, r, reasons, sdkappid, window)
-	return appendPlatformLoss(out, normalPushWindowPlatformLossFamily, false, r, reasons, sdkappid, window)
+func NormalPushWindowLossSamples(sdkappid, window string, r tencentim.LossReport, reasons LossReasons, lim *LabelLimit) []expo.Sample {
+	out := appendLoss(nil, normalPushWindowLossFamily, r, reasons, lim, sdkappid, window)
+	return appendPlatformLoss(out, normalPushWindowPlatformLossFamily, false, r, reasons, lim, sdkappid, window)
 }
 
 // LossReasonSamples returns the tencent_im_push_loss_reason_info series of
@@ -201,9 +219,9 @@ func stageEntries(r tencentim.LossReport, platform bool) [2]stageLoss {
 }
 
 // appendLoss adds the totals of each stage, capped by code.
-func appendLoss(out []expo.Sample, f *expo.Family, r tencentim.LossReport, reasons LossReasons, labels ...string) []expo.Sample {
+func appendLoss(out []expo.Sample, f *expo.Family, r tencentim.LossReport, reasons LossReasons, lim *LabelLimit, labels ...string) []expo.Sample {
 	for _, s := range stageEntries(r, false) {
-		for _, c := range capCodes(s.entries, reasons) {
+		for _, c := range capCodes(s.entries, reasons, lim) {
 			out = append(out, f.Gauge(c.count, slices.Concat(labels, []string{s.stage, c.code})...))
 		}
 	}
@@ -211,42 +229,26 @@ func appendLoss(out []expo.Sample, f *expo.Family, r tencentim.LossReport, reaso
 }
 
 // appendPlatformLoss adds the per-channel losses of each stage, capped by
-// channel and, within a channel, by code. withEvent adds the event_type
-// label.
-func appendPlatformLoss(out []expo.Sample, f *expo.Family, withEvent bool, r tencentim.LossReport, reasons LossReasons, labels ...string) []expo.Sample {
+// code within a channel. lim bounds the EventType and PushPlatform codes
+// the documents do not list, as for the push statistics: a refused one is
+// summed into other. withEvent adds the event_type label.
+func appendPlatformLoss(out []expo.Sample, f *expo.Family, withEvent bool, r tencentim.LossReport, reasons LossReasons, lim *LabelLimit, labels ...string) []expo.Sample {
 	type channel struct{ event, platform string }
 	for _, s := range stageEntries(r, true) {
 		byChannel := map[channel][]tencentim.LossEntry{}
-		totals := map[channel]float64{}
+		var order []channel
 		for _, e := range s.entries {
-			ch := channel{platform: tencentim.PlatformName(e.PushPlatform)}
+			ch := channel{platform: platformLabel(e.PushPlatform, lim)}
 			if withEvent {
-				ch.event = tencentim.EventTypeName(e.EventType)
+				ch.event = eventTypeLabel(e.EventType, lim)
+			}
+			if _, seen := byChannel[ch]; !seen {
+				order = append(order, ch)
 			}
 			byChannel[ch] = append(byChannel[ch], e)
-			totals[ch] += float64(e.Count)
 		}
-		channels := make([]channel, 0, len(byChannel))
-		for ch := range byChannel {
-			channels = append(channels, ch)
-		}
-		slices.SortFunc(channels, func(a, b channel) int {
-			return cmp.Or(cmp.Compare(totals[b], totals[a]), cmp.Compare(a.event, b.event), cmp.Compare(a.platform, b.platform))
-		})
-		if len(channels) > MaxLossChannels {
-			other := channel{platform: OtherLoss}
-			if withEvent {
-				other.event = OtherLoss
-			}
-			var rest []tencentim.LossEntry
-			for _, ch := range channels[MaxLossChannels:] {
-				rest = append(rest, byChannel[ch]...)
-			}
-			channels = append(channels[:MaxLossChannels], other)
-			byChannel[other] = append(byChannel[other], rest...)
-		}
-		for _, ch := range channels {
-			for _, c := range capCodes(byChannel[ch], reasons) {
+		for _, ch := range order {
+			for _, c := range capCodes(byChannel[ch], reasons, lim) {
 				l := slices.Concat(labels, []string{s.stage})
 				if withEvent {
 					l = append(l, ch.event)
@@ -265,11 +267,11 @@ type codeLoss struct {
 	info  string
 }
 
-// capCodes sums entries by code and returns the MaxLossCodes largest
-// (ties by code), then, if any is left, code "other" with the rest summed; a
-// vendor code "other" is counted there too. It notes the text of the codes
-// it returns in reasons.
-func capCodes(entries []tencentim.LossEntry, reasons LossReasons) []codeLoss {
+// capCodes sums entries by code and returns the lim.codeCap() largest
+// (ties by code), then, if any is left, code "other" with the rest summed
+// and counted as refused; a vendor code "other" is counted there too. It
+// notes the text of the codes it returns in reasons.
+func capCodes(entries []tencentim.LossEntry, reasons LossReasons, lim *LabelLimit) []codeLoss {
 	var codes []codeLoss
 	idx := map[string]int{}
 	var other float64
@@ -294,11 +296,12 @@ func capCodes(entries []tencentim.LossEntry, reasons LossReasons) []codeLoss {
 	slices.SortFunc(codes, func(a, b codeLoss) int {
 		return cmp.Or(cmp.Compare(b.count, a.count), cmp.Compare(a.code, b.code))
 	})
-	if len(codes) > MaxLossCodes {
-		for _, c := range codes[MaxLossCodes:] {
+	if n := lim.codeCap(); len(codes) > n {
+		for _, c := range codes[n:] {
 			other += c.count
 		}
-		codes = codes[:MaxLossCodes]
+		lim.refuse(LimitCode, len(codes)-n)
+		codes = codes[:n]
 		hasOther = true
 	}
 	for _, c := range codes {

@@ -28,7 +28,7 @@ func TestLossCodesCapped(t *testing.T) {
 		total += float64(i)
 	}
 	reasons := LossReasons{}
-	got := PushTaskLossSamples("1", r, true, reasons)
+	got := PushTaskLossSamples("1", r, true, reasons, nil)
 	if len(got) != MaxLossCodes+1 {
 		t.Fatalf("%d series from 2000 codes, want %d", len(got), MaxLossCodes+1)
 	}
@@ -55,7 +55,10 @@ func TestLossCodesCapped(t *testing.T) {
 	}
 }
 
-func TestLossChannelsCapped(t *testing.T) {
+// TestLossLabelLimit checks the bounds under a source's LabelLimit
+// (limits.max_label_values): unknown channels beyond it and codes beyond it
+// in a channel are summed into other and counted as refused.
+func TestLossLabelLimit(t *testing.T) {
 	t.Parallel()
 	var r tencentim.LossReport
 	for p := range 40 {
@@ -63,18 +66,32 @@ func TestLossChannelsCapped(t *testing.T) {
 			r.PlatformNotSent = append(r.PlatformNotSent, tencentim.LossEntry{EventType: 1 + p%3, PushPlatform: p, Code: strconv.Itoa(c), Count: int64(1 + p)})
 		}
 	}
-	got := PushTaskLossSamples("1", r, true, nil)
-	channels := map[string]bool{}
+	lim := NewLabelLimit(5)
+	got := PushTaskLossSamples("1", r, true, nil, lim)
+	platforms, events, codes := map[string]bool{}, map[string]bool{}, map[string]bool{}
 	for _, s := range got {
-		channels[s.Labels[3]+"/"+s.Labels[4]] = true
+		events[s.Labels[3]] = true
+		platforms[s.Labels[4]] = true
+		codes[s.Labels[5]] = true
 	}
-	if len(channels) != MaxLossChannels+1 || !channels["other/other"] {
-		t.Errorf("%d channels %v, want %d and other/other", len(channels), channels, MaxLossChannels+1)
+	// 9 documented platforms, 5 others admitted, the rest in other.
+	if len(platforms) != 9+5+1 || !platforms["other"] || !platforms["huawei"] {
+		t.Errorf("%d platforms %v, want the 9 documented, 5 more and other", len(platforms), platforms)
 	}
-	if max := (MaxLossChannels + 1) * (MaxLossCodes + 1); len(got) > max {
+	if len(events) != 3 || !events["offline"] || !events["online"] || !events["code_3"] {
+		t.Errorf("event types %v", events)
+	}
+	if len(codes) != 5+1 || !codes["other"] {
+		t.Errorf("%d codes %v, want 5 and other", len(codes), codes)
+	}
+	if max := 3 * (9 + 5 + 1) * (5 + 1); len(got) > max {
 		t.Errorf("%d series, want at most %d", len(got), max)
 	}
-	if got := PushTaskLossSamples("1", r, false, nil); len(got) != 0 {
+	refused := lim.Take()
+	if refused[LimitPlatform] == 0 || refused[LimitCode] == 0 {
+		t.Errorf("refused %v, want platforms and codes counted", refused)
+	}
+	if got := PushTaskLossSamples("1", r, false, nil, lim); len(got) != 0 {
 		t.Errorf("%d series without channel detail and without totals, want none", len(got))
 	}
 }
@@ -94,7 +111,7 @@ func TestLossDuplicatesAndOther(t *testing.T) {
 		},
 	}
 	reasons := LossReasons{}
-	v := lossValues(PushWindowLossSamples("1", "24h", []tencentim.LossReport{{TaskID: "t"}, r}, reasons))
+	v := lossValues(PushWindowLossSamples("1", "24h", []tencentim.LossReport{{TaskID: "t"}, r}, reasons, nil))
 	want := map[string]float64{
 		"tencent_im_push_window_loss{1,24h,not_sent,-1}":                               12,
 		"tencent_im_push_window_loss{1,24h,not_sent,other}":                            3,
@@ -112,7 +129,7 @@ func TestLossDuplicatesAndOther(t *testing.T) {
 	if len(reasons) != 1 || reasons["-1"] != "Certificate id not set" {
 		t.Errorf("reasons %v, want the one non-empty text", reasons)
 	}
-	if got := PushWindowLossSamples("1", "24h", []tencentim.LossReport{{TaskID: "t"}}, nil); got != nil {
+	if got := PushWindowLossSamples("1", "24h", []tencentim.LossReport{{TaskID: "t"}}, nil, nil); got != nil {
 		t.Errorf("%d series from an answer without the overall result", len(got))
 	}
 }
@@ -125,7 +142,7 @@ func TestLossReasonsBounded(t *testing.T) {
 		for c := range 10 {
 			r.NotSent = append(r.NotSent, tencentim.LossEntry{Code: strconv.Itoa(i*10 + c), Count: 1, Info: "x"})
 		}
-		PushTaskLossSamples("1", r, false, reasons)
+		PushTaskLossSamples("1", r, false, reasons, nil)
 	}
 	if got := len(LossReasonSamples("1", reasons)); got != MaxLossReasons {
 		t.Errorf("%d reason series, want the cap %d", got, MaxLossReasons)

@@ -58,7 +58,7 @@ func TestPushLossBadEntries(t *testing.T) {
 		t.Fatalf("%d requests, want one a round", n)
 	}
 	expectFile(t, u.target, "push_loss_bad.prom")
-	if n := e.logs.lines("push loss entries with a bad ErrCode or ErrCount", "skipped=4"); n != 1 {
+	if n := e.logs.lines("vendor counts that are not non-negative integers are not exported", "refused=4"); n != 1 {
 		t.Errorf("%d log lines about the bad entries, want 1:\n%s", n, e.logs.String())
 	}
 }

@@ -7,9 +7,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/go-kit/log"
-	"github.com/go-kit/log/level"
-
 	"github.com/imstats/imstats_exporter/collector"
 	"github.com/imstats/imstats_exporter/config"
 	"github.com/imstats/imstats_exporter/internal/catalog"
@@ -41,22 +38,6 @@ func lossWindows(app *config.TencentApp) []pushWindow {
 	return out
 }
 
-// skipWarner logs, once per job, that an answer had entries that were left
-// out (All/Tagged Users Push Loss Analysis, Chat Service Push Loss
-// Analysis: an ErrCode that is not a short token, an ErrCount that is not a
-// count).
-type skipWarner struct {
-	warned bool // loop only
-}
-
-func (w *skipWarner) check(logger log.Logger, api, sdkappid string, skipped int) {
-	if skipped == 0 || w.warned {
-		return
-	}
-	w.warned = true
-	level.Warn(logger).Log("msg", "push loss entries with a bad ErrCode or ErrCount are not exported", "api", api, "sdkappid", sdkappid, "skipped", skipped)
-}
-
 // pushLoss is the tencent_push_loss source: why pushes were lost, per error
 // code and channel (Tencent Chat "All/Tagged Users Push Loss Analysis",
 // all_member_push_loss, https://intl.cloud.tencent.com/document/product/1047/71895),
@@ -69,7 +50,7 @@ type pushLoss struct {
 	s           atomic.Pointer[pushLossSettings]
 	windowsNext map[string]time.Time             // when each window is due; loop only
 	reasons     map[string]collector.LossReasons // the reason texts of each block; loop only
-	skips       skipWarner
+	labels      labelGuard                       // loop only
 }
 
 type pushLossSettings struct {
@@ -81,7 +62,7 @@ type pushLossSettings struct {
 	policy   refresh.QueuePolicy
 	detail   bool
 	clock    clock.Clock
-	logger   log.Logger
+	limits   labelSettings
 }
 
 // Configure implements Job.
@@ -95,7 +76,7 @@ func (j *pushLoss) Configure(a App) {
 		interval: interval,
 		detail:   a.Config.ChannelDetail(catalog.SourceTencentPushLoss),
 		clock:    a.Deps.Clock,
-		logger:   a.Deps.Logger,
+		limits:   newLabelSettings(a),
 		policy: refresh.QueuePolicy{
 			BatchSize:       tencentim.MaxTaskIDsPerCall,
 			Interval:        interval,
@@ -126,11 +107,14 @@ func (j *pushLoss) Step(ctx context.Context, t *refresh.Target, woken bool) (tim
 			}
 			key := windowKeyPrefix + w.label
 			reasons := collector.LossReasons{}
-			t.Put(key, collector.PushWindowLossSamples(s.sdkappid, w.label, res, reasons))
+			t.Put(key, collector.PushWindowLossSamples(s.sdkappid, w.label, res, reasons, j.labels.limit(s.limits.maxLabels)))
+			j.labels.report(s.limits.metrics, s.limits.logger, catalog.SourceTencentPushLoss, s.sdkappid, s.limits.maxLabels)
 			j.reasons[key] = reasons
 			j.putReasons(t, s)
 			for _, r := range res {
-				j.skips.check(s.logger, tencentim.APIPushLoss, s.sdkappid, r.Skipped)
+				if r.TaskID == "" {
+					j.labels.countsRefused(s.limits.logger, catalog.SourceTencentPushLoss, s.sdkappid, key, r.Skipped)
+				}
 			}
 			j.windowsNext[w.label] = s.clock.Now().Add(s.interval)
 			return 0, nil
@@ -161,15 +145,17 @@ func (j *pushLoss) Step(ctx context.Context, t *refresh.Target, woken bool) (tim
 		return 0, err
 	}
 	seen := map[string]bool{}
+	lim := j.labels.limit(s.limits.maxLabels)
 	for _, r := range res {
-		j.skips.check(s.logger, tencentim.APIPushLoss, s.sdkappid, r.Skipped)
 		if !seen[r.TaskID] && slices.Contains(batch, r.TaskID) {
 			seen[r.TaskID] = true
 			reasons := collector.LossReasons{}
-			t.Put(r.TaskID, collector.PushTaskLossSamples(s.sdkappid, r, s.detail, reasons))
+			t.Put(r.TaskID, collector.PushTaskLossSamples(s.sdkappid, r, s.detail, reasons, lim))
 			j.reasons[r.TaskID] = reasons
+			j.labels.countsRefused(s.limits.logger, catalog.SourceTencentPushLoss, s.sdkappid, r.TaskID, r.Skipped)
 		}
 	}
+	j.labels.report(s.limits.metrics, s.limits.logger, catalog.SourceTencentPushLoss, s.sdkappid, s.limits.maxLabels)
 	j.putReasons(t, s)
 	j.q.queue.Done(batch, s.clock.Now())
 	return j.q.after(s.clock.Now(), s.policy, nextWindow), nil
@@ -214,9 +200,9 @@ func (j *pushLoss) putReasons(t *refresh.Target, s *pushLossSettings) {
 // to one source), which names the same codes.
 type normalPushLoss struct {
 	noWake
-	s     atomic.Pointer[normalPushLossSettings]
-	next  int // the window the next step asks for; loop only
-	skips skipWarner
+	s      atomic.Pointer[normalPushLossSettings]
+	next   int        // the window the next step asks for; loop only
+	labels labelGuard // loop only
 }
 
 type normalPushLossSettings struct {
@@ -225,7 +211,7 @@ type normalPushLossSettings struct {
 	windows  []pushWindow
 	interval time.Duration
 	clock    clock.Clock
-	logger   log.Logger
+	limits   labelSettings
 }
 
 // Configure implements Job.
@@ -236,7 +222,7 @@ func (j *normalPushLoss) Configure(a App) {
 		windows:  lossWindows(a.Tencent),
 		interval: a.Config.RefreshIntervals.For(catalog.SourceTencentNormalPushLoss),
 		clock:    a.Deps.Clock,
-		logger:   a.Deps.Logger,
+		limits:   newLabelSettings(a),
 	})
 }
 
@@ -258,8 +244,9 @@ func (j *normalPushLoss) Step(ctx context.Context, t *refresh.Target, _ bool) (t
 	if err != nil {
 		return 0, err
 	}
-	j.skips.check(s.logger, tencentim.APINormalPushLoss, s.sdkappid, r.Skipped)
-	t.Put(windowKeyPrefix+w.label, collector.NormalPushWindowLossSamples(s.sdkappid, w.label, r, nil))
+	t.Put(windowKeyPrefix+w.label, collector.NormalPushWindowLossSamples(s.sdkappid, w.label, r, nil, j.labels.limit(s.limits.maxLabels)))
+	j.labels.report(s.limits.metrics, s.limits.logger, catalog.SourceTencentNormalPushLoss, s.sdkappid, s.limits.maxLabels)
+	j.labels.countsRefused(s.limits.logger, catalog.SourceTencentNormalPushLoss, s.sdkappid, windowKeyPrefix+w.label, r.Skipped)
 	j.next++
 	if j.next < len(s.windows) {
 		return 0, nil

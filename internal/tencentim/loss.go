@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/imstats/imstats_exporter/internal/count"
 )
 
 // MaxLossWindow is the longest StartTime–EndTime window of the push loss
@@ -27,7 +29,7 @@ type LossEntry struct {
 	PushPlatform int
 	// Code is ErrCode as a short token: a number is written in decimal.
 	Code string
-	// Count is ErrCount, a non-negative integer.
+	// Count is ErrCount, a count by the rule of package count.
 	Count int64
 	// Info is ErrInfo, the vendor's text, as sent; the caller sanitises it
 	// before it shows it anywhere.
@@ -50,7 +52,8 @@ type LossReport struct {
 	PlatformNotSent      []LossEntry
 	PlatformNotDelivered []LossEntry
 	// Skipped counts the entries left out because their ErrCode is not a
-	// short token or their ErrCount is not a non-negative integer.
+	// short token or their ErrCount is not a count (package count: a
+	// negative, fractional or non-digit value, or none).
 	Skipped int
 }
 
@@ -166,8 +169,8 @@ func (rep *LossReport) entries(raw json.RawMessage) []LossEntry {
 			continue
 		}
 		code, okCode := lossCode(e.ErrCode)
-		count := parseCount(e.ErrCount)
-		if !okCode || count == nil {
+		n, okCount, _ := count.JSON(e.ErrCount)
+		if !okCode || !okCount {
 			rep.Skipped++
 			continue
 		}
@@ -176,7 +179,7 @@ func (rep *LossReport) entries(raw json.RawMessage) []LossEntry {
 			EventType:    parseCode(e.EventType),
 			PushPlatform: parseCode(e.PushPlatform),
 			Code:         code,
-			Count:        *count,
+			Count:        n,
 			Info:         info,
 		})
 	}
