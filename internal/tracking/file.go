@@ -39,9 +39,45 @@ func statFile(path string) (fileStat, error) {
 // errTooLarge is readBounded's answer for a file over its limit.
 var errTooLarge = errors.New("file too large")
 
+// errNotRegular is wrapped by readBounded's answer for a path that is not a
+// regular file.
+var errNotRegular = errors.New("not a regular file")
+
+// checkRegular returns an error wrapping errNotRegular, naming path and what
+// it is, unless fi is a regular file. Opening a named pipe for reading
+// blocks until a writer comes, so it is checked before the open.
+func checkRegular(path string, fi os.FileInfo) error {
+	if fi.Mode().IsRegular() {
+		return nil
+	}
+	what := "special file"
+	switch m := fi.Mode(); {
+	case m.IsDir():
+		what = "directory"
+	case m&os.ModeNamedPipe != 0:
+		what = "named pipe"
+	case m&os.ModeSocket != 0:
+		what = "socket"
+	case m&os.ModeDevice != 0:
+		what = "device"
+	}
+	return fmt.Errorf("%s is a %s, %w", path, what, errNotRegular)
+}
+
 // readBounded reads the file at path if it has at most limit bytes, without
-// ever reading more than that; a missing file reads as empty.
+// ever reading more than that; a missing file reads as empty, and anything
+// but a regular file (after symbolic links) is refused without being opened.
 func readBounded(path string, limit int64) ([]byte, error) {
+	fi, err := os.Stat(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := checkRegular(path, fi); err != nil {
+		return nil, err
+	}
 	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
@@ -50,6 +86,13 @@ func readBounded(path string, limit int64) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
+	// Replaced between the Stat and the Open: check what was opened.
+	if fi, err = f.Stat(); err != nil {
+		return nil, err
+	}
+	if err := checkRegular(path, fi); err != nil {
+		return nil, err
+	}
 	data, err := io.ReadAll(io.LimitReader(f, limit+1))
 	if err != nil {
 		return nil, err
