@@ -183,6 +183,8 @@ func TestDemo(t *testing.T) {
 	// Every source of the demo has values, JPush included.
 	families := []string{
 		"tencent_im_push_task_delivered", "tencent_im_push_window_platform_delivered",
+		"tencent_im_push_task_platform_loss", "tencent_im_push_window_loss", "tencent_im_normal_push_window_platform_loss",
+		"tencent_im_push_loss_reason_info",
 		"jpush_message_delivery_received", "jpush_message_channel_received", "jpush_message_target",
 		"jpush_users_active", "jpush_message_devices", "jpush_group_message_channel_received", "jpush_group_users_active",
 		"imstats_exporter_rate_limit_remaining",
