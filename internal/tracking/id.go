@@ -19,11 +19,15 @@ const (
 	OriginFile Origin = "file"
 	// OriginAPI is an ID registered through the HTTP API.
 	OriginAPI Origin = "api"
+	// OriginCallback is an ID seen in a vendor's push callback (Tencent's
+	// Push.AllMemberPush TaskIds). It lives as an API registration does:
+	// until removed through the API, aged out or evicted.
+	OriginCallback Origin = "callback"
 )
 
 // valid reports whether o is one of the known origins.
 func (o Origin) valid() bool {
-	return o == OriginConfig || o == OriginFile || o == OriginAPI
+	return o == OriginConfig || o == OriginFile || o == OriginAPI || o == OriginCallback
 }
 
 // ID is one tracked ID, as Set.IDs returns it and the HTTP API lists it.

@@ -798,7 +798,7 @@ func TestMaintainFollowsFile(t *testing.T) {
 			t.Fatalf("step %d: state = %v, want %v", i, got, st.want)
 		}
 	}
-	if want := `level=warn kind= app= msg="ignoring invalid ID in the watched file" path=` + file + ` line=6 id=bad,id err="contains a comma"`; !strings.Contains(logs.String(), want) {
+	if want := `level=warn kind= app= msg="ignoring invalid line in the watched file" path=` + file + ` line=6 id=bad,id err="contains a comma"`; !strings.Contains(logs.String(), want) {
 		t.Errorf("logs = %q, want a line containing %q", logs.String(), want)
 	}
 }
