@@ -22,6 +22,7 @@ import (
 
 	"github.com/imstats/imstats_exporter/config"
 	"github.com/imstats/imstats_exporter/internal/backfill"
+	"github.com/imstats/imstats_exporter/internal/callbacks"
 	"github.com/imstats/imstats_exporter/internal/demo"
 	"github.com/imstats/imstats_exporter/internal/server"
 	"github.com/imstats/imstats_exporter/internal/webguard"
@@ -78,8 +79,11 @@ func run() int {
 		return 0
 	}
 
+	webOptions.CallbacksPath = callbacks.Path
 	if *demoMode {
-		d, err := demo.Start(ctx, logger, demo.Options{DegradeChannel: *demoDegrade})
+		// The demo's simulator sends push callbacks to the exporter.
+		webOptions.EnableCallbacks = true
+		d, err := demo.Start(ctx, logger, demo.Options{DegradeChannel: *demoDegrade, CallbackURL: demoCallbackURL(*webConfig.WebListenAddresses, webOptions.CallbacksListenAddress)})
 		if err != nil {
 			level.Error(logger).Log("msg", "starting the demo failed", "err", err)
 			return 1
@@ -90,7 +94,8 @@ func run() int {
 
 	level.Info(logger).Log("msg", "starting "+server.Name, "version", version.Info(), "build_context", version.BuildContext())
 	srv, err := server.New(server.Options{ConfigFile: *configFile, TelemetryPath: webOptions.TelemetryPath, Logger: logger,
-		EnableTrackingWrites: webOptions.EnableTrackingAPI})
+		EnableTrackingWrites: webOptions.EnableTrackingAPI,
+		EnableCallbacks:      webOptions.EnableCallbacks, CallbacksApart: webOptions.CallbacksListenAddress != ""})
 	if err != nil {
 		level.Error(logger).Log("msg", "loading the configuration failed", "file", *configFile, "err", err)
 		return 1
@@ -113,11 +118,23 @@ func run() int {
 	}
 	httpServer := &http.Server{Handler: guard.Handler(handler)}
 	webguard.Configure(httpServer, *webOptions)
+	servers := []*http.Server{httpServer}
+	serveErrs := make(chan error, 2)
+	if webOptions.EnableCallbacks && webOptions.CallbacksListenAddress != "" {
+		cbServer := &http.Server{Handler: guard.Handler(srv.CallbackHandler())}
+		webguard.Configure(cbServer, *webOptions)
+		servers = append(servers, cbServer)
+		systemd := false
+		cbConfig := &web.FlagConfig{WebListenAddresses: &[]string{webOptions.CallbacksListenAddress}, WebSystemdSocket: &systemd, WebConfigFile: &webOptions.CallbacksConfigFile}
+		go func() { serveErrs <- web.ListenAndServe(cbServer, cbConfig, webguard.SlogLogger(leveled)) }()
+	}
 	go func() {
 		<-ctx.Done()
 		shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		_ = httpServer.Shutdown(shutdownCtx)
+		for _, s := range servers {
+			_ = s.Shutdown(shutdownCtx)
+		}
 	}()
 	if *demoMode {
 		for _, a := range *webConfig.WebListenAddresses {
@@ -127,11 +144,27 @@ func run() int {
 	// exporter-toolkit logs through slog: bridged to the same go-kit logger
 	// in the same format (the bridge adds its own caller; the go-kit filter
 	// applies the level).
-	if err := web.ListenAndServe(httpServer, webConfig, webguard.SlogLogger(leveled)); err != nil && !errors.Is(err, http.ErrServerClosed) {
+	go func() { serveErrs <- web.ListenAndServe(httpServer, webConfig, webguard.SlogLogger(leveled)) }()
+	// The first listener to stop (a failure, or the shutdown) stops the
+	// other.
+	if err := <-serveErrs; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		level.Error(logger).Log("msg", "HTTP server failed", "err", err)
+		stop()
 		return 1
 	}
+	stop()
 	return 0
+}
+
+// demoCallbackURL is where the demo's simulator posts push callbacks: the
+// receiver's own listen address if it has one, else the first listen
+// address, on loopback.
+func demoCallbackURL(listen []string, callbacksListen string) string {
+	addr := callbacksListen
+	if addr == "" && len(listen) > 0 {
+		addr = listen[0]
+	}
+	return "http://" + demo.DisplayAddress(addr) + callbacks.Path
 }
 
 // setMemoryLimit sets the Go runtime's soft memory limit unless GOMEMLIMIT

@@ -1,9 +1,11 @@
 // Package webguard bounds and guards the exporter's HTTP server: read,
 // write and idle timeouts, a request body limit enforced while reading, a
-// cap on concurrent requests (one for scrapes, one for everything else),
-// the lifecycle switch for POST /-/reload, and a token that write requests
-// need on top of the web configuration's authentication, so that the
-// credential Prometheus scrapes with cannot change anything.
+// cap on concurrent requests (one for scrapes, one for push callbacks, one
+// for everything else), the lifecycle switch for POST /-/reload, and a
+// token that write requests need on top of the web configuration's
+// authentication, so that the credential Prometheus scrapes with cannot
+// change anything. Push callbacks come from the vendor, which cannot send
+// the write token: they are checked by their receiver instead.
 //
 // Like Prometheus' --web.enable-lifecycle, endpoints that change state are
 // off unless a flag turns them on.
@@ -43,6 +45,9 @@ const (
 	DefaultMaxBodyBytes      = units.MiB
 	DefaultMaxRequests       = 40
 	DefaultMaxScrapes        = 10
+	// DefaultMaxCallbacks: Tencent sends up to 1000 callback requests a
+	// second per app by default, each answered in about a millisecond.
+	DefaultMaxCallbacks = 64
 )
 
 // maxHeaderBytes bounds a request's headers (Go's default is 1 MiB); basic
@@ -62,6 +67,12 @@ type Options struct {
 	EnableLifecycle   bool             // POST /-/reload answers (SIGHUP always works)
 	EnableTrackingAPI bool             // the tracking API accepts writes (POST, DELETE)
 	WriteTokenFile    string           // a token every write request must carry; "" for none
+
+	EnableCallbacks        bool   // the push callback receiver answers at CallbacksPath
+	CallbacksPath          string // where the receiver is served; set by the caller
+	CallbacksListenAddress string // a listen address of the receiver's own; "" serves it with the rest
+	CallbacksConfigFile    string // exporter-toolkit web configuration (TLS) of CallbacksListenAddress
+	MaxCallbacks           int    // concurrent push callbacks; 0: no cap
 }
 
 // DefaultOptions are the flags' defaults: write endpoints off, no token.
@@ -75,6 +86,7 @@ func DefaultOptions() Options {
 		MaxBodyBytes:      DefaultMaxBodyBytes,
 		MaxRequests:       DefaultMaxRequests,
 		MaxScrapes:        DefaultMaxScrapes,
+		MaxCallbacks:      DefaultMaxCallbacks,
 	}
 }
 
@@ -95,6 +107,10 @@ func AddFlags(app *kingpin.Application) *Options {
 	app.Flag("web.max-request-body", "Largest request body; a larger one is refused with 413.").Default(d.MaxBodyBytes.String()).BytesVar(&o.MaxBodyBytes)
 	app.Flag("web.max-requests", "Maximum concurrent requests other than scrapes; more get 503 (0: no limit).").Default(fmt.Sprint(d.MaxRequests)).IntVar(&o.MaxRequests)
 	app.Flag("web.max-scrapes", "Maximum concurrent scrapes of the telemetry path; more get 503 (0: no limit).").Default(fmt.Sprint(d.MaxScrapes)).IntVar(&o.MaxScrapes)
+	app.Flag("web.enable-callbacks", "Enable the receiver of Tencent's push callbacks (POST /callbacks/tencent_im); it needs no write token and checks each app's callback_token instead.").BoolVar(&o.EnableCallbacks)
+	app.Flag("web.callbacks-listen-address", "Serve the push callback receiver only on this address (and /metrics and the rest only on --web.listen-address), so that it can face the vendor alone.").PlaceHolder(":9788").StringVar(&o.CallbacksListenAddress)
+	app.Flag("web.callbacks-config.file", "Web configuration file (TLS) of --web.callbacks-listen-address, in exporter-toolkit's format.").PlaceHolder("FILE").StringVar(&o.CallbacksConfigFile)
+	app.Flag("web.max-callbacks", "Maximum concurrent push callback requests; more get 503, which Tencent retries (0: no limit).").Default(fmt.Sprint(d.MaxCallbacks)).IntVar(&o.MaxCallbacks)
 	return o
 }
 
@@ -117,11 +133,12 @@ const (
 
 // Guard is the HTTP middleware for Options.
 type Guard struct {
-	opts     Options
-	tokenSum []byte // SHA-256 of the write token; nil when there is none
-	scrapes  chan struct{}
-	others   chan struct{}
-	rejected *prometheus.CounterVec
+	opts      Options
+	tokenSum  []byte // SHA-256 of the write token; nil when there is none
+	scrapes   chan struct{}
+	callbacks chan struct{}
+	others    chan struct{}
+	rejected  *prometheus.CounterVec
 }
 
 // New reads the write token, if any, and registers
@@ -149,6 +166,9 @@ func New(o Options, reg prometheus.Registerer) (*Guard, error) {
 	if o.MaxRequests > 0 {
 		g.others = make(chan struct{}, o.MaxRequests)
 	}
+	if o.MaxCallbacks > 0 {
+		g.callbacks = make(chan struct{}, o.MaxCallbacks)
+	}
 	if o.WriteTokenFile != "" {
 		b, err := os.ReadFile(o.WriteTokenFile)
 		if err != nil {
@@ -174,12 +194,17 @@ func (g *Guard) WritesOpen() bool {
 // Handler wraps next with the concurrency caps, the lifecycle switch, the
 // write token check and the body limit, and gives each request a deadline
 // of WriteTimeout so that work for a client the server has given up on
-// stops.
+// stops. Push callbacks, when enabled, have a cap of their own and need no
+// write token.
 func (g *Guard) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		callback := g.opts.EnableCallbacks && r.URL.Path == g.opts.CallbacksPath
 		sem := g.others
-		if r.URL.Path == g.opts.TelemetryPath {
+		switch {
+		case r.URL.Path == g.opts.TelemetryPath:
 			sem = g.scrapes
+		case callback:
+			sem = g.callbacks
 		}
 		if sem != nil {
 			select {
@@ -197,7 +222,7 @@ func (g *Guard) Handler(next http.Handler) http.Handler {
 			http.Error(w, "Lifecycle API is not enabled.", http.StatusForbidden)
 			return
 		}
-		if isWrite(r.Method) && g.tokenSum != nil {
+		if isWrite(r.Method) && g.tokenSum != nil && !callback {
 			if code := g.checkToken(r); code != 0 {
 				g.rejected.WithLabelValues(reasonToken).Inc()
 				if code == http.StatusUnauthorized {

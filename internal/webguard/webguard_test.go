@@ -167,7 +167,8 @@ func TestBodyLimit(t *testing.T) {
 func TestConcurrencyCaps(t *testing.T) {
 	t.Parallel()
 	o := DefaultOptions()
-	o.MaxRequests, o.MaxScrapes = 3, 2
+	o.MaxRequests, o.MaxScrapes, o.MaxCallbacks = 3, 2, 2
+	o.EnableCallbacks, o.CallbacksPath = true, "/callbacks/x"
 	g, _ := newGuard(t, o)
 	started := make(chan struct{})
 	release := make(chan struct{})
@@ -197,7 +198,7 @@ func TestConcurrencyCaps(t *testing.T) {
 	for _, tc := range []struct {
 		path string
 		cap  int
-	}{{"/api/v1/x", o.MaxRequests}, {o.TelemetryPath, o.MaxScrapes}} {
+	}{{"/api/v1/x", o.MaxRequests}, {o.TelemetryPath, o.MaxScrapes}, {o.CallbacksPath, o.MaxCallbacks}} {
 		var wg sync.WaitGroup
 		for range tc.cap {
 			wg.Go(func() {
@@ -237,8 +238,8 @@ func TestConcurrencyCaps(t *testing.T) {
 			t.Errorf("%s after the others finished: %v %v", tc.path, resp, err)
 		}
 	}
-	if v := rejected(t, g, reasonConcurrency); v != 2 {
-		t.Errorf("rejected concurrency_limit = %v, want 2", v)
+	if v := rejected(t, g, reasonConcurrency); v != 3 {
+		t.Errorf("rejected concurrency_limit = %v, want 3", v)
 	}
 }
 
@@ -253,6 +254,9 @@ func TestWriteGating(t *testing.T) {
 	off := DefaultOptions()
 	on := DefaultOptions()
 	on.EnableLifecycle, on.EnableTrackingAPI = true, true
+	on.CallbacksPath = "/callbacks/tencent_im"
+	callbacks := on
+	callbacks.EnableCallbacks = true
 	header := func(k, v string) http.Header { return http.Header{k: {v}} }
 	basic := header("Authorization", "Basic cHJvbWV0aGV1czpzY3JhcGU=")
 
@@ -278,6 +282,8 @@ func TestWriteGating(t *testing.T) {
 		{"tracking read needs no token", withToken(on), "GET", "/api/v1/jpush/k/messages", basic, 200},
 		{"scrape needs no token", withToken(on), "GET", "/metrics", basic, 200},
 		{"config needs no token", withToken(off), "GET", "/config", nil, 200},
+		{"push callbacks need no token", withToken(callbacks), "POST", "/callbacks/tencent_im", nil, 200},
+		{"the callback path needs the token while callbacks are off", withToken(on), "POST", "/callbacks/tencent_im", nil, 401},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -375,6 +381,9 @@ func TestAddFlags(t *testing.T) {
 		{[]string{"--web.enable-lifecycle", "--web.enable-tracking-api", "--web.write-token-file=/t", "--web.write-timeout=5m", "--web.max-scrapes=3", "--web.max-request-body=4KiB", "--web.telemetry-path=/m"}, func(o *Options) {
 			o.EnableLifecycle, o.EnableTrackingAPI, o.WriteTokenFile = true, true, "/t"
 			o.WriteTimeout, o.MaxScrapes, o.MaxBodyBytes, o.TelemetryPath = 5*time.Minute, 3, 4096, "/m"
+		}},
+		{[]string{"--web.enable-callbacks", "--web.callbacks-listen-address=:9788", "--web.callbacks-config.file=/w", "--web.max-callbacks=5"}, func(o *Options) {
+			o.EnableCallbacks, o.CallbacksListenAddress, o.CallbacksConfigFile, o.MaxCallbacks = true, ":9788", "/w", 5
 		}},
 	} {
 		app := kingpin.New("test", "")
