@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"unicode/utf8"
 )
 
 // MaxEvents is the most events a callback carries: "The length of the
@@ -346,8 +347,16 @@ func (d *decoder) stringValue() ([]byte, error) {
 		return nil, errNotString
 	}
 	raw, escaped, err := d.str()
-	if err != nil || !escaped {
-		return raw, err
+	if err != nil {
+		return nil, err
+	}
+	if !escaped {
+		// encoding/json would replace invalid UTF-8; a field the
+		// receiver reads must be what was sent.
+		if !utf8.Valid(raw) {
+			return nil, errors.New("not valid UTF-8")
+		}
+		return raw, nil
 	}
 	start := len(d.b.scratch)
 	out, err := unescape(raw, d.b.scratch)
@@ -378,6 +387,20 @@ func (d *decoder) str() (raw []byte, escaped bool, err error) {
 		return nil, false, err
 	}
 	start := d.pos
+	// The common case: no escape before the closing quote, found by the
+	// vectorised IndexByte; then only control characters are checked.
+	if end := bytes.IndexByte(d.data[start:], '"'); end >= 0 {
+		seg := d.data[start : start+end : start+end]
+		if bytes.IndexByte(seg, '\\') < 0 {
+			for _, c := range seg {
+				if c < 0x20 {
+					return nil, false, errSyntax
+				}
+			}
+			d.pos = start + end + 1
+			return seg, false, nil
+		}
+	}
 	for d.pos < len(d.data) {
 		c := d.data[d.pos]
 		switch {
