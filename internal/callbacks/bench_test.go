@@ -17,6 +17,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -238,8 +239,10 @@ func rotatingBodies(newTaskEvery int64) func(n int64) ([]byte, Command) {
 // sends at Tencent's default rate, 1000 requests (100 000 events) a
 // second, with 64 senders; "closed_loop" has 32 senders each sending as
 // soon as answered, to find the ceiling. It reports events/s, answer
-// times (from when each request was due), the requests refused and the
-// events acknowledged but not counted (an error unless 0).
+// times (from when each request was due), the requests refused, the CPU
+// time and allocations per event (client and server together, so an upper
+// bound of the receiver's) and the events acknowledged but not counted (an
+// error unless 0).
 //
 //	go test -run '^$' -bench '^BenchmarkReceiverHTTP$' -benchtime 20s -count 3 ./internal/callbacks/
 func BenchmarkReceiverHTTP(b *testing.B) {
@@ -254,15 +257,20 @@ func BenchmarkReceiverHTTP(b *testing.B) {
 			var res *load
 			done := make(chan struct{})
 			bodies := rotatingBodies(1000)
-			start := time.Now()
+			var ms0, ms1 runtime.MemStats
+			runtime.ReadMemStats(&ms0)
+			start, cpu0 := time.Now(), cpuTime(b)
 			go func() { res = runLoad(ctx, base, tc.workers, tc.rate, bodies); close(done) }()
 			for b.Loop() {
 				time.Sleep(time.Millisecond)
 			}
 			cancel()
 			<-done
-			elapsed := time.Since(start).Seconds()
+			elapsed, cpu := time.Since(start).Seconds(), cpuTime(b)-cpu0
+			runtime.ReadMemStats(&ms1)
 			b.ReportMetric(float64(res.events)/elapsed, "events/s")
+			b.ReportMetric(float64(cpu.Microseconds())/float64(max(res.events, 1)), "cpu_us/event")
+			b.ReportMetric(float64(ms1.Mallocs-ms0.Mallocs)/float64(max(res.events, 1)), "allocs/event")
 			b.ReportMetric(float64(res.quantile(0.5).Microseconds())/1000, "p50_ms")
 			b.ReportMetric(float64(res.quantile(0.99).Microseconds())/1000, "p99_ms")
 			b.ReportMetric(float64(res.refused), "refused")
@@ -290,7 +298,7 @@ func TestCallbackSoak(t *testing.T) {
 	defer cancel()
 	var res *load
 	done := make(chan struct{})
-	start := time.Now()
+	start, cpu0 := time.Now(), cpuTime(t)
 	go func() { res = runLoad(ctx, base, 64, 1000, rotatingBodies(1000)); close(done) }()
 	type sample struct {
 		at         time.Duration
@@ -315,10 +323,11 @@ func TestCallbackSoak(t *testing.T) {
 		}
 	}
 	<-done
-	elapsed := time.Since(start)
-	t.Logf("%d requests, %d events acknowledged in %s: %.0f events/s; %d refused; p50 %s, p99 %s, p99.9 %s, max %s",
+	elapsed, cpu := time.Since(start), cpuTime(t)-cpu0
+	t.Logf("%d requests, %d events acknowledged in %s: %.0f events/s; %d refused; p50 %s, p99 %s, p99.9 %s, max %s; %.2f CPU-µs an event (client and server), %.0f%% of the 2 cores",
 		res.requests, res.events, elapsed.Round(time.Second), float64(res.events)/elapsed.Seconds(), res.refused,
-		res.quantile(0.5), res.quantile(0.99), res.quantile(0.999), res.quantile(1))
+		res.quantile(0.5), res.quantile(0.99), res.quantile(0.999), res.quantile(1),
+		float64(cpu.Microseconds())/float64(max(res.events, 1)), 100*cpu.Seconds()/elapsed.Seconds()/2)
 	if got := int64(r.Counted(testApp)); got != res.events {
 		t.Errorf("counted %d events, acknowledged %d", got, res.events)
 	}
@@ -331,6 +340,17 @@ func TestCallbackSoak(t *testing.T) {
 }
 
 func mib(n uint64) float64 { return float64(n) / (1 << 20) }
+
+// cpuTime is the CPU time the process has used, user and system: client
+// and server together. Divided by the events, it is a cost that does not
+// depend on how much of the machine other jobs take.
+func cpuTime(t testing.TB) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		t.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
 
 // rss is the process's resident size (VmRSS), 0 where /proc has none.
 func rss(t testing.TB) uint64 {
