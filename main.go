@@ -106,6 +106,9 @@ func run() int {
 		level.Error(logger).Log("msg", "setting up the web server failed", "err", err)
 		return 1
 	}
+	if webOptions.CallbacksListenAddress != "" && !webOptions.EnableCallbacks {
+		level.Warn(logger).Log("msg", "--web.callbacks-listen-address is ignored without --web.enable-callbacks")
+	}
 	if guard.WritesOpen() {
 		level.Warn(logger).Log("msg", "write endpoints are on without --web.write-token-file: whoever passes --web.config.file's authentication (anyone, without one) can reload and change what is tracked",
 			"lifecycle", webOptions.EnableLifecycle, "tracking_api", webOptions.EnableTrackingAPI)
