@@ -142,7 +142,7 @@ func (d *decoder) document() error {
 		case string(key) != "Events":
 			err = d.skip(1)
 		case seen:
-			err = errors.New("Events given twice")
+			err = errors.New("the Events array is given twice")
 		default:
 			seen = true
 			err = d.events()
@@ -221,13 +221,13 @@ func (d *decoder) key() ([]byte, error) {
 func (d *decoder) events() error {
 	if err := d.expect('['); err != nil {
 		if d.peek() == 'n' {
-			return errors.New("Events is null")
+			return errors.New("the Events array is null")
 		}
-		return errors.New("Events is not an array")
+		return errors.New("the Events value is not an array")
 	}
 	d.ws()
 	if d.peek() == ']' {
-		return errors.New("Events is empty")
+		return errors.New("the Events array is empty")
 	}
 	for {
 		if len(d.b.events) == MaxEvents {
@@ -235,7 +235,7 @@ func (d *decoder) events() error {
 		}
 		d.ws()
 		if err := d.event(); err != nil {
-			return fmt.Errorf("Events[%d]: %w", len(d.b.events), err)
+			return fmt.Errorf("event %d (Events[%d]): %w", len(d.b.events), len(d.b.events), err)
 		}
 		d.ws()
 		switch d.next() {

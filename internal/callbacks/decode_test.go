@@ -133,11 +133,11 @@ func TestDecodeAgainstEncodingJSON(t *testing.T) {
 func TestDecodeErrors(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct{ body, want string }{
-		{`{"Events":[{"EventType":1,"TaskTime":1,"PushPlatform":2,"PushStage":1,"ErrCode":0}]}`, "Events[0]: TaskId missing"},
-		{`{"Events":[{"EventType":1,"TaskId":"a","TaskTime":1,"PushPlatform":2,"PushStage":1,"ErrCode":"0"}]}`, "Events[0]: ErrCode: want an integer"},
-		{`{"Events":[{"EventType":1,"TaskId":"a","TaskId":"b","TaskTime":1,"PushPlatform":2,"PushStage":1,"ErrCode":0}]}`, "Events[0]: TaskId given twice"},
-		{`{"Events":{}}`, "Events is not an array"},
-		{`{"Events":[1]}`, "Events[0]: want an object"},
+		{`{"Events":[{"EventType":1,"TaskTime":1,"PushPlatform":2,"PushStage":1,"ErrCode":0}]}`, "Events[0]): TaskId missing"},
+		{`{"Events":[{"EventType":1,"TaskId":"a","TaskTime":1,"PushPlatform":2,"PushStage":1,"ErrCode":"0"}]}`, "Events[0]): ErrCode: want an integer"},
+		{`{"Events":[{"EventType":1,"TaskId":"a","TaskId":"b","TaskTime":1,"PushPlatform":2,"PushStage":1,"ErrCode":0}]}`, "Events[0]): TaskId given twice"},
+		{`{"Events":{}}`, "the Events value is not an array"},
+		{`{"Events":[1]}`, "Events[0]): want an object"},
 		{`{"Events":[{"EventType":1,"TaskId":"a","TaskTime":1,"PushPlatform":2,"PushStage":1,"ErrCode":0}]} x`, "data after the object"},
 	} {
 		var b batch
