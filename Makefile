@@ -97,3 +97,5 @@ bench:
 	$(GO) test -run '^$$' -bench '^BenchmarkFirstPassTencentPush$$' ./internal/sources/
 	$(GO) test -run '^$$' -bench '^BenchmarkRegisterHTTP50$$' ./internal/server/
 	$(GO) test -run '^$$' -bench '^BenchmarkAddDurable50$$' ./internal/tracking/
+	$(GO) test -run '^$$' -bench '^BenchmarkReceive$$' -benchmem -count 3 ./internal/callbacks/
+	$(GO) test -run '^$$' -bench '^BenchmarkReceiverHTTP$$' -benchtime 20s -count 3 ./internal/callbacks/
