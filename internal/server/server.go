@@ -1,7 +1,7 @@
 // Package server wires the configuration, the sources and the HTTP
-// endpoints of the exporter: /metrics, the landing page, health and
-// readiness, /-/reload (and SIGHUP), /config, the tracking API and the
-// push callback receiver.
+// endpoints of the exporter: /metrics, the landing page and /status,
+// health and readiness, /-/reload (and SIGHUP), /config, the tracking API
+// and the push callback receiver.
 //
 // The Server is the one owner of every (source, app)'s state for the life
 // of the process (registry.go): a reload turns the new configuration into a
@@ -272,8 +272,9 @@ func (s *Server) Handler() (http.Handler, error) {
 	mux.HandleFunc("GET /config", s.handleConfig)
 	tracking.NewAPI(s.lookupSet, tracking.APIOptions{AllowWrites: s.opts.EnableTrackingWrites}).Register(mux)
 	mux.HandleFunc("GET /api/v1/{$}", s.handleAPIIndex)
+	mux.HandleFunc("GET /status", s.handleStatus)
 	if s.opts.TelemetryPath != "/" {
-		landing, err := web.NewLandingPage(web.LandingConfig{
+		landing, err := newLandingPage(s, web.LandingConfig{
 			Name:        Name,
 			Description: "Prometheus exporter for Tencent Cloud IM operations data and push statistics, and JPush delivery reports",
 			Version:     version.Info(),
@@ -282,6 +283,7 @@ func (s *Server) Handler() (http.Handler, error) {
 			Links: []web.LandingLinks{
 				{Address: s.opts.TelemetryPath, Text: "Metrics"},
 				{Address: "/config", Text: "Configuration (secrets hidden)"},
+				{Address: "/status", Text: "Status: every app's sources, refreshes, tracked IDs, and whether its delivery is watched"},
 				{Address: "/api/v1/", Text: "Tracking API: the endpoints of the apps in force"},
 				{Address: "/-/healthy", Text: "Health"},
 				{Address: "/-/ready", Text: "Readiness"},
