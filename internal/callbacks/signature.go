@@ -12,8 +12,9 @@ import (
 // DefaultMaxSkew is how far from now a signed callback's RequestTime may
 // be: Tencent's webhook authentication treats a RequestTime more than a
 // minute from the current time as an invalid request, to prevent replays
-// (Tencent Cloud "Webhooks Overview", Security Considerations,
-// https://www.tencentcloud.com/document/product/647/64412).
+// (Tencent Chat "Webhook Overview", Security Considerations,
+// https://www.tencentcloud.com/document/product/1047/34354; the same rule
+// on https://www.tencentcloud.com/document/product/647/64412).
 const DefaultMaxSkew = time.Minute
 
 // Errors of verifySignature.
@@ -26,11 +27,12 @@ var (
 // sign returns Tencent's webhook signature: when the app sets an
 // authentication token, Tencent adds Sign and RequestTime to the callback
 // URL, with Sign = hex(SHA-256(Token + RequestTime)). The page's sample:
-// token xxxxyyyy, RequestTime 1669872112, Sign 17773bc3…484061 (Tencent
-// Cloud "Webhooks Overview", Security Considerations,
-// https://www.tencentcloud.com/document/product/647/64412; the push
-// callback pages send to the Chat "Third-Party Callback Overview: Security
-// Considerations" for the same mechanism).
+// token xxxxyyyy, RequestTime 1669872112, Sign 17773bc3…484061. The push
+// callback pages send to Tencent Chat "Webhook Overview", Security
+// Considerations (https://www.tencentcloud.com/document/product/1047/34354)
+// for the mechanism; the sample is the one Tencent Cloud's "Webhooks
+// Overview" (https://www.tencentcloud.com/document/product/647/64412) gives
+// for the same algorithm.
 func sign(token, requestTime string) [sha256.Size]byte {
 	h := sha256.New()
 	h.Write([]byte(token))
