@@ -103,3 +103,5 @@ bench:
 	REGISTER_BENCH_DURATION=10m $(GO) test -run '^$$' -bench '^BenchmarkRegisterHTTPGrown$$' -benchtime=1x -timeout 20m ./internal/server/
 	TRACKING_BENCH_DURATION=60s $(GO) test -run '^$$' -bench '^BenchmarkAddDurableGrown$$' -benchtime=1x ./internal/tracking/
 	$(GO) test -run '^$$' -bench '^BenchmarkOpenGrown$$' ./internal/tracking/
+	$(GO) test -run '^$$' -bench '^BenchmarkReceive$$' -benchmem -count 3 ./internal/callbacks/
+	$(GO) test -run '^$$' -bench '^BenchmarkReceiverHTTP$$' -benchtime 20s -count 3 ./internal/callbacks/

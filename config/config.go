@@ -189,6 +189,14 @@ type TencentApp struct {
 	Endpoint string `yaml:"endpoint"`
 	// Push configures the push statistics.
 	Push TencentPush `yaml:"push"`
+	// CallbackToken is the app's webhook authentication token: when set,
+	// the push callback receiver accepts only requests that carry Tencent's
+	// signature made with it. After loading it holds the token even when it
+	// was given with callback_token_file. Optional.
+	CallbackToken Secret `yaml:"callback_token,omitempty"`
+	// CallbackTokenFile names a file holding the token; surrounding
+	// whitespace is trimmed.
+	CallbackTokenFile string `yaml:"callback_token_file,omitempty"`
 }
 
 // BaseURL returns Endpoint, or the base URL of Region: the prefix to which
@@ -386,6 +394,9 @@ func (c *Config) Redacted() ([]byte, error) {
 	for i := range out.TencentIM {
 		if out.TencentIM[i].SecretKeyFile != "" {
 			out.TencentIM[i].SecretKey = ""
+		}
+		if out.TencentIM[i].CallbackTokenFile != "" {
+			out.TencentIM[i].CallbackToken = ""
 		}
 	}
 	out.JPush = slices.Clone(c.JPush)

@@ -123,6 +123,7 @@ local lib = import 'lib/lib.libsonnet';
           },
         ],
       },
-    ] + (import 'alerts_exporter.libsonnet')(c, runbook),
+    ] + (import 'alerts_exporter.libsonnet')(c, runbook)
+    + (import 'alerts_feeding.libsonnet')(c, runbook),
   },
 }

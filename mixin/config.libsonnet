@@ -30,6 +30,9 @@
     // Tracked tasks and messages: sends and deliveries of the last flowWindow
     // (each ID's increase, or its whole count when it is newer).
     flowWindow: '1h',
+    // An app whose users were active over this long while it tracked no
+    // push ID is not watched (ImstatsPushNotWatched).
+    notWatchedWindow: '1d',
 
     // How long each alert's condition must hold before it fires, and its
     // severity label, by alert.
@@ -45,6 +48,7 @@
       vendorRateLimited: '30m',
       trackedIDsAtLimit: '15m',
       configReloadFailed: '5m',
+      pushNotWatched: '1h',
     },
     severity: {
       channelBelowPeers: 'critical',
@@ -58,6 +62,7 @@
       vendorRateLimited: 'warning',
       trackedIDsAtLimit: 'warning',
       configReloadFailed: 'warning',
+      pushNotWatched: 'warning',
     },
 
     // Each alert's runbook_url is this followed by the alert's name in

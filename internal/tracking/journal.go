@@ -33,8 +33,8 @@ import (
 //	    [varint(sent seconds) uvarint(sent nanoseconds)]   put: the ID's whole entry
 //	'D' uvarint(len(id)) id                                 delete: the ID is forgotten
 //
-// where flags holds the origins listing the ID (bits 0-2: config, file,
-// api), retired (bit 3) and whether a sent time follows (bit 4); seconds
+// where flags holds the origins listing the ID (bits 0-3: config, file,
+// api, callback), retired (bit 5) and whether a sent time follows (bit 6); seconds
 // are Unix seconds. A record that is cut short or fails its checksum ends
 // the journal: it is the last write of a process killed before the fsync
 // that would have acknowledged it. The version 1 JSON state file of earlier
@@ -64,9 +64,9 @@ const (
 
 // The bits of a put record's flags byte besides the origins (sources).
 const (
-	flagRetired = 1 << 3
-	flagSent    = 1 << 4
-	flagsKnown  = byte(fromConfig|fromFile|fromAPI) | flagRetired | flagSent
+	flagRetired = 1 << 5
+	flagSent    = 1 << 6
+	flagsKnown  = byte(fromConfig|fromFile|registered) | flagRetired | flagSent
 )
 
 // castagnoli is the CRC-32C table of the records' checksums.
@@ -191,15 +191,15 @@ func (r *journalRead) apply(p []byte) error {
 	}
 	flags := p[0]
 	p = p[1:]
-	e.from = sources(flags) & (fromConfig | fromFile | fromAPI)
+	e.from = sources(flags) & (fromConfig | fromFile | registered)
 	e.retired = flags&flagRetired != 0
 	switch {
 	case flags&^flagsKnown != 0:
 		return fmt.Errorf("%w: unknown flags %#x", errRecord, flags)
 	case e.from == 0:
 		return fmt.Errorf("%w: no origin", errRecord)
-	case e.retired && e.from&fromAPI != 0:
-		return fmt.Errorf("%w: retired ID of origin api", errRecord)
+	case e.retired && e.from&registered != 0:
+		return fmt.Errorf("%w: retired ID of origin api or callback", errRecord)
 	}
 	if flags&flagSent != 0 {
 		if e.sent, p, err = readTime(p); err != nil {

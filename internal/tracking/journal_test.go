@@ -161,8 +161,9 @@ func TestJournalMalformedRecord(t *testing.T) {
 	}{
 		{name: "unknown operation", payload: "X\x01a", wantErr: "record 1: malformed record: unknown operation 0x58"},
 		{name: "no origin", payload: "P\x01a\x80\xb8\x92\xfc\x0c\x00\x00", wantErr: "record 1: malformed record: no origin"},
-		{name: "retired api", payload: "P\x01a\x80\xb8\x92\xfc\x0c\x00\x0c", wantErr: "record 1: malformed record: retired ID of origin api"},
-		{name: "unknown flags", payload: "P\x01a\x80\xb8\x92\xfc\x0c\x00\x24", wantErr: "record 1: malformed record: unknown flags 0x24"},
+		{name: "retired api", payload: "P\x01a\x80\xb8\x92\xfc\x0c\x00\x24", wantErr: "record 1: malformed record: retired ID of origin api or callback"},
+		{name: "retired callback", payload: "P\x01a\x80\xb8\x92\xfc\x0c\x00\x28", wantErr: "record 1: malformed record: retired ID of origin api or callback"},
+		{name: "unknown flags", payload: "P\x01a\x80\xb8\x92\xfc\x0c\x00\x94", wantErr: "record 1: malformed record: unknown flags 0x94"},
 		{name: "nanoseconds", payload: "P\x01a\x80\xb8\x92\xfc\x0c\x80\x94\xeb\xdc\x03\x04", wantErr: "record 1: malformed record: added: bad nanoseconds"},
 		{name: "empty id", payload: "D\x00", wantErr: "record 1: malformed record: bad ID length"},
 		{name: "trailing bytes", payload: "D\x01ab", wantErr: "record 1: malformed record: trailing bytes"},

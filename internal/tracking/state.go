@@ -72,9 +72,9 @@ func decodeState(data []byte) ([]record, error) {
 			return nil, fmt.Errorf("ids[%d]: added time missing or out of range", i)
 		case !r.Sent.IsZero() && (sy < 1 || sy > 9999):
 			return nil, fmt.Errorf("ids[%d]: sent time out of range", i)
-		case r.Retired && r.Origin == OriginAPI:
-			// Retiring drops the API's claim (see Set.retire).
-			return nil, fmt.Errorf("ids[%d]: retired ID of origin api", i)
+		case r.Retired && (r.Origin == OriginAPI || r.Origin == OriginCallback):
+			// Retiring drops the API's and the callbacks' claim (see Set.retire).
+			return nil, fmt.Errorf("ids[%d]: retired ID of origin %s", i, r.Origin)
 		}
 		seen[r.ID] = true
 	}

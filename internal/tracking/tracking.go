@@ -113,8 +113,10 @@ type Options struct {
 type Config struct {
 	// Static are the IDs listed by the configuration.
 	Static []string
-	// File is a watched file listing one ID a line; '#' starts a comment,
-	// blank lines are ignored. "" means none; a missing file lists no IDs.
+	// File is a watched file listing one ID a line, optionally followed by
+	// the time it was sent (RFC 3339 or unix seconds); '#' starts a
+	// comment, blank lines are ignored. "" means none; a missing file lists
+	// no IDs.
 	File string
 	// MaxAge retires IDs older than this (since Added); 0 or less keeps them
 	// forever.
@@ -150,6 +152,11 @@ const (
 	fromConfig sources = 1 << iota
 	fromFile
 	fromAPI
+	fromCallback
+
+	// registered are the origins that claim an ID until it is removed
+	// through the API, ages out or is evicted.
+	registered = fromAPI | fromCallback
 )
 
 // sourceOf maps an origin to its bit.
@@ -159,6 +166,8 @@ func sourceOf(o Origin) sources {
 		return fromConfig
 	case OriginFile:
 		return fromFile
+	case OriginCallback:
+		return fromCallback
 	default:
 		return fromAPI
 	}
@@ -175,11 +184,14 @@ type entry struct {
 	retired bool
 }
 
-// origin is the origin reported for e: api wins, then config, then file.
+// origin is the origin reported for e: api wins, then callback, then
+// config, then file.
 func (e *entry) origin() Origin {
 	switch {
 	case e.from&fromAPI != 0:
 		return OriginAPI
+	case e.from&fromCallback != 0:
+		return OriginCallback
 	case e.from&fromConfig != 0:
 		return OriginConfig
 	default:
@@ -192,9 +204,10 @@ func (e *entry) origin() Origin {
 // An ID may be listed by several origins at once and stays tracked while any
 // of them lists it: removing it from the configuration or the watched file
 // drops it only when no other origin lists it, and an ID registered through
-// the API (OriginAPI) stays until it is removed, ages out or is evicted. Its
-// reported Origin is api if it was registered through the API, else config
-// if the configuration lists it, else file.
+// the API (OriginAPI) or seen in a callback (OriginCallback) stays until it
+// is removed through the API, ages out or is evicted. Its reported Origin is
+// api if it was registered through the API, else callback if a callback
+// reported it, else config if the configuration lists it, else file.
 //
 // An ID that ages out or is evicted while the configuration or the file still
 // lists it keeps its Added time in the state, so that a reload or a file
@@ -357,10 +370,11 @@ func clampFuture(t *time.Time, now time.Time) bool {
 // Change is a configuration prepared by Set.Prepare, to be committed or
 // dropped.
 type Change struct {
-	set     *Set
-	cfg     Config
-	fileIDs []string
-	file    fileStat
+	set      *Set
+	cfg      Config
+	fileIDs  []string
+	fileSent map[string]time.Time
+	file     fileStat
 }
 
 // Prepare checks c and reads its watched file, changing nothing: an invalid
@@ -374,11 +388,11 @@ func (s *Set) Prepare(c Config) (*Change, error) {
 	ch := &Change{set: s, cfg: c}
 	ch.cfg.Static = slices.Clone(c.Static)
 	if c.File != "" {
-		st, ids, err := s.readFile(c.File)
+		st, ids, sent, err := s.readFile(c.File)
 		if err != nil {
 			return nil, err
 		}
-		ch.file, ch.fileIDs = st, ids
+		ch.file, ch.fileIDs, ch.fileSent = st, ids, sent
 	}
 	return ch, nil
 }
@@ -396,6 +410,7 @@ func (c *Change) Commit() {
 	s.cfgGen++
 	changed := s.relist(fromConfig, c.cfg.Static, now)
 	changed = s.relist(fromFile, c.fileIDs, now) || changed
+	changed = s.fillSentLocked(c.fileSent) || changed
 	s.file = c.file
 	changed = s.expireLocked(now) > 0 || changed
 	changed = s.enforceCapLocked() > 0 || changed
@@ -486,9 +501,10 @@ func (s *Set) Add(ctx context.Context, ids []string, origin Origin, sent time.Ti
 	return added, s.waitSaved(ctx, target)
 }
 
-// Remove stops tracking the ids origin registered and returns how many are no
-// longer tracked. Only OriginAPI can remove: the configuration and the watched
-// file drop an ID by no longer listing it. An ID that the configuration or
+// Remove stops tracking the ids registered through the API or seen in a
+// callback and returns how many are no longer tracked. Only OriginAPI can
+// remove: the configuration and the watched file drop an ID by no longer
+// listing it. An ID that the configuration or
 // the watched file still lists stays tracked; the error then wraps
 // ErrStillListed and names one. IDs not tracked are ignored. Remove is
 // durable as Add is.
@@ -504,8 +520,8 @@ func (s *Set) Remove(ctx context.Context, ids []string, origin Origin) (removed 
 		if !ok {
 			continue
 		}
-		if e.from&fromAPI != 0 {
-			e.from &^= fromAPI
+		if e.from&registered != 0 {
+			e.from &^= registered
 			s.markLocked(id)
 			changed = true
 		}
@@ -623,8 +639,9 @@ func (s *Set) syncFile() error {
 		return s.noteFileErr(path, nil)
 	}
 	var ids []string
+	var sent map[string]time.Time
 	if err == nil {
-		st, ids, err = s.readFile(path)
+		st, ids, sent, err = s.readFile(path)
 	}
 	if err != nil {
 		return s.noteFileErr(path, err)
@@ -636,6 +653,7 @@ func (s *Set) syncFile() error {
 	}
 	now := s.clock.Now().UTC()
 	changed := s.relist(fromFile, ids, now)
+	changed = s.fillSentLocked(sent) || changed
 	changed = s.enforceCapLocked() > 0 || changed
 	s.file = st
 	if changed {
@@ -670,25 +688,56 @@ func (s *Set) noteFileErr(path string, err error) error {
 }
 
 // readFile stats and reads the watched file at path, returning its valid IDs
-// and logging the others.
-func (s *Set) readFile(path string) (fileStat, []string, error) {
+// and the sent times its lines give (nil if none does), and logging the
+// unusable lines.
+func (s *Set) readFile(path string) (fileStat, []string, map[string]time.Time, error) {
 	st, err := statFile(path)
 	if err != nil {
-		return fileStat{}, nil, fmt.Errorf("watched file: %w", err)
+		return fileStat{}, nil, nil, fmt.Errorf("watched file: %w", err)
 	}
 	lines, err := readIDFile(path)
 	if err != nil {
-		return fileStat{}, nil, fmt.Errorf("watched file: %w", err)
+		return fileStat{}, nil, nil, fmt.Errorf("watched file: %w", err)
 	}
 	ids := make([]string, 0, len(lines))
+	var sent map[string]time.Time
 	for _, l := range lines {
-		if err := s.validate(l.id); err != nil {
-			level.Warn(s.logger).Log("msg", "ignoring invalid ID in the watched file", "path", path, "line", l.line, "id", shorten(l.id), "err", err)
+		err := s.validate(l.id)
+		if err == nil && l.bad != "" {
+			err = errors.New(l.bad)
+		}
+		if err != nil {
+			level.Warn(s.logger).Log("msg", "ignoring invalid line in the watched file", "path", path, "line", l.line, "id", shorten(l.id), "err", err)
 			continue
 		}
 		ids = append(ids, l.id)
+		if !l.sent.IsZero() {
+			if sent == nil {
+				sent = make(map[string]time.Time)
+			}
+			if _, dup := sent[l.id]; !dup { // the first line of an ID gives its time
+				sent[l.id] = l.sent
+			}
+		}
 	}
-	return st, ids, nil
+	return st, ids, sent, nil
+}
+
+// fillSentLocked records the sent times of sent for the known IDs that have
+// none (as Add does) and reports whether one was recorded.
+func (s *Set) fillSentLocked(sent map[string]time.Time) bool {
+	changed := false
+	for id, t := range sent {
+		if e, ok := s.ids[id]; ok && e.sent.IsZero() {
+			e.sent = t
+			s.markLocked(id)
+			changed = true
+		}
+	}
+	if changed {
+		s.view = nil
+	}
+	return changed
 }
 
 // validateAll checks every ID, returning an error that names the first bad one.
@@ -763,7 +812,7 @@ func (s *Set) retire(id string, e *entry) {
 	if !e.retired {
 		s.live--
 	}
-	e.from &^= fromAPI
+	e.from &^= registered
 	if e.from == 0 {
 		delete(s.ids, id)
 		return
@@ -1084,11 +1133,15 @@ const (
 	OriginFile Origin = "file"
 	// OriginAPI is an ID registered through the HTTP API.
 	OriginAPI Origin = "api"
+	// OriginCallback is an ID seen in a vendor's push callback (Tencent's
+	// Push.AllMemberPush TaskIds). It lives as an API registration does:
+	// until removed through the API, aged out or evicted.
+	OriginCallback Origin = "callback"
 )
 
 // valid reports whether o is one of the known origins.
 func (o Origin) valid() bool {
-	return o == OriginConfig || o == OriginFile || o == OriginAPI
+	return o == OriginConfig || o == OriginFile || o == OriginAPI || o == OriginCallback
 }
 
 // ID is one tracked ID, as Set.IDs returns it and the HTTP API lists it.

@@ -522,7 +522,7 @@ func TestStateFileFormat(t *testing.T) {
 	added := "\x80\xb8\x92\xfc\x0c\x05"
 	want := "imstats tracked IDs journal v2\n" +
 		frame("P\x0a1613113584"+added+"\x04") +
-		frame("P\x14bsp54sn8bpn8hc3etq40"+added+"\x14"+"\xe0\xff\x91\xfc\x0c\x00") +
+		frame("P\x14bsp54sn8bpn8hc3etq40"+added+"\x44"+"\xe0\xff\x91\xfc\x0c\x00") +
 		frame("D\x0a1613113584")
 	if string(got) != want {
 		t.Errorf("state file:\n%q\nwant:\n%q", got, want)
@@ -778,7 +778,7 @@ func TestMaintainFollowsFile(t *testing.T) {
 			t.Fatalf("step %d: state = %v, want %v", i, got, st.want)
 		}
 	}
-	if want := `level=warn kind= app= msg="ignoring invalid ID in the watched file" path=` + file + ` line=6 id=bad,id err="contains a comma"`; !strings.Contains(logs.String(), want) {
+	if want := `level=warn kind= app= msg="ignoring invalid line in the watched file" path=` + file + ` line=6 id=bad,id err="contains a comma"`; !strings.Contains(logs.String(), want) {
 		t.Errorf("logs = %q, want a line containing %q", logs.String(), want)
 	}
 }
