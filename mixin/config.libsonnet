@@ -30,11 +30,20 @@
     // Tracked tasks and messages: sends and deliveries of the last flowWindow
     // (each ID's increase, or its whole count when it is newer).
     flowWindow: '1h',
+    // A channel that stopped delivering: in the last recentWindow its
+    // tracked tasks and messages delivered less than channelStoppedShare of
+    // what its peers' pace over the same minutes would give it (a rolling
+    // window's channel: its reach stayed below that share of its peers' for
+    // recentWindow). Named within minutes, where the hour's averages above
+    // take hours.
+    recentWindow: '10m',
+    channelStoppedShare: 0.05,
 
     // How long each alert's condition must hold before it fires, and its
     // severity label, by alert.
     'for': {
-      channelBelowPeers: '30m',
+      channelStopped: '15m',
+      channelBelowPeers: '15m',
       channelBelowNormal: '30m',
       deliveryBelowNormal: '30m',
       exporterDown: '5m',
@@ -47,6 +56,7 @@
       configReloadFailed: '5m',
     },
     severity: {
+      channelStopped: 'critical',
       channelBelowPeers: 'critical',
       channelBelowNormal: 'warning',
       deliveryBelowNormal: 'critical',
