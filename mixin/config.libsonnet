@@ -24,7 +24,7 @@
     channelPeerFloorNew: 0.2,
     channelNormalFactor: 0.5,  // below this share of its usual standing among peers
     deliveryNormalFactor: 0.5,  // an app's whole reach below this share of its usual reach
-    smoothing: '1h',  // reach is averaged over this long, so one fresh push is not an outage
+    smoothing: '30m',  // reach is averaged over this long, so one fresh push is not an outage
     baselineWindow: '7d',  // "usual" = the average over this long …
     historyNeeded: '1d',  // … ending this long ago; comparing with history needs this much of it
     // Tracked tasks and messages: sends and deliveries of the last flowWindow

@@ -147,44 +147,79 @@ function(mixin)
     },
   ] + [
     {
-      name: 'PROBE stop with history',
+      name: 'a channel stops at 26h, with a day of history: ImstatsPushChannelStopped at +33m on tracked JPush messages, tracked Tencent tasks and the all-member 1h window, at +82m on the chat-message 1h window; ImstatsPushChannelBelowPeers at +47m (all-member 1h window), +61m (chat-message 1h window), +75m (tracked)',
       input: hourly(jpushApp('stopped00000000000000a7', outages={ xiaomi: down(h(26)) }))
              + hourly(taskApp('1400000007', outages={ huawei: down(h(26)) }))
              + windows(campaignApp('1400000007', outages={ huawei: down(h(26)) }))
              + chat(chatApp('1400000007', outages={ xiaomi: down(h(26)) })),
-      checks: quiet([h(26) - 2 + 7 * i for i in std.range(0, 34)]),
+      checks: quiet([h(24) + 40, h(26) + 5])
+             + at(h(26) + 26)
+             + at(h(26) + 33, { ImstatsPushChannelStopped: [stopped('jpush', 'stopped00000000000000a7', 'jpush_messages', 'tracked', 'xiaomi', '0%'), stopped('tencent_im', '1400000007', 'tencent_push', '1h', 'huawei', '0%'), stopped('tencent_im', '1400000007', 'tencent_push', 'tracked', 'huawei', '0%')] })
+             + at(h(26) + 40, { ImstatsPushChannelStopped: [stopped('jpush', 'stopped00000000000000a7', 'jpush_messages', 'tracked', 'xiaomi', '0%'), stopped('tencent_im', '1400000007', 'tencent_push', '1h', 'huawei', '0%'), stopped('tencent_im', '1400000007', 'tencent_push', 'tracked', 'huawei', '0%')] })
+             + at(h(26) + 47, { ImstatsPushChannelBelowPeers: [peers('tencent_im', '1400000007', 'tencent_push', '1h', 'huawei', '0%')], ImstatsPushChannelStopped: [stopped('jpush', 'stopped00000000000000a7', 'jpush_messages', 'tracked', 'xiaomi', '0%'), stopped('tencent_im', '1400000007', 'tencent_push', '1h', 'huawei', '0%'), stopped('tencent_im', '1400000007', 'tencent_push', 'tracked', 'huawei', '0%')] })
+             + at(h(26) + 54, { ImstatsPushChannelBelowPeers: [peers('tencent_im', '1400000007', 'tencent_push', '1h', 'huawei', '0%')], ImstatsPushChannelStopped: [stopped('jpush', 'stopped00000000000000a7', 'jpush_messages', 'tracked', 'xiaomi', '0%'), stopped('tencent_im', '1400000007', 'tencent_push', '1h', 'huawei', '0%'), stopped('tencent_im', '1400000007', 'tencent_push', 'tracked', 'huawei', '0%')] })
+             + at(h(27) + 1, { ImstatsPushChannelBelowPeers: [peers('tencent_im', '1400000007', 'tencent_normal_push', '1h', 'xiaomi', '8.286%'), peers('tencent_im', '1400000007', 'tencent_push', '1h', 'huawei', '0%')], ImstatsPushChannelStopped: [stopped('jpush', 'stopped00000000000000a7', 'jpush_messages', 'tracked', 'xiaomi', '0%'), stopped('tencent_im', '1400000007', 'tencent_push', '1h', 'huawei', '0%'), stopped('tencent_im', '1400000007', 'tencent_push', 'tracked', 'huawei', '0%')] })
+             + at(h(27) + 8, { ImstatsPushChannelBelowPeers: [peers('tencent_im', '1400000007', 'tencent_normal_push', '1h', 'xiaomi', '3.164%'), peers('tencent_im', '1400000007', 'tencent_push', '1h', 'huawei', '0%')], ImstatsPushChannelStopped: [stopped('jpush', 'stopped00000000000000a7', 'jpush_messages', 'tracked', 'xiaomi', '0%'), stopped('tencent_im', '1400000007', 'tencent_push', '1h', 'huawei', '0%'), stopped('tencent_im', '1400000007', 'tencent_push', 'tracked', 'huawei', '0%')] })
+             + at(h(27) + 15, { ImstatsPushChannelBelowPeers: [peers('jpush', 'stopped00000000000000a7', 'jpush_messages', 'tracked', 'xiaomi', '5.674%'), peers('tencent_im', '1400000007', 'tencent_normal_push', '1h', 'xiaomi', '1.055%'), peers('tencent_im', '1400000007', 'tencent_push', '1h', 'huawei', '0%'), peers('tencent_im', '1400000007', 'tencent_push', 'tracked', 'huawei', '5.06%')], ImstatsPushChannelStopped: [stopped('jpush', 'stopped00000000000000a7', 'jpush_messages', 'tracked', 'xiaomi', '0%'), stopped('tencent_im', '1400000007', 'tencent_push', '1h', 'huawei', '0%'), stopped('tencent_im', '1400000007', 'tencent_push', 'tracked', 'huawei', '0%')] })
+             + at(h(27) + 22, { ImstatsPushChannelBelowPeers: [peers('jpush', 'stopped00000000000000a7', 'jpush_messages', 'tracked', 'xiaomi', '1.328%'), peers('tencent_im', '1400000007', 'tencent_normal_push', '1h', 'xiaomi', '0%'), peers('tencent_im', '1400000007', 'tencent_push', '1h', 'huawei', '0%'), peers('tencent_im', '1400000007', 'tencent_push', 'tracked', 'huawei', '1.139%')], ImstatsPushChannelStopped: [stopped('jpush', 'stopped00000000000000a7', 'jpush_messages', 'tracked', 'xiaomi', '0%'), stopped('tencent_im', '1400000007', 'tencent_normal_push', '1h', 'xiaomi', '0%'), stopped('tencent_im', '1400000007', 'tencent_push', '1h', 'huawei', '0%'), stopped('tencent_im', '1400000007', 'tencent_push', 'tracked', 'huawei', '0%')] }),
     },
     {
-      name: 'PROBE stop on a new install',
-      input: hourly(jpushApp('freshstop0000000000000a8', outages={ xiaomi: down(h(29)) }), from=h(28))
-             + hourly(taskApp('1400000008', outages={ huawei: down(h(29)) }), from=h(28))
-             + windows(campaignApp('1400000008', outages={ huawei: down(h(29)) }), from=h(28))
-             + chat(chatApp('1400000008', outages={ xiaomi: down(h(29)) }), from=h(28)),
-      checks: quiet([h(28) + 3 + 7 * i for i in std.range(0, 16)]),
+      name: 'a channel stops at 28h on a new install (data from 27h): ImstatsPushChannelStopped at +34m on tracked JPush messages, tracked Tencent tasks and the all-member 1h window, at +83m on the chat-message 1h window; ImstatsPushChannelBelowPeers at +55m (all-member 1h window), +76m (chat-message 1h window), +83m (tracked)',
+      input: hourly(jpushApp('freshstop0000000000000a8', outages={ xiaomi: down(h(28)) }), from=h(27))
+             + hourly(taskApp('1400000008', outages={ huawei: down(h(28)) }), from=h(27))
+             + windows(campaignApp('1400000008', outages={ huawei: down(h(28)) }), from=h(27))
+             + chat(chatApp('1400000008', outages={ xiaomi: down(h(28)) }), from=h(27)),
+      checks: quiet([h(27) + 10, h(28) + 5])
+             + at(h(28) + 27)
+             + at(h(28) + 34, { ImstatsPushChannelStopped: [stopped('jpush', 'freshstop0000000000000a8', 'jpush_messages', 'tracked', 'xiaomi', '0%'), stopped('tencent_im', '1400000008', 'tencent_push', '1h', 'huawei', '0%'), stopped('tencent_im', '1400000008', 'tencent_push', 'tracked', 'huawei', '0%')] })
+             + at(h(28) + 48, { ImstatsPushChannelStopped: [stopped('jpush', 'freshstop0000000000000a8', 'jpush_messages', 'tracked', 'xiaomi', '0%'), stopped('tencent_im', '1400000008', 'tencent_push', '1h', 'huawei', '0%'), stopped('tencent_im', '1400000008', 'tencent_push', 'tracked', 'huawei', '0%')] })
+             + at(h(28) + 55, { ImstatsPushChannelBelowPeers: [peers('tencent_im', '1400000008', 'tencent_push', '1h', 'huawei', '0%')], ImstatsPushChannelStopped: [stopped('jpush', 'freshstop0000000000000a8', 'jpush_messages', 'tracked', 'xiaomi', '0%'), stopped('tencent_im', '1400000008', 'tencent_push', '1h', 'huawei', '0%'), stopped('tencent_im', '1400000008', 'tencent_push', 'tracked', 'huawei', '0%')] })
+             + at(h(29) + 9, { ImstatsPushChannelBelowPeers: [peers('tencent_im', '1400000008', 'tencent_push', '1h', 'huawei', '0%')], ImstatsPushChannelStopped: [stopped('jpush', 'freshstop0000000000000a8', 'jpush_messages', 'tracked', 'xiaomi', '0%'), stopped('tencent_im', '1400000008', 'tencent_push', '1h', 'huawei', '0%'), stopped('tencent_im', '1400000008', 'tencent_push', 'tracked', 'huawei', '0%')] })
+             + at(h(29) + 16, { ImstatsPushChannelBelowPeers: [peers('tencent_im', '1400000008', 'tencent_normal_push', '1h', 'xiaomi', '1.356%'), peers('tencent_im', '1400000008', 'tencent_push', '1h', 'huawei', '0%')], ImstatsPushChannelStopped: [stopped('jpush', 'freshstop0000000000000a8', 'jpush_messages', 'tracked', 'xiaomi', '0%'), stopped('tencent_im', '1400000008', 'tencent_push', '1h', 'huawei', '0%'), stopped('tencent_im', '1400000008', 'tencent_push', 'tracked', 'huawei', '0%')] })
+             + at(h(29) + 23, { ImstatsPushChannelBelowPeers: [peers('jpush', 'freshstop0000000000000a8', 'jpush_messages', 'tracked', 'xiaomi', '1.813%'), peers('tencent_im', '1400000008', 'tencent_normal_push', '1h', 'xiaomi', '0.3013%'), peers('tencent_im', '1400000008', 'tencent_push', '1h', 'huawei', '0%'), peers('tencent_im', '1400000008', 'tencent_push', 'tracked', 'huawei', '2.231%')], ImstatsPushChannelStopped: [stopped('jpush', 'freshstop0000000000000a8', 'jpush_messages', 'tracked', 'xiaomi', '0%'), stopped('tencent_im', '1400000008', 'tencent_normal_push', '1h', 'xiaomi', '0%'), stopped('tencent_im', '1400000008', 'tencent_push', '1h', 'huawei', '0%'), stopped('tencent_im', '1400000008', 'tencent_push', 'tracked', 'huawei', '0%')] }),
     },
     {
-      name: 'PROBE third windows only',
+      // What the default push.windows, [1h, 24h], show without any
+      // tracked task: the 24h window dilutes the drop and stays quiet.
+      name: 'no task tracked, rolling windows only: a channel at a third of its rate from 25h to 29h, with a day of history: ImstatsPushChannelBelowPeers at +60m (all-member 1h window), +81m (chat-message 1h window), never in 24h; resolved by 29h23m',
       input: windows(campaignApp('1400000003', outages={ huawei: third(h(25), h(29)) }))
              + chat(chatApp('1400000003', outages={ xiaomi: third(h(25), h(29)) })),
-      checks: quiet([h(25) - 3 + 7 * i for i in std.range(0, 42)]),
+      checks: quiet([h(24) + 40, h(25) + 8])
+             + at(h(25) + 53)
+             + at(h(26), { ImstatsPushChannelBelowPeers: [peers('tencent_im', '1400000003', 'tencent_push', '1h', 'huawei', '33.96%')] })
+             + at(h(26) + 14, { ImstatsPushChannelBelowPeers: [peers('tencent_im', '1400000003', 'tencent_push', '1h', 'huawei', '33.23%')] })
+             + at(h(26) + 21, { ImstatsPushChannelBelowPeers: [peers('tencent_im', '1400000003', 'tencent_normal_push', '1h', 'xiaomi', '28.17%'), peers('tencent_im', '1400000003', 'tencent_push', '1h', 'huawei', '32.81%')] })
+             + at(h(29) + 23),
     },
     {
-      name: 'PROBE third tracked',
+      name: 'tracked messages and tasks: a channel at a third of its rate from 25h to 29h, with a day of history: ImstatsPushChannelBelowPeers at +95m (JPush messages), +102m (JPush group messages, Tencent tasks); resolved by 29h23m',
       input: hourly(jpushApp('dropchannel00000000000a3', outages={ xiaomi: third(h(25), h(29)) }))
              + hourly(groupApp('dropgroup000000000000g3', channels={ xiaomi: jpushChannels.xiaomi, huawei: jpushChannels.huawei, oppo: jpushChannels.oppo }, outages={ huawei: third(h(25), h(29)) }))
              + hourly(taskApp('1400000010', outages={ huawei: third(h(25), h(29)) })),
-      checks: quiet([h(25) - 3 + 7 * i for i in std.range(0, 42)]),
+      checks: quiet([h(24) + 40, h(25) + 8])
+             + at(h(26) + 28)
+             + at(h(26) + 35, { ImstatsPushChannelBelowPeers: [peers('jpush', 'dropchannel00000000000a3', 'jpush_messages', 'tracked', 'xiaomi', '34.1%')] })
+             + at(h(26) + 42, { ImstatsPushChannelBelowPeers: [peers('jpush', 'dropchannel00000000000a3', 'jpush_messages', 'tracked', 'xiaomi', '34.16%'), peers('jpush', 'dropgroup000000000000g3', 'jpush_group_messages', 'tracked', 'huawei', '36.3%'), peers('tencent_im', '1400000010', 'tencent_push', 'tracked', 'huawei', '36.69%')] })
+             + at(h(29) + 23),
     },
     {
-      name: 'PROBE slip',
+      // A channel that usually leads its peers (huawei) falls to 45% of
+      // its rate: still above the peer floor, far below its normal.
+      name: 'a channel falls to 45% of its rate from 25h, with a day of history: ImstatsPushChannelBelowNormal at +74m (all-member 1h window)',
       input: windows(campaignApp('1400000006', outages={ huawei: [{ from: h(25), to: end + 1, factor: 0.45 }] })),
-      checks: quiet([h(25) - 3 + 7 * i for i in std.range(0, 42)]),
+      checks: quiet([h(24) + 40, h(25) + 8])
+             + at(h(26) + 7)
+             + at(h(26) + 14, { ImstatsPushChannelBelowNormal: [normal('tencent_im', '1400000006', 'tencent_push', '1h', 'huawei', '44.83%')] }),
     },
     {
-      name: 'PROBE outage',
+      name: 'a whole vendor down from 25h: ImstatsPushDeliveryBelowNormal at +67m (all-member 1h window), +102m (tracked JPush messages)',
       input: hourly(jpushApp('vendoroutage00000000000a4', { xiaomi: jpushChannels.xiaomi, huawei: jpushChannels.huawei, oppo: jpushChannels.oppo }, outages={ [c]: down(h(25)) for c in ['xiaomi', 'huawei', 'oppo'] }))
              + windows(campaignApp('1400000004', outages={ [c]: down(h(25)) for c in std.objectFields(tencentChannels) })),
-      checks: quiet([h(25) - 3 + 7 * i for i in std.range(0, 42)]),
+      checks: quiet([h(24) + 40, h(25) + 8])
+             + at(h(26))
+             + at(h(26) + 7, { ImstatsPushDeliveryBelowNormal: [whole('tencent_im', '1400000004', 'tencent_push', '1h', '0%')] })
+             + at(h(26) + 35, { ImstatsPushDeliveryBelowNormal: [whole('tencent_im', '1400000004', 'tencent_push', '1h', '0%')] })
+             + at(h(26) + 42, { ImstatsPushDeliveryBelowNormal: [whole('jpush', 'vendoroutage00000000000a4', 'jpush_messages', 'tracked', '0%'), whole('tencent_im', '1400000004', 'tencent_push', '1h', '0%')] }),
     },
   ];
 
@@ -342,6 +377,28 @@ function(mixin)
               exp_samples: [
                 sample('imstats:push_channel_reach_vs_peers:ratio', jpushLabels('xiaomi'), 0.625),
                 sample('imstats:push_channel_reach_vs_peers:ratio', jpushLabels('huawei'), 1.6),
+              ],
+            },
+            // At 95m, the last 10m: m1 adds 50 on xiaomi and 10 on huawei,
+            // m2 200 and 60; the group message delivered nothing new.
+            {
+              expr: 'imstats:push_channel_recent_delivered:sum',
+              eval_time: '95m',
+              exp_samples: [
+                sample('imstats:push_channel_recent_delivered:sum', jpushLabels('xiaomi'), 250),
+                sample('imstats:push_channel_recent_delivered:sum', jpushLabels('huawei'), 70),
+                sample('imstats:push_channel_recent_delivered:sum', 'instance="exporter:9787", job="imstats", vendor="jpush", source="jpush_group_messages", app="g", window="tracked", channel="huawei"', 0),
+              ],
+            },
+            // Per push sent in the last hour (m2 only: 400 and 200), each
+            // channel's pace against the other's; the group app's only
+            // channel has no peers.
+            {
+              expr: 'imstats:push_channel_recent_vs_peers:ratio',
+              eval_time: '95m',
+              exp_samples: [
+                sample('imstats:push_channel_recent_vs_peers:ratio', jpushLabels('xiaomi'), (250 / 400) / (70 / 200)),
+                sample('imstats:push_channel_recent_vs_peers:ratio', jpushLabels('huawei'), (70 / 200) / (250 / 400)),
               ],
             },
           ],
