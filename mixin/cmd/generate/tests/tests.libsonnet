@@ -111,9 +111,6 @@ function(mixin)
     for a in deliveryAlerts
   ];
   local quiet(times) = std.flattenArrays([at(t) for t in times]);
-  // fires(t, firing): silent one evaluation (7m) before t, firing at t.
-  local fires(t, firing) = at(t - 7) + at(t, firing);
-  local hm(t) = '%dh%02dm' % [std.floor(t / 60), t % 60];
 
   // The scenarios, one promtool test each (apps are independent series).
   // The names give when each alert fires; docs/runbooks.md has the same
@@ -146,6 +143,10 @@ function(mixin)
       checks: quiet(quietTimes),
     },
   ] + [
+    // Something breaks. For each alert, the first evaluation (every 7m) at
+    // which it fires, with every delivery alert of the app at that time,
+    // and the evaluation before, when it has not fired yet: the times of
+    // the names and of docs/runbooks.md, "What fires when".
     {
       name: 'a channel stops at 26h, with a day of history: ImstatsPushChannelStopped at +33m on tracked JPush messages, tracked Tencent tasks and the all-member 1h window, at +82m on the chat-message 1h window; ImstatsPushChannelBelowPeers at +47m (all-member 1h window), +61m (chat-message 1h window), +75m (tracked)',
       input: hourly(jpushApp('stopped00000000000000a7', outages={ xiaomi: down(h(26)) }))
