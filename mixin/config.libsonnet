@@ -24,7 +24,7 @@
     channelPeerFloorNew: 0.2,
     channelNormalFactor: 0.5,  // below this share of its usual standing among peers
     deliveryNormalFactor: 0.5,  // an app's whole reach below this share of its usual reach
-    smoothing: '1h',  // reach is averaged over this long, so one fresh push is not an outage
+    smoothing: '30m',  // reach is averaged over this long, so one fresh push is not an outage
     baselineWindow: '7d',  // "usual" = the average over this long …
     historyNeeded: '1d',  // … ending this long ago; comparing with history needs this much of it
     // Tracked tasks and messages: sends and deliveries of the last flowWindow
@@ -33,11 +33,20 @@
     // An app whose users were active over this long while it tracked no
     // push ID is not watched (ImstatsPushNotWatched).
     notWatchedWindow: '1d',
+    // A channel that stopped delivering: in the last recentWindow its
+    // tracked tasks and messages delivered less than channelStoppedShare of
+    // what its peers' pace over the same minutes would give it (a rolling
+    // window's channel: its reach stayed below that share of its peers' for
+    // recentWindow). Named within minutes, where the hour's averages above
+    // take hours.
+    recentWindow: '10m',
+    channelStoppedShare: 0.05,
 
     // How long each alert's condition must hold before it fires, and its
     // severity label, by alert.
     'for': {
-      channelBelowPeers: '30m',
+      channelStopped: '15m',
+      channelBelowPeers: '15m',
       channelBelowNormal: '30m',
       deliveryBelowNormal: '30m',
       exporterDown: '5m',
@@ -51,6 +60,7 @@
       pushNotWatched: '1h',
     },
     severity: {
+      channelStopped: 'critical',
       channelBelowPeers: 'critical',
       channelBelowNormal: 'warning',
       deliveryBelowNormal: 'critical',

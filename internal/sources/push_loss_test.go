@@ -135,6 +135,7 @@ func TestPushLossFollowsTheTrackedSet(t *testing.T) {
 	if _, err := set.Remove(t.Context(), []string{"xxx-yyy-zzz"}, tracking.OriginAPI); err != nil {
 		t.Fatal(err)
 	}
+	e.fc.Advance(minSyncGap) // the set is read again at most every minSyncGap
 	e.mustStep(u, true)
 	text := render(t, u.target)
 	if got := labelValues(t, text, "tencent_im_push_task_loss", "task_id"); len(got) != 0 {

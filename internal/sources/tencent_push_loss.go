@@ -11,6 +11,7 @@ import (
 	"github.com/imstats/imstats_exporter/config"
 	"github.com/imstats/imstats_exporter/internal/catalog"
 	"github.com/imstats/imstats_exporter/internal/clock"
+	"github.com/imstats/imstats_exporter/internal/expo"
 	"github.com/imstats/imstats_exporter/internal/refresh"
 	"github.com/imstats/imstats_exporter/internal/tencentim"
 	"github.com/imstats/imstats_exporter/internal/tracking"
@@ -23,7 +24,7 @@ const lossReasonsKey = "loss/reasons"
 // init registers the builders of the sources whose jobs this file holds.
 func init() {
 	register(catalog.SourceTencentPushLoss, Builder{Schema: collector.PushLossSchema, New: func() Job { return &pushLoss{} }})
-	register(catalog.SourceTencentNormalPushLoss, Builder{Schema: collector.NormalPushLossSchema, New: func() Job { return &normalPushLoss{} }})
+	register(catalog.SourceTencentNormalPushLoss, Builder{Schema: collector.NormalPushLossSchema, New: newNormalPushLoss})
 }
 
 // lossWindows returns the configured push windows of a Tencent app as the
@@ -191,66 +192,20 @@ func (j *pushLoss) putReasons(t *refresh.Target, s *pushLossSettings) {
 	t.Put(lossReasonsKey, collector.LossReasonSamples(s.sdkappid, all))
 }
 
-// normalPushLoss is the tencent_normal_push_loss source: why the offline
-// pushes of chat messages were lost, per error code and channel (Tencent
-// Chat "Chat Service Push Loss Analysis", normal_push_loss,
+// newNormalPushLoss makes the tencent_normal_push_loss source: why the
+// offline pushes of chat messages were lost, per error code and channel
+// (Tencent Chat "Chat Service Push Loss Analysis", normal_push_loss,
 // https://intl.cloud.tencent.com/document/product/1047/71898), over the
 // push windows clamped to 7 days, one window a step on the API's own 1
 // call/s budget. The reason texts are tencent_push_loss' (a family belongs
 // to one source), which names the same codes.
-type normalPushLoss struct {
-	noWake
-	s      atomic.Pointer[normalPushLossSettings]
-	next   int        // the window the next step asks for; loop only
-	labels labelGuard // loop only
-}
-
-type normalPushLossSettings struct {
-	client   *tencentim.Client
-	sdkappid string
-	windows  []pushWindow
-	interval time.Duration
-	clock    clock.Clock
-	limits   labelSettings
-}
-
-// Configure implements Job.
-func (j *normalPushLoss) Configure(a App) {
-	j.s.Store(&normalPushLossSettings{
-		client:   NewTencentClient(a.Config, *a.Tencent, a.Deps),
-		sdkappid: sdkappid(a),
-		windows:  lossWindows(a.Tencent),
-		interval: a.Config.RefreshIntervals.For(catalog.SourceTencentNormalPushLoss),
-		clock:    a.Deps.Clock,
-		limits:   newLabelSettings(a),
-	})
-}
-
-// Step implements refresh.Job: the next window, then the interval's wait
-// once every window has been asked.
-func (j *normalPushLoss) Step(ctx context.Context, t *refresh.Target, _ bool) (time.Duration, error) {
-	s := j.s.Load()
-	t.Retain(func(k string) bool {
-		label, _ := strings.CutPrefix(k, windowKeyPrefix)
-		return slices.ContainsFunc(s.windows, func(w pushWindow) bool { return w.label == label })
-	})
-	if len(s.windows) == 0 {
-		return s.interval, nil
-	}
-	j.next %= len(s.windows)
-	w := s.windows[j.next]
-	now := s.clock.Now()
-	r, err := s.client.NormalPushLoss(ctx, now.Add(-w.duration), now)
-	if err != nil {
-		return 0, err
-	}
-	t.Put(windowKeyPrefix+w.label, collector.NormalPushWindowLossSamples(s.sdkappid, w.label, r, nil, j.labels.limit(s.limits.maxLabels)))
-	j.labels.report(s.limits.metrics, s.limits.logger, catalog.SourceTencentNormalPushLoss, s.sdkappid, s.limits.maxLabels)
-	j.labels.countsRefused(s.limits.logger, catalog.SourceTencentNormalPushLoss, s.sdkappid, windowKeyPrefix+w.label, r.Skipped)
-	j.next++
-	if j.next < len(s.windows) {
-		return 0, nil
-	}
-	j.next = 0
-	return s.interval, nil
+func newNormalPushLoss() Job {
+	return &windowJob{source: catalog.SourceTencentNormalPushLoss, windows: lossWindows,
+		fetch: func(ctx context.Context, c *tencentim.Client, sdkappid string, w pushWindow, now time.Time, lim *collector.LabelLimit) ([]expo.Sample, int, error) {
+			r, err := c.NormalPushLoss(ctx, now.Add(-w.duration), now)
+			if err != nil {
+				return nil, 0, err
+			}
+			return collector.NormalPushWindowLossSamples(sdkappid, w.label, r, nil, lim), r.Skipped, nil
+		}}
 }

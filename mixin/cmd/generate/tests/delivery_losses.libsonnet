@@ -20,26 +20,28 @@ function(end)
     '410': 'Unregistered',
     '80300007': 'token invalid',
   };
+  local series = [
+    // The app whose huawei (all-member pushes) and xiaomi (chat-message
+    // pushes) drop.
+    windowLoss('1400000003', '1h', 'huawei', 'not_delivered', '80300007', 120),
+    windowLoss('1400000003', '1h', 'huawei', 'not_sent', '-1', 30),
+    windowLoss('1400000003', '1h', 'huawei', 'not_delivered', 'other', 7),
+    windowLoss('1400000003', '1h', 'huawei', 'not_sent', '-2', 5),
+    windowLoss('1400000003', '24h', 'huawei', 'not_delivered', '1', 900),
+    windowLoss('1400000003', '1h', 'xiaomi', 'not_delivered', '1', 500),
+    chatLoss('1400000003', '1h', 'xiaomi', 'not_delivered', '1', 25),
+    chatLoss('1400000003', '1h', 'huawei', 'not_sent', '-2', 300),
+    // The app whose every channel fails: its reasons summed over the
+    // channels.
+    windowLoss('1400000004', '1h', 'huawei', 'not_delivered', '80300007', 60),
+    windowLoss('1400000004', '1h', 'vivo', 'not_delivered', '80300007', 15),
+    windowLoss('1400000004', '1h', 'xiaomi', 'not_delivered', '1', 40),
+    windowLoss('1400000004', '1h', 'apns', 'not_delivered', '410', 30),
+    windowLoss('1400000004', '1h', 'xiaomi', 'not_sent', '-1', 10),
+  ] + [reason(app, code, reasons[code]) for app in ['1400000003', '1400000004'] for code in std.objectFields(reasons)];
   {
-    series: [
-      // The app whose huawei (all-member pushes) and xiaomi (chat-message
-      // pushes) drop.
-      windowLoss('1400000003', '1h', 'huawei', 'not_delivered', '80300007', 120),
-      windowLoss('1400000003', '1h', 'huawei', 'not_sent', '-1', 30),
-      windowLoss('1400000003', '1h', 'huawei', 'not_delivered', 'other', 7),
-      windowLoss('1400000003', '1h', 'huawei', 'not_sent', '-2', 5),
-      windowLoss('1400000003', '24h', 'huawei', 'not_delivered', '1', 900),
-      windowLoss('1400000003', '1h', 'xiaomi', 'not_delivered', '1', 500),
-      chatLoss('1400000003', '1h', 'xiaomi', 'not_delivered', '1', 25),
-      chatLoss('1400000003', '1h', 'huawei', 'not_sent', '-2', 300),
-      // The app whose every channel fails: its reasons summed over the
-      // channels.
-      windowLoss('1400000004', '1h', 'huawei', 'not_delivered', '80300007', 60),
-      windowLoss('1400000004', '1h', 'vivo', 'not_delivered', '80300007', 15),
-      windowLoss('1400000004', '1h', 'xiaomi', 'not_delivered', '1', 40),
-      windowLoss('1400000004', '1h', 'apns', 'not_delivered', '410', 30),
-      windowLoss('1400000004', '1h', 'xiaomi', 'not_sent', '-1', 10),
-    ] + [reason(app, code, reasons[code]) for app in ['1400000003', '1400000004'] for code in std.objectFields(reasons)],
+    // seriesOf returns the loss analysis series of an app.
+    seriesOf(app):: [x for x in series if std.length(std.findSubstr('sdkappid="%s"' % app, x.series)) > 0],
 
     // reasons returns the expected loss_reasons annotation of a delivery
     // alert.
