@@ -221,13 +221,7 @@ type pushLossBody struct {
 
 // UnmarshalJSON implements json.Unmarshaler.
 func (b *pushLossBody) UnmarshalJSON(data []byte) error {
-	var raw struct {
-		Results json.RawMessage
-	}
-	if err := json.Unmarshal(data, &raw); err != nil {
-		return err
-	}
-	items, err := arrayOf(raw.Results)
+	items, err := resultItems(data)
 	if err != nil {
 		return err
 	}
