@@ -108,6 +108,9 @@ scrape_configs:
 	t.Run("alerts", func(t *testing.T) {
 		testAlerts(t, api, "http://"+amAddr, demo.addr, calm.addr, started, deadline)
 	})
+	t.Run("why", func(t *testing.T) {
+		testWhyAlerts(t, api, demo.addr, deadline)
+	})
 	t.Run("dashboards", func(t *testing.T) {
 		testDashboards(t, api, historyErr, deadline)
 	})

@@ -86,3 +86,31 @@
     dashboardTargetMetric: 'imstats_exporter_build_info',
   },
 }
++ {
+  // Live push events (Tencent push callbacks) and push loss reasons.
+  _config+:: {
+    // A channel's push events are judged over the last 5 minutes once it
+    // has pushEventsMin of them, and failing when more than
+    // pushEventsFailedShare of them carry an error code.
+    pushEventsMin: 100,
+    pushEventsFailedShare: 0.5,
+    // A loss reason dominates a channel when it accounts for more than
+    // pushLossDominantShare of the pushes the channel was to deliver
+    // (TotalCount) in a window, once the channel has pushLossMinTarget of
+    // them.
+    pushLossDominantShare: 0.5,
+    pushLossMinTarget: 100,
+    // How many loss reasons the delivery alerts' loss_reasons annotation
+    // names.
+    pushLossTopReasons: 3,
+
+    'for'+: {
+      pushEventsFailing: '5m',
+      pushLossDominantReason: '30m',
+    },
+    severity+: {
+      pushEventsFailing: 'critical',
+      pushLossDominantReason: 'warning',
+    },
+  },
+}

@@ -18,7 +18,8 @@ local yaml(header, x) = header + std.manifestYamlDoc(x, indent_array_in_object=t
   'alerts/imstats-rules.yml': yaml(|||
     # Generated from mixin/ (go run ./mixin/cmd/generate); edit mixin/*.libsonnet, not this file.
     # Recording rules for imstats_exporter: reach and click rates per channel,
-    # and the per-channel sends and deliveries the delivery alerts compare.
+    # the per-channel sends and deliveries the delivery alerts compare, live
+    # push event rates and push loss reasons.
   |||, m.prometheusRules),
   'alerts/demo/imstats-alerts.yml':
     assert demo.prometheusRules == m.prometheusRules : 'demo.libsonnet changes the recording rules: render them into alerts/demo too';

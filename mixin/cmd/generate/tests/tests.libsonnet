@@ -83,6 +83,10 @@ function(mixin)
   local third(from, to) = [{ from: from, to: to, factor: 1 / 3 }];
   local down(from) = [{ from: from, to: end + 1, factor: 0 }];
 
+  // Tencent's push loss analysis of some of these apps, and the
+  // loss_reasons annotation the delivery alerts show from it.
+  local losses = (import 'delivery_losses.libsonnet')(end);
+
   // An alert as the rules must raise it: its annotations are the rule's
   // templates filled with these labels and the value as humanizePercentage
   // prints it.
@@ -96,7 +100,8 @@ function(mixin)
     );
     {
       exp_labels: s.target + labels + rule(name).labels,
-      exp_annotations: { [k]: fill(rule(name).annotations[k]) for k in std.objectFields(rule(name).annotations) },
+      exp_annotations: { [k]: fill(rule(name).annotations[k]) for k in std.objectFields(rule(name).annotations) if k != 'loss_reasons' }
+                       + (if std.objectHas(rule(name).annotations, 'loss_reasons') then { loss_reasons: losses.reasons(vendor, app, source, window, channel) } else {}),
     };
   local stopped(vendor, app, source, window, channel, value) = expect('ImstatsPushChannelStopped', vendor, app, source, window, channel, value);
   local peers(vendor, app, source, window, channel, value) = expect('ImstatsPushChannelBelowPeers', vendor, app, source, window, channel, value);
@@ -184,7 +189,8 @@ function(mixin)
       // tracked task: the 24h window dilutes the drop and stays quiet.
       name: 'no task tracked, rolling windows only: a channel at a third of its rate from 25h to 29h, with a day of history: ImstatsPushChannelBelowPeers at +60m (all-member 1h window), +81m (chat-message 1h window), never in 24h; resolved by 29h23m',
       input: windows(campaignApp('1400000003', outages={ huawei: third(h(25), h(29)) }))
-             + chat(chatApp('1400000003', outages={ xiaomi: third(h(25), h(29)) })),
+             + chat(chatApp('1400000003', outages={ xiaomi: third(h(25), h(29)) }))
+             + losses.seriesOf('1400000003'),
       checks: quiet([h(24) + 40, h(25) + 8])
              + at(h(25) + 53)
              + at(h(26), { ImstatsPushChannelBelowPeers: [peers('tencent_im', '1400000003', 'tencent_push', '1h', 'huawei', '33.96%')] })
@@ -215,7 +221,8 @@ function(mixin)
     {
       name: 'a whole vendor down from 25h: ImstatsPushDeliveryBelowNormal at +67m (all-member 1h window), +102m (tracked JPush messages)',
       input: hourly(jpushApp('vendoroutage00000000000a4', { xiaomi: jpushChannels.xiaomi, huawei: jpushChannels.huawei, oppo: jpushChannels.oppo }, outages={ [c]: down(h(25)) for c in ['xiaomi', 'huawei', 'oppo'] }))
-             + windows(campaignApp('1400000004', outages={ [c]: down(h(25)) for c in std.objectFields(tencentChannels) })),
+             + windows(campaignApp('1400000004', outages={ [c]: down(h(25)) for c in std.objectFields(tencentChannels) }))
+             + losses.seriesOf('1400000004'),
       checks: quiet([h(24) + 40, h(25) + 8])
              + at(h(26))
              + at(h(26) + 7, { ImstatsPushDeliveryBelowNormal: [whole('tencent_im', '1400000004', 'tencent_push', '1h', '0%')] })
