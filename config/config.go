@@ -56,13 +56,18 @@ var (
 
 	// DefaultTencentPush holds the defaults of a tencent_im entry's push
 	// section.
-	// The 1h window lets the delivery alerts see a channel's drop of a few
-	// hours without any tracked task (the 24h one dilutes it); each window
-	// costs one all_member_push_statistics and one normal_push_statistics
-	// call per refresh, of the 1 call/s each API allows (Tencent Chat
-	// "All/Tagged Users Push Data Statistics", "Maximum Calling Frequency").
+	// The 15m window lets the delivery alerts name a channel that stopped
+	// delivering chat-message pushes (which have no IDs to track) within the
+	// hour: the 1h window keeps the deliveries of the pushes sent before the
+	// stop until they slide out. The 1h window lets them see a channel's
+	// drop of a few hours without any tracked task (the 24h one dilutes
+	// it). Each window costs one all_member_push_statistics and one
+	// normal_push_statistics call per refresh, of the 1 call/s each API
+	// allows (Tencent Chat "All/Tagged Users Push Data Statistics",
+	// "Maximum Calling Frequency").
 	DefaultTencentPush = TencentPush{
 		Windows: []Window{
+			{Duration: model.Duration(15 * time.Minute), Text: "15m"},
 			{Duration: model.Duration(time.Hour), Text: "1h"},
 			{Duration: model.Duration(24 * time.Hour), Text: "24h"},
 		},

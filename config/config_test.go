@@ -418,7 +418,7 @@ jpush_groups: [{group_key: g, group_secret: c}]
 			Identifier: "admin",
 			SecretKey:  "a",
 			Region:     "china",
-			Push:       TencentPush{Windows: []Window{win("1h"), win("24h")}},
+			Push:       TencentPush{Windows: []Window{win("15m"), win("1h"), win("24h")}},
 		}},
 		JPush: []JPushApp{{
 			AppKey:            "k",
@@ -494,7 +494,7 @@ jpush_groups: [{group_key: g, group_secret: c}]
 
 	// The default windows are copied, never shared.
 	got.TencentIM[0].Push.Windows[0] = win("2h")
-	if DefaultTencentPush.Windows[0] != win("1h") {
+	if DefaultTencentPush.Windows[0] != win("15m") {
 		t.Errorf("changing a loaded config changed DefaultTencentPush.Windows to %v", DefaultTencentPush.Windows)
 	}
 }

@@ -24,12 +24,13 @@ function(mixin)
     vivo: { sent: 100, rate: 0.74, settle: 150 },
     fcm: { sent: 80, rate: 0.62, settle: h(3) },
   };
-  // Chat-message pushes go out all the time, a few per channel every 5m.
+  // Chat-message pushes go out all the time, dozens per channel every 5m:
+  // enough for the 15m window to judge all channels but oppo (pushMinSent).
   local chatChannels = {
-    apns: { sent: 40, rate: 0.9, settle: 60 },
-    xiaomi: { sent: 20, rate: 0.85, settle: 60 },
-    huawei: { sent: 30, rate: 0.9, settle: 45 },
-    oppo: { sent: 10, rate: 0.8, settle: 90 },
+    apns: { sent: 80, rate: 0.9, settle: 60 },
+    xiaomi: { sent: 40, rate: 0.85, settle: 60 },
+    huawei: { sent: 60, rate: 0.9, settle: 45 },
+    oppo: { sent: 20, rate: 0.8, settle: 90 },
   };
 
   local jpushApp(key, channels=jpushChannels, outages={}) = {
@@ -54,11 +55,11 @@ function(mixin)
     channels: channels,
     outages: outages,
   };
-  local chatApp(sdkappid, outages={}) = {
+  local chatApp(sdkappid, channels=chatChannels, outages={}) = {
     metrics: ['tencent_im_normal_push_window_platform_sent', 'tencent_im_normal_push_window_platform_delivered'],
     labels: { sdkappid: sdkappid },
     channelLabel: 'platform',
-    channels: chatChannels,
+    channels: channels,
     outages: outages,
   };
 
@@ -75,10 +76,14 @@ function(mixin)
 
   // Pushes every hour from `from`: tracked JPush (group) messages and
   // Tencent tasks, and Tencent all-member pushes seen through the default
-  // rolling windows, 1h and 24h. Chat-message pushes go out every 5m.
+  // rolling windows, 15m, 1h and 24h. Chat-message pushes go out every 5m.
+  local rolling(app, from, every) = std.flattenArrays([
+    s.windowPushes(app, w[0], w[1], from, every, end)
+    for w in [[15, '15m'], [60, '1h'], [h(24), '24h']]
+  ]);
   local hourly(app, from=0) = s.trackedPushes(app, from, 60, end);
-  local windows(app, from=0) = s.windowPushes(app, 60, '1h', from, 60, end) + s.windowPushes(app, h(24), '24h', from, 60, end);
-  local chat(app, from=0) = s.windowPushes(app, 60, '1h', from, 5, end) + s.windowPushes(app, h(24), '24h', from, 5, end);
+  local windows(app, from=0) = rolling(app, from, 60);
+  local chat(app, from=0) = rolling(app, from, 5);
 
   local third(from, to) = [{ from: from, to: to, factor: 1 / 3 }];
   local down(from) = [{ from: from, to: end + 1, factor: 0 }];
@@ -132,7 +137,8 @@ function(mixin)
     {
       name: 'low volume: a channel with 2 sends a push that never delivers, nothing fires',
       input: hourly(jpushApp('lowvolume000000000000a2', { xiaomi: jpushChannels.xiaomi, huawei: jpushChannels.huawei, meizu: { sent: 2, rate: 0, settle: 60 } }))
-             + windows(campaignApp('1400000002', tencentChannels { meizu: { sent: 2, rate: 0, settle: 60 } })),
+             + windows(campaignApp('1400000002', tencentChannels { meizu: { sent: 2, rate: 0, settle: 60 } }))
+             + chat(chatApp('1400000002', chatChannels { meizu: { sent: 2, rate: 0, settle: 60 } })),
       checks: quiet(quietTimes),
     },
     {
@@ -144,7 +150,8 @@ function(mixin)
     {
       name: 'a channel that always delivers a third of its peers: nothing fires',
       input: hourly(jpushApp('lowpeer00000000000000a9', { xiaomi: jpushChannels.xiaomi, huawei: jpushChannels.huawei, oppo: jpushChannels.oppo { rate: 0.28 } }))
-             + windows(campaignApp('1400000009', tencentChannels { vivo+: { rate: 0.28 } })),
+             + windows(campaignApp('1400000009', tencentChannels { vivo+: { rate: 0.28 } }))
+             + chat(chatApp('1400000009', chatChannels { xiaomi+: { rate: 0.28 } })),
       checks: quiet(quietTimes),
     },
   ] + [
@@ -153,7 +160,7 @@ function(mixin)
     // and the evaluation before, when it has not fired yet: the times of
     // the names and of docs/runbooks.md, "What fires when".
     {
-      name: 'a channel stops at 26h, with a day of history: ImstatsPushChannelStopped at +33m on tracked JPush messages, tracked Tencent tasks and the all-member 1h window, at +82m on the chat-message 1h window; ImstatsPushChannelBelowPeers at +47m (all-member 1h window), +61m (chat-message 1h window), +75m (tracked)',
+      name: 'a channel stops at 26h, with a day of history: ImstatsPushChannelStopped at +33m on tracked JPush messages, tracked Tencent tasks and the all-member 1h window, at +40m on the chat-message 15m window, +82m on its 1h window; ImstatsPushChannelBelowPeers at +47m (all-member 1h window, chat-message 15m window), +61m (chat-message 1h window), +75m (tracked)',
       input: hourly(jpushApp('stopped00000000000000a7', outages={ xiaomi: down(h(26)) }))
              + hourly(taskApp('1400000007', outages={ huawei: down(h(26)) }))
              + windows(campaignApp('1400000007', outages={ huawei: down(h(26)) }))
@@ -161,16 +168,16 @@ function(mixin)
       checks: quiet([h(24) + 40, h(26) + 5])
              + at(h(26) + 26)
              + at(h(26) + 33, { ImstatsPushChannelStopped: [stopped('jpush', 'stopped00000000000000a7', 'jpush_messages', 'tracked', 'xiaomi', '0%'), stopped('tencent_im', '1400000007', 'tencent_push', '1h', 'huawei', '0%'), stopped('tencent_im', '1400000007', 'tencent_push', 'tracked', 'huawei', '0%')] })
-             + at(h(26) + 40, { ImstatsPushChannelStopped: [stopped('jpush', 'stopped00000000000000a7', 'jpush_messages', 'tracked', 'xiaomi', '0%'), stopped('tencent_im', '1400000007', 'tencent_push', '1h', 'huawei', '0%'), stopped('tencent_im', '1400000007', 'tencent_push', 'tracked', 'huawei', '0%')] })
-             + at(h(26) + 47, { ImstatsPushChannelBelowPeers: [peers('tencent_im', '1400000007', 'tencent_push', '1h', 'huawei', '0%')], ImstatsPushChannelStopped: [stopped('jpush', 'stopped00000000000000a7', 'jpush_messages', 'tracked', 'xiaomi', '0%'), stopped('tencent_im', '1400000007', 'tencent_push', '1h', 'huawei', '0%'), stopped('tencent_im', '1400000007', 'tencent_push', 'tracked', 'huawei', '0%')] })
-             + at(h(26) + 54, { ImstatsPushChannelBelowPeers: [peers('tencent_im', '1400000007', 'tencent_push', '1h', 'huawei', '0%')], ImstatsPushChannelStopped: [stopped('jpush', 'stopped00000000000000a7', 'jpush_messages', 'tracked', 'xiaomi', '0%'), stopped('tencent_im', '1400000007', 'tencent_push', '1h', 'huawei', '0%'), stopped('tencent_im', '1400000007', 'tencent_push', 'tracked', 'huawei', '0%')] })
-             + at(h(27) + 1, { ImstatsPushChannelBelowPeers: [peers('tencent_im', '1400000007', 'tencent_normal_push', '1h', 'xiaomi', '8.286%'), peers('tencent_im', '1400000007', 'tencent_push', '1h', 'huawei', '0%')], ImstatsPushChannelStopped: [stopped('jpush', 'stopped00000000000000a7', 'jpush_messages', 'tracked', 'xiaomi', '0%'), stopped('tencent_im', '1400000007', 'tencent_push', '1h', 'huawei', '0%'), stopped('tencent_im', '1400000007', 'tencent_push', 'tracked', 'huawei', '0%')] })
-             + at(h(27) + 8, { ImstatsPushChannelBelowPeers: [peers('tencent_im', '1400000007', 'tencent_normal_push', '1h', 'xiaomi', '3.164%'), peers('tencent_im', '1400000007', 'tencent_push', '1h', 'huawei', '0%')], ImstatsPushChannelStopped: [stopped('jpush', 'stopped00000000000000a7', 'jpush_messages', 'tracked', 'xiaomi', '0%'), stopped('tencent_im', '1400000007', 'tencent_push', '1h', 'huawei', '0%'), stopped('tencent_im', '1400000007', 'tencent_push', 'tracked', 'huawei', '0%')] })
-             + at(h(27) + 15, { ImstatsPushChannelBelowPeers: [peers('jpush', 'stopped00000000000000a7', 'jpush_messages', 'tracked', 'xiaomi', '5.674%'), peers('tencent_im', '1400000007', 'tencent_normal_push', '1h', 'xiaomi', '1.055%'), peers('tencent_im', '1400000007', 'tencent_push', '1h', 'huawei', '0%'), peers('tencent_im', '1400000007', 'tencent_push', 'tracked', 'huawei', '5.06%')], ImstatsPushChannelStopped: [stopped('jpush', 'stopped00000000000000a7', 'jpush_messages', 'tracked', 'xiaomi', '0%'), stopped('tencent_im', '1400000007', 'tencent_push', '1h', 'huawei', '0%'), stopped('tencent_im', '1400000007', 'tencent_push', 'tracked', 'huawei', '0%')] })
-             + at(h(27) + 22, { ImstatsPushChannelBelowPeers: [peers('jpush', 'stopped00000000000000a7', 'jpush_messages', 'tracked', 'xiaomi', '1.328%'), peers('tencent_im', '1400000007', 'tencent_normal_push', '1h', 'xiaomi', '0%'), peers('tencent_im', '1400000007', 'tencent_push', '1h', 'huawei', '0%'), peers('tencent_im', '1400000007', 'tencent_push', 'tracked', 'huawei', '1.139%')], ImstatsPushChannelStopped: [stopped('jpush', 'stopped00000000000000a7', 'jpush_messages', 'tracked', 'xiaomi', '0%'), stopped('tencent_im', '1400000007', 'tencent_normal_push', '1h', 'xiaomi', '0%'), stopped('tencent_im', '1400000007', 'tencent_push', '1h', 'huawei', '0%'), stopped('tencent_im', '1400000007', 'tencent_push', 'tracked', 'huawei', '0%')] }),
+             + at(h(26) + 40, { ImstatsPushChannelStopped: [stopped('tencent_im', '1400000007', 'tencent_normal_push', '15m', 'xiaomi', '0%'), stopped('jpush', 'stopped00000000000000a7', 'jpush_messages', 'tracked', 'xiaomi', '0%'), stopped('tencent_im', '1400000007', 'tencent_push', '1h', 'huawei', '0%'), stopped('tencent_im', '1400000007', 'tencent_push', 'tracked', 'huawei', '0%')] })
+             + at(h(26) + 47, { ImstatsPushChannelBelowPeers: [peers('tencent_im', '1400000007', 'tencent_normal_push', '15m', 'xiaomi', '0%'), peers('tencent_im', '1400000007', 'tencent_push', '1h', 'huawei', '0%')], ImstatsPushChannelStopped: [stopped('tencent_im', '1400000007', 'tencent_normal_push', '15m', 'xiaomi', '0%'), stopped('jpush', 'stopped00000000000000a7', 'jpush_messages', 'tracked', 'xiaomi', '0%'), stopped('tencent_im', '1400000007', 'tencent_push', '1h', 'huawei', '0%'), stopped('tencent_im', '1400000007', 'tencent_push', 'tracked', 'huawei', '0%')] })
+             + at(h(26) + 54, { ImstatsPushChannelBelowPeers: [peers('tencent_im', '1400000007', 'tencent_normal_push', '15m', 'xiaomi', '0%'), peers('tencent_im', '1400000007', 'tencent_push', '1h', 'huawei', '0%')], ImstatsPushChannelStopped: [stopped('tencent_im', '1400000007', 'tencent_normal_push', '15m', 'xiaomi', '0%'), stopped('jpush', 'stopped00000000000000a7', 'jpush_messages', 'tracked', 'xiaomi', '0%'), stopped('tencent_im', '1400000007', 'tencent_push', '1h', 'huawei', '0%'), stopped('tencent_im', '1400000007', 'tencent_push', 'tracked', 'huawei', '0%')] })
+             + at(h(27) + 1, { ImstatsPushChannelBelowPeers: [peers('tencent_im', '1400000007', 'tencent_normal_push', '15m', 'xiaomi', '0%'), peers('tencent_im', '1400000007', 'tencent_normal_push', '1h', 'xiaomi', '8.378%'), peers('tencent_im', '1400000007', 'tencent_push', '1h', 'huawei', '0%')], ImstatsPushChannelStopped: [stopped('tencent_im', '1400000007', 'tencent_normal_push', '15m', 'xiaomi', '0%'), stopped('jpush', 'stopped00000000000000a7', 'jpush_messages', 'tracked', 'xiaomi', '0%'), stopped('tencent_im', '1400000007', 'tencent_push', '1h', 'huawei', '0%'), stopped('tencent_im', '1400000007', 'tencent_push', 'tracked', 'huawei', '0%')] })
+             + at(h(27) + 8, { ImstatsPushChannelBelowPeers: [peers('tencent_im', '1400000007', 'tencent_normal_push', '15m', 'xiaomi', '0%'), peers('tencent_im', '1400000007', 'tencent_normal_push', '1h', 'xiaomi', '3.262%'), peers('tencent_im', '1400000007', 'tencent_push', '1h', 'huawei', '0%')], ImstatsPushChannelStopped: [stopped('tencent_im', '1400000007', 'tencent_normal_push', '15m', 'xiaomi', '0%'), stopped('jpush', 'stopped00000000000000a7', 'jpush_messages', 'tracked', 'xiaomi', '0%'), stopped('tencent_im', '1400000007', 'tencent_push', '1h', 'huawei', '0%'), stopped('tencent_im', '1400000007', 'tencent_push', 'tracked', 'huawei', '0%')] })
+             + at(h(27) + 15, { ImstatsPushChannelBelowPeers: [peers('tencent_im', '1400000007', 'tencent_normal_push', '15m', 'xiaomi', '0%'), peers('jpush', 'stopped00000000000000a7', 'jpush_messages', 'tracked', 'xiaomi', '5.674%'), peers('tencent_im', '1400000007', 'tencent_normal_push', '1h', 'xiaomi', '1.112%'), peers('tencent_im', '1400000007', 'tencent_push', '1h', 'huawei', '0%'), peers('tencent_im', '1400000007', 'tencent_push', 'tracked', 'huawei', '5.06%')], ImstatsPushChannelStopped: [stopped('tencent_im', '1400000007', 'tencent_normal_push', '15m', 'xiaomi', '0%'), stopped('jpush', 'stopped00000000000000a7', 'jpush_messages', 'tracked', 'xiaomi', '0%'), stopped('tencent_im', '1400000007', 'tencent_push', '1h', 'huawei', '0%'), stopped('tencent_im', '1400000007', 'tencent_push', 'tracked', 'huawei', '0%')] })
+             + at(h(27) + 22, { ImstatsPushChannelBelowPeers: [peers('tencent_im', '1400000007', 'tencent_normal_push', '15m', 'xiaomi', '0%'), peers('jpush', 'stopped00000000000000a7', 'jpush_messages', 'tracked', 'xiaomi', '1.328%'), peers('tencent_im', '1400000007', 'tencent_normal_push', '1h', 'xiaomi', '0%'), peers('tencent_im', '1400000007', 'tencent_push', '1h', 'huawei', '0%'), peers('tencent_im', '1400000007', 'tencent_push', 'tracked', 'huawei', '1.139%')], ImstatsPushChannelStopped: [stopped('tencent_im', '1400000007', 'tencent_normal_push', '15m', 'xiaomi', '0%'), stopped('jpush', 'stopped00000000000000a7', 'jpush_messages', 'tracked', 'xiaomi', '0%'), stopped('tencent_im', '1400000007', 'tencent_normal_push', '1h', 'xiaomi', '0%'), stopped('tencent_im', '1400000007', 'tencent_push', '1h', 'huawei', '0%'), stopped('tencent_im', '1400000007', 'tencent_push', 'tracked', 'huawei', '0%')] }),
     },
     {
-      name: 'a channel stops at 28h on a new install (data from 27h): ImstatsPushChannelStopped at +34m on tracked JPush messages, tracked Tencent tasks and the all-member 1h window, at +83m on the chat-message 1h window; ImstatsPushChannelBelowPeers at +55m (all-member 1h window), +76m (chat-message 1h window), +83m (tracked)',
+      name: 'a channel stops at 28h on a new install (data from 27h): ImstatsPushChannelStopped at +34m on tracked JPush messages, tracked Tencent tasks and the all-member 1h window, at +41m on the chat-message 15m window, +83m on its 1h window; ImstatsPushChannelBelowPeers at +55m (all-member 1h window, chat-message 15m window), +76m (chat-message 1h window), +83m (tracked)',
       input: hourly(jpushApp('freshstop0000000000000a8', outages={ xiaomi: down(h(28)) }), from=h(27))
              + hourly(taskApp('1400000008', outages={ huawei: down(h(28)) }), from=h(27))
              + windows(campaignApp('1400000008', outages={ huawei: down(h(28)) }), from=h(27))
@@ -178,24 +185,28 @@ function(mixin)
       checks: quiet([h(27) + 10, h(28) + 5])
              + at(h(28) + 27)
              + at(h(28) + 34, { ImstatsPushChannelStopped: [stopped('jpush', 'freshstop0000000000000a8', 'jpush_messages', 'tracked', 'xiaomi', '0%'), stopped('tencent_im', '1400000008', 'tencent_push', '1h', 'huawei', '0%'), stopped('tencent_im', '1400000008', 'tencent_push', 'tracked', 'huawei', '0%')] })
-             + at(h(28) + 48, { ImstatsPushChannelStopped: [stopped('jpush', 'freshstop0000000000000a8', 'jpush_messages', 'tracked', 'xiaomi', '0%'), stopped('tencent_im', '1400000008', 'tencent_push', '1h', 'huawei', '0%'), stopped('tencent_im', '1400000008', 'tencent_push', 'tracked', 'huawei', '0%')] })
-             + at(h(28) + 55, { ImstatsPushChannelBelowPeers: [peers('tencent_im', '1400000008', 'tencent_push', '1h', 'huawei', '0%')], ImstatsPushChannelStopped: [stopped('jpush', 'freshstop0000000000000a8', 'jpush_messages', 'tracked', 'xiaomi', '0%'), stopped('tencent_im', '1400000008', 'tencent_push', '1h', 'huawei', '0%'), stopped('tencent_im', '1400000008', 'tencent_push', 'tracked', 'huawei', '0%')] })
-             + at(h(29) + 9, { ImstatsPushChannelBelowPeers: [peers('tencent_im', '1400000008', 'tencent_push', '1h', 'huawei', '0%')], ImstatsPushChannelStopped: [stopped('jpush', 'freshstop0000000000000a8', 'jpush_messages', 'tracked', 'xiaomi', '0%'), stopped('tencent_im', '1400000008', 'tencent_push', '1h', 'huawei', '0%'), stopped('tencent_im', '1400000008', 'tencent_push', 'tracked', 'huawei', '0%')] })
-             + at(h(29) + 16, { ImstatsPushChannelBelowPeers: [peers('tencent_im', '1400000008', 'tencent_normal_push', '1h', 'xiaomi', '1.356%'), peers('tencent_im', '1400000008', 'tencent_push', '1h', 'huawei', '0%')], ImstatsPushChannelStopped: [stopped('jpush', 'freshstop0000000000000a8', 'jpush_messages', 'tracked', 'xiaomi', '0%'), stopped('tencent_im', '1400000008', 'tencent_push', '1h', 'huawei', '0%'), stopped('tencent_im', '1400000008', 'tencent_push', 'tracked', 'huawei', '0%')] })
-             + at(h(29) + 23, { ImstatsPushChannelBelowPeers: [peers('jpush', 'freshstop0000000000000a8', 'jpush_messages', 'tracked', 'xiaomi', '1.813%'), peers('tencent_im', '1400000008', 'tencent_normal_push', '1h', 'xiaomi', '0.3013%'), peers('tencent_im', '1400000008', 'tencent_push', '1h', 'huawei', '0%'), peers('tencent_im', '1400000008', 'tencent_push', 'tracked', 'huawei', '2.231%')], ImstatsPushChannelStopped: [stopped('jpush', 'freshstop0000000000000a8', 'jpush_messages', 'tracked', 'xiaomi', '0%'), stopped('tencent_im', '1400000008', 'tencent_normal_push', '1h', 'xiaomi', '0%'), stopped('tencent_im', '1400000008', 'tencent_push', '1h', 'huawei', '0%'), stopped('tencent_im', '1400000008', 'tencent_push', 'tracked', 'huawei', '0%')] }),
+             + at(h(28) + 41, { ImstatsPushChannelStopped: [stopped('tencent_im', '1400000008', 'tencent_normal_push', '15m', 'xiaomi', '0%'), stopped('jpush', 'freshstop0000000000000a8', 'jpush_messages', 'tracked', 'xiaomi', '0%'), stopped('tencent_im', '1400000008', 'tencent_push', '1h', 'huawei', '0%'), stopped('tencent_im', '1400000008', 'tencent_push', 'tracked', 'huawei', '0%')] })
+             + at(h(28) + 48, { ImstatsPushChannelStopped: [stopped('tencent_im', '1400000008', 'tencent_normal_push', '15m', 'xiaomi', '0%'), stopped('jpush', 'freshstop0000000000000a8', 'jpush_messages', 'tracked', 'xiaomi', '0%'), stopped('tencent_im', '1400000008', 'tencent_push', '1h', 'huawei', '0%'), stopped('tencent_im', '1400000008', 'tencent_push', 'tracked', 'huawei', '0%')] })
+             + at(h(28) + 55, { ImstatsPushChannelBelowPeers: [peers('tencent_im', '1400000008', 'tencent_normal_push', '15m', 'xiaomi', '0%'), peers('tencent_im', '1400000008', 'tencent_push', '1h', 'huawei', '0%')], ImstatsPushChannelStopped: [stopped('tencent_im', '1400000008', 'tencent_normal_push', '15m', 'xiaomi', '0%'), stopped('jpush', 'freshstop0000000000000a8', 'jpush_messages', 'tracked', 'xiaomi', '0%'), stopped('tencent_im', '1400000008', 'tencent_push', '1h', 'huawei', '0%'), stopped('tencent_im', '1400000008', 'tencent_push', 'tracked', 'huawei', '0%')] })
+             + at(h(29) + 9, { ImstatsPushChannelBelowPeers: [peers('tencent_im', '1400000008', 'tencent_normal_push', '15m', 'xiaomi', '0%'), peers('tencent_im', '1400000008', 'tencent_push', '1h', 'huawei', '0%')], ImstatsPushChannelStopped: [stopped('tencent_im', '1400000008', 'tencent_normal_push', '15m', 'xiaomi', '0%'), stopped('jpush', 'freshstop0000000000000a8', 'jpush_messages', 'tracked', 'xiaomi', '0%'), stopped('tencent_im', '1400000008', 'tencent_push', '1h', 'huawei', '0%'), stopped('tencent_im', '1400000008', 'tencent_push', 'tracked', 'huawei', '0%')] })
+             + at(h(29) + 16, { ImstatsPushChannelBelowPeers: [peers('tencent_im', '1400000008', 'tencent_normal_push', '15m', 'xiaomi', '0%'), peers('tencent_im', '1400000008', 'tencent_normal_push', '1h', 'xiaomi', '1.483%'), peers('tencent_im', '1400000008', 'tencent_push', '1h', 'huawei', '0%')], ImstatsPushChannelStopped: [stopped('tencent_im', '1400000008', 'tencent_normal_push', '15m', 'xiaomi', '0%'), stopped('jpush', 'freshstop0000000000000a8', 'jpush_messages', 'tracked', 'xiaomi', '0%'), stopped('tencent_im', '1400000008', 'tencent_push', '1h', 'huawei', '0%'), stopped('tencent_im', '1400000008', 'tencent_push', 'tracked', 'huawei', '0%')] })
+             + at(h(29) + 23, { ImstatsPushChannelBelowPeers: [peers('tencent_im', '1400000008', 'tencent_normal_push', '15m', 'xiaomi', '0%'), peers('jpush', 'freshstop0000000000000a8', 'jpush_messages', 'tracked', 'xiaomi', '1.813%'), peers('tencent_im', '1400000008', 'tencent_normal_push', '1h', 'xiaomi', '0.3707%'), peers('tencent_im', '1400000008', 'tencent_push', '1h', 'huawei', '0%'), peers('tencent_im', '1400000008', 'tencent_push', 'tracked', 'huawei', '2.231%')], ImstatsPushChannelStopped: [stopped('tencent_im', '1400000008', 'tencent_normal_push', '15m', 'xiaomi', '0%'), stopped('jpush', 'freshstop0000000000000a8', 'jpush_messages', 'tracked', 'xiaomi', '0%'), stopped('tencent_im', '1400000008', 'tencent_normal_push', '1h', 'xiaomi', '0%'), stopped('tencent_im', '1400000008', 'tencent_push', '1h', 'huawei', '0%'), stopped('tencent_im', '1400000008', 'tencent_push', 'tracked', 'huawei', '0%')] }),
     },
     {
-      // What the default push.windows, [1h, 24h], show without any
-      // tracked task: the 24h window dilutes the drop and stays quiet.
-      name: 'no task tracked, rolling windows only: a channel at a third of its rate from 25h to 29h, with a day of history: ImstatsPushChannelBelowPeers at +60m (all-member 1h window), +81m (chat-message 1h window), never in 24h; resolved by 29h23m',
+      // What the default push.windows, [15m, 1h, 24h], show without any
+      // tracked task: the 24h window dilutes the drop and stays quiet; the
+      // all-member 15m window holds an hourly push only a quarter of the
+      // time and stays quiet too.
+      name: 'no task tracked, rolling windows only: a channel at a third of its rate from 25h to 29h, with a day of history: ImstatsPushChannelBelowPeers at +53m (chat-message 15m window), +60m (all-member 1h window), +81m (chat-message 1h window), never in 24h; resolved by 29h23m',
       input: windows(campaignApp('1400000003', outages={ huawei: third(h(25), h(29)) }))
              + chat(chatApp('1400000003', outages={ xiaomi: third(h(25), h(29)) }))
              + losses.seriesOf('1400000003'),
       checks: quiet([h(24) + 40, h(25) + 8])
-             + at(h(25) + 53)
-             + at(h(26), { ImstatsPushChannelBelowPeers: [peers('tencent_im', '1400000003', 'tencent_push', '1h', 'huawei', '33.96%')] })
-             + at(h(26) + 14, { ImstatsPushChannelBelowPeers: [peers('tencent_im', '1400000003', 'tencent_push', '1h', 'huawei', '33.23%')] })
-             + at(h(26) + 21, { ImstatsPushChannelBelowPeers: [peers('tencent_im', '1400000003', 'tencent_normal_push', '1h', 'xiaomi', '28.17%'), peers('tencent_im', '1400000003', 'tencent_push', '1h', 'huawei', '32.81%')] })
+             + at(h(25) + 39) + at(h(25) + 46)
+             + at(h(25) + 53, { ImstatsPushChannelBelowPeers: [peers('tencent_im', '1400000003', 'tencent_normal_push', '15m', 'xiaomi', '23.19%')] })
+             + at(h(26), { ImstatsPushChannelBelowPeers: [peers('tencent_im', '1400000003', 'tencent_normal_push', '15m', 'xiaomi', '23.19%'), peers('tencent_im', '1400000003', 'tencent_push', '1h', 'huawei', '33.96%')] })
+             + at(h(26) + 14, { ImstatsPushChannelBelowPeers: [peers('tencent_im', '1400000003', 'tencent_normal_push', '15m', 'xiaomi', '23.19%'), peers('tencent_im', '1400000003', 'tencent_push', '1h', 'huawei', '33.23%')] })
+             + at(h(26) + 21, { ImstatsPushChannelBelowPeers: [peers('tencent_im', '1400000003', 'tencent_normal_push', '15m', 'xiaomi', '23.19%'), peers('tencent_im', '1400000003', 'tencent_normal_push', '1h', 'xiaomi', '29.88%'), peers('tencent_im', '1400000003', 'tencent_push', '1h', 'huawei', '32.81%')] })
              + at(h(29) + 23),
     },
     {
