@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unicode/utf8"
 )
 
@@ -78,7 +79,11 @@ func (s *Schema) Families() []*Family { return s.families }
 type Block struct {
 	data     []byte
 	families int
+	id       uint64 // unique in the process: names the block's bytes for the gzip segments
 }
+
+// blockIDs numbers blocks as they are made.
+var blockIDs atomic.Uint64
 
 // Part returns the lines of family i.
 func (b *Block) Part(i int) []byte {
@@ -115,7 +120,7 @@ func (s *Schema) Update(old *Block, samples []Sample) (*Block, int) {
 	if old != nil && old.families == len(s.families) && bytes.Equal(old.data, data) {
 		return old, dropped
 	}
-	return &Block{data: bytes.Clone(data), families: len(s.families)}, dropped
+	return &Block{data: bytes.Clone(data), families: len(s.families), id: blockIDs.Add(1)}, dropped
 }
 
 // scratchPool holds the buffers blocks are rendered into before they are

@@ -74,6 +74,18 @@ func writeHeader(w *errWriter, f Format, fam *Family) {
 	w.writeString(" gauge\n")
 }
 
+// appendHeader appends a family's HELP and TYPE lines, as writeHeader
+// writes them.
+func appendHeader(buf []byte, f Format, fam *Family) []byte {
+	buf = append(buf, "# HELP "...)
+	buf = append(buf, fam.Name...)
+	buf = append(buf, ' ')
+	buf = append(buf, escapeHelp(fam.Help, f)...)
+	buf = append(buf, "\n# TYPE "...)
+	buf = append(buf, fam.Name...)
+	return append(buf, " gauge\n"...)
+}
+
 // escapeHelp escapes a HELP text: backslash and line feed in the text
 // format, and also the double quote in OpenMetrics.
 func escapeHelp(s string, f Format) string {
