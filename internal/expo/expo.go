@@ -76,6 +76,14 @@ func (s *Schema) Families() []*Family { return s.families }
 //
 //	header: (F+1) little-endian uint32 offsets into the lines, then F counts
 //	lines:  family 0's lines, family 1's, …
+//
+// A family's lines are front-coded, since the lines of one key repeat the
+// family name and the key's labels and differ in a label or two and the
+// value: the first line is whole, each next one is a byte saying how many
+// bytes it shares with the line before, then the bytes that differ,
+// through its line feed (a line holds no other: label values escape it).
+// That keeps about half the bytes of a block of a few lines per family,
+// and costs a scrape an append or two per line.
 type Block struct {
 	data     []byte
 	families int
@@ -85,10 +93,31 @@ type Block struct {
 // blockIDs numbers blocks as they are made.
 var blockIDs atomic.Uint64
 
-// Part returns the lines of family i.
-func (b *Block) Part(i int) []byte {
+// part returns the encoded lines of family i.
+func (b *Block) part(i int) []byte {
 	lines := b.data[headerSize(b.families):]
 	return lines[le32(b.data, i):le32(b.data, i+1)]
+}
+
+// AppendPart appends the lines of family i to dst.
+func (b *Block) AppendPart(dst []byte, i int) []byte {
+	return appendDecoded(dst, b.part(i))
+}
+
+// appendDecoded appends the lines of a front-coded part.
+func appendDecoded(dst, enc []byte) []byte {
+	nl := bytes.IndexByte(enc, '\n') + 1
+	prev := len(dst)
+	dst = append(dst, enc[:nl]...)
+	for enc = enc[nl:]; len(enc) > 0; enc = enc[nl:] {
+		shared := int(enc[0])
+		nl = bytes.IndexByte(enc, '\n') + 1
+		start := len(dst)
+		dst = append(dst, dst[prev:prev+shared]...)
+		dst = append(dst, enc[1:nl]...)
+		prev = start
+	}
+	return dst
 }
 
 // Count returns the number of series of family i.
@@ -113,22 +142,28 @@ func (s *Schema) Block(samples []Sample) (*Block, int) {
 // bytes: a re-poll that brings no change allocates nothing that lives, and
 // the garbage collector has nothing to collect for it.
 func (s *Schema) Update(old *Block, samples []Sample) (*Block, int) {
-	scratch := scratchPool.Get().(*[]byte)
-	defer scratchPool.Put(scratch)
-	data, dropped := s.render((*scratch)[:0], samples)
-	*scratch = data
+	sc := scratchPool.Get().(*scratch)
+	defer scratchPool.Put(sc)
+	data, dropped := s.render(sc, samples)
+	sc.buf = data
 	if old != nil && old.families == len(s.families) && bytes.Equal(old.data, data) {
 		return old, dropped
 	}
 	return &Block{data: bytes.Clone(data), families: len(s.families), id: blockIDs.Add(1)}, dropped
 }
 
-// scratchPool holds the buffers blocks are rendered into before they are
-// compared with the block they replace.
-var scratchPool = sync.Pool{New: func() any { return new([]byte) }}
+// scratch is a block rendered before it is compared with the block it
+// replaces, and the last line rendered.
+type scratch struct {
+	buf, prev []byte
+}
 
-// render appends the block data of samples to buf.
-func (s *Schema) render(buf []byte, samples []Sample) ([]byte, int) {
+// scratchPool holds the scratch buffers of renders.
+var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
+
+// render renders the block data of samples into sc.buf and returns it.
+func (s *Schema) render(sc *scratch, samples []Sample) ([]byte, int) {
+	buf := sc.buf[:0]
 	f := len(s.families)
 	byFam := make([][]int, f)
 	for i, smp := range samples {
@@ -151,9 +186,9 @@ func (s *Schema) render(buf []byte, samples []Sample) ([]byte, int) {
 		for _, i := range idx {
 			start := len(buf)
 			buf = appendSeries(buf, samples[i])
+			line := buf[start:]
 			if seen != nil {
-				line := buf[start : len(buf)-1]
-				key := string(line[:bytes.LastIndexByte(line, ' ')])
+				key := string(line[:bytes.LastIndexByte(line[:len(line)-1], ' ')])
 				if seen[key] {
 					buf = buf[:start]
 					dropped++
@@ -161,12 +196,38 @@ func (s *Schema) render(buf []byte, samples []Sample) ([]byte, int) {
 				}
 				seen[key] = true
 			}
+			shared := 0
+			if n > 0 {
+				shared = min(commonPrefix(sc.prev, line), len(line)-1, 255)
+			}
+			sc.prev = append(sc.prev[:0], line...)
+			if n > 0 {
+				// Front-code the line against the one before, in place.
+				end := len(buf)
+				if shared == 0 {
+					buf = append(buf, 0)
+				}
+				copy(buf[start+1:], buf[start+shared:end])
+				buf[start] = byte(shared)
+				buf = buf[:end-shared+1]
+			}
 			n++
 		}
 		binary.LittleEndian.PutUint32(buf[4*(f+1+fi):], uint32(n))
 	}
 	binary.LittleEndian.PutUint32(buf[4*f:], uint32(len(buf)-h))
 	return buf, dropped
+}
+
+// commonPrefix returns how many bytes a and b share at the start.
+func commonPrefix(a, b []byte) int {
+	n := min(len(a), len(b))
+	for i := range n {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return n
 }
 
 // appendSeries appends one sample line: name{l="v",…} value\n. A label value

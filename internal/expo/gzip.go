@@ -104,7 +104,7 @@ func (d *Deflater) Deflate(format Format, groups []Group) *Deflated {
 			start, n, size := 0, 0, 0
 			ids := uint64(fnvOffset)
 			for j, b := range g.Blocks {
-				p := b.Part(i)
+				p := b.part(i)
 				if len(p) == 0 {
 					continue
 				}
@@ -151,7 +151,9 @@ func mix(x uint64) uint64 {
 func (d *Deflater) addRun(out *Deflated, fam *Family, i int, blocks []*Block, ids uint64, n int) {
 	d.add(out, segKey{fam: fam, ids: ids, n: n}, func(buf []byte) []byte {
 		for _, b := range blocks {
-			buf = append(buf, b.Part(i)...)
+			if b.Count(i) > 0 {
+				buf = b.AppendPart(buf, i)
+			}
 		}
 		return buf
 	})
