@@ -133,7 +133,7 @@ func TestFrontCodedLinesRoundTrip(t *testing.T) {
 	if got := b.AppendPart(nil, 0); string(got) != string(want) {
 		t.Fatalf("decoded\n%s\nwant\n%s", got, want)
 	}
-	if len(b.part(0)) >= len(want)/2 {
+	if len(b.part(0)) >= len(want)*2/3 {
 		t.Fatalf("front coding kept %d of %d bytes", len(b.part(0)), len(want))
 	}
 }
