@@ -118,3 +118,15 @@ func TestDeflateCompressesOnlyWhatChanged(t *testing.T) {
 		t.Fatalf("OpenMetrics after text compressed %d bytes", n)
 	}
 }
+
+// BenchmarkDeflateUnchanged is a build in which no block changed: the walk
+// over the blocks and the lookups of their segments.
+func BenchmarkDeflateUnchanged(b *testing.B) {
+	s := NewSchema(famRun, famRun2)
+	groups := []Group{{Schema: s, Blocks: runBlocks(s, 200_000, 0)}}
+	d := NewDeflater()
+	d.Deflate(Text, groups)
+	for b.Loop() {
+		d.Deflate(Text, groups)
+	}
+}
