@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strconv"
 	"testing"
 	"time"
@@ -326,4 +327,37 @@ func TestScrapeAllocationsDoNotGrowWithSeries(t *testing.T) {
 			t.Logf("allocations per scrape: %.0f at 1 000 series, %.0f at 100 000", small, large)
 		})
 	}
+}
+
+// BenchmarkLiveHeap measures what the blocks of n series keep alive: the
+// live heap after a collection with the target filled, less the live heap
+// before, per series; and the same with the gzip segments of one scrape
+// kept as well (what the daemon holds between scrapes).
+func BenchmarkLiveHeap(b *testing.B) {
+	for _, sh := range []shape{daemonShape, singleShape} {
+		b.Run("shape="+sh.name, func(b *testing.B) {
+			const n = 1_000_000
+			for b.Loop() {
+				before := liveHeap()
+				s := shapedServer(b, sh, n)
+				blocks := liveHeap()
+				req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+				req.Header.Set("Accept-Encoding", "gzip")
+				s.serveMetrics(&discard{header: http.Header{}}, req)
+				withGzip := liveHeap()
+				b.ReportMetric(float64(blocks-before)/n, "blocks-B/series")
+				b.ReportMetric(float64(withGzip-before)/n, "with-gzip-B/series")
+				runtime.KeepAlive(s)
+			}
+		})
+	}
+}
+
+// liveHeap collects garbage and returns the heap in use.
+func liveHeap() int64 {
+	runtime.GC()
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return int64(m.HeapAlloc)
 }
