@@ -2,6 +2,7 @@
 GO          ?= go
 PROMTOOL    ?= promtool
 FUZZTIME    ?= 20s
+FUZZMINIMIZE ?= 10x
 STATICCHECK_VERSION ?= v0.8.2
 VERSION     ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 VERSION_PKG := github.com/prometheus/common/version
@@ -80,11 +81,13 @@ lint:
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
 
 # Runs every fuzz target for FUZZTIME each (make test runs their corpora).
+# Minimizing a new input is bounded by FUZZMINIMIZE runs (the default, 60 s
+# per input, left FuzzParse shrinking inputs instead of fuzzing).
 fuzz:
 	@set -e; for pkg in $$($(GO) list ./...); do \
 	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
 	    echo "fuzzing $$pkg $$f for $(FUZZTIME)"; \
-	    $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
+	    $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZE) $$pkg; \
 	  done; \
 	done
 

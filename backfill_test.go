@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/imstats/imstats_exporter/collector"
-	"github.com/imstats/imstats_exporter/internal/clock"
+	"github.com/imstats/imstats_exporter/internal/clock/clocktest"
 	"github.com/imstats/imstats_exporter/internal/jpush"
 	"github.com/imstats/imstats_exporter/internal/simulator"
 )
@@ -41,7 +41,7 @@ var beijing = time.FixedZone("Asia/Shanghai", 8*60*60)
 // them with their base URL.
 func bfVendors(t *testing.T, now time.Time) (*simulator.Tencent, string) {
 	t.Helper()
-	c := clock.NewFake(now)
+	c := clocktest.NewFake(now)
 	var apps []simulator.TencentApp
 	for _, id := range bfSDKAppIDs {
 		apps = append(apps, simulator.TencentApp{SDKAppID: id, Identifier: "admin", SecretKey: bfTimKey})

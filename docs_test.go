@@ -11,7 +11,7 @@ import (
 	"testing"
 	"unicode"
 
-	"github.com/imstats/imstats_exporter/internal/tencentim"
+	"github.com/imstats/imstats_exporter/internal/catalog"
 )
 
 // documents are the README and every page of docs/.
@@ -185,8 +185,8 @@ func TestDocs(t *testing.T) {
 
 	t.Run("every Tencent region and its host", func(t *testing.T) {
 		text := docs[filepath.Join("docs", "configuration.md")]
-		for _, region := range tencentim.Regions() {
-			url, _ := tencentim.RegionBaseURL(region)
+		for _, region := range catalog.Regions() {
+			url, _ := catalog.RegionBaseURL(region)
 			if !regexp.MustCompile("(?m)^\\| `" + regexp.QuoteMeta(region) + "`[^|]*\\| `" + regexp.QuoteMeta(url) + "` \\|$").MatchString(text) {
 				t.Errorf("docs/configuration.md has no row | `%s` | `%s` |", region, url)
 			}

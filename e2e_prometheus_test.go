@@ -156,7 +156,7 @@ func testAlerts(t *testing.T, api promAPI, amURL string, degraded, calm string, 
 		if a.Labels["severity"] != "critical" || a.Labels["app"] == "" || a.Labels["source"] == "" || a.Labels["window"] == "" ||
 			a.Status.State != "active" ||
 			!strings.Contains(a.Annotations["summary"], "channel "+a.Labels["channel"]) ||
-			!strings.HasSuffix(a.Annotations["runbook_url"], "#runbook-imstatspushchannelbelowpeers") {
+			!strings.HasSuffix(a.Annotations["runbook_url"], "/docs/runbooks.md#imstatspushchannelbelowpeers") {
 			t.Errorf("alert %+v: want severity critical, app, source and window labels, state active, a summary naming the channel and the runbook", a)
 		}
 	}

@@ -53,6 +53,8 @@ func run() int {
 		backfillStep   = backfillCmd.Flag("step", "Time between two samples of a series; under Prometheus' lookback (5m) so that a query finds one at any time.").Default(backfill.DefaultStep.String()).Duration()
 		backfillLabels = backfillCmd.Flag("label", "Label added to every series, as name=value; give the job and instance labels Prometheus gives the exporter's scrapes (repeatable).").StringMap()
 	)
+	var listenSet bool
+	app.GetFlag("web.listen-address").IsSetByUser(&listenSet)
 	app.Version(version.Print(server.Name))
 	app.HelpFlag.Short('h')
 	cmd, err := app.Parse(os.Args[1:])
@@ -73,13 +75,34 @@ func run() int {
 	}
 
 	if *configCheck {
-		if _, err := config.Load(*configFile); err != nil {
+		cfg, err := config.Load(*configFile)
+		if err == nil {
+			err = cfg.CheckStateDirectory()
+		}
+		if err != nil {
 			fmt.Fprintf(os.Stderr, "%s: invalid configuration:\n%v\n", *configFile, err)
 			return 1
 		}
 		fmt.Printf("%s: configuration is valid\n", *configFile)
 		return 0
 	}
+
+	if *demoMode && !listenSet {
+		// The demo serves its configuration: on loopback only, unless told.
+		*webConfig.WebListenAddresses = []string{demo.ListenAddress}
+	}
+	// Bound before anything is started or said about where it serves: a
+	// busy port ends the process here, with nothing to clean up.
+	listeners, err := webguard.Listen(webConfig)
+	if err != nil {
+		level.Error(logger).Log("msg", "listening failed", "err", err)
+		return 1
+	}
+	defer func() {
+		for _, l := range listeners {
+			_ = l.Close()
+		}
+	}()
 
 	if *demoMode {
 		d, err := demo.Start(ctx, logger, demo.Options{DegradeChannel: *demoDegrade})
@@ -111,7 +134,12 @@ func run() int {
 		level.Warn(logger).Log("msg", "write endpoints are on without --web.write-token-file: whoever passes --web.config.file's authentication (anyone, without one) can reload and change what is tracked",
 			"lifecycle", webOptions.EnableLifecycle, "tracking_api", webOptions.EnableTrackingAPI)
 	}
-	go srv.Run(ctx)
+	// Run ends before the deferred closes: the demo's directory is removed
+	// after the last write into it.
+	runCtx, cancelRun := context.WithCancel(ctx)
+	runDone := make(chan struct{})
+	go func() { srv.Run(runCtx); close(runDone) }()
+	defer func() { cancelRun(); <-runDone }()
 	handler, err := srv.Handler()
 	if err != nil {
 		level.Error(logger).Log("msg", "building the HTTP handler failed", "err", err)
@@ -119,24 +147,31 @@ func run() int {
 	}
 	httpServer := &http.Server{Handler: guard.Handler(handler)}
 	webguard.Configure(httpServer, *webOptions)
+	httpServer.ConnState = guard.ConnState
+	// Serving stops at once on a signal; the requests in flight get 5
+	// seconds, and the deferred clean-ups wait for them.
+	shutdownDone := make(chan struct{})
 	go func() {
+		defer close(shutdownDone)
 		<-ctx.Done()
 		shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		_ = httpServer.Shutdown(shutdownCtx)
 	}()
 	if *demoMode {
-		for _, a := range *webConfig.WebListenAddresses {
-			fmt.Fprintf(os.Stderr, "demo: metrics at http://%s%s, configuration at http://%s/config\n", demo.DisplayAddress(a), webOptions.TelemetryPath, demo.DisplayAddress(a))
+		for _, l := range listeners {
+			a := demo.DisplayAddress(l.Addr().String())
+			fmt.Fprintf(os.Stderr, "demo: metrics at http://%s%s, configuration at http://%s/config\n", a, webOptions.TelemetryPath, a)
 		}
 	}
 	// exporter-toolkit logs through slog: bridged to the same go-kit logger
 	// in the same format (the bridge adds its own caller; the go-kit filter
 	// applies the level).
-	if err := web.ListenAndServe(httpServer, webConfig, webguard.SlogLogger(leveled)); err != nil && !errors.Is(err, http.ErrServerClosed) {
+	if err := web.ServeMultiple(listeners, httpServer, webConfig, webguard.SlogLogger(leveled)); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		level.Error(logger).Log("msg", "HTTP server failed", "err", err)
 		return 1
 	}
+	<-shutdownDone
 	return 0
 }
 

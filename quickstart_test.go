@@ -110,7 +110,7 @@ func TestQuickStart(t *testing.T) {
 		t.Fatalf("--config.check did not pass:\n%s", out)
 	}
 	etc := filepath.Join(dir, "etc")
-	for name, want := range map[string]os.FileMode{".": 0o750 | os.ModeDir, "exporter.yml": 0o640, "tim.key": 0o640, "jpush.secret": 0o640, "web.yml": 0o640} {
+	for name, want := range map[string]os.FileMode{".": 0o750 | os.ModeDir, "exporter.yml": 0o640, "tim.key": 0o640, "jpush.secret": 0o640} {
 		fi, err := os.Stat(filepath.Join(etc, name))
 		if err != nil {
 			t.Fatal(err)
@@ -135,7 +135,7 @@ func TestQuickStart(t *testing.T) {
 	writeFile(t, filepath.Join(dir, "pusher", "tencent-task-ids.txt"), taskID+"\n")
 	writeFile(t, filepath.Join(dir, "pusher", "jpush-msg-ids.txt"), msgID+"\n")
 
-	e := start(t, "--config.file="+filepath.Join(etc, "exporter.yml"), "--web.config.file="+filepath.Join(etc, "web.yml"))
+	e := start(t, "--config.file="+filepath.Join(etc, "exporter.yml"))
 	for _, series := range []*regexp.Regexp{
 		seriesOf("tencent_im_active_users", fmt.Sprintf(`sdkappid="%d"`, sdkappid)),
 		seriesOf("tencent_im_push_task_target", fmt.Sprintf(`task_id="%s"`, taskID)),

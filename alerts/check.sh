@@ -2,7 +2,7 @@
 # Checks the Prometheus rules in alerts/: syntax (promtool check rules),
 # behaviour (promtool test rules alerts/tests/*.yml), coverage (every alert
 # and every recording rule is named by at least one test) and runbook links
-# (README.md#runbook-<alertname in lower case>, and that section exists). Run from anywhere;
+# (docs/runbooks.md#<alertname in lower case>, and that section exists). Run from anywhere;
 # exits non-zero on any failure, and when promtool is missing so that CI
 # never skips the check silently. PROMTOOL overrides the promtool binary.
 set -eu
@@ -26,12 +26,13 @@ for name in $(sed -n 's/^ *- alert: *"\{0,1\}\([^"]*\)"\{0,1\} *$/\1/p' "$dir"/*
 		failed=1
 	fi
 	anchor=$(echo "$name" | tr '[:upper:]' '[:lower:]')
-	if ! grep -q "runbook_url: \"https://github.com/imstats/imstats_exporter/blob/main/README.md#runbook-$anchor\"\$" "$dir"/*.yml; then
-		echo "alerts/check.sh: alert $name has no runbook_url to README.md#runbook-$anchor" >&2
+	if ! grep -q "runbook_url: \"https://github.com/imstats/imstats_exporter/blob/main/docs/runbooks.md#$anchor\"\$" "$dir"/*.yml; then
+		echo "alerts/check.sh: alert $name has no runbook_url to docs/runbooks.md#$anchor" >&2
 		failed=1
 	fi
-	if ! grep -q "^### Runbook: $name\$" "$dir"/../README.md; then
-		echo "alerts/check.sh: README.md has no section \"### Runbook: $name\"" >&2
+	# A heading that is the alert's name has the anchor #<name in lower case>.
+	if ! grep -Eq "^#{2,4} $name\$" "$dir"/../docs/runbooks.md; then
+		echo "alerts/check.sh: docs/runbooks.md has no section \"## $name\"" >&2
 		failed=1
 	fi
 done

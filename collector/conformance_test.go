@@ -83,7 +83,7 @@ func latestUsersDay(t *testing.T, group bool, key string, days []jpush.UsersDay)
 	var latest []expo.Sample
 	var latestDay time.Time
 	for _, d := range days {
-		m, day, ok := UsersDayMetrics(group, key, d, jpush.ReportLocation())
+		m, day, ok := UsersDayMetrics(group, key, d, jpush.ReportLocation(), nil)
 		if !ok {
 			t.Fatalf("day %q does not parse", d.Day)
 		}
@@ -123,7 +123,7 @@ func TestConformance(t *testing.T) {
 			res, err := jpushSampleClient(url).MessagesDetail(ctx, []string{"123456789"})
 			var out []expo.Sample
 			for _, m := range res {
-				out = append(out, MessageSamples(false, conformanceAppKey, m, true)...)
+				out = append(out, MessageSamples(false, conformanceAppKey, m, true, nil)...)
 			}
 			return out, err
 		}},
@@ -131,7 +131,7 @@ func TestConformance(t *testing.T) {
 			res, err := jpushSampleClient(url).MessagesDetail(ctx, []string{"269978303"})
 			var out []expo.Sample
 			for _, m := range res {
-				out = append(out, MessageSamples(false, conformanceAppKey, m, true)...)
+				out = append(out, MessageSamples(false, conformanceAppKey, m, true, nil)...)
 			}
 			return out, err
 		}},
@@ -139,7 +139,7 @@ func TestConformance(t *testing.T) {
 			res, err := jpushSampleClient(url).GroupMessagesDetail(ctx, []string{"bsp54sn8bpn8hc3etq40"})
 			var out []expo.Sample
 			for _, m := range res {
-				out = append(out, MessageSamples(true, conformanceGroupKey, m, true)...)
+				out = append(out, MessageSamples(true, conformanceGroupKey, m, true, nil)...)
 			}
 			return out, err
 		}},
@@ -147,7 +147,7 @@ func TestConformance(t *testing.T) {
 			canaries := []string{"1506bfd3a7c568d4761", "02078f0f1b8", "0207870a9b8"}
 			sent := time.Date(2026, 11, 27, 15, 30, 0, 0, time.UTC)
 			res, err := jpushSampleClient(url).StatusMessage(ctx, conformanceStatusMsg, canaries, jpush.StatusDate(sent, cst))
-			return StatusSamples(conformanceAppKey, conformanceStatusMsg, res), err
+			return StatusSamples(conformanceAppKey, conformanceStatusMsg, canaries, res, nil), err
 		}},
 		{"jpush_users", "/v3/users", func(t *testing.T, url string) ([]expo.Sample, error) {
 			days, err := jpushSampleClient(url).Users(ctx, time.Date(2014, 6, 10, 0, 0, 0, 0, cst), 3)
@@ -163,7 +163,7 @@ func TestConformance(t *testing.T) {
 			if !ok {
 				t.Fatal("no complete day")
 			}
-			out, bad := OperationsDayMetrics(rows, row, day, "1104620500")
+			out, bad := OperationsDayMetrics(rows, row, day, "1104620500", nil)
 			if len(bad) > 0 {
 				t.Errorf("unparsable fields %v", bad)
 			}
@@ -175,7 +175,7 @@ func TestConformance(t *testing.T) {
 			if !ok {
 				t.Fatal("no complete day")
 			}
-			out, _ := OperationsDayMetrics(rows, row, day, "1104620500")
+			out, _ := OperationsDayMetrics(rows, row, day, "1104620500", nil)
 			return out, err
 		}},
 		{"push_statistics_tasks", "/v4/timpush/all_member_push_statistics", func(t *testing.T, url string) ([]expo.Sample, error) {
@@ -183,7 +183,7 @@ func TestConformance(t *testing.T) {
 			res, err := tencentSampleClient(url, conformanceSDKAppID).PushStatistics(ctx, end.Add(-24*time.Hour), end, []string{"xxx-yyy-zzz", "aaa-bbb-ccc"})
 			var out []expo.Sample
 			for _, r := range res {
-				out = appendResult(out, pushTaskFamily, pushTaskPlatformFamily, r, "1400000000", r.TaskID)
+				out = appendResult(out, pushTaskFamily, pushTaskPlatformFamily, r, nil, "1400000000", r.TaskID)
 			}
 			return out, err
 		}},
@@ -193,7 +193,7 @@ func TestConformance(t *testing.T) {
 			var out []expo.Sample
 			for _, r := range res {
 				if r.TaskID == "" {
-					out = appendResult(out, pushWindowFamily, pushWindowPlatformFamily, r, "1400000000", "24h")
+					out = appendResult(out, pushWindowFamily, pushWindowPlatformFamily, r, nil, "1400000000", "24h")
 				}
 			}
 			return out, err

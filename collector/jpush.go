@@ -65,7 +65,7 @@ var (
 	jpushDeliveryCombinedReceived = expo.NewFamily("jpush_message_delivery_combined_received",
 		"Per message: jpush_received of /received/detail, the JPush channel's receipts of Android notifications and custom messages and iOS custom messages together; it includes the ios_msg_received series of jpush_message_delivery_received, do not add them up.", "app_key", "msg_id", "type", "platform", "channel")
 	jpushDevices = expo.NewFamily("jpush_message_devices",
-		"Canary registration IDs of the message in each delivery status (/status/message).", "app_key", "msg_id", "status")
+		"Configured canary registration IDs of the message in each delivery status of /status/message; missing: asked about and left out of the answer.", "app_key", "msg_id", "status")
 )
 
 // gauge appends a series when the vendor reported a count.
@@ -96,7 +96,13 @@ var receivedFields = map[string]receivedField{
 	"ios_apns": {jpush.TypeNotification, jpush.PlatformIOS, "apns", false},
 	// iOS 自定义消息送达数; iOS custom messages go through the JPush channel.
 	"ios_msg": {jpush.TypeMessage, jpush.PlatformIOS, jpush.ChannelJPush, false},
-	// winphone通知送达.
+	// wp_mpns_sent, "winphone通知送达" on /received and /received/detail,
+	// is a sent count: the same pushes' count on /messages is
+	// winphone.mpns_sent, "MPNS 通知成功推送数" (pushed to Microsoft's
+	// MPNs successfully), and like ios_apns_sent ("iOS 通知推送到 APNs
+	// 成功") it is an acceptance by the platform's push service, not a
+	// receipt on the device: no API gives a winphone device receipt (JPush
+	// "REST API v3 Report", 送达统计 and 消息统计).
 	"wp_mpns": {jpush.TypeNotification, jpush.PlatformWinPhone, "mpns", false},
 	// 快应用推送走极光通道送达设备成功的用户数量.
 	"quickapp_jpush": {jpush.TypeAll, jpush.PlatformQuickApp, jpush.ChannelJPush, false},
@@ -128,26 +134,61 @@ func ReceivedSamples(key string, r jpush.Received) []expo.Sample {
 	return out
 }
 
+// The JPush label values the documents name (JPush "REST API v3 Report" and
+// the README's field table); a LabelLimit admits them without counting.
+var (
+	jpushKnownTypes     = setOf(jpush.TypeNotification, jpush.TypeMessage, jpush.TypeInApp, jpush.TypeNotificationAndMessage, jpush.TypeAll)
+	jpushKnownPlatforms = setOf(jpush.PlatformAndroid, jpush.PlatformIOS, jpush.PlatformQuickApp, jpush.PlatformWinPhone, jpush.PlatformAndroidAndIOS)
+	jpushKnownChannels  = setOf(jpush.ChannelJPush, "xiaomi", "huawei", "honor", "oppo", "vivo", "meizu", "fcm", "asus", "tuibida", "apns", "voip", "mpns", jpush.ChannelPNS, "all")
+)
+
+func setOf(values ...string) map[string]bool {
+	m := make(map[string]bool, len(values))
+	for _, v := range values {
+		m[v] = true
+	}
+	return m
+}
+
 // MessageSamples turns one message's funnels into series of an app
 // (jpush_) or, with group, of a group app (jpush_group_): a type's total in
 // the message family, a channel's funnel in the channel family, or in the
 // combined family when the vendor counts it over several channels or
 // platforms at once (jpush.ChannelFunnel.Combined), so that no family counts
 // a delivery twice. Without detail, only the per-type totals.
-func MessageSamples(group bool, key string, m jpush.Message, detail bool) []expo.Sample {
+//
+// lim bounds the label values the answer decides: a type it refuses is
+// dropped (a type's total added to another's means nothing); a platform and
+// channel it refuses is summed into channel other of its platform, or of
+// platform other when the platform is not a documented one.
+func MessageSamples(group bool, key string, m jpush.Message, detail bool, lim *LabelLimit) []expo.Sample {
 	fam := jpushAppFamilies
 	if group {
 		fam = jpushGroupFamilies
 	}
 	var out []expo.Sample
 	for _, t := range m.Types {
+		if !lim.admit(LimitType, t.Type, jpushKnownTypes[t.Type]) {
+			continue
+		}
 		for i, st := range jpushStages {
 			out = gauge(out, fam.message[i], st.count(t.Funnel), key, m.MsgID, t.Type)
 		}
 		if !detail {
 			continue
 		}
+		others := map[string]jpush.Funnel{} // platform → refused channels summed
 		for _, ch := range t.Channels {
+			known := jpushKnownPlatforms[ch.Platform] && jpushKnownChannels[ch.Channel]
+			if !lim.admit(LimitChannel, ch.Platform+"/"+ch.Channel, known) {
+				p := ch.Platform
+				if !jpushKnownPlatforms[p] {
+					p = LabelOther
+				}
+				prev, seen := others[p]
+				others[p] = sumFunnels(prev, ch.Funnel, seen)
+				continue
+			}
 			fs := &fam.channel
 			if ch.Combined {
 				fs = &fam.combined
@@ -156,31 +197,80 @@ func MessageSamples(group bool, key string, m jpush.Message, detail bool) []expo
 				out = gauge(out, fs[i], st.count(ch.Funnel), key, m.MsgID, t.Type, ch.Platform, ch.Channel)
 			}
 		}
+		for _, p := range slices.Sorted(maps.Keys(others)) {
+			for i, st := range jpushStages {
+				out = gauge(out, fam.channel[i], st.count(others[p]), key, m.MsgID, t.Type, p, LabelOther)
+			}
+		}
 	}
 	return out
+}
+
+// sumFunnels adds b to a stage by stage (b alone when !both); a stage either
+// lacks is unknown in the sum.
+func sumFunnels(a, b jpush.Funnel, both bool) jpush.Funnel {
+	return jpush.Funnel{Target: addCounts(a.Target, b.Target, both), Sent: addCounts(a.Sent, b.Sent, both),
+		Received: addCounts(a.Received, b.Received, both), Display: addCounts(a.Display, b.Display, both), Click: addCounts(a.Click, b.Click, both)}
+}
+
+// addCounts returns x + y, or y alone when !both; unknown when either is.
+func addCounts(x, y jpush.Count, both bool) jpush.Count {
+	if !both {
+		return y
+	}
+	if x == nil || y == nil {
+		return nil
+	}
+	s := *x + *y
+	return &s
 }
 
 // UsersDayMetrics turns one day of /users (or, for a group app, /group/users)
 // into the jpush_users_* (jpush_group_users_*) metrics of app or group key,
 // with that day's start in loc; false when the day does not parse.
-func UsersDayMetrics(group bool, key string, d jpush.UsersDay, loc *time.Location) ([]expo.Sample, time.Time, bool) {
+//
+// lim bounds the platforms the documents do not name: the users of a refused
+// one are summed into platform other.
+func UsersDayMetrics(group bool, key string, d jpush.UsersDay, loc *time.Location, lim *LabelLimit) ([]expo.Sample, time.Time, bool) {
 	fam := jpushAppFamilies
 	if group {
 		fam = jpushGroupFamilies
 	}
-	day, err := time.ParseInLocation(time.DateOnly, d.Day, loc)
-	if err != nil {
+	day, ok := UsersDay(d, loc)
+	if !ok {
 		return nil, time.Time{}, false
 	}
 	var out []expo.Sample
+	var other [3]jpush.Count
+	var others int
 	for _, p := range slices.Sorted(maps.Keys(d.Platforms)) {
 		c := d.Platforms[p]
-		for i, n := range []jpush.Count{c.New, c.Online, c.Active} {
+		counts := []jpush.Count{c.New, c.Online, c.Active}
+		if !lim.admit(LimitPlatform, p, jpushKnownPlatforms[p]) {
+			for i, n := range counts {
+				other[i] = addCounts(other[i], n, others > 0)
+			}
+			others++
+			continue
+		}
+		for i, n := range counts {
 			out = gauge(out, fam.users[i], n, key, p)
+		}
+	}
+	if others > 0 {
+		for i, n := range other {
+			out = gauge(out, fam.users[i], n, key, LabelOther)
 		}
 	}
 	out = append(out, fam.usersDay.Gauge(float64(day.Unix()), key))
 	return out, day, true
+}
+
+// UsersDay returns the start in loc of the day a /users item is for; false
+// when its time does not parse.
+func UsersDay(d jpush.UsersDay, loc *time.Location) (time.Time, bool) {
+	day, err := time.ParseInLocation(time.DateOnly, d.Day, loc)
+	return day, err == nil
 }
 
 // StartOfDay returns the start of t's day in loc.
@@ -189,20 +279,47 @@ func StartOfDay(t time.Time, loc *time.Location) time.Time {
 	return time.Date(y, m, d, 0, 0, 0, 0, loc)
 }
 
-// statusNames are the statuses always exported, 0 when no canary is in them.
-var statusNames = []string{jpush.StatusName(0), jpush.StatusName(1), jpush.StatusName(2), jpush.StatusName(3), jpush.StatusName(4)}
+// StatusMissing is the status of a canary that was asked about and that the
+// /status/message answer leaves out. JPush's own sample asks about
+// 1506bfd3a7c568d4761 and answers for 1507bfd3a7c568d4761 (JPush "REST API
+// v3 Report", /status/message): the answer's keys are not to be trusted to
+// be the IDs asked.
+const StatusMissing = "missing"
 
-// StatusSamples counts the canary devices of a status/message answer in each
-// status: the five documented ones always (0 when no canary is in them), a
-// code the documentation does not list as code_N. A registration ID the
-// answer leaves out is in no status.
-func StatusSamples(key, msgID string, res map[string]int) []expo.Sample {
+// statusNames are the statuses always exported, 0 when no canary is in them:
+// the five the documentation lists, and missing.
+var statusNames = []string{jpush.StatusName(0), jpush.StatusName(1), jpush.StatusName(2), jpush.StatusName(3), jpush.StatusName(4), StatusMissing}
+
+// StatusSamples counts the canary devices asked about (asked, the configured
+// registration IDs) in each status of a status/message answer: the five
+// documented statuses and missing always (0 when no canary is in them), a
+// code the documentation does not list as code_N. Only the IDs asked count:
+// a key of the answer that was not asked about counts nowhere, and an ID
+// asked about that the answer leaves out (or gives no readable status)
+// counts as missing. An ID asked twice counts once.
+//
+// lim bounds the codes the documentation does not list: a refused one is
+// counted under other.
+func StatusSamples(key, msgID string, asked []string, res map[string]int, lim *LabelLimit) []expo.Sample {
 	counts := map[string]int{}
 	for _, n := range statusNames {
 		counts[n] = 0
 	}
-	for _, code := range res {
-		counts[jpush.StatusName(code)]++
+	seen := make(map[string]bool, len(asked))
+	for _, id := range asked {
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		if code, ok := res[id]; ok {
+			name := jpush.StatusName(code)
+			if !lim.admit(LimitStatus, name, code >= 0 && code <= 4) {
+				name = LabelOther
+			}
+			counts[name]++
+		} else {
+			counts[StatusMissing]++
+		}
 	}
 	names := slices.Sorted(maps.Keys(counts))
 	out := make([]expo.Sample, 0, len(names))

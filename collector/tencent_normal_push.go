@@ -33,22 +33,23 @@ var (
 // tencent_im_normal_push_window_{target,sent,delivered,clicked} and
 // tencent_im_normal_push_window_platform_… series of sdkappid. The platform
 // label is tencentim.PlatformName of the PushPlatform code (code_N for one it
-// does not know). A count the vendor did not report gives no series; two
-// entries for the same channel are summed, since a duplicate series would
-// fail the whole scrape.
-func NormalPushWindowSamples(sdkappid, window string, r tencentim.NormalPushResult) []expo.Sample {
+// does not know, other for one lim refuses). A count the vendor did not
+// report gives no series; two entries for the same channel are summed, since
+// a duplicate series would fail the whole scrape.
+func NormalPushWindowSamples(sdkappid, window string, r tencentim.NormalPushResult, lim *LabelLimit) []expo.Sample {
 	out := appendStats(nil, normalPushWindowFamily, r.PushStats, sdkappid, window)
-	merged := map[int]tencentim.PushStats{}
-	var order []int
+	merged := map[string]tencentim.PushStats{}
+	var order []string
 	for _, p := range r.Platforms {
-		prev, seen := merged[p.PushPlatform]
+		name := platformLabel(p.PushPlatform, lim)
+		prev, seen := merged[name]
 		if !seen {
-			order = append(order, p.PushPlatform)
+			order = append(order, name)
 		}
-		merged[p.PushPlatform] = sumStats(prev, p.PushStats, seen)
+		merged[name] = sumStats(prev, p.PushStats, seen)
 	}
-	for _, code := range order {
-		out = appendStats(out, normalPushWindowPlatformFamily, merged[code], sdkappid, window, tencentim.PlatformName(code))
+	for _, name := range order {
+		out = appendStats(out, normalPushWindowPlatformFamily, merged[name], sdkappid, window, name)
 	}
 	return out
 }

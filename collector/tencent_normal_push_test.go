@@ -51,7 +51,7 @@ func TestNormalPushWindowSamples(t *testing.T) {
 	} {
 		t.Run(tc.answer, func(t *testing.T) {
 			t.Parallel()
-			got := NormalPushWindowSamples("1400000000", tc.window, normalPushAnswer(t, tc.answer))
+			got := NormalPushWindowSamples("1400000000", tc.window, normalPushAnswer(t, tc.answer), nil)
 			want, err := os.ReadFile(filepath.Join("testdata", tc.want))
 			if err != nil {
 				t.Fatal(err)
@@ -65,7 +65,7 @@ func TestNormalPushWindowSamples(t *testing.T) {
 
 func TestNormalPushWindowSamplesEmpty(t *testing.T) {
 	t.Parallel()
-	if got := NormalPushWindowSamples("1400000000", "24h", tencentim.NormalPushResult{}); len(got) != 0 {
+	if got := NormalPushWindowSamples("1400000000", "24h", tencentim.NormalPushResult{}, nil); len(got) != 0 {
 		t.Errorf("%d series from an answer without counts, want none", len(got))
 	}
 }

@@ -3,12 +3,10 @@ package collector
 import (
 	"fmt"
 	"maps"
-	"math"
 	"slices"
-	"strconv"
-	"strings"
 	"time"
 
+	"github.com/imstats/imstats_exporter/internal/count"
 	"github.com/imstats/imstats_exporter/internal/expo"
 	"github.com/imstats/imstats_exporter/internal/tencentim"
 )
@@ -87,8 +85,8 @@ func newOperationsFamilies() map[string]*expo.Family {
 // one day: the fields of row (OperationsMetrics), the day's start, and
 // tencent_im_app_info with the app name and company of the first rows that
 // carry them. bad is as for OperationsMetrics.
-func OperationsDayMetrics(rows []tencentim.AppInfoRow, row tencentim.AppInfoRow, day time.Time, sdkappid string) (metrics []expo.Sample, bad []string) {
-	metrics, bad = operationsMetrics(row, sdkappid)
+func OperationsDayMetrics(rows []tencentim.AppInfoRow, row tencentim.AppInfoRow, day time.Time, sdkappid string, lim *LabelLimit) (metrics []expo.Sample, bad []string) {
+	metrics, bad = operationsMetrics(row, sdkappid, lim)
 	metrics = append(metrics, opsDay.Gauge(float64(day.Unix()), sdkappid))
 	if name, company := firstNonEmpty(rows, fieldAppName), firstNonEmpty(rows, fieldCompany); name != "" || company != "" {
 		metrics = append(metrics, opsAppInfo.Gauge(1, sdkappid, name, company))
@@ -130,8 +128,10 @@ func OperationsDay(row tencentim.AppInfoRow, loc *time.Location) (time.Time, boo
 // operationsMetrics turns one getappinfo row into metrics without timestamps:
 // a known field under its own name, another numeric field as
 // tencent_im_operations_field. It returns the names of the fields whose value
-// did not parse as a number; they give no series (never a fake 0).
-func operationsMetrics(row tencentim.AppInfoRow, sdkappid string) (metrics []expo.Sample, bad []string) {
+// did not parse as a number; they give no series (never a fake 0). lim
+// bounds the unknown fields: one it refuses is dropped (a sum of different
+// fields means nothing).
+func operationsMetrics(row tencentim.AppInfoRow, sdkappid string, lim *LabelLimit) (metrics []expo.Sample, bad []string) {
 	for _, field := range slices.Sorted(maps.Keys(row)) {
 		if nonMeasureFields[field] {
 			continue
@@ -146,7 +146,7 @@ func operationsMetrics(row tencentim.AppInfoRow, sdkappid string) (metrics []exp
 			// a measurement: skip it silently.
 		case known:
 			metrics = append(metrics, desc.Gauge(v, sdkappid))
-		default:
+		case lim.admit(LimitField, field, false):
 			metrics = append(metrics, opsUnknown.Gauge(v, sdkappid, field))
 		}
 	}
@@ -154,17 +154,15 @@ func operationsMetrics(row tencentim.AppInfoRow, sdkappid string) (metrics []exp
 }
 
 // parseOperationsValue parses a getappinfo value: the vendor sends every
-// value as a string (the samples of "Pulling Operations Data"), normally an
-// integer.
+// value as a string (the samples of "Pulling Operations Data"), a count, read
+// by the rule of package count (digits, 0 to 2^53; a negative, fractional or
+// exponent value such as -62, -0 or 1e23 is refused).
 func parseOperationsValue(s string) (float64, error) {
-	v, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
-	if err != nil {
-		return 0, err
+	n, ok := count.Text(s)
+	if !ok {
+		return 0, fmt.Errorf("not a count: %q", s)
 	}
-	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return 0, fmt.Errorf("not a finite number: %q", s)
-	}
-	return v, nil
+	return float64(n), nil
 }
 
 func firstNonEmpty(rows []tencentim.AppInfoRow, field string) string {

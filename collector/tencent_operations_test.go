@@ -1,6 +1,7 @@
 package collector
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -43,5 +44,23 @@ func TestLatestOperationsDayIsComplete(t *testing.T) {
 	}
 	if _, _, ok := LatestOperationsDay(rows[1:2], time.Date(2026, 12, 1, 6, 0, 0, 0, time.UTC), loc); ok {
 		t.Error("only today's row: want no complete day")
+	}
+}
+
+// TestOperationsCountRule checks that getappinfo values follow the one count
+// rule (package count): a negative, signed-zero, fractional or exponent value
+// gives no series and is reported as bad, never exported as a number.
+func TestOperationsCountRule(t *testing.T) {
+	t.Parallel()
+	row := tencentim.AppInfoRow{
+		"Date": "20240301", "MaxOnlineNum": "-62", "LoginTimes": "-0", "UpMsgNum": "1e23",
+		"DownMsgNum": "2.5", "ActiveUserNum": "7", "NewField": "-3",
+	}
+	samples, bad := operationsMetrics(row, "1400000000", nil)
+	if len(samples) != 1 || samples[0].Family.Name != "tencent_im_active_users" || samples[0].Value != 7 {
+		t.Errorf("samples = %v, want only tencent_im_active_users 7", samples)
+	}
+	if want := []string{"DownMsgNum", "LoginTimes", "MaxOnlineNum", "UpMsgNum"}; !slices.Equal(bad, want) {
+		t.Errorf("bad = %v, want %v", bad, want)
 	}
 }

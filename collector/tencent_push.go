@@ -53,14 +53,15 @@ func appendStats(out []expo.Sample, f pushFamily, s tencentim.PushStats, labels 
 
 // appendResult adds a result's totals and its per-channel statistics. Two
 // entries for the same channel are summed: a duplicate series would fail the
-// whole scrape.
-func appendResult(out []expo.Sample, total, platform pushFamily, r tencentim.PushResult, labels ...string) []expo.Sample {
+// whole scrape. lim bounds the EventType and PushPlatform codes the
+// documents do not list: a refused one is summed into other.
+func appendResult(out []expo.Sample, total, platform pushFamily, r tencentim.PushResult, lim *LabelLimit, labels ...string) []expo.Sample {
 	out = appendStats(out, total, r.PushStats, labels...)
-	type key struct{ event, platform int }
+	type key struct{ event, platform string }
 	merged := map[key]tencentim.PushStats{}
 	var order []key
 	for _, p := range r.Platforms {
-		k := key{p.EventType, p.PushPlatform}
+		k := key{eventTypeLabel(p.EventType, lim), platformLabel(p.PushPlatform, lim)}
 		prev, seen := merged[k]
 		if !seen {
 			order = append(order, k)
@@ -68,9 +69,30 @@ func appendResult(out []expo.Sample, total, platform pushFamily, r tencentim.Pus
 		merged[k] = sumStats(prev, p.PushStats, seen)
 	}
 	for _, k := range order {
-		out = appendStats(out, platform, merged[k], slices.Concat(labels, []string{tencentim.EventTypeName(k.event), tencentim.PlatformName(k.platform)})...)
+		out = appendStats(out, platform, merged[k], slices.Concat(labels, []string{k.event, k.platform})...)
 	}
 	return out
+}
+
+// platformLabel is the platform label of a PushPlatform code: its name for
+// a documented code (0 to 8), code_N for another one that lim admits, else
+// other.
+func platformLabel(code int, lim *LabelLimit) string {
+	name := tencentim.PlatformName(code)
+	if !lim.admit(LimitPlatform, name, tencentim.KnownPlatform(code)) {
+		return LabelOther
+	}
+	return name
+}
+
+// eventTypeLabel is the event_type label of an EventType: offline, online,
+// code_N for another one that lim admits, else other.
+func eventTypeLabel(t int, lim *LabelLimit) string {
+	name := tencentim.EventTypeName(t)
+	if !lim.admit(LimitEventType, name, t == 1 || t == 2) {
+		return LabelOther
+	}
+	return name
 }
 
 func sumStats(a, b tencentim.PushStats, both bool) tencentim.PushStats {
@@ -93,20 +115,22 @@ func sumStats(a, b tencentim.PushStats, both bool) tencentim.PushStats {
 }
 
 // PushTaskSamples returns the series of one task's statistics; without
-// detail, only the task's totals (no per-channel series).
-func PushTaskSamples(sdkappid string, r tencentim.PushResult, detail bool) []expo.Sample {
+// detail, only the task's totals (no per-channel series). lim bounds the
+// codes as for appendResult.
+func PushTaskSamples(sdkappid string, r tencentim.PushResult, detail bool, lim *LabelLimit) []expo.Sample {
 	if !detail {
 		return appendStats(nil, pushTaskFamily, r.PushStats, sdkappid, r.TaskID)
 	}
-	return appendResult(nil, pushTaskFamily, pushTaskPlatformFamily, r, sdkappid, r.TaskID)
+	return appendResult(nil, pushTaskFamily, pushTaskPlatformFamily, r, lim, sdkappid, r.TaskID)
 }
 
 // PushWindowSamples returns the series of the overall statistics of one
 // rolling window: the result with an empty TaskID, if the answer has one.
-func PushWindowSamples(sdkappid, window string, res []tencentim.PushResult) []expo.Sample {
+// lim bounds the codes as for appendResult.
+func PushWindowSamples(sdkappid, window string, res []tencentim.PushResult, lim *LabelLimit) []expo.Sample {
 	for _, r := range res {
 		if r.TaskID == "" {
-			return appendResult(nil, pushWindowFamily, pushWindowPlatformFamily, r, sdkappid, window)
+			return appendResult(nil, pushWindowFamily, pushWindowPlatformFamily, r, lim, sdkappid, window)
 		}
 	}
 	return nil

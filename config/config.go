@@ -1,5 +1,5 @@
 // Package config is the schema of exporter.yml: the Go types, their defaults,
-// the table of sources (SourceTable) that the per-source sections follow,
+// the per-source sections, whose keys and defaults come from internal/catalog,
 // strict decoding and validation that report every problem at once as
 // Errors ("line N: key.path: problem", sorted by line), Redacted output that
 // loads back, and SafeConfig, which holds the current configuration and the
@@ -23,10 +23,9 @@ import (
 	// Timezones load even on machines without a zoneinfo database.
 	_ "time/tzdata"
 
+	"github.com/imstats/imstats_exporter/internal/catalog"
 	"github.com/prometheus/common/model"
 	"gopkg.in/yaml.v3"
-
-	"github.com/imstats/imstats_exporter/internal/tencentim"
 )
 
 const (
@@ -97,6 +96,12 @@ var (
 		BackoffMax:               model.Duration(15 * time.Minute),
 		UnavailableRetryInterval: model.Duration(6 * time.Hour),
 		UserSigExpire:            model.Duration(24 * time.Hour),
+		// 64 unknown values a label: JPush documents 13 channels and 4
+		// platforms, Tencent 9 PushPlatform codes and 5 status codes, so 64
+		// leaves room for several years of new ones, while 64 values of a
+		// label times 5 stages stays a few hundred series per message at
+		// worst (a vendor answer with 60 000 channel keys made 600 010).
+		MaxLabelValues: 64,
 	}
 )
 
@@ -133,13 +138,13 @@ type Config struct {
 	// JPushGroups lists the JPush application groups.
 	JPushGroups []JPushGroup `yaml:"jpush_groups"`
 	// RefreshIntervals is how long each source's snapshot stays fresh; once
-	// loaded it holds every source of SourceTable.
+	// loaded it holds every source of catalog.Sources.
 	RefreshIntervals RefreshIntervals `yaml:"refresh_intervals"`
 	// Sources turns sources on and off; once loaded it holds every source.
 	Sources Sources `yaml:"sources"`
 	// ChannelDetails turns off the per-platform and per-channel series of
 	// each tracked ID of a source (the channel_detail section); once loaded
-	// it holds every source whose SourceInfo.ChannelDetail is set.
+	// it holds every source whose catalog.Source.ChannelDetail is set.
 	ChannelDetails ChannelDetails `yaml:"channel_detail"`
 	// Timezone names the zone of the vendors' days; the default is
 	// Asia/Shanghai because Tencent's Date rows are Beijing days
@@ -175,7 +180,7 @@ type TencentApp struct {
 	// SecretKeyFile names a file holding the key; surrounding whitespace is
 	// trimmed.
 	SecretKeyFile string `yaml:"secret_key_file,omitempty"`
-	// Region is one of tencentim.Regions().
+	// Region is one of catalog.Regions().
 	Region string `yaml:"region"`
 	// Endpoint overrides the region with a base URL, without a trailing
 	// slash once loaded. Its path, if any, is a prefix: the client appends
@@ -192,7 +197,7 @@ func (a TencentApp) BaseURL() string {
 	if a.Endpoint != "" {
 		return a.Endpoint
 	}
-	u, _ := tencentim.RegionBaseURL(a.Region)
+	u, _ := catalog.RegionBaseURL(a.Region)
 	return u
 }
 
@@ -346,6 +351,11 @@ type Limits struct {
 	UnavailableRetryInterval model.Duration `yaml:"unavailable_retry_interval"`
 	// UserSigExpire is the lifetime of a generated UserSig.
 	UserSigExpire model.Duration `yaml:"usersig_expire"`
+	// MaxLabelValues bounds, per family and app, the distinct values a
+	// vendor answer may give a label the exporter does not know in advance
+	// (a channel, platform or type key, a PushPlatform or status code);
+	// the rest are summed into "other" or dropped and counted.
+	MaxLabelValues int64 `yaml:"max_label_values"`
 }
 
 // Load reads and parses a configuration file; relative paths in it are

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/imstats/imstats_exporter/internal/catalog"
 	"github.com/prometheus/common/model"
 	"gopkg.in/yaml.v3"
 )
@@ -48,7 +49,7 @@ func Parse(data []byte, dir string) (*Config, error) {
 	problems := w.problems
 	// A section cut out for its shape has already been reported; it is not
 	// also missing.
-	sectionCut := w.cut[VendorTencentIM] || w.cut[VendorJPush] || w.cut[VendorJPushGroups]
+	sectionCut := w.cut[string(catalog.SectionTencentIM)] || w.cut[string(catalog.SectionJPush)] || w.cut[string(catalog.SectionJPushGroups)]
 	for _, p := range c.validate(dir, w.lines) {
 		if !w.underCut(p.Path) && (p.Msg != msgNoApps || !sectionCut) {
 			problems = append(problems, p)

@@ -9,8 +9,9 @@ import (
 	"github.com/imstats/imstats_exporter/internal/clock"
 )
 
-// SafeConfig holds the current configuration and replaces it only with one
-// that loads and validates.
+// SafeConfig holds the current configuration and the reload gauges. Its
+// owner (the server) loads and plans a new configuration itself, then calls
+// Set once it is committed and ReloadResult with the outcome.
 type SafeConfig struct {
 	mu sync.RWMutex
 	c  *Config
@@ -37,32 +38,8 @@ func NewSafeConfig(reg prometheus.Registerer) *SafeConfig {
 	}
 }
 
-// Reload loads the file at path and makes it the current configuration. On
-// error the current configuration stays, and the error is returned.
-func (sc *SafeConfig) Reload(path string) error {
-	return sc.ReloadWith(path, nil)
-}
-
-// ReloadWith is Reload with a last check: apply, when not nil, is called
-// with the loaded configuration before it becomes current (it builds what
-// runs on it), and an error from it fails the reload like a bad file.
-func (sc *SafeConfig) ReloadWith(path string, apply func(*Config) error) error {
-	c, err := Load(path)
-	if err == nil && apply != nil {
-		err = apply(c)
-	}
-	if err != nil {
-		sc.ReloadResult(false)
-		return err
-	}
-	sc.Set(c)
-	sc.ReloadResult(true)
-	return nil
-}
-
 // Set makes c the current configuration. It does not touch the reload
-// gauges: a caller that loads with Load, plans and commits calls Set on
-// commit and then ReloadResult.
+// gauges; see ReloadResult.
 func (sc *SafeConfig) Set(c *Config) {
 	sc.mu.Lock()
 	sc.c = c
@@ -82,8 +59,8 @@ func (sc *SafeConfig) ReloadResult(ok bool) {
 	sc.reloadTime.Set(float64(sc.clock.Now().UnixNano()) / 1e9)
 }
 
-// Get returns the current configuration, nil before the first Set or
-// successful Reload. The caller must not modify it.
+// Get returns the current configuration, nil before the first Set. The
+// caller must not modify it.
 func (sc *SafeConfig) Get() *Config {
 	sc.mu.RLock()
 	defer sc.mu.RUnlock()

@@ -4,41 +4,9 @@ import (
 	"strings"
 	"testing"
 	"time"
-)
 
-// TestSourceTable checks the table's own consistency and the rows others
-// rely on.
-func TestSourceTable(t *testing.T) {
-	t.Parallel()
-	seen := map[string]bool{}
-	for _, s := range SourceTable {
-		if seen[s.Name] {
-			t.Errorf("%s: listed twice", s.Name)
-		}
-		seen[s.Name] = true
-		switch s.Vendor {
-		case VendorTencentIM, VendorJPush, VendorJPushGroups:
-		default:
-			t.Errorf("%s: unknown vendor %q", s.Name, s.Vendor)
-		}
-		if s.DefaultInterval <= 0 || s.API == "" {
-			t.Errorf("%s: interval %v, API %q", s.Name, s.DefaultInterval, s.API)
-		}
-		if s.ChannelDetail && !s.Queue {
-			t.Errorf("%s: per-ID channel detail without tracked IDs", s.Name)
-		}
-	}
-	if len(SourceNames) != len(SourceTable) {
-		t.Errorf("SourceNames has %d names, SourceTable %d rows", len(SourceNames), len(SourceTable))
-	}
-	normal, ok := LookupSource(SourceTencentNormalPush)
-	if !ok || normal.Vendor != VendorTencentIM || normal.DefaultInterval != time.Minute || !normal.DefaultEnabled || normal.Queue {
-		t.Errorf("tencent_normal_push = %+v, %v", normal, ok)
-	}
-	if _, ok := LookupSource("nope"); ok {
-		t.Error("LookupSource(nope) found a row")
-	}
-}
+	"github.com/imstats/imstats_exporter/internal/catalog"
+)
 
 // TestChannelDetail checks the default, the switch, and sources that have
 // no per-ID detail.
@@ -52,12 +20,12 @@ func TestChannelDetail(t *testing.T) {
 		source string
 		want   bool
 	}{
-		{SourceTencentPush, true},
-		{SourceJPushReceived, true},
-		{SourceJPushMessages, false},
-		{SourceJPushGroupMessages, true},
-		{SourceJPushUsers, false},
-		{SourceTencentNormalPush, false},
+		{catalog.SourceTencentPush, true},
+		{catalog.SourceJPushReceived, true},
+		{catalog.SourceJPushMessages, false},
+		{catalog.SourceJPushGroupMessages, true},
+		{catalog.SourceJPushUsers, false},
+		{catalog.SourceTencentNormalPush, false},
 		{"nope", false},
 	}
 	for _, tt := range tests {
@@ -65,7 +33,7 @@ func TestChannelDetail(t *testing.T) {
 			t.Errorf("ChannelDetail(%q) = %v, want %v", tt.source, got, tt.want)
 		}
 	}
-	if !ChannelDetails(nil).On(SourceJPushReceived) {
+	if !ChannelDetails(nil).On(catalog.SourceJPushReceived) {
 		t.Error("an empty channel_detail turns jpush_received's detail off")
 	}
 }
@@ -78,7 +46,7 @@ func TestNewSourceDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range SourceTable {
+	for _, s := range catalog.Sources {
 		if got := c.RefreshIntervals.For(s.Name); got != s.DefaultInterval {
 			t.Errorf("For(%q) = %v, want %v", s.Name, got, s.DefaultInterval)
 		}
@@ -93,10 +61,10 @@ func TestNewSourceDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := c.RefreshIntervals.For(SourceTencentNormalPush); got != 3*time.Minute {
+	if got := c.RefreshIntervals.For(catalog.SourceTencentNormalPush); got != 3*time.Minute {
 		t.Errorf("tencent_normal_push interval = %v, want 3m", got)
 	}
-	if c.Sources.Enabled(SourceTencentNormalPush) {
+	if c.Sources.Enabled(catalog.SourceTencentNormalPush) {
 		t.Error("tencent_normal_push is on, want off")
 	}
 }
@@ -108,7 +76,7 @@ func TestDocumentedSources(t *testing.T) {
 	t.Parallel()
 	for _, doc := range []string{"../exporter.yml", "../docs/configuration.md"} {
 		text := readFile(t, doc)
-		for _, s := range SourceTable {
+		for _, s := range catalog.Sources {
 			if !strings.Contains(text, "  "+s.Name+": ") && !strings.Contains(text, "`"+s.Name+"`") {
 				t.Errorf("%s does not document the source %s", doc, s.Name)
 			}

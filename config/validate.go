@@ -14,10 +14,8 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/imstats/imstats_exporter/internal/catalog"
 	"github.com/prometheus/common/model"
-
-	"github.com/imstats/imstats_exporter/internal/tencentim"
-	"github.com/imstats/imstats_exporter/internal/tracking"
 )
 
 const (
@@ -115,6 +113,7 @@ func (c *Config) validate(dir string, lines map[string]int) []Problem {
 	}
 	v.duration("limits.unavailable_retry_interval", l.UnavailableRetryInterval, 0, 0)
 	v.duration("limits.usersig_expire", l.UserSigExpire, model.Duration(10*time.Minute), model.Duration(180*24*time.Hour))
+	v.intRange("limits.max_label_values", l.MaxLabelValues, 1, 1000)
 
 	return v.errs
 }
@@ -138,13 +137,13 @@ func (v *validator) tencentApp(path string, a *TencentApp, seen map[uint64]strin
 	case a.Endpoint != "":
 		a.Endpoint = v.endpoint(path+".endpoint", a.Endpoint)
 	default:
-		if _, ok := tencentim.RegionBaseURL(a.Region); !ok {
-			v.errorf(path+".region", "unknown region %q; valid regions: %s", a.Region, strings.Join(tencentim.Regions(), ", "))
+		if _, ok := catalog.RegionBaseURL(a.Region); !ok {
+			v.errorf(path+".region", "unknown region %q; valid regions: %s", a.Region, strings.Join(catalog.Regions(), ", "))
 		}
 	}
 	v.windows(path+".push.windows", a.Push.Windows)
 	a.Push.TaskIDs = orNil(a.Push.TaskIDs)
-	v.ids(path+".push.task_ids", a.Push.TaskIDs, tracking.ValidatorFor(tracking.KindTencentPush))
+	v.ids(path+".push.task_ids", a.Push.TaskIDs, catalog.ValidatorFor(catalog.KindTencentPush))
 	a.Push.TaskIDsFile = v.resolve(a.Push.TaskIDsFile)
 }
 
@@ -153,12 +152,12 @@ func (v *validator) jpushApp(path string, a *JPushApp, seen map[string]string) {
 	a.MasterSecret = v.secret(path, "master_secret", a.MasterSecret, &a.MasterSecretFile)
 	a.Endpoint = v.endpoint(path+".endpoint", a.Endpoint)
 	a.MsgIDs, a.CanaryRegistrationIDs = orNil(a.MsgIDs), orNil(a.CanaryRegistrationIDs)
-	v.ids(path+".msg_ids", a.MsgIDs, tracking.ValidatorFor(tracking.KindJPushMessages))
+	v.ids(path+".msg_ids", a.MsgIDs, catalog.ValidatorFor(catalog.KindJPushMessages))
 	a.MsgIDsFile = v.resolve(a.MsgIDsFile)
 	if n := len(a.CanaryRegistrationIDs); n > maxCanaryIDs {
 		v.errorf(path+".canary_registration_ids", "must list at most %d IDs, got %d", maxCanaryIDs, n)
 	}
-	v.ids(path+".canary_registration_ids", a.CanaryRegistrationIDs, tracking.ValidateID)
+	v.ids(path+".canary_registration_ids", a.CanaryRegistrationIDs, catalog.ValidateID)
 	v.intRange(path+".requests_per_minute", int64(a.RequestsPerMinute), 1, 100000)
 }
 
@@ -170,7 +169,7 @@ func (v *validator) jpushGroup(path string, g *JPushGroup, seen map[string]strin
 	}
 	g.Endpoint = v.endpoint(path+".endpoint", g.Endpoint)
 	g.GroupMsgIDs = orNil(g.GroupMsgIDs)
-	v.ids(path+".group_msg_ids", g.GroupMsgIDs, tracking.ValidatorFor(tracking.KindJPushGroupMessages))
+	v.ids(path+".group_msg_ids", g.GroupMsgIDs, catalog.ValidatorFor(catalog.KindJPushGroupMessages))
 	g.GroupMsgIDsFile = v.resolve(g.GroupMsgIDsFile)
 	v.intRange(path+".requests_per_minute", int64(g.RequestsPerMinute), 1, 100000)
 }
@@ -182,10 +181,10 @@ func (v *validator) errorf(path, format string, args ...any) {
 }
 
 // sourceKeys refuses a key of a per-source section that names no source of
-// SourceTable, or, with detail, none whose SourceInfo.ChannelDetail is set.
+// catalog.Sources, or, with detail, none whose ChannelDetail is set.
 func sourceKeys[V any](v *validator, section string, m map[string]V, detail bool) {
 	for _, name := range slices.Sorted(maps.Keys(m)) {
-		info, ok := LookupSource(name)
+		info, ok := catalog.Lookup(name)
 		switch {
 		case !ok:
 			v.errorf(section+"."+name, "unknown source; valid sources: %s", strings.Join(sourcesWhere(detail), ", "))
@@ -195,11 +194,11 @@ func sourceKeys[V any](v *validator, section string, m map[string]V, detail bool
 	}
 }
 
-// sourcesWhere lists the sources of SourceTable, or with detail only those
-// whose SourceInfo.ChannelDetail is set.
+// sourcesWhere lists the sources of the catalog, or with detail only those
+// whose ChannelDetail is set.
 func sourcesWhere(detail bool) []string {
 	var names []string
-	for _, s := range SourceTable {
+	for _, s := range catalog.Sources {
 		if !detail || s.ChannelDetail {
 			names = append(names, s.Name)
 		}
@@ -332,7 +331,7 @@ func (v *validator) windows(path string, windows []Window) {
 
 // ids checks a list of task, message or registration IDs with the rule the
 // tracked-ID sets, the watched files and the HTTP API apply to the same kind
-// (tracking.ValidatorFor), so that a configuration that loads also runs.
+// (catalog.ValidatorFor), so that a configuration that loads also runs.
 func (v *validator) ids(path string, ids []string, valid func(string) error) {
 	first := make(map[string]string, len(ids))
 	for i, id := range ids {

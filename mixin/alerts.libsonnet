@@ -1,11 +1,15 @@
 // Alerting rules, one group per concern. They read the recording rules of
 // rules.libsonnet, so load both generated files.
+local lib = import 'lib/lib.libsonnet';
+
 {
   local c = $._config,
   local runbook(name) = c.runbookURLBase + std.asciiLower(name),
+  // sel(matchers) is the selector of the exporter's series with matchers.
+  local sel(matchers='') = lib.selector([c.metricSelector, matchers]),
 
   // How a channel stands among its peers now (smoothed) and usually.
-  local vsPeers = 'imstats:push_channel_reach_vs_peers:ratio',
+  local vsPeers = 'imstats:push_channel_reach_vs_peers:ratio' + sel(),
   local now = 'avg_over_time(%s[%s])' % [vsPeers, c.smoothing],
   // Usual = before the last historyNeeded, so that a drop does not lower
   // its own baseline while it lasts.
@@ -14,9 +18,9 @@
   // channel is at 0 and has no ratio for a moment).
   local withHistory = 'present_over_time(%s[%s] offset %s)' % [vsPeers, c.smoothing, c.historyNeeded],
   local enoughSent = |||
-    imstats:push_channel_sent:sum >= %(n)d
-    and imstats:push_channel_peers_sent:sum >= %(n)d
-  ||| % { n: c.pushMinSent },
+    imstats:push_channel_sent:sum%(s)s >= %(n)d
+    and imstats:push_channel_peers_sent:sum%(s)s >= %(n)d
+  ||| % { n: c.pushMinSent, s: sel() },
   local where = '{{ $labels.vendor }} app {{ $labels.app }}, channel {{ $labels.channel }} ({{ $labels.source }}, window {{ $labels.window }})',
 
   prometheusAlerts+:: {
@@ -38,7 +42,7 @@
               (
                 %(now)s < %(floor)g
                 and %(enough)s
-                and max_over_time(imstats:push_channel_delivered:sum[%(base)s]) > 0
+                and max_over_time(imstats:push_channel_delivered:sum%(s)s[%(base)s]) > 0
               )
               unless
               (
@@ -50,7 +54,7 @@
                 %(now)s >= %(floorNew)g
                 unless %(history)s
               )
-            ||| % { now: now, floor: c.channelPeerFloor, floorNew: c.channelPeerFloorNew, enough: std.rstripChars(enoughSent, '\n'), base: c.baselineWindow, factor: c.channelNormalFactor, usual: usual, history: withHistory },
+            ||| % { s: sel(), now: now, floor: c.channelPeerFloor, floorNew: c.channelPeerFloorNew, enough: std.rstripChars(enoughSent, '\n'), base: c.baselineWindow, factor: c.channelNormalFactor, usual: usual, history: withHistory },
             'for': c['for'].channelBelowPeers,
             labels: { severity: c.severity.channelBelowPeers },
             annotations: {
@@ -85,10 +89,10 @@
             // Every channel of an app at once (a vendor-wide outage, or the
             // app's push credentials): peers do not help, history does.
             expr: |||
-              avg_over_time(imstats:push_app_reach:ratio[%(s)s]) / avg_over_time(imstats:push_app_reach:ratio[%(b)s] offset %(h)s) < %(factor)g
-              and present_over_time(imstats:push_app_reach:ratio[%(s)s] offset %(h)s)
-              and imstats:push_app_sent:sum >= %(n)d
-            ||| % { s: c.smoothing, b: c.baselineWindow, factor: c.deliveryNormalFactor, h: c.historyNeeded, n: c.pushMinSent },
+              avg_over_time(imstats:push_app_reach:ratio%(sel)s[%(s)s]) / avg_over_time(imstats:push_app_reach:ratio%(sel)s[%(b)s] offset %(h)s) < %(factor)g
+              and present_over_time(imstats:push_app_reach:ratio%(sel)s[%(s)s] offset %(h)s)
+              and imstats:push_app_sent:sum%(sel)s >= %(n)d
+            ||| % { sel: sel(), s: c.smoothing, b: c.baselineWindow, factor: c.deliveryNormalFactor, h: c.historyNeeded, n: c.pushMinSent },
             'for': c['for'].deliveryBelowNormal,
             labels: { severity: c.severity.deliveryBelowNormal },
             annotations: {
@@ -105,20 +109,20 @@
           {
             alert: 'ImstatsExporterDown',
             expr: |||
-              up{%(sel)s} == 0
+              up%(sel)s == 0
               or
-              absent(up{%(sel)s})
-            ||| % { sel: c.exporterJobSelector },
+              absent(up%(sel)s)
+            ||| % { sel: sel() },
             'for': c['for'].exporterDown,
             labels: { severity: c.severity.exporterDown },
             annotations: {
               summary: 'imstats_exporter {{ with $labels.instance }}on {{ . }} {{ end }}is down',
-              description: 'Prometheus cannot scrape imstats_exporter (%s){{ with $labels.instance }} on {{ . }}{{ end }}: no push statistics are collected and the delivery alerts are blind.' % c.exporterJobSelector,
+              description: 'Prometheus cannot scrape imstats_exporter (%s){{ with $labels.instance }} on {{ . }}{{ end }}: no push statistics are collected and the delivery alerts are blind.' % c.metricSelector,
               runbook_url: runbook('ImstatsExporterDown'),
             },
           },
         ],
       },
-    ] + (import 'alerts_exporter.libsonnet')(runbook),
+    ] + (import 'alerts_exporter.libsonnet')(c, runbook),
   },
 }

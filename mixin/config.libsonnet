@@ -1,13 +1,12 @@
 // The knobs of the imstats mixin. Override any of them with
-//   (import 'mixin.libsonnet') + { _config+:: { exporterJobSelector: 'job="push-stats"' } }
+//   (import 'mixin.libsonnet') + { _config+:: { metricSelector: 'job="push-stats"' } }
 {
   _config+:: {
-    // Selects the exporter's own scrape target in `up`; the exporter-down
-    // alert needs it (a Prometheus without this job raises the alert).
-    exporterJobSelector: 'job="imstats"',
-    // Added to every vendor metric the rules read, e.g. 'job="imstats"' to
-    // ignore other exporters' series of the same names; empty reads all.
-    metricSelector: '',
+    // Selects the exporter's series: added to every series that every alert,
+    // recording rule and dashboard query reads (`up` included: the
+    // exporter-down alert fires when no target matches it). The dashboards'
+    // job and instance variables list the values it selects.
+    metricSelector: 'job="imstats"',
 
     // Delivery alerts. A channel is compared with its peers (the other
     // channels of the same app, source and window: the same pushes) and with
@@ -32,22 +31,43 @@
     // (each ID's increase, or its whole count when it is newer).
     flowWindow: '1h',
 
+    // How long each alert's condition must hold before it fires, and its
+    // severity label, by alert.
     'for': {
       channelBelowPeers: '30m',
       channelBelowNormal: '30m',
       deliveryBelowNormal: '30m',
       exporterDown: '5m',
+      refreshFailing: '15m',
+      dataStale: '5m',
+      sourceUnavailable: '15m',
+      vendorAuthFailing: '15m',
+      vendorRateLimited: '30m',
+      trackedIDsAtLimit: '15m',
+      configReloadFailed: '5m',
     },
     severity: {
       channelBelowPeers: 'critical',
       channelBelowNormal: 'warning',
       deliveryBelowNormal: 'critical',
       exporterDown: 'critical',
+      refreshFailing: 'warning',
+      dataStale: 'critical',
+      sourceUnavailable: 'warning',
+      vendorAuthFailing: 'warning',
+      vendorRateLimited: 'warning',
+      trackedIDsAtLimit: 'warning',
+      configReloadFailed: 'warning',
     },
 
-    runbookURLBase: 'https://github.com/imstats/imstats_exporter/blob/main/README.md#runbook-',
+    // Each alert's runbook_url is this followed by the alert's name in
+    // lower case.
+    runbookURLBase: 'https://github.com/imstats/imstats_exporter/blob/main/docs/runbooks.md#',
 
     // Dashboards.
     dashboardTags: ['imstats'],
+    // The series whose job and instance labels fill the dashboards' job and
+    // instance variables: every exporter exports it.
+    dashboardTargetMetric: 'imstats_exporter_build_info',
   },
 }

@@ -1,16 +1,18 @@
-// Every file the mixin renders, path → content. Used by
-// `go run ./mixin/cmd/generate`; with the jsonnet tool,
-// `jsonnet -S -m . mixin/files.jsonnet` writes the same files.
+// Every file the mixin renders, path → content: the rules Prometheus loads
+// and the dashboards Grafana imports. Plain jsonnet renders them, from the
+// repository root:
+//   jsonnet -J mixin -S -m . mixin/files.jsonnet
+// `go run ./mixin/cmd/generate` writes the same files, and the rule tests
+// of mixin/cmd/generate/tests next to them.
 local m = import 'mixin.libsonnet';
-local tests = (import 'tests/tests.libsonnet')(m);
 
-local yaml(header, x) = header + std.manifestYamlDoc(x, indent_array_in_object=true, quote_keys=false) + '\n';
+local yaml(header, x) = header + std.manifestYamlDoc(x, indent_array_in_object=true, quote_keys=false);
 
 {
   'alerts/imstats-alerts.yml': yaml(|||
     # Generated from mixin/ (go run ./mixin/cmd/generate); edit mixin/*.libsonnet, not this file.
     # Alerting rules for imstats_exporter. They read the recording rules of
-    # imstats-rules.yml, so load both. Runbooks: README.md#runbook-<alertname>.
+    # imstats-rules.yml, so load both. Runbooks: docs/runbooks.md.
   |||, m.prometheusAlerts),
   'alerts/imstats-rules.yml': yaml(|||
     # Generated from mixin/ (go run ./mixin/cmd/generate); edit mixin/*.libsonnet, not this file.
@@ -18,15 +20,6 @@ local yaml(header, x) = header + std.manifestYamlDoc(x, indent_array_in_object=t
     # and the per-channel sends and deliveries the delivery alerts compare.
   |||, m.prometheusRules),
 } + {
-  ['dashboards/' + name]: std.manifestJsonEx(m.grafanaDashboards[name], '  ') + '\n'
+  ['dashboards/' + name]: std.manifestJsonEx(m.grafanaDashboards[name], '  ')
   for name in std.objectFields(m.grafanaDashboards)
-} + {
-  ['alerts/tests/' + name]: tests[name]
-  for name in std.objectFields(tests)
-} + {
-  // Hand-written tests of the exporter-health alerts and the rate rules.
-  'alerts/tests/exporter_refresh_test.yml': importstr 'tests/static/exporter_refresh_test.yml',
-  'alerts/tests/exporter_state_test.yml': importstr 'tests/static/exporter_state_test.yml',
-  'alerts/tests/rules_test.yml': importstr 'tests/static/rules_test.yml',
-  'alerts/tests/vendor_api_test.yml': importstr 'tests/static/vendor_api_test.yml',
 }

@@ -38,6 +38,7 @@ import (
 	"github.com/imstats/imstats_exporter/collector"
 	"github.com/imstats/imstats_exporter/config"
 	"github.com/imstats/imstats_exporter/internal/apierr"
+	"github.com/imstats/imstats_exporter/internal/catalog"
 	"github.com/imstats/imstats_exporter/internal/clock"
 	"github.com/imstats/imstats_exporter/internal/expo"
 	"github.com/imstats/imstats_exporter/internal/jpush"
@@ -105,7 +106,7 @@ func Run(ctx context.Context, cfg *config.Config, o Options) error {
 		Limiters:   sources.NewLimiters(c),
 	})
 	if len(jobs) == 0 {
-		return fmt.Errorf("nothing to backfill: no app with %s, %s or %s turned on", config.SourceTencentOperations, config.SourceJPushUsers, config.SourceJPushGroupUsers)
+		return fmt.Errorf("nothing to backfill: no app with %s, %s or %s turned on", catalog.SourceTencentOperations, catalog.SourceJPushUsers, catalog.SourceJPushGroupUsers)
 	}
 	today := startOfDay(c.Now(), cfg.Location)
 	out := newOpenMetrics()
@@ -140,7 +141,7 @@ func Run(ctx context.Context, cfg *config.Config, o Options) error {
 
 // job is the backfill of one source for one app.
 type job struct {
-	source     string // a config.Source* name
+	source     string // a catalog.Source* name
 	label, key string // how the metrics name the app: sdkappid, app_key or group_key, and its value
 	// fetch returns the app's complete days before today, oldest first.
 	fetch func(ctx context.Context, today time.Time) ([]day, error)
@@ -158,23 +159,23 @@ type day struct {
 // plan returns a job per app and enabled source, in configuration order.
 func plan(cfg *config.Config, d sources.Deps) []job {
 	var jobs []job
-	if cfg.Sources.Enabled(config.SourceTencentOperations) {
+	if cfg.Sources.Enabled(catalog.SourceTencentOperations) {
 		for _, app := range cfg.TencentIM {
 			id := strconv.FormatUint(app.SDKAppID, 10)
 			client := sources.NewTencentClient(cfg, app, d)
-			jobs = append(jobs, job{config.SourceTencentOperations, "sdkappid", id, operationsDays(client, id, cfg.Location, d.Logger)})
+			jobs = append(jobs, job{catalog.SourceTencentOperations, "sdkappid", id, operationsDays(client, id, cfg.Location, d.Logger, cfg.Limits.MaxLabelValues)})
 		}
 	}
-	if cfg.Sources.Enabled(config.SourceJPushUsers) {
+	if cfg.Sources.Enabled(catalog.SourceJPushUsers) {
 		for _, app := range cfg.JPush {
 			client, _ := sources.NewJPushClient(cfg, app, d)
-			jobs = append(jobs, job{config.SourceJPushUsers, "app_key", app.AppKey, usersDays(client.Users, false, app.AppKey, jpush.MaxUsersDays, cfg.Location)})
+			jobs = append(jobs, job{catalog.SourceJPushUsers, "app_key", app.AppKey, usersDays(client.Users, false, app.AppKey, jpush.MaxUsersDays, cfg.Location, cfg.Limits.MaxLabelValues)})
 		}
 	}
-	if cfg.Sources.Enabled(config.SourceJPushGroupUsers) {
+	if cfg.Sources.Enabled(catalog.SourceJPushGroupUsers) {
 		for _, g := range cfg.JPushGroups {
 			client, _ := sources.NewJPushGroupClient(cfg, g, d)
-			jobs = append(jobs, job{config.SourceJPushGroupUsers, "group_key", g.GroupKey, usersDays(client.GroupUsers, true, g.GroupKey, jpush.MaxGroupUsersDays, cfg.Location)})
+			jobs = append(jobs, job{catalog.SourceJPushGroupUsers, "group_key", g.GroupKey, usersDays(client.GroupUsers, true, g.GroupKey, jpush.MaxGroupUsersDays, cfg.Location, cfg.Limits.MaxLabelValues)})
 		}
 	}
 	return jobs
@@ -189,7 +190,7 @@ type appInfoGetter interface {
 // a day (Tencent Chat "Pulling Operations Data"), and turns every row into the metrics of
 // the tencent_operations source. A row without a valid Date is left out, as
 // the live source does.
-func operationsDays(client appInfoGetter, sdkappid string, loc *time.Location, logger log.Logger) func(context.Context, time.Time) ([]day, error) {
+func operationsDays(client appInfoGetter, sdkappid string, loc *time.Location, logger log.Logger, maxLabels int64) func(context.Context, time.Time) ([]day, error) {
 	return func(ctx context.Context, today time.Time) ([]day, error) {
 		rows, err := client.GetAppInfo(ctx)
 		if err != nil {
@@ -197,12 +198,13 @@ func operationsDays(client appInfoGetter, sdkappid string, loc *time.Location, l
 		}
 		var days []day
 		bad := map[string]bool{}
+		lim := collector.NewLabelLimit(int(maxLabels))
 		for _, row := range rows {
 			start, ok := collector.OperationsDay(row, loc)
 			if !ok {
 				continue
 			}
-			metrics, fields := collector.OperationsDayMetrics(rows, row, start, sdkappid)
+			metrics, fields := collector.OperationsDayMetrics(rows, row, start, sdkappid, lim)
 			for _, f := range fields {
 				bad[f] = true
 			}
@@ -223,7 +225,7 @@ type usersFetcher func(ctx context.Context, start time.Time, days int) ([]jpush.
 // the API allows: 60 days for /users, 30 for /group/users
 // (JPush "REST API v3 Report", 只支持查询 60 天以内 / 30 天以内). A day the vendor
 // has no counts for is left out rather than written as a day timestamp alone.
-func usersDays(fetch usersFetcher, group bool, key string, window int, loc *time.Location) func(context.Context, time.Time) ([]day, error) {
+func usersDays(fetch usersFetcher, group bool, key string, window int, loc *time.Location, maxLabels int64) func(context.Context, time.Time) ([]day, error) {
 	return func(ctx context.Context, today time.Time) ([]day, error) {
 		from := today.AddDate(0, 0, -window)
 		got, err := fetch(ctx, from, window)
@@ -231,11 +233,12 @@ func usersDays(fetch usersFetcher, group bool, key string, window int, loc *time
 			return nil, err
 		}
 		var days []day
+		lim := collector.NewLabelLimit(int(maxLabels))
 		for _, d := range got {
 			if len(d.Platforms) == 0 {
 				continue
 			}
-			if metrics, start, ok := collector.UsersDayMetrics(group, key, d, loc); ok {
+			if metrics, start, ok := collector.UsersDayMetrics(group, key, d, loc, lim); ok {
 				days = append(days, day{start, metrics})
 			}
 		}

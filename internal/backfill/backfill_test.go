@@ -17,6 +17,7 @@ import (
 	"github.com/imstats/imstats_exporter/config"
 	"github.com/imstats/imstats_exporter/internal/apierr"
 	"github.com/imstats/imstats_exporter/internal/clock"
+	"github.com/imstats/imstats_exporter/internal/clock/clocktest"
 	"github.com/imstats/imstats_exporter/internal/expo"
 	"github.com/imstats/imstats_exporter/internal/simulator"
 )
@@ -92,7 +93,7 @@ func TestRun(t *testing.T) {
 	now := time.Date(2026, 11, 21, 10, 0, 0, 0, shanghai)
 	today := time.Date(2026, 11, 21, 0, 0, 0, 0, shanghai)
 	const step = 6 * time.Hour
-	c := clock.NewFake(now)
+	c := clocktest.NewFake(now)
 	url := vendors(t, c)
 	apps := strings.NewReplacer("URL", url, "TIMKEY", timKey, "VIP", vipAppKey, "FREE", freeAppKey, "MASTER", masterSecret, "GROUPKEY", groupKey, "GROUPSECRET", groupSecret).Replace(`
 tencent_im:
@@ -218,7 +219,7 @@ jpush_groups:
 
 func TestRunStopsWhenCancelled(t *testing.T) {
 	t.Parallel()
-	c := clock.NewFake(time.Date(2026, 11, 21, 10, 0, 0, 0, shanghai))
+	c := clocktest.NewFake(time.Date(2026, 11, 21, 10, 0, 0, 0, shanghai))
 	cfg, err := config.Parse(fmt.Appendf(nil, "jpush:\n  - app_key: %s\n    master_secret: %s\n    endpoint: %s\n", vipAppKey, masterSecret, vendors(t, c)), t.TempDir())
 	if err != nil {
 		t.Fatal(err)
@@ -295,7 +296,7 @@ func TestReason(t *testing.T) {
 
 func TestRunAddsLabels(t *testing.T) {
 	t.Parallel()
-	c := clock.NewFake(time.Date(2026, 11, 21, 10, 0, 0, 0, shanghai))
+	c := clocktest.NewFake(time.Date(2026, 11, 21, 10, 0, 0, 0, shanghai))
 	cfg, err := config.Parse(fmt.Appendf(nil, "jpush:\n  - app_key: %s\n    master_secret: %s\n    endpoint: %s\n", vipAppKey, masterSecret, vendors(t, c)), t.TempDir())
 	if err != nil {
 		t.Fatal(err)

@@ -23,6 +23,11 @@ import (
 	"github.com/imstats/imstats_exporter/internal/tencentim"
 )
 
+// ListenAddress is where the demo exporter listens unless
+// --web.listen-address says otherwise: loopback only, as the demo serves
+// its configuration to whoever connects.
+const ListenAddress = "127.0.0.1:9787"
+
 // Demo is a running simulator with its configuration file.
 type Demo struct {
 	// ConfigFile is the demo configuration, pointing at the simulator.

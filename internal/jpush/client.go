@@ -50,6 +50,7 @@ const (
 	APIReceivedDetail      = "received/detail"
 	APIStatusMessage       = "status/message"
 	APIMessagesDetail      = "messages/detail"
+	APIMessages            = "messages"
 	APIUsers               = "users"
 	APIGroupMessagesDetail = "group/messages/detail"
 	APIGroupUsers          = "group/users"

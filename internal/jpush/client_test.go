@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/imstats/imstats_exporter/internal/apierr"
-	"github.com/imstats/imstats_exporter/internal/clock"
+	"github.com/imstats/imstats_exporter/internal/clock/clocktest"
 	"github.com/imstats/imstats_exporter/internal/ratelimit"
 )
 
@@ -69,7 +69,7 @@ func (s *stub) client(o Options) *Client {
 	o.BaseURL = s.srv.URL
 	o.HTTPClient = s.srv.Client()
 	if o.Clock == nil {
-		o.Clock = clock.NewFake(t0)
+		o.Clock = clocktest.NewFake(t0)
 	}
 	if o.Username == "" {
 		o.Username, o.Password = seedAppKey, seedMasterSecret
@@ -450,7 +450,7 @@ func TestCancelledContext(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			s := newStub(t, answer(http.StatusOK, nil, "[]"))
-			fc := clock.NewFake(t0)
+			fc := clocktest.NewFake(t0)
 			o := Options{Clock: fc}
 			if tt.bucket {
 				o.Bucket = ratelimit.New(fc, ratelimit.PerMinute(60))
@@ -487,7 +487,7 @@ func TestRateLimitHeaders(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			s := newStub(t, answer(http.StatusOK, tt.headers, "[]"))
-			fc := clock.NewFake(t0)
+			fc := clocktest.NewFake(t0)
 			bucket := ratelimit.New(fc, ratelimit.PerMinute(2400))
 			c := s.client(Options{Clock: fc, Bucket: bucket})
 			if _, err := c.ReceivedDetail(context.Background(), []string{"1"}); err != nil {
@@ -524,7 +524,7 @@ func TestRateLimitedBlocksBucketUntilReset(t *testing.T) {
 		}
 		answer(200, map[string]string{"X-Rate-Limit-Quota": "2400", "X-Rate-Limit-Remaining": "2399", "X-Rate-Limit-Reset": "60"}, "[]")(w, r)
 	})
-	fc := clock.NewFake(t0)
+	fc := clocktest.NewFake(t0)
 	bucket := ratelimit.New(fc, ratelimit.PerMinute(2400))
 	c := s.client(Options{Clock: fc, Bucket: bucket})
 

@@ -6,6 +6,8 @@ import (
 	"math"
 	"strconv"
 	"strings"
+
+	"github.com/imstats/imstats_exporter/internal/count"
 )
 
 // Count is a statistic that may be missing: JPush reports absent data as null
@@ -13,37 +15,31 @@ import (
 // means null, absent or not a number; otherwise it points at the value.
 type Count = *int64
 
-// parseCount decodes a count: a JSON number with an integral value, or a
-// string holding one (some answers quote numbers). Anything else is nil.
+// parseCount decodes a count by the rule of package count: a JSON number or
+// a string of digits, 0 to 2^53. Anything else (a negative or fractional
+// value, an exponent, null) is nil.
 func parseCount(raw json.RawMessage) Count {
-	text := bytes.TrimSpace(raw)
-	if len(text) == 0 {
+	n, ok, _ := count.JSON(raw)
+	if !ok {
 		return nil
 	}
-	if text[0] == '"' {
-		s, ok := jsonString(text)
-		if !ok {
-			return nil
-		}
-		text = []byte(strings.TrimSpace(s))
-		// Only the JSON number syntax: no hex, Inf, NaN or underscores,
-		// which strconv would otherwise accept.
-		if len(text) == 0 || !json.Valid(text) {
-			return nil
-		}
+	return &n
+}
+
+// decoder decodes the counts of one answer entry and tallies those it
+// refused (present, not null, and not a count by the rule of package count),
+// so that the caller can log them: a refused count gives no series.
+type decoder struct{ refused int }
+
+// count is parseCount, tallying a refusal.
+func (d *decoder) count(raw json.RawMessage) Count {
+	n, ok, refused := count.JSON(raw)
+	if refused {
+		d.refused++
 	}
-	if len(text) == 0 || (text[0] != '-' && (text[0] < '0' || text[0] > '9')) {
-		return nil // null, true, false, an object or an array
-	}
-	if n, err := strconv.ParseInt(string(text), 10, 64); err == nil {
-		return &n
-	}
-	f, err := strconv.ParseFloat(string(text), 64)
-	// 2^63 is the first float64 beyond int64; the comparison is exact.
-	if err != nil || f != math.Trunc(f) || f >= math.MaxInt64 || f < math.MinInt64 {
+	if !ok {
 		return nil
 	}
-	n := int64(f)
 	return &n
 }
 

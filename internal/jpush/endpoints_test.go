@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 )
@@ -50,7 +51,7 @@ func TestReceived(t *testing.T) {
 		want []Received
 	}{
 		{
-			name: "received/detail: seed sample, a numeric msg_id, quoted and float counts, a new channel; junk values are nil and an entry without msg_id is dropped",
+			name: "received/detail: seed sample, a numeric msg_id, quoted counts, a new channel; floats and junk values are nil and an entry without msg_id is dropped",
 			file: "received_detail.json",
 			call: func(c *Client, ids []string) ([]Received, error) { return c.ReceivedDetail(context.Background(), ids) },
 			want: []Received{
@@ -63,8 +64,8 @@ func TestReceived(t *testing.T) {
 					"wp_mpns": {}, "quickapp_jpush": {Received: n(1)}, "quickapp_pns": {Sent: n(1)},
 				}},
 				{MsgID: "18100000123456789", Channels: map[string]SentReceived{
-					"jpush": {Received: n(40)}, "android_pns": {Sent: n(9)}, "harmony_pns": {n(4), n(2)}, "ios_apns": {},
-				}},
+					"jpush": {Received: n(40)}, "android_pns": {}, "harmony_pns": {n(4), n(2)}, "ios_apns": {},
+				}, Refused: 4},
 			},
 		},
 		{
@@ -134,7 +135,7 @@ func TestMessagesDetail(t *testing.T) {
 						cf("harmonyos", "hm_push", Funnel{Target: n(3)}),
 						cf("quickapp", "jpush", fn(6, 6, 6, 6, 6)), // subqicukapp sorts first
 					}},
-				}},
+				}, Refused: 1},
 				{MsgID: "3000000002", Types: []TypeFunnel{
 					{Type: "notification", Channels: []ChannelFunnel{combined("android_and_ios", "jpush", Funnel{})}},
 					{Type: "notification_and_message", Channels: []ChannelFunnel{combined("android_and_ios", "jpush", Funnel{Target: n(14), Received: n(2)})}},
@@ -261,14 +262,14 @@ func TestUsers(t *testing.T) {
 			},
 		},
 		{
-			name: "variants: quoted and float counts, null, new platform and fields; items without a string time and non-object platforms dropped",
+			name: "variants: quoted counts, null, a float count refused, new platform and fields; items without a string time and non-object platforms dropped",
 			file: "users_variants.json",
 			want: []UsersDay{
 				{Day: "2024-03-01", Platforms: map[string]UserCounts{
-					"android":    {New: n(12), Active: n(30)},
+					"android":    {New: n(12)},
 					"ios":        {New: n(3), Online: n(9), Active: n(8)},
 					"harmony_os": {Active: n(2)},
-				}},
+				}, Refused: 1},
 				{Day: "2024-03-03", Platforms: map[string]UserCounts{"ios": {}}},
 			},
 		},
@@ -306,9 +307,9 @@ func TestStatusMessage(t *testing.T) {
 			want: map[string]int{"02078f0f1b8": 2, "1507bfd3a7c568d4761": 0, "0207870a9b8": 2},
 		},
 		{
-			name: "quoted, float and unknown codes kept; null, text, fractional and missing statuses dropped",
+			name: "quoted and unknown codes kept; null, text, float (4.0, 1.5) and missing statuses dropped",
 			file: "status_variants.json",
-			want: map[string]int{"a1": 1, "a2": 3, "a3": 4, "a4": 7},
+			want: map[string]int{"a1": 1, "a2": 3, "a4": 7},
 		},
 	}
 	for _, tt := range tests {
@@ -343,13 +344,18 @@ func TestParseCount(t *testing.T) {
 	}{
 		{raw: "62", want: n(62)},
 		{raw: "0", want: n(0)},
-		{raw: "-3", want: n(-3)},
-		{raw: "9.0", want: n(9)},
-		{raw: "1e3", want: n(1000)},
 		{raw: `"40"`, want: n(40)},
 		{raw: `" 41 "`, want: n(41)},
-		{raw: `"2.0"`, want: n(2)},
-		{raw: "9223372036854775807", want: n(9223372036854775807)},
+		{raw: "9007199254740992", want: n(1 << 53)},
+		// The rule of package count: digits only, 0 to 2^53.
+		{raw: "-3"},
+		{raw: `"-0"`},
+		{raw: "9.0"},
+		{raw: "1e3"},
+		{raw: `"1e23"`},
+		{raw: `"2.0"`},
+		{raw: "9007199254740993"},
+		{raw: "9223372036854775807"},
 		{raw: ""},
 		{raw: "null"},
 		{raw: "true"},
@@ -446,5 +452,38 @@ func TestMsgIDJSON(t *testing.T) {
 		if got := string(msgIDJSON(in)); got != want {
 			t.Errorf("msgIDJSON(%q) = %s, want %s", in, got, want)
 		}
+	}
+}
+
+// TestMessagesOld checks the old /messages (消息统计, VIP, 旧): the seed's
+// sample mapped to the funnels /messages/detail gives, online_push not read,
+// a negative count refused.
+func TestMessagesOld(t *testing.T) {
+	t.Parallel()
+	s := newStub(t, file(t, "messages_old.json"))
+	got, err := s.client(Options{}).Messages(context.Background(), []string{"269978303", "1613113584"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Message{
+		{MsgID: "269978303", Types: []TypeFunnel{
+			{Type: TypeAll, Channels: []ChannelFunnel{{Platform: "android", Channel: "all", Funnel: Funnel{Target: n(4), Received: n(1)}}}},
+			{Type: TypeMessage, Channels: []ChannelFunnel{
+				{Platform: "android", Channel: "all"},
+				{Platform: "ios", Channel: "jpush", Funnel: Funnel{Target: n(10), Received: n(8), Click: n(50)}},
+			}},
+			{Type: TypeNotification, Channels: []ChannelFunnel{
+				{Platform: "android", Channel: "all"},
+				{Platform: "ios", Channel: "apns", Funnel: Funnel{Target: n(2), Sent: n(2), Received: n(1)}},
+				{Platform: "winphone", Channel: "mpns", Funnel: Funnel{Target: n(100), Sent: n(100), Click: n(100)}},
+			}},
+		}},
+		{MsgID: "1613113584", Types: []TypeFunnel{
+			{Type: TypeAll, Channels: []ChannelFunnel{{Platform: "android", Channel: "all", Funnel: Funnel{Target: n(7)}}}},
+		}, Refused: 1},
+	}
+	checkEqual(t, got, want)
+	if reqs := s.requests(); len(reqs) != 1 || reqs[0].path != "/v3/messages" || !strings.Contains(reqs[0].query, "269978303") {
+		t.Errorf("requests %v, want one GET /v3/messages?msg_ids=269978303,1613113584", reqs)
 	}
 }

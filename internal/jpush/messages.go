@@ -55,6 +55,9 @@ type Message struct {
 	MsgID string
 	// Types holds a funnel per message type, sorted by Type.
 	Types []TypeFunnel
+	// Refused is how many counts of the entry were refused (a negative,
+	// fractional or non-digit value): they are nil, as a null is.
+	Refused int
 }
 
 // TypeFunnel is the funnel of one message type.
@@ -98,6 +101,84 @@ type Funnel struct {
 // No msgIDs means no request and no result.
 func (c *Client) MessagesDetail(ctx context.Context, msgIDs []string) ([]Message, error) {
 	return c.messages(ctx, APIMessagesDetail, "msg_ids", msgIDs, MaxMsgIDsPerCall, "msg_id")
+}
+
+// Messages calls the old GET /v3/messages for up to MaxMsgIDsPerCall
+// messages: 消息统计, VIP only and "此接口后期不再维护" (no longer
+// maintained, JPush "REST API v3 Report"), for an account that has it but
+// not /messages/detail. Each entry's android, ios and winphone blocks are mapped
+// as documented on oldMessageTypes.
+func (c *Client) Messages(ctx context.Context, msgIDs []string) ([]Message, error) {
+	if err := checkIDs(APIMessages, "msg_ids", msgIDs, MaxMsgIDsPerCall); err != nil || len(msgIDs) == 0 {
+		return nil, err
+	}
+	var out []Message
+	err := c.do(ctx, APIMessages, http.MethodGet, idQuery("msg_ids", msgIDs), nil, func(body []byte) error {
+		var rows []json.RawMessage
+		if err := json.Unmarshal(body, &rows); err != nil {
+			return err
+		}
+		out = make([]Message, 0, len(rows))
+		for _, raw := range rows {
+			row := object(raw)
+			if id, ok := parseID(row["msg_id"]); ok {
+				d := &decoder{}
+				types := d.oldMessageTypes(row)
+				out = append(out, Message{MsgID: id, Types: types, Refused: d.refused})
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// oldMessageTypes maps an entry of the old /messages answer (JPush "REST API
+// v3 Report", 消息统计(VIP 专属接口,旧)) to the funnels /messages/detail
+// gives, where the fields' definitions correspond:
+//
+//   - android.{target,received} (推送目标数, 推送送达数; every channel, both
+//     types): type all, platform android, channel all, as /received's
+//     android_received;
+//   - android.click (用户点击数): type notification; android.msg_click
+//     (自定义消息点击数): type message; both android / all;
+//   - ios.{apns_target,apns_sent,apns_received,click} (APNs 通知): type
+//     notification, ios, apns, as the old ios.apns_* of /messages/detail;
+//   - ios.{target,received,msg_click} (自定义消息目标数, 送达数, 点击数): type
+//     message, ios, jpush, as ios.msg_*;
+//   - winphone.{mpns_target,mpns_sent,click}: notification, winphone, mpns.
+//
+// android.online_push (在线推送数) is not read: no funnel stage is that count
+// (see legacyTypes). No count is a type total.
+func (d *decoder) oldMessageTypes(row map[string]json.RawMessage) []TypeFunnel {
+	var types []TypeFunnel
+	if a := object(row["android"]); a != nil {
+		types = addChannel(types, TypeAll, ChannelFunnel{Platform: PlatformAndroid, Channel: "all", Funnel: Funnel{
+			Target: d.count(a["target"]), Received: d.count(a["received"]),
+		}})
+		if raw, ok := a["click"]; ok {
+			types = addChannel(types, TypeNotification, ChannelFunnel{Platform: PlatformAndroid, Channel: "all", Funnel: Funnel{Click: d.count(raw)}})
+		}
+		if raw, ok := a["msg_click"]; ok {
+			types = addChannel(types, TypeMessage, ChannelFunnel{Platform: PlatformAndroid, Channel: "all", Funnel: Funnel{Click: d.count(raw)}})
+		}
+	}
+	if ios := object(row["ios"]); ios != nil {
+		if hasPrefix(ios, "apns_") || ios["click"] != nil {
+			types = addChannel(types, TypeNotification, ChannelFunnel{Platform: PlatformIOS, Channel: "apns", Funnel: Funnel{
+				Target: d.count(ios["apns_target"]), Sent: d.count(ios["apns_sent"]),
+				Received: d.count(ios["apns_received"]), Click: d.count(ios["click"]),
+			}})
+		}
+		if ios["target"] != nil || ios["received"] != nil || ios["msg_click"] != nil {
+			types = addChannel(types, TypeMessage, ChannelFunnel{Platform: PlatformIOS, Channel: ChannelJPush, Funnel: Funnel{
+				Target: d.count(ios["target"]), Received: d.count(ios["received"]), Click: d.count(ios["msg_click"]),
+			}})
+		}
+	}
+	if wp, ok := d.winphone(row); ok {
+		types = addChannel(types, TypeNotification, wp)
+	}
+	return types
 }
 
 // GroupMessagesDetail calls GET /v3/group/messages/detail (VIP only) for up to
@@ -148,25 +229,26 @@ func decodeMessages(body []byte, idKeys ...string) ([]Message, error) {
 		if !ok {
 			continue
 		}
-		types := detailTypes(object(row["details"]))
+		d := &decoder{}
+		types := d.detailTypes(object(row["details"]))
 		if len(types) == 0 {
-			types = legacyTypes(row)
-		} else if wp, ok := winphone(row); ok {
+			types = d.legacyTypes(row)
+		} else if wp, ok := d.winphone(row); ok {
 			types = addChannel(types, TypeNotification, wp)
 		}
-		out = append(out, Message{MsgID: id, Types: types})
+		out = append(out, Message{MsgID: id, Types: types, Refused: d.refused})
 	}
 	return out, nil
 }
 
 // funnelOf reads the five stages from m, each key being prefix + stage name.
-func funnelOf(m map[string]json.RawMessage, prefix string) Funnel {
+func (d *decoder) funnelOf(m map[string]json.RawMessage, prefix string) Funnel {
 	return Funnel{
-		Target:   parseCount(m[prefix+"target"]),
-		Sent:     parseCount(m[prefix+"sent"]),
-		Received: parseCount(m[prefix+"received"]),
-		Display:  parseCount(m[prefix+"display"]),
-		Click:    parseCount(m[prefix+"click"]),
+		Target:   d.count(m[prefix+"target"]),
+		Sent:     d.count(m[prefix+"sent"]),
+		Received: d.count(m[prefix+"received"]),
+		Display:  d.count(m[prefix+"display"]),
+		Click:    d.count(m[prefix+"click"]),
 	}
 }
 
@@ -203,7 +285,7 @@ func sortedKeys(m map[string]json.RawMessage) []string {
 // Counts may be null. When two keys name the same type or platform and
 // channel (subqicukapp and subquickapp both holding quickJg), the first in key
 // order wins.
-func detailTypes(details map[string]json.RawMessage) []TypeFunnel {
+func (d *decoder) detailTypes(details map[string]json.RawMessage) []TypeFunnel {
 	var types []TypeFunnel
 	for _, typeKey := range sortedKeys(details) {
 		block := object(details[typeKey])
@@ -211,7 +293,8 @@ func detailTypes(details map[string]json.RawMessage) []TypeFunnel {
 		if block == nil || typ == "" || slices.ContainsFunc(types, func(t TypeFunnel) bool { return t.Type == typ }) {
 			continue
 		}
-		tf := TypeFunnel{Type: typ, Funnel: funnelOf(block, "")}
+		tf := TypeFunnel{Type: typ, Funnel: d.funnelOf(block, "")}
+		seen := map[channelKey]bool{}
 		for _, subKey := range sortedKeys(block) {
 			platform, ok := platformOf(subKey)
 			if !ok {
@@ -224,7 +307,10 @@ func detailTypes(details map[string]json.RawMessage) []TypeFunnel {
 				if ch == nil || name == "" {
 					continue
 				}
-				tf.Channels = appendChannel(tf.Channels, ChannelFunnel{Platform: platform, Channel: name, Funnel: funnelOf(ch, "")})
+				if k := (channelKey{platform, name}); !seen[k] {
+					seen[k] = true
+					tf.Channels = append(tf.Channels, ChannelFunnel{Platform: platform, Channel: name, Funnel: d.funnelOf(ch, "")})
+				}
 			}
 		}
 		sortChannels(tf.Channels)
@@ -234,13 +320,11 @@ func detailTypes(details map[string]json.RawMessage) []TypeFunnel {
 	return types
 }
 
-// appendChannel appends cf unless its platform and channel are already there.
-func appendChannel(list []ChannelFunnel, cf ChannelFunnel) []ChannelFunnel {
-	if slices.ContainsFunc(list, func(x ChannelFunnel) bool { return x.Platform == cf.Platform && x.Channel == cf.Channel }) {
-		return list
-	}
-	return append(list, cf)
-}
+// channelKey identifies a channel of a type: a vendor answer may name one
+// twice (two keys that map to one name), and the first one wins. Checking
+// with a map keeps decoding linear in the answer's size: an answer with
+// 60 000 channel keys made a scan per insert quadratic.
+type channelKey struct{ platform, channel string }
 
 func sortChannels(list []ChannelFunnel) {
 	slices.SortFunc(list, func(a, b ChannelFunnel) int {
@@ -287,7 +371,12 @@ var legacyVendors = map[string]string{
 //     Combined (it includes ios.msg_*). target, sent, received and display
 //     are type notification_and_message; click (通知栏消息点击数量) is type
 //     notification; msg_click (自定义消息点击数量) is type message.
-//     online_push is not read (该字段2021.09.01失效).
+//     online_push is not read: on /messages/detail "该字段2021.09.01失效"
+//     (no longer valid); /group/messages/detail lists it ("在线推送数", pushes
+//     to devices online) without that note, but it is no stage of the
+//     funnel (消息生命周期状态定义: target, sent, received, display, click) —
+//     not sent, which also counts the pushes held for offline devices — and
+//     the group answer has no sent to compare it with, so no family holds it.
 //   - android_pns.<x>_detail, "走厂商通道下发": type all (the page does not
 //     say which types), platform android, channel xm → xiaomi, hw → huawei,
 //     mz → meizu, oppo, vivo, fcm (another <x> as is).
@@ -298,18 +387,21 @@ var legacyVendors = map[string]string{
 //   - winphone (MPNs 通知): type notification, winphone, mpns.
 //   - quickapp_jpush, "快应用推送走极光通道": quickapp, jpush; target, sent,
 //     received and display are type all; click is type notification and
-//     msg_click type message, as in the jpush block. online_push is not read.
+//     msg_click type message, as in the jpush block. online_push is not read
+//     (as in the jpush block).
 //   - quickapp_pns, "快应用推送走厂商通道": type all, quickapp, pns.
 //
 // No legacy count is a type total: every legacy TypeFunnel's own Funnel is
 // all nil. A block that is absent yields no channel; a present block with null
 // counts yields a channel with nil counts.
-func legacyTypes(row map[string]json.RawMessage) []TypeFunnel {
+func (d *decoder) legacyTypes(row map[string]json.RawMessage) []TypeFunnel {
 	var types []TypeFunnel
 	if jp := object(row["jpush"]); jp != nil {
-		types = addJPushBlock(types, jp, PlatformAndroidAndIOS, TypeNotificationAndMessage, true)
+		types = d.addJPushBlock(types, jp, PlatformAndroidAndIOS, TypeNotificationAndMessage, true)
 	}
 	pns := object(row["android_pns"])
+	var vendors []ChannelFunnel
+	seen := map[string]bool{}
 	for _, key := range sortedKeys(pns) {
 		prefix, ok := strings.CutSuffix(key, "_detail")
 		detail := object(pns[key])
@@ -320,32 +412,36 @@ func legacyTypes(row map[string]json.RawMessage) []TypeFunnel {
 		if !known {
 			name = snakeCase(prefix)
 		}
-		if name == "" || name == ChannelPNS {
+		if name == "" || name == ChannelPNS || seen[name] {
 			continue
 		}
-		types = addChannel(types, TypeAll, ChannelFunnel{Platform: PlatformAndroid, Channel: name, Funnel: funnelOf(detail, "")})
+		seen[name] = true
+		vendors = append(vendors, ChannelFunnel{Platform: PlatformAndroid, Channel: name, Funnel: d.funnelOf(detail, "")})
+	}
+	if len(vendors) > 0 {
+		types = addChannel(types, TypeAll, vendors...)
 	}
 	if hasPrefix(pns, "pns_") {
-		types = addChannel(types, TypeAll, ChannelFunnel{Platform: PlatformAndroid, Channel: ChannelPNS, Combined: true, Funnel: funnelOf(pns, "pns_")})
+		types = addChannel(types, TypeAll, ChannelFunnel{Platform: PlatformAndroid, Channel: ChannelPNS, Combined: true, Funnel: d.funnelOf(pns, "pns_")})
 	}
 	if ios := object(row["ios"]); ios != nil {
 		if hasPrefix(ios, "apns_") {
-			types = addChannel(types, TypeNotification, ChannelFunnel{Platform: PlatformIOS, Channel: "apns", Funnel: funnelOf(ios, "apns_")})
+			types = addChannel(types, TypeNotification, ChannelFunnel{Platform: PlatformIOS, Channel: "apns", Funnel: d.funnelOf(ios, "apns_")})
 		}
 		if hasPrefix(ios, "msg_") {
-			types = addChannel(types, TypeMessage, ChannelFunnel{Platform: PlatformIOS, Channel: ChannelJPush, Funnel: funnelOf(ios, "msg_")})
+			types = addChannel(types, TypeMessage, ChannelFunnel{Platform: PlatformIOS, Channel: ChannelJPush, Funnel: d.funnelOf(ios, "msg_")})
 		}
 	}
-	if wp, ok := winphone(row); ok {
+	if wp, ok := d.winphone(row); ok {
 		types = addChannel(types, TypeNotification, wp)
 	}
 	if qa := object(row["quickapp_jpush"]); qa != nil {
-		types = addJPushBlock(types, qa, PlatformQuickApp, TypeAll, false)
+		types = d.addJPushBlock(types, qa, PlatformQuickApp, TypeAll, false)
 	}
 	if qp := object(row["quickapp_pns"]); qp != nil {
 		types = addChannel(types, TypeAll, ChannelFunnel{Platform: PlatformQuickApp, Channel: ChannelPNS, Funnel: Funnel{
-			Target: parseCount(qp["pns_target"]),
-			Sent:   parseCount(qp["pns_sent"]),
+			Target: d.count(qp["pns_target"]),
+			Sent:   d.count(qp["pns_sent"]),
 		}})
 	}
 	return types
@@ -354,43 +450,51 @@ func legacyTypes(row map[string]json.RawMessage) []TypeFunnel {
 // addJPushBlock adds a legacy block of the JPush channel (jpush,
 // quickapp_jpush): its funnel but the clicks as type typ, click as a
 // notification click, msg_click as a custom message click.
-func addJPushBlock(types []TypeFunnel, block map[string]json.RawMessage, platform, typ string, combined bool) []TypeFunnel {
-	f := funnelOf(block, "")
+func (d *decoder) addJPushBlock(types []TypeFunnel, block map[string]json.RawMessage, platform, typ string, combined bool) []TypeFunnel {
+	f := d.funnelOf(block, "")
 	f.Click = nil
 	types = addChannel(types, typ, ChannelFunnel{Platform: platform, Channel: ChannelJPush, Combined: combined, Funnel: f})
 	if raw, ok := block["click"]; ok {
-		types = addChannel(types, TypeNotification, ChannelFunnel{Platform: platform, Channel: ChannelJPush, Combined: combined, Funnel: Funnel{Click: parseCount(raw)}})
+		types = addChannel(types, TypeNotification, ChannelFunnel{Platform: platform, Channel: ChannelJPush, Combined: combined, Funnel: Funnel{Click: d.count(raw)}})
 	}
 	if raw, ok := block["msg_click"]; ok {
-		types = addChannel(types, TypeMessage, ChannelFunnel{Platform: platform, Channel: ChannelJPush, Combined: combined, Funnel: Funnel{Click: parseCount(raw)}})
+		types = addChannel(types, TypeMessage, ChannelFunnel{Platform: platform, Channel: ChannelJPush, Combined: combined, Funnel: Funnel{Click: d.count(raw)}})
 	}
 	return types
 }
 
 // winphone reads the winphone block (MPNs notifications): mpns_target,
 // mpns_sent and click; false when the answer has none.
-func winphone(row map[string]json.RawMessage) (ChannelFunnel, bool) {
+func (d *decoder) winphone(row map[string]json.RawMessage) (ChannelFunnel, bool) {
 	wp := object(row["winphone"])
 	if wp == nil {
 		return ChannelFunnel{}, false
 	}
 	return ChannelFunnel{Platform: PlatformWinPhone, Channel: "mpns", Funnel: Funnel{
-		Target: parseCount(wp["mpns_target"]),
-		Sent:   parseCount(wp["mpns_sent"]),
-		Click:  parseCount(wp["click"]),
+		Target: d.count(wp["mpns_target"]),
+		Sent:   d.count(wp["mpns_sent"]),
+		Click:  d.count(wp["click"]),
 	}}, true
 }
 
-// addChannel adds cf to the type typ of types, adding the type (with a nil
+// addChannel adds cfs to the type typ of types, adding the type (with a nil
 // total) when it is not there, and keeps types and channels sorted. A channel
-// already in the type is kept and cf dropped.
-func addChannel(types []TypeFunnel, typ string, cf ChannelFunnel) []TypeFunnel {
+// already in the type is kept and the new one dropped. cfs must not repeat a
+// channel among themselves; the few blocks added one at a time are checked
+// with a scan, the many of android_pns were made unique with a map.
+func addChannel(types []TypeFunnel, typ string, cfs ...ChannelFunnel) []TypeFunnel {
 	i, found := slices.BinarySearchFunc(types, typ, func(t TypeFunnel, typ string) int { return cmp.Compare(t.Type, typ) })
 	if !found {
 		types = slices.Insert(types, i, TypeFunnel{Type: typ})
 	}
-	types[i].Channels = appendChannel(types[i].Channels, cf)
-	sortChannels(types[i].Channels)
+	list := types[i].Channels
+	for _, cf := range cfs {
+		if !found || !slices.ContainsFunc(types[i].Channels, func(x ChannelFunnel) bool { return x.Platform == cf.Platform && x.Channel == cf.Channel }) {
+			list = append(list, cf)
+		}
+	}
+	sortChannels(list)
+	types[i].Channels = list
 	return types
 }
 

@@ -14,6 +14,9 @@ type Received struct {
 	MsgID string
 	// Channels holds the counts by channel; see ReceivedDetail for the names.
 	Channels map[string]SentReceived
+	// Refused is how many counts of the entry were refused (see
+	// Message.Refused).
+	Refused int
 }
 
 // SentReceived is a channel's pair of counts; either may be nil.
@@ -65,17 +68,19 @@ func decodeReceived(body []byte) ([]Received, error) {
 			continue
 		}
 		r := Received{MsgID: id, Channels: map[string]SentReceived{}}
+		d := &decoder{}
 		for key, value := range row {
 			if ch, ok := strings.CutSuffix(key, "_sent"); ok && ch != "" {
 				sr := r.Channels[ch]
-				sr.Sent = parseCount(value)
+				sr.Sent = d.count(value)
 				r.Channels[ch] = sr
 			} else if ch, ok := strings.CutSuffix(key, "_received"); ok && ch != "" {
 				sr := r.Channels[ch]
-				sr.Received = parseCount(value)
+				sr.Received = d.count(value)
 				r.Channels[ch] = sr
 			}
 		}
+		r.Refused = d.refused
 		out = append(out, r)
 	}
 	return out, nil

@@ -16,6 +16,9 @@ type UsersDay struct {
 	// Platforms holds the counts by platform (android, ios, …); empty for a
 	// day without data.
 	Platforms map[string]UserCounts
+	// Refused is how many counts of the day were refused (see
+	// Message.Refused).
+	Refused int
 }
 
 // UserCounts are a platform's user counts of one day.
@@ -73,6 +76,7 @@ func decodeUsers(body []byte) ([]UsersDay, error) {
 			continue
 		}
 		d := UsersDay{Day: day, Platforms: map[string]UserCounts{}}
+		dec := &decoder{}
 		for _, key := range sortedKeys(item) {
 			counts := object(item[key])
 			platform := snakeCase(key)
@@ -80,11 +84,12 @@ func decodeUsers(body []byte) ([]UsersDay, error) {
 				continue
 			}
 			d.Platforms[platform] = UserCounts{
-				New:    parseCount(counts["new"]),
-				Online: parseCount(counts["online"]),
-				Active: parseCount(counts["active"]),
+				New:    dec.count(counts["new"]),
+				Online: dec.count(counts["online"]),
+				Active: dec.count(counts["active"]),
 			}
 		}
+		d.Refused = dec.refused
 		out = append(out, d)
 	}
 	return out, nil

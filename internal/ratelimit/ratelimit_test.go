@@ -6,12 +6,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/imstats/imstats_exporter/internal/clock"
+	"github.com/imstats/imstats_exporter/internal/clock/clocktest"
 )
 
 // take runs Wait in a goroutine and reports whether it returned before the
 // fake clock was advanced by adv.
-func take(t *testing.T, fc *clock.Fake, b *Bucket, adv time.Duration) (immediate bool) {
+func take(t *testing.T, fc *clocktest.Fake, b *Bucket, adv time.Duration) (immediate bool) {
 	t.Helper()
 	done := make(chan error, 1)
 	waiters := fc.Waiters()
@@ -39,7 +39,7 @@ func take(t *testing.T, fc *clock.Fake, b *Bucket, adv time.Duration) (immediate
 
 func TestBucketSpacesCalls(t *testing.T) {
 	t.Parallel()
-	fc := clock.NewFake(time.Unix(1700000000, 0))
+	fc := clocktest.NewFake(time.Unix(1700000000, 0))
 	b := New(fc, Rate{Interval: time.Second, Burst: 1})
 	if !take(t, fc, b, 0) {
 		t.Fatal("the first call waited on a full bucket")
@@ -62,7 +62,7 @@ func TestBucketSpacesCalls(t *testing.T) {
 
 func TestBucketBlockAndObserve(t *testing.T) {
 	t.Parallel()
-	fc := clock.NewFake(time.Unix(1700000000, 0))
+	fc := clocktest.NewFake(time.Unix(1700000000, 0))
 	b := New(fc, PerMinute(2400))
 	if _, ok := b.Remaining(); ok {
 		t.Fatal("Remaining known before the vendor said anything")
@@ -85,7 +85,7 @@ func TestBucketBlockAndObserve(t *testing.T) {
 
 func TestBucketCancelGivesTokenBack(t *testing.T) {
 	t.Parallel()
-	fc := clock.NewFake(time.Unix(1700000000, 0))
+	fc := clocktest.NewFake(time.Unix(1700000000, 0))
 	b := New(fc, Rate{Interval: time.Second, Burst: 1})
 	_ = b.Wait(context.Background())
 	ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
@@ -103,7 +103,7 @@ func TestBucketCancelGivesTokenBack(t *testing.T) {
 
 func TestBucketRefusesWaitPastDeadline(t *testing.T) {
 	t.Parallel()
-	fc := clock.NewFake(time.Unix(1700000000, 0))
+	fc := clocktest.NewFake(time.Unix(1700000000, 0))
 	b := New(fc, Rate{Interval: time.Hour, Burst: 1})
 	_ = b.Wait(context.Background())
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -114,14 +114,14 @@ func TestBucketRefusesWaitPastDeadline(t *testing.T) {
 }
 
 // waitFor returns once fc has more than n waiters.
-func waitFor(fc *clock.Fake, n int) {
+func waitFor(fc *clocktest.Fake, n int) {
 	for fc.Waiters() <= n {
 		time.Sleep(time.Millisecond)
 	}
 }
 
 // startsAfter checks that a Wait begun now returns exactly d later.
-func startsAfter(t *testing.T, fc *clock.Fake, b *Bucket, d time.Duration) {
+func startsAfter(t *testing.T, fc *clocktest.Fake, b *Bucket, d time.Duration) {
 	t.Helper()
 	base := fc.Waiters()
 	done := make(chan error, 1)
@@ -144,7 +144,7 @@ func startsAfter(t *testing.T, fc *clock.Fake, b *Bucket, d time.Duration) {
 
 func TestBucketUnlimited(t *testing.T) {
 	t.Parallel()
-	fc := clock.NewFake(time.Unix(1700000000, 0))
+	fc := clocktest.NewFake(time.Unix(1700000000, 0))
 	b := New(fc, Rate{})
 	for i := range 100 {
 		if !take(t, fc, b, 0) {
@@ -158,7 +158,7 @@ func TestBucketUnlimited(t *testing.T) {
 // previous one started, 300 ms after it ended.
 func TestBucketMinGapSpacesFromDone(t *testing.T) {
 	t.Parallel()
-	fc := clock.NewFake(time.Unix(1700000000, 0))
+	fc := clocktest.NewFake(time.Unix(1700000000, 0))
 	b := New(fc, Rate{Interval: time.Second, Burst: 1, MinGap: time.Second})
 	if !take(t, fc, b, 0) {
 		t.Fatal("the first call waited on a full bucket")
@@ -172,7 +172,7 @@ func TestBucketMinGapSpacesFromDone(t *testing.T) {
 
 func TestBucketMinGapOneCallAtATime(t *testing.T) {
 	t.Parallel()
-	fc := clock.NewFake(time.Unix(1700000000, 0))
+	fc := clocktest.NewFake(time.Unix(1700000000, 0))
 	b := New(fc, Rate{Interval: time.Second, Burst: 1, MinGap: time.Second})
 	if err := b.Wait(context.Background()); err != nil {
 		t.Fatal(err)
@@ -211,7 +211,7 @@ func TestBucketMinGapOneCallAtATime(t *testing.T) {
 
 func TestBucketMinGapCancelledWaitFreesTheSlot(t *testing.T) {
 	t.Parallel()
-	fc := clock.NewFake(time.Unix(1700000000, 0))
+	fc := clocktest.NewFake(time.Unix(1700000000, 0))
 	b := New(fc, Rate{Interval: time.Second, Burst: 1, MinGap: time.Second})
 	_ = b.Wait(context.Background())
 	b.Done(fc.Now())
@@ -228,7 +228,7 @@ func TestBucketMinGapCancelledWaitFreesTheSlot(t *testing.T) {
 
 func TestBucketObserveSpendsTheSurplus(t *testing.T) {
 	t.Parallel()
-	fc := clock.NewFake(time.Unix(1700000000, 0))
+	fc := clocktest.NewFake(time.Unix(1700000000, 0))
 	b := New(fc, PerMinute(2400)) // a burst of 40
 	b.Observe(1, time.Minute)
 	if !take(t, fc, b, 0) {
@@ -239,7 +239,7 @@ func TestBucketObserveSpendsTheSurplus(t *testing.T) {
 
 func TestBucketBlockedWhileWaitingForAToken(t *testing.T) {
 	t.Parallel()
-	fc := clock.NewFake(time.Unix(1700000000, 0))
+	fc := clocktest.NewFake(time.Unix(1700000000, 0))
 	start := fc.Now()
 	b := New(fc, Rate{Interval: time.Second, Burst: 1})
 	_ = b.Wait(context.Background())
@@ -262,7 +262,7 @@ func TestBucketBlockedWhileWaitingForAToken(t *testing.T) {
 
 func TestSetRateKeepsWhatWasSpent(t *testing.T) {
 	t.Parallel()
-	fc := clock.NewFake(time.Unix(1700000000, 0))
+	fc := clocktest.NewFake(time.Unix(1700000000, 0))
 	b := New(fc, Rate{Interval: time.Second, Burst: 2})
 	ctx := context.Background()
 	for range 2 {

@@ -90,8 +90,12 @@ func (l *Loop) Configure(opts Options) {
 	l.opts.Store(&o)
 }
 
-// Run steps the job until ctx ends.
+// Run steps the job until ctx ends. When it returns, the target is ready
+// (Target.Ready is closed) even if no step finished: a scrape waiting for the
+// first snapshot of a unit that a reload cancelled is released at once
+// instead of waiting its whole budget for a step that will never come.
 func (l *Loop) Run(ctx context.Context) {
+	defer l.target.release()
 	woken := false
 	for {
 		o := l.opts.Load()
@@ -179,12 +183,8 @@ func (l *Loop) finish(o *Options, start, end time.Time, err error) time.Duration
 	}
 	t.health = h
 	verdict := t.verdict
-	first := !t.readyOnce
-	t.readyOnce = true
 	t.mu.Unlock()
-	if first {
-		close(t.ready)
-	}
+	t.release()
 	logChange(t, prev, prevVerdict, h, verdict, wait, err)
 	return wait
 }

@@ -12,7 +12,7 @@ import (
 	"github.com/go-kit/log"
 
 	"github.com/imstats/imstats_exporter/internal/apierr"
-	"github.com/imstats/imstats_exporter/internal/clock"
+	"github.com/imstats/imstats_exporter/internal/clock/clocktest"
 	"github.com/imstats/imstats_exporter/internal/expo"
 )
 
@@ -46,9 +46,9 @@ func (j *scriptedJob) Wake() <-chan struct{} { return j.wake }
 
 // run starts the loop of job on a fake clock and returns the target and the
 // clock; the loop stops with the test.
-func run(t *testing.T, job *scriptedJob, opts Options, logger log.Logger) (*Target, *clock.Fake) {
+func run(t *testing.T, job *scriptedJob, opts Options, logger log.Logger) (*Target, *clocktest.Fake) {
 	t.Helper()
-	fc := clock.NewFake(time.Unix(1700000000, 0))
+	fc := clocktest.NewFake(time.Unix(1700000000, 0))
 	opts.Clock = fc
 	if opts.Jitter == nil {
 		opts.Jitter = func(d time.Duration) time.Duration { return d }
@@ -63,7 +63,7 @@ func run(t *testing.T, job *scriptedJob, opts Options, logger log.Logger) (*Targ
 }
 
 // step waits for the loop's next step and for it to start waiting again.
-func step(t *testing.T, job *scriptedJob, fc *clock.Fake) bool {
+func step(t *testing.T, job *scriptedJob, fc *clocktest.Fake) bool {
 	t.Helper()
 	select {
 	case woken := <-job.steps:
@@ -75,7 +75,7 @@ func step(t *testing.T, job *scriptedJob, fc *clock.Fake) bool {
 	}
 }
 
-func waitForWaiter(t *testing.T, fc *clock.Fake) {
+func waitForWaiter(t *testing.T, fc *clocktest.Fake) {
 	t.Helper()
 	for range 1000 {
 		if fc.Waiters() > 0 {
@@ -261,4 +261,50 @@ func (s *safeBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// blockingJob's first step waits until its context ends, as a vendor call
+// or a rate-limit wait does.
+type blockingJob struct{ started chan struct{} }
+
+func (j *blockingJob) Step(ctx context.Context, _ *Target, _ bool) (time.Duration, error) {
+	close(j.started)
+	<-ctx.Done()
+	return 0, ctx.Err()
+}
+
+func (j *blockingJob) Wake() <-chan struct{} { return nil }
+
+// TestCancelBeforeFirstStepReleasesWaiters checks that a scrape waiting for
+// the first snapshot of a unit is released when the unit is cancelled (a
+// reload removed it) before its first step finished, not at the end of the
+// scrape's budget.
+func TestCancelBeforeFirstStepReleasesWaiters(t *testing.T) {
+	t.Parallel()
+	fc := clocktest.NewFake(time.Unix(1700000000, 0))
+	job := &blockingJob{started: make(chan struct{})}
+	target := NewTarget("src", "app", testSchema, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { NewLoop(target, job, Options{Clock: fc}).Run(ctx); close(done) }()
+	waiter := make(chan struct{})
+	go func() { <-target.Ready(); close(waiter) }()
+	<-job.started
+	select {
+	case <-target.Ready():
+		t.Fatal("ready before any step finished")
+	default:
+	}
+	cancel()
+	<-done
+	// The loop has returned: the waiter must be free now, whatever its budget.
+	select {
+	case <-target.Ready():
+	default:
+		t.Fatal("the loop stopped and Ready is still open: a waiting scrape would wait its whole budget")
+	}
+	<-waiter
+	if h := target.Health(); h.Attempted {
+		t.Errorf("health %+v: a cancelled step is no attempt", h)
+	}
 }

@@ -52,7 +52,7 @@ type Target struct {
 	health    Health
 	gen       uint64 // counts changes of the snapshot
 	verdict   string // the last outcome, for logging changes only
-	readyOnce bool
+	readyOnce bool   // ready is closed
 }
 
 // NewTarget returns an empty target of (source, app) whose blocks follow
@@ -176,5 +176,17 @@ func (t *Target) Demand() {
 }
 
 // Ready is closed once the target's first step has finished, successfully
-// or not: a scrape waits for it only while the target has no snapshot yet.
+// or not, or its loop has stopped: a scrape waits for it only while the
+// target has no snapshot yet.
 func (t *Target) Ready() <-chan struct{} { return t.ready }
+
+// release closes the ready channel unless it is closed already.
+func (t *Target) release() {
+	t.mu.Lock()
+	first := !t.readyOnce
+	t.readyOnce = true
+	t.mu.Unlock()
+	if first {
+		close(t.ready)
+	}
+}

@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/imstats/imstats_exporter/config"
+	"github.com/imstats/imstats_exporter/internal/catalog"
 	"github.com/imstats/imstats_exporter/internal/expo"
 	"github.com/imstats/imstats_exporter/internal/refresh"
 	"github.com/imstats/imstats_exporter/internal/sources"
@@ -118,7 +119,7 @@ func putMessage(t *refresh.Target, m, v int) int {
 // shapedServer is renderServer with n series in sh's blocks.
 func shapedServer(tb testing.TB, sh shape, n int) *Server {
 	tb.Helper()
-	def := sources.Def{Name: "bench", Schema: sh.schema}
+	def := sources.Def{Source: catalog.Source{Name: "bench"}, Builder: sources.Builder{Schema: sh.schema}}
 	target := refresh.NewTarget(def.Name, "1400000000", def.Schema, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})

@@ -1,9 +1,8 @@
 package server
 
 import (
+	"github.com/imstats/imstats_exporter/internal/catalog"
 	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/imstats/imstats_exporter/internal/sources"
 )
 
 const namespace = "imstats_exporter"
@@ -93,10 +92,10 @@ func (s *Server) rateLimits() []rateLimit {
 	cfg := s.safe.Get()
 	var out []rateLimit
 	for _, a := range cfg.JPush {
-		out = append(out, rateLimit{sources.VendorJPush, a.AppKey, s.deps.Limiters.JPushRemaining(a.AppKey, false)})
+		out = append(out, rateLimit{catalog.VendorJPush, a.AppKey, s.deps.Limiters.JPushRemaining(a.AppKey, false)})
 	}
 	for _, g := range cfg.JPushGroups {
-		out = append(out, rateLimit{sources.VendorJPush, g.GroupKey, s.deps.Limiters.JPushRemaining(g.GroupKey, true)})
+		out = append(out, rateLimit{catalog.VendorJPush, g.GroupKey, s.deps.Limiters.JPushRemaining(g.GroupKey, true)})
 	}
 	return out
 }

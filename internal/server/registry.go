@@ -11,6 +11,7 @@ import (
 	"github.com/go-kit/log"
 
 	"github.com/imstats/imstats_exporter/config"
+	"github.com/imstats/imstats_exporter/internal/catalog"
 	"github.com/imstats/imstats_exporter/internal/refresh"
 	"github.com/imstats/imstats_exporter/internal/sources"
 	"github.com/imstats/imstats_exporter/internal/tracking"
@@ -80,12 +81,12 @@ func (s *Server) makePlan(cfg *config.Config) (*plan, error) {
 	}
 	p := &plan{cfg: cfg, newSets: map[setKey]*tracking.Set{}, served: map[setKey]*tracking.Set{}}
 	for _, a := range appsOf(cfg, s.deps) {
-		for _, def := range sources.Table {
-			if def.AppKind != a.kind || !cfg.Sources.Enabled(def.Name) || (def.Needs != nil && !def.Needs(a.app)) {
+		for _, def := range sources.Defs() {
+			if def.Section != a.section || !cfg.Sources.Enabled(def.Name) || (def.Needs != nil && !def.Needs(a.app)) {
 				continue
 			}
 			app := a.app
-			if def.IDKind != "" {
+			if def.Queued() {
 				set, err := s.planSet(p, setKey{def.IDKind, app.Name}, a.ids)
 				if err != nil {
 					return nil, err
@@ -196,9 +197,9 @@ type idConfig struct {
 
 // configuredApp is one app of a configuration.
 type configuredApp struct {
-	kind string
-	app  sources.App
-	ids  idConfig
+	section catalog.Section
+	app     sources.App
+	ids     idConfig
 }
 
 // appsOf lists the apps of cfg.
@@ -206,19 +207,19 @@ func appsOf(cfg *config.Config, d sources.Deps) []configuredApp {
 	var out []configuredApp
 	for i := range cfg.TencentIM {
 		a := &cfg.TencentIM[i]
-		out = append(out, configuredApp{kind: sources.AppTencent,
+		out = append(out, configuredApp{section: catalog.SectionTencentIM,
 			app: sources.App{Name: strconv.FormatUint(a.SDKAppID, 10), Config: cfg, Tencent: a, Deps: d},
 			ids: idConfig{static: a.Push.TaskIDs, file: a.Push.TaskIDsFile}})
 	}
 	for i := range cfg.JPush {
 		a := &cfg.JPush[i]
-		out = append(out, configuredApp{kind: sources.AppJPush,
+		out = append(out, configuredApp{section: catalog.SectionJPush,
 			app: sources.App{Name: a.AppKey, Config: cfg, JPush: a, Deps: d},
 			ids: idConfig{static: a.MsgIDs, file: a.MsgIDsFile}})
 	}
 	for i := range cfg.JPushGroups {
 		g := &cfg.JPushGroups[i]
-		out = append(out, configuredApp{kind: sources.AppGroup,
+		out = append(out, configuredApp{section: catalog.SectionJPushGroups,
 			app: sources.App{Name: g.GroupKey, Config: cfg, Group: g, Deps: d},
 			ids: idConfig{static: g.GroupMsgIDs, file: g.GroupMsgIDsFile}})
 	}

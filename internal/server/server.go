@@ -35,6 +35,7 @@ import (
 	"github.com/prometheus/exporter-toolkit/web"
 
 	"github.com/imstats/imstats_exporter/config"
+	"github.com/imstats/imstats_exporter/internal/catalog"
 	"github.com/imstats/imstats_exporter/internal/clock"
 	"github.com/imstats/imstats_exporter/internal/sources"
 	"github.com/imstats/imstats_exporter/internal/tracking"
@@ -90,6 +91,9 @@ func New(o Options) (*Server, error) {
 	if o.Clock == nil {
 		o.Clock = clock.Real{}
 	}
+	if err := sources.Check(); err != nil {
+		return nil, err
+	}
 	reg := prometheus.NewRegistry()
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Server{
@@ -138,21 +142,28 @@ func (s *Server) Close() { s.cancel() }
 func (s *Server) Reload() error {
 	s.reloadMu.Lock()
 	defer s.reloadMu.Unlock()
-	err := s.safe.ReloadWith(s.opts.ConfigFile, func(cfg *config.Config) error {
-		p, err := s.makePlan(cfg)
-		if err != nil {
-			return err
-		}
-		s.commit(p)
-		return nil
-	})
+	p, err := s.loadPlan()
 	if err != nil {
+		s.safe.ReloadResult(false)
 		return err
 	}
-	cfg := s.safe.Get()
+	s.commit(p)
+	s.safe.Set(p.cfg)
+	s.safe.ReloadResult(true)
+	cfg := p.cfg
 	level.Info(s.logger).Log("msg", "configuration loaded", "file", s.opts.ConfigFile,
 		"tencent_im_apps", len(cfg.TencentIM), "jpush_apps", len(cfg.JPush), "jpush_groups", len(cfg.JPushGroups))
 	return nil
+}
+
+// loadPlan loads the configuration file and turns it into a plan, with no
+// side effect.
+func (s *Server) loadPlan() (*plan, error) {
+	cfg, err := config.Load(s.opts.ConfigFile)
+	if err != nil {
+		return nil, err
+	}
+	return s.makePlan(cfg)
 }
 
 // Run handles reload requests, from SIGHUP and from POST /-/reload, in one
@@ -260,19 +271,14 @@ func (s *Server) handleReload(w http.ResponseWriter, r *http.Request) {
 	fmt.Fprintln(w, "configuration reloaded")
 }
 
-// apiPaths are the tracking API's list endpoints by kind of tracked ID.
-var apiPaths = map[string]string{
-	tracking.KindTencentPush:        "/api/v1/tencent_im/%s/tasks",
-	tracking.KindJPushMessages:      "/api/v1/jpush/%s/messages",
-	tracking.KindJPushGroupMessages: "/api/v1/jpush_groups/%s/messages",
-}
-
 // handleAPIIndex lists the tracking API's endpoints of the apps in force,
 // and whether its writes are on.
 func (s *Server) handleAPIIndex(w http.ResponseWriter, _ *http.Request) {
 	var paths []string
 	for k := range *s.served.Load() {
-		paths = append(paths, fmt.Sprintf(apiPaths[k.kind], k.app))
+		if kind, ok := catalog.LookupIDKind(k.kind); ok {
+			paths = append(paths, kind.Path(k.app))
+		}
 	}
 	slices.Sort(paths)
 	w.Header().Set("Content-Type", "application/json")

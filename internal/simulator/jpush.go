@@ -22,6 +22,7 @@ const (
 	JPushReceivedDetail      = "received/detail"
 	JPushStatusMessage       = "status/message"
 	JPushMessagesDetail      = "messages/detail"
+	JPushMessages            = "messages"
 	JPushUsers               = "users"
 	JPushGroupMessagesDetail = "group/messages/detail"
 	JPushGroupUsers          = "group/users"
@@ -94,6 +95,9 @@ type JPushApp struct {
 	// VIP enables the VIP-only APIs; without it messages/detail and users
 	// answer HTTP 403 with error 2003.
 	VIP bool
+	// OldVIP enables only the old VIP /messages (an account without
+	// messages/detail); VIP enables it too.
+	OldVIP bool
 	// RequestsPerMinute is the Report API quota; 0 is 2400.
 	RequestsPerMinute int
 }
@@ -169,6 +173,7 @@ type jpushAccount struct {
 	name   string // the Basic username: the app key, or "group-" + the group key
 	secret string
 	vip    bool
+	oldVIP bool // the old /messages only
 	quota  jpushQuota
 	seq    uint64 // group_msgids drawn
 }
@@ -193,7 +198,7 @@ func NewJPush(o JPushOptions) *JPush {
 	}
 	j.lastMsgID = firstMsgID(o.Seed)
 	for _, a := range o.Apps {
-		j.apps[a.AppKey] = &jpushAccount{name: a.AppKey, secret: a.MasterSecret, vip: a.VIP, quota: newJPushQuota(a.RequestsPerMinute)}
+		j.apps[a.AppKey] = &jpushAccount{name: a.AppKey, secret: a.MasterSecret, vip: a.VIP, oldVIP: a.OldVIP, quota: newJPushQuota(a.RequestsPerMinute)}
 	}
 	for _, g := range o.Groups {
 		j.groups[g.GroupKey] = &jpushAccount{name: jpushGroupPrefix + g.GroupKey, secret: g.GroupSecret, vip: g.VIP, quota: newJPushQuota(g.RequestsPerMinute)}
@@ -245,6 +250,7 @@ type jpushRoute struct {
 	api        string
 	method     string
 	group, vip bool
+	oldVIP     bool // VIP, or an account with the old VIP API only
 	handle     func(j *JPush, acct *jpushAccount, q url.Values, body []byte, call *JPushCall) (any, *jpushError)
 }
 
@@ -253,6 +259,7 @@ var jpushRoutes = map[string]jpushRoute{
 	"/v3/" + JPushReceivedDetail:      {api: JPushReceivedDetail, method: http.MethodGet, handle: (*JPush).receivedDetail},
 	"/v3/" + JPushStatusMessage:       {api: JPushStatusMessage, method: http.MethodPost, handle: (*JPush).statusMessage},
 	"/v3/" + JPushMessagesDetail:      {api: JPushMessagesDetail, method: http.MethodGet, vip: true, handle: (*JPush).messagesDetail},
+	"/v3/" + JPushMessages:            {api: JPushMessages, method: http.MethodGet, oldVIP: true, handle: (*JPush).messagesOld},
 	"/v3/" + JPushUsers:               {api: JPushUsers, method: http.MethodGet, vip: true, handle: (*JPush).users},
 	"/v3/" + JPushGroupMessagesDetail: {api: JPushGroupMessagesDetail, method: http.MethodGet, group: true, vip: true, handle: (*JPush).groupMessagesDetail},
 	"/v3/" + JPushGroupUsers:          {api: JPushGroupUsers, method: http.MethodGet, group: true, vip: true, handle: (*JPush).groupUsers},
@@ -308,7 +315,7 @@ func (j *JPush) answer(r *http.Request, route jpushRoute, call *JPushCall) reply
 	switch {
 	case !acct.quota.take(call.Time):
 		rep = jpushErr(jpushCodeTooMany).reply()
-	case route.vip && !acct.vip:
+	case route.vip && !acct.vip, route.oldVIP && !acct.vip && !acct.oldVIP:
 		rep = jpushErr(jpushCodeNoPermission).reply()
 	default:
 		if v, jerr := route.handle(j, acct, r.URL.Query(), body, call); jerr != nil {
@@ -409,6 +416,27 @@ func (j *JPush) messagesDetail(acct *jpushAccount, q url.Values, _ []byte, call 
 		entry["msg_id"] = json.Number(m.id) // app msg_ids are numeric (Push)
 		entry["details"] = f.details()
 	})
+}
+
+// messagesOld answers the old /messages: per msg_id the app pushed, the
+// android, ios and winphone blocks of the sample of 消息统计(VIP 专属接口,旧)
+// on JPush's "REST API v3 Report" page, msg_id as a string. Unknown IDs are
+// left out.
+func (j *JPush) messagesOld(acct *jpushAccount, q url.Values, _ []byte, call *JPushCall) (any, *jpushError) {
+	ids, jerr := idList(q.Get("msg_ids"), jpushMaxMsgIDs)
+	call.IDs = ids
+	if jerr != nil {
+		return nil, jerr
+	}
+	out := []map[string]any{}
+	for _, id := range ids {
+		if m := j.owned(acct, id, call.Time); m != nil {
+			entry := m.funnels(j.seed, call.Time, j.degraded).old()
+			entry["msg_id"] = id
+			out = append(out, entry)
+		}
+	}
+	return out, nil
 }
 
 // groupMessagesDetail answers the legacy blocks only, keyed group_msgid, like

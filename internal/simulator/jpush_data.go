@@ -283,6 +283,30 @@ func (f jpushFunnels) legacy() map[string]any {
 	}
 }
 
+// old is an entry of the old /messages (消息统计, 旧) without its msg_id:
+// android over every Android channel (target, received; online_push the
+// Jiguang channel's sends; click and msg_click the notification and custom
+// message clicks), ios (APNs notifications and custom messages), and an
+// empty winphone block.
+func (f jpushFunnels) old() map[string]any {
+	apns, _ := f.find("notification", "apns")
+	msgIos, _ := f.find("message", "jgIos")
+	android := func(ch jpushChannel) bool { return ch.sub == "subAndroid" }
+	return map[string]any{
+		"android": map[string]any{
+			"target": f.sum(stageTarget, android), "received": f.sum(stageReceived, android),
+			"online_push": f.sum(stageSent, func(ch jpushChannel) bool { return android(ch) && !ch.vendor }),
+			"click":       f.sum(stageClick, func(ch jpushChannel) bool { return android(ch) && ch.typ == "notification" }),
+			"msg_click":   f.sum(stageClick, func(ch jpushChannel) bool { return android(ch) && ch.typ == "message" }),
+		},
+		"ios": map[string]any{
+			"apns_target": apns.target, "apns_sent": apns.sent, "apns_received": apns.received, "click": apns.click,
+			"target": msgIos.target, "received": msgIos.received, "msg_click": msgIos.click,
+		},
+		"winphone": map[string]any{"mpns_target": 0, "mpns_sent": 0, "click": 0},
+	}
+}
+
 // received is an entry of received/detail (detail) or of the legacy
 // received. received/detail splits deliveries as JPush "REST API v3 Report"
 // defines them: jpush_received is the Jiguang channel (Android notifications

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/imstats/imstats_exporter/internal/clock"
+	"github.com/imstats/imstats_exporter/internal/clock/clocktest"
 )
 
 // Credentials from the request samples of JPush "REST API v3 Report".
@@ -35,7 +35,7 @@ var jpT0 = time.Date(2025, 3, 12, 15, 4, 5, 0, shanghai)
 // jpHarness is a JPush simulator on a fake clock behind a loopback server.
 type jpHarness struct {
 	sim *JPush
-	clk *clock.Fake
+	clk *clocktest.Fake
 	srv *httptest.Server
 }
 
@@ -47,7 +47,7 @@ func newJPHarness(t *testing.T, seed int64, perMinute int) *jpHarness {
 // newJPHarnessLegacy is newJPHarness with JPushOptions.LegacyShare.
 func newJPHarnessLegacy(t *testing.T, seed int64, perMinute int, legacyShare float64) *jpHarness {
 	t.Helper()
-	clk := clock.NewFake(jpT0)
+	clk := clocktest.NewFake(jpT0)
 	sim := NewJPush(JPushOptions{
 		Apps: []JPushApp{
 			{AppKey: jpVIPApp, MasterSecret: jpVIPSecret, VIP: true, RequestsPerMinute: perMinute},
@@ -203,7 +203,8 @@ func TestJPushRouting(t *testing.T) {
 		method, api string
 		want        int
 	}{
-		{http.MethodGet, "messages", http.StatusNotFound},
+		{http.MethodGet, "messages/summary", http.StatusNotFound},
+		{http.MethodPost, JPushMessages, http.StatusMethodNotAllowed},
 		{http.MethodGet, "received/details", http.StatusNotFound},
 		{http.MethodPost, JPushReceivedDetail, http.StatusMethodNotAllowed},
 		{http.MethodGet, JPushStatusMessage, http.StatusMethodNotAllowed},
@@ -891,5 +892,34 @@ func TestJPushPushAndCalls(t *testing.T) {
 	}
 	if got := calls[1]; got.Status != 401 || got.IDs != nil {
 		t.Errorf("refused call logged %+v, want status 401 and no IDs", got)
+	}
+}
+
+// TestJPushOldMessages checks the old /messages: the sample's blocks for a
+// message the app pushed, 2003 for an account without any VIP API.
+func TestJPushOldMessages(t *testing.T) {
+	t.Parallel()
+	h := newJPHarness(t, jpSeed, 0)
+	id := h.push(t, jpVIPApp)
+	h.clk.Advance(time.Hour)
+	got := h.do(t, http.MethodGet, JPushMessages, "msg_ids="+id, jpVIPApp, jpVIPSecret, "")
+	if got.status != http.StatusOK {
+		t.Fatalf("HTTP %d: %s", got.status, got.body)
+	}
+	var raw []map[string]json.RawMessage
+	if err := json.Unmarshal(got.body, &raw); err != nil || len(raw) != 1 {
+		t.Fatalf("answer %s: %v", got.body, err)
+	}
+	for _, block := range []string{"android", "ios", "winphone"} {
+		var m map[string]any
+		if err := json.Unmarshal(raw[0][block], &m); err != nil || len(m) == 0 {
+			t.Errorf("block %s missing in %s", block, got.body)
+		}
+	}
+	if string(raw[0]["msg_id"]) != `"`+id+`"` {
+		t.Errorf("msg_id %s, want %q", raw[0]["msg_id"], id)
+	}
+	if free := h.do(t, http.MethodGet, JPushMessages, "msg_ids=1", jpFreeApp, jpFreeSecret, ""); free.status != http.StatusForbidden {
+		t.Errorf("an account without VIP: HTTP %d, want 403", free.status)
 	}
 }

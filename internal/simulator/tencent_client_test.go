@@ -10,6 +10,7 @@ import (
 
 	"github.com/imstats/imstats_exporter/internal/apierr"
 	"github.com/imstats/imstats_exporter/internal/clock"
+	"github.com/imstats/imstats_exporter/internal/clock/clocktest"
 	"github.com/imstats/imstats_exporter/internal/ratelimit"
 	"github.com/imstats/imstats_exporter/internal/tencentim"
 )
@@ -59,7 +60,7 @@ func (u *uplink) RoundTrip(r *http.Request) (*http.Response, error) {
 // drive advances the fake clock by step whenever something waits on it,
 // until stop is closed: the clients' waits and latencies pass, and time
 // stands still while requests are handled.
-func drive(clk *clock.Fake, step time.Duration, stop <-chan struct{}) {
+func drive(clk *clocktest.Fake, step time.Duration, stop <-chan struct{}) {
 	for {
 		select {
 		case <-stop:

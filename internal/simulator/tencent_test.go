@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/imstats/imstats_exporter/internal/clock"
+	"github.com/imstats/imstats_exporter/internal/clock/clocktest"
 	"github.com/imstats/imstats_exporter/internal/tencentim"
 )
 
@@ -38,13 +39,13 @@ var testStart = time.Date(2025, 3, 12, 15, 4, 5, 0, shanghai)
 // harness is a simulator on a fake clock behind a loopback server.
 type harness struct {
 	sim *Tencent
-	clk *clock.Fake
+	clk *clocktest.Fake
 	srv *httptest.Server
 }
 
 func newHarness(t *testing.T, seed int64, start time.Time, loc *time.Location) *harness {
 	t.Helper()
-	clk := clock.NewFake(start)
+	clk := clocktest.NewFake(start)
 	sim := NewTencent(TencentOptions{
 		Apps: []TencentApp{
 			{SDKAppID: testApp, Identifier: "admin", SecretKey: testKey},
@@ -1050,7 +1051,7 @@ func TestTencentOptionsDefaults(t *testing.T) {
 
 func TestTencentCallLogCap(t *testing.T) {
 	t.Parallel()
-	sim := NewTencent(TencentOptions{Clock: clock.NewFake(testStart)})
+	sim := NewTencent(TencentOptions{Clock: clocktest.NewFake(testStart)})
 	for i := range maxCalls + 1 {
 		sim.board.record(Call{API: TencentGetAppInfo, StartTime: int64(i)})
 	}

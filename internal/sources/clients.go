@@ -9,16 +9,11 @@ import (
 	"github.com/go-kit/log"
 
 	"github.com/imstats/imstats_exporter/config"
+	"github.com/imstats/imstats_exporter/internal/catalog"
 	"github.com/imstats/imstats_exporter/internal/clock"
 	"github.com/imstats/imstats_exporter/internal/jpush"
 	"github.com/imstats/imstats_exporter/internal/ratelimit"
 	"github.com/imstats/imstats_exporter/internal/tencentim"
-)
-
-// Vendor names used in metric labels.
-const (
-	VendorTencentIM = "tencent_im"
-	VendorJPush     = "jpush"
 )
 
 // Vendor call rates (Tencent Chat REST API "Pulling Operations Data":
@@ -108,7 +103,7 @@ func NewTencentClient(cfg *config.Config, app config.TencentApp, d Deps) *tencen
 		MaxResponseBytes: cfg.Limits.MaxResponseBytes,
 		UserSigExpire:    time.Duration(cfg.Limits.UserSigExpire),
 		Limiter:          tencentLimiter(d.Limiters, strconv.FormatUint(app.SDKAppID, 10)),
-		Observe:          d.APIMetrics.Observer(VendorTencentIM),
+		Observe:          d.APIMetrics.Observer(catalog.VendorTencentIM),
 	})
 }
 
@@ -150,7 +145,7 @@ func jpushClient(cfg *config.Config, d Deps, bucketKey, user, secret, endpoint s
 		Clock:            d.Clock,
 		MaxResponseBytes: cfg.Limits.MaxResponseBytes,
 		Bucket:           bucket,
-		Observe:          d.APIMetrics.Observer(VendorJPush),
+		Observe:          d.APIMetrics.Observer(catalog.VendorJPush),
 	}), bucket
 }
 

@@ -15,7 +15,8 @@ import (
 	"time"
 
 	"github.com/imstats/imstats_exporter/config"
-	"github.com/imstats/imstats_exporter/internal/clock"
+	"github.com/imstats/imstats_exporter/internal/catalog"
+	"github.com/imstats/imstats_exporter/internal/clock/clocktest"
 	"github.com/imstats/imstats_exporter/internal/refresh"
 	"github.com/imstats/imstats_exporter/internal/simulator"
 	"github.com/imstats/imstats_exporter/internal/tracking"
@@ -40,7 +41,7 @@ type rig struct {
 	sets    map[string]*tracking.Set // by tracking kind
 }
 
-func newRig(t testing.TB, limits string, wrap func(*clock.Fake, http.Handler) http.Handler) *rig {
+func newRig(t testing.TB, limits string, wrap func(*clocktest.Fake, http.Handler) http.Handler) *rig {
 	t.Helper()
 	e := newEnv(t, rigStart.Add(-time.Minute))
 	r := &rig{env: e, sets: map[string]*tracking.Set{}}
@@ -97,9 +98,9 @@ jpush_groups:
 limits:
     max_response_bytes: 262144
 %[8]s`, simSDKAppID, simKey, srv.URL, simAppKey, simJPushSecret, simGroupKey, simGroupSecret, limits))
-	r.sets[tracking.KindTencentPush] = e.set(r.cfg, tracking.KindTencentPush, taskID)
-	r.sets[tracking.KindJPushMessages] = e.set(r.cfg, tracking.KindJPushMessages, msgID)
-	r.sets[tracking.KindJPushGroupMessages] = e.set(r.cfg, tracking.KindJPushGroupMessages, groupMsgID)
+	r.sets[catalog.KindTencentPush] = e.set(r.cfg, catalog.KindTencentPush, taskID)
+	r.sets[catalog.KindJPushMessages] = e.set(r.cfg, catalog.KindJPushMessages, msgID)
+	r.sets[catalog.KindJPushGroupMessages] = e.set(r.cfg, catalog.KindJPushGroupMessages, groupMsgID)
 	return r
 }
 
@@ -123,15 +124,15 @@ func readBodyFirst(next http.Handler) http.Handler {
 // unitOf returns the unit of source for the rig's app of its vendor.
 func (r *rig) unitOf(source string) *unit {
 	r.t.Helper()
-	def, ok := Lookup(source)
+	def, ok := lookup(source)
 	if !ok {
 		r.t.Fatalf("no source %s", source)
 	}
 	ids := r.sets[def.IDKind]
-	switch def.AppKind {
-	case AppTencent:
+	switch def.Section {
+	case catalog.SectionTencentIM:
 		return r.unit(source, r.tencentApp(r.cfg, ids))
-	case AppJPush:
+	case catalog.SectionJPush:
 		return r.unit(source, r.jpushApp(r.cfg, ids))
 	default:
 		return r.unit(source, r.groupApp(r.cfg, ids))
@@ -157,7 +158,7 @@ func (r *rig) calls(api string) int {
 
 // setFault makes api of vendor misbehave as f says; nil clears it.
 func (r *rig) setFault(vendor, api string, f *simulator.Fault) {
-	if vendor == VendorJPush {
+	if vendor == catalog.VendorJPush {
 		r.jpush.SetFault(api, f)
 		return
 	}
@@ -209,7 +210,7 @@ func (r *rig) checkVendorLimits(t testing.TB) {
 // loop starts is reported on sleeps, so that the test knows when a step has
 // ended and how long the loop chose to wait.
 type loopClock struct {
-	*clock.Fake
+	*clocktest.Fake
 	sleeps chan time.Duration
 	// started counts the waits begun, reported on sleeps or about to be.
 	started atomic.Int64
@@ -313,14 +314,14 @@ func TestFaultMatrix(t *testing.T) {
 	// A fault on an API fails the steps of one source.
 	type target struct{ vendor, api, source string }
 	var (
-		getAppInfo     = target{VendorTencentIM, simulator.TencentGetAppInfo, config.SourceTencentOperations}
-		pushStatistics = target{VendorTencentIM, simulator.TencentPushStatistics, config.SourceTencentPush}
-		received       = target{VendorJPush, simulator.JPushReceivedDetail, config.SourceJPushReceived}
-		messages       = target{VendorJPush, simulator.JPushMessagesDetail, config.SourceJPushMessages}
-		users          = target{VendorJPush, simulator.JPushUsers, config.SourceJPushUsers}
-		groupMessages  = target{VendorJPush, simulator.JPushGroupMessagesDetail, config.SourceJPushGroupMessages}
-		groupUsers     = target{VendorJPush, simulator.JPushGroupUsers, config.SourceJPushGroupUsers}
-		normalPush     = target{VendorTencentIM, simulator.TencentNormalPushStatistics, config.SourceTencentNormalPush}
+		getAppInfo     = target{catalog.VendorTencentIM, simulator.TencentGetAppInfo, catalog.SourceTencentOperations}
+		pushStatistics = target{catalog.VendorTencentIM, simulator.TencentPushStatistics, catalog.SourceTencentPush}
+		received       = target{catalog.VendorJPush, simulator.JPushReceivedDetail, catalog.SourceJPushReceived}
+		messages       = target{catalog.VendorJPush, simulator.JPushMessagesDetail, catalog.SourceJPushMessages}
+		users          = target{catalog.VendorJPush, simulator.JPushUsers, catalog.SourceJPushUsers}
+		groupMessages  = target{catalog.VendorJPush, simulator.JPushGroupMessagesDetail, catalog.SourceJPushGroupMessages}
+		groupUsers     = target{catalog.VendorJPush, simulator.JPushGroupUsers, catalog.SourceJPushGroupUsers}
+		normalPush     = target{catalog.VendorTencentIM, simulator.TencentNormalPushStatistics, catalog.SourceTencentNormalPush}
 	)
 	for _, tc := range []struct {
 		name   string
@@ -373,7 +374,8 @@ func TestFaultMatrix(t *testing.T) {
 		{name: "JPush internal error 10", target: received, fault: simulator.Fault{ErrorCode: 10}, code: "10"},
 		{name: "JPush over the quota 2002", target: received, fault: simulator.Fault{ErrorCode: 2002}, code: "2002", retryAfter: time.Second},
 		{name: "JPush authentication failed 3001", target: messages, fault: simulator.Fault{ErrorCode: 3001}, code: "3001"},
-		{name: "JPush VIP-only API 2003", target: messages, fault: simulator.Fault{ErrorCode: 2003}, code: "2003", unavailable: true},
+		// users: messages/detail refused with 2003 falls back to the old /messages.
+		{name: "JPush VIP-only API 2003", target: users, fault: simulator.Fault{ErrorCode: 2003}, code: "2003", unavailable: true},
 		{name: "JPush group users HTTP 503", target: groupUsers, fault: simulator.Fault{HTTPStatus: 503}, code: "503"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -510,11 +512,11 @@ func waitUntil(t testing.TB, what string, cond func() bool) {
 func TestSlowVendorDoesNotHoldTheSnapshot(t *testing.T) {
 	t.Parallel()
 	var vendors *inflight
-	r := newRig(t, "", func(_ *clock.Fake, h http.Handler) http.Handler {
+	r := newRig(t, "", func(_ *clocktest.Fake, h http.Handler) http.Handler {
 		vendors = &inflight{next: h}
 		return vendors
 	})
-	u := r.unitOf(config.SourceTencentOperations)
+	u := r.unitOf(catalog.SourceTencentOperations)
 	l := r.run(u)
 	wait := l.next(false)
 	const day = `tencent_im_operations_day_timestamp_seconds{sdkappid="1400000000"}`
@@ -552,7 +554,7 @@ func TestStoppedLoopIsNoFailure(t *testing.T) {
 	t.Parallel()
 	r := newRig(t, "", nil)
 	r.tencent.SetFault(simulator.TencentGetAppInfo, &simulator.Fault{Delay: time.Hour})
-	u := r.unitOf(config.SourceTencentOperations)
+	u := r.unitOf(catalog.SourceTencentOperations)
 	lc := &loopClock{Fake: r.fc, sleeps: make(chan time.Duration, 1)}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})

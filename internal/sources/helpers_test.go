@@ -22,7 +22,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/imstats/imstats_exporter/config"
-	"github.com/imstats/imstats_exporter/internal/clock"
+	"github.com/imstats/imstats_exporter/internal/clock/clocktest"
 	"github.com/imstats/imstats_exporter/internal/expo"
 	"github.com/imstats/imstats_exporter/internal/refresh"
 	"github.com/imstats/imstats_exporter/internal/tracking"
@@ -69,7 +69,7 @@ func (l *lockedBuffer) lines(parts ...string) int {
 // production limiters and request metrics on a registry of the test's own.
 type env struct {
 	t    testing.TB
-	fc   *clock.Fake
+	fc   *clocktest.Fake
 	reg  *prometheus.Registry
 	logs *lockedBuffer
 	deps Deps
@@ -77,7 +77,7 @@ type env struct {
 
 func newEnv(t testing.TB, start time.Time) *env {
 	t.Helper()
-	e := &env{t: t, fc: clock.NewFake(start), reg: prometheus.NewRegistry(), logs: &lockedBuffer{}}
+	e := &env{t: t, fc: clocktest.NewFake(start), reg: prometheus.NewRegistry(), logs: &lockedBuffer{}}
 	e.deps = Deps{
 		Clock:      e.fc,
 		Logger:     log.NewLogfmtLogger(e.logs),
@@ -147,9 +147,19 @@ type unit struct {
 	target *refresh.Target
 }
 
+// lookup returns the source named name joined to its builder.
+func lookup(name string) (Def, bool) {
+	for _, d := range Defs() {
+		if d.Name == name {
+			return d, true
+		}
+	}
+	return Def{}, false
+}
+
 func (e *env) unit(source string, a App) *unit {
 	e.t.Helper()
-	def, ok := Lookup(source)
+	def, ok := lookup(source)
 	if !ok {
 		e.t.Fatalf("no source %s", source)
 	}

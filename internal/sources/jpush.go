@@ -10,14 +10,23 @@ import (
 	"github.com/go-kit/log/level"
 
 	"github.com/imstats/imstats_exporter/collector"
-	"github.com/imstats/imstats_exporter/config"
 	"github.com/imstats/imstats_exporter/internal/apierr"
+	"github.com/imstats/imstats_exporter/internal/catalog"
 	"github.com/imstats/imstats_exporter/internal/clock"
 	"github.com/imstats/imstats_exporter/internal/expo"
 	"github.com/imstats/imstats_exporter/internal/jpush"
 	"github.com/imstats/imstats_exporter/internal/refresh"
 	"github.com/imstats/imstats_exporter/internal/tracking"
 )
+
+// init registers the builders of the sources whose jobs this file holds.
+func init() {
+	register(catalog.SourceJPushReceived, Builder{Schema: collector.ReceivedSchema, New: func() Job { return &received{} }})
+	register(catalog.SourceJPushMessages, Builder{Schema: collector.MessagesSchema, New: func() Job { return &messages{} }})
+	register(catalog.SourceJPushStatus, Builder{Schema: collector.StatusSchema, New: func() Job { return &status{} },
+		Needs: func(a App) bool { return len(a.JPush.CanaryRegistrationIDs) > 0 }})
+	register(catalog.SourceJPushGroupMessages, Builder{Schema: collector.GroupMessagesSchema, New: func() Job { return &messages{group: true} }})
+}
 
 // messageSettings are what every JPush source polling messages needs.
 type messageSettings struct {
@@ -31,18 +40,25 @@ type messageSettings struct {
 	loc    *time.Location
 	// canaries are the registration IDs jpush_status asks about.
 	canaries []string
+	// source names the job's source; maxLabels is limits.max_label_values.
+	source    string
+	maxLabels int64
+	metrics   *APIMetrics
 }
 
 // newMessageSettings returns the settings of source for app a, asking
 // batch IDs a call.
 func newMessageSettings(a App, source string, batch int) *messageSettings {
 	s := &messageSettings{
-		key:    a.Name,
-		ids:    a.IDs,
-		detail: a.Config.ChannelDetail(source),
-		clock:  a.Deps.Clock,
-		logger: a.Deps.Logger,
-		loc:    a.Config.Location,
+		source:    source,
+		maxLabels: a.Config.Limits.MaxLabelValues,
+		metrics:   a.Deps.APIMetrics,
+		key:       a.Name,
+		ids:       a.IDs,
+		detail:    a.Config.ChannelDetail(source),
+		clock:     a.Deps.Clock,
+		logger:    a.Deps.Logger,
+		loc:       a.Config.Location,
 		policy: refresh.QueuePolicy{
 			BatchSize:       batch,
 			Interval:        a.Config.RefreshIntervals.For(source),
@@ -62,8 +78,9 @@ func newMessageSettings(a App, source string, batch int) *messageSettings {
 // messageJob is the part of the message sources that is the same: the
 // queue, the settings, and a step that asks the due batch with fetch.
 type messageJob struct {
-	q idQueue
-	s atomic.Pointer[messageSettings]
+	q      idQueue
+	s      atomic.Pointer[messageSettings]
+	labels labelGuard // loop only
 }
 
 // Wake implements refresh.Job.
@@ -81,6 +98,9 @@ func (j *messageJob) step(ctx context.Context, t *refresh.Target, woken bool, fe
 	got, err := fetch(ctx, s, batch)
 	if err != nil {
 		return 0, err
+	}
+	if j.labels.lim != nil {
+		j.labels.report(s.metrics, s.logger, s.source, s.key, s.maxLabels)
 	}
 	for _, id := range batch {
 		if samples, ok := got[id]; ok {
@@ -102,7 +122,7 @@ type received struct {
 // previous settings' endpoint and credentials: a reload tries
 // /received/detail again.
 func (j *received) Configure(a App) {
-	j.s.Store(newMessageSettings(a, config.SourceJPushReceived, jpush.MaxMsgIDsPerCall))
+	j.s.Store(newMessageSettings(a, catalog.SourceJPushReceived, jpush.MaxMsgIDsPerCall))
 	j.legacy.Store(false)
 }
 
@@ -137,25 +157,30 @@ func (j *received) fetch(ctx context.Context, s *messageSettings, ids []string) 
 	for _, r := range res {
 		if _, dup := got[r.MsgID]; !dup && slices.Contains(ids, r.MsgID) {
 			got[r.MsgID] = collector.ReceivedSamples(s.key, r)
+			j.labels.countsRefused(s.logger, s.source, s.key, r.MsgID, r.Refused)
 		}
 	}
 	return got, nil
 }
 
-// messages is the jpush_messages source (/messages/detail, VIP) or the
-// jpush_group_messages source (/group/messages/detail).
+// messages is the jpush_messages source (/messages/detail, VIP, or the old
+// /messages where detail is refused) or the jpush_group_messages source
+// (/group/messages/detail).
 type messages struct {
 	messageJob
-	group bool
+	group  bool
+	legacy atomic.Bool // /messages/detail was refused: use /messages
 }
 
-// Configure implements Job.
+// Configure implements Job. As for received, a reload tries
+// /messages/detail again.
 func (j *messages) Configure(a App) {
 	if j.group {
-		j.s.Store(newMessageSettings(a, config.SourceJPushGroupMessages, jpush.MaxGroupMsgIDsPerCall))
+		j.s.Store(newMessageSettings(a, catalog.SourceJPushGroupMessages, jpush.MaxGroupMsgIDsPerCall))
 		return
 	}
-	j.s.Store(newMessageSettings(a, config.SourceJPushMessages, jpush.MaxMsgIDsPerCall))
+	j.s.Store(newMessageSettings(a, catalog.SourceJPushMessages, jpush.MaxMsgIDsPerCall))
+	j.legacy.Store(false)
 }
 
 // Step implements refresh.Job.
@@ -164,18 +189,32 @@ func (j *messages) Step(ctx context.Context, t *refresh.Target, woken bool) (tim
 }
 
 func (j *messages) fetch(ctx context.Context, s *messageSettings, ids []string) (map[string][]expo.Sample, error) {
-	call := s.client.MessagesDetail
-	if j.group {
-		call = s.client.GroupMessagesDetail
+	var res []jpush.Message
+	var err error
+	switch legacy := j.legacy.Load(); {
+	case j.group:
+		res, err = s.client.GroupMessagesDetail(ctx, ids)
+	case legacy:
+		res, err = s.client.Messages(ctx, ids)
+	default:
+		res, err = s.client.MessagesDetail(ctx, ids)
+		if apierr.ClassOf(err) == apierr.Unavailable {
+			// An account with the old VIP /messages only (JPush "REST API
+			// v3 Report", 消息统计(VIP 专属接口,旧)): detail answers 2003.
+			level.Info(s.logger).Log("msg", "messages/detail refused; using the old /messages", "app_key", s.key, "err", err)
+			j.legacy.Store(true)
+			res, err = s.client.Messages(ctx, ids)
+		}
 	}
-	res, err := call(ctx, ids)
 	if err != nil {
 		return nil, err
 	}
 	got := map[string][]expo.Sample{}
+	lim := j.labels.limit(s.maxLabels)
 	for _, m := range res {
 		if _, dup := got[m.MsgID]; !dup && slices.Contains(ids, m.MsgID) {
-			got[m.MsgID] = collector.MessageSamples(j.group, s.key, m, s.detail)
+			got[m.MsgID] = collector.MessageSamples(j.group, s.key, m, s.detail, lim)
+			j.labels.countsRefused(s.logger, s.source, s.key, m.MsgID, m.Refused)
 		}
 	}
 	return got, nil
@@ -190,7 +229,7 @@ type status struct {
 // Configure implements Job. /status/message takes one msg_id a call (JPush
 // "REST API v3 Report", /status/message).
 func (j *status) Configure(a App) {
-	j.s.Store(newMessageSettings(a, config.SourceJPushStatus, 1))
+	j.s.Store(newMessageSettings(a, catalog.SourceJPushStatus, 1))
 }
 
 // Step implements refresh.Job.
@@ -209,7 +248,7 @@ func (j *status) fetch(ctx context.Context, s *messageSettings, ids []string) (m
 		if err != nil {
 			return nil, err
 		}
-		got[id] = collector.StatusSamples(s.key, id, res)
+		got[id] = collector.StatusSamples(s.key, id, s.canaries, res, j.labels.limit(s.maxLabels))
 	}
 	return got, nil
 }

@@ -8,12 +8,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/imstats/imstats_exporter/config"
 	"github.com/imstats/imstats_exporter/internal/apierr"
+	"github.com/imstats/imstats_exporter/internal/catalog"
 	"github.com/imstats/imstats_exporter/internal/clock"
 	"github.com/imstats/imstats_exporter/internal/jpush"
 	"github.com/imstats/imstats_exporter/internal/simulator"
-	"github.com/imstats/imstats_exporter/internal/tracking"
 )
 
 const (
@@ -59,15 +58,15 @@ func TestJPushSeedSamples(t *testing.T) {
 		source, api, file, id, want string
 		group                       bool
 	}{
-		{config.SourceJPushReceived, jpush.APIReceivedDetail, "jpush_received_detail.json", "1613113584,1229760629", "jpush_received_detail.prom", false},
-		{config.SourceJPushMessages, jpush.APIMessagesDetail, "jpush_messages_detail.json", "123456789", "jpush_messages_detail.prom", false},
+		{catalog.SourceJPushReceived, jpush.APIReceivedDetail, "jpush_received_detail.json", "1613113584,1229760629", "jpush_received_detail.prom", false},
+		{catalog.SourceJPushMessages, jpush.APIMessagesDetail, "jpush_messages_detail.json", "123456789", "jpush_messages_detail.prom", false},
 	} {
 		t.Run(tc.source, func(t *testing.T) {
 			t.Parallel()
 			e := newEnv(t, time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC))
 			fs := serveFiles(t, map[string]string{tc.api: tc.file})
 			cfg := e.config(jpushConfig(fs.url, "appkey", "groupkey", "", ""))
-			u := e.unit(tc.source, e.jpushApp(cfg, e.set(cfg, tracking.KindJPushMessages, strings.Split(tc.id, ",")...)))
+			u := e.unit(tc.source, e.jpushApp(cfg, e.set(cfg, catalog.KindJPushMessages, strings.Split(tc.id, ",")...)))
 			e.round(u)
 			expectFile(t, u.target, tc.want)
 		})
@@ -79,7 +78,7 @@ func TestJPushGroupMessagesLegacySeedSample(t *testing.T) {
 	e := newEnv(t, time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC))
 	fs := serveFiles(t, map[string]string{jpush.APIGroupMessagesDetail: "jpush_group_messages_detail.json"})
 	cfg := e.config(jpushConfig(fs.url, "appkey", "groupkey", "", ""))
-	u := e.unit(config.SourceJPushGroupMessages, e.groupApp(cfg, e.set(cfg, tracking.KindJPushGroupMessages, "bsp54sn8bpn8hc3etq40")))
+	u := e.unit(catalog.SourceJPushGroupMessages, e.groupApp(cfg, e.set(cfg, catalog.KindJPushGroupMessages, "bsp54sn8bpn8hc3etq40")))
 	e.round(u)
 	// The seed's legacy shape (JPush "REST API v3 Report", 分组统计-消息统计):
 	// per-channel counts, the jpush block over Android and iOS apart, no
@@ -107,7 +106,7 @@ func TestJPushReceivedFallsBackToLegacy(t *testing.T) {
 	e := newEnv(t, time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC))
 	fs := serveFiles(t, map[string]string{jpush.APIReceived: "jpush_received_detail.json"})
 	cfg := e.config(jpushConfig(fs.url, "appkey", "groupkey", "", ""))
-	u := e.unit(config.SourceJPushReceived, e.jpushApp(cfg, e.set(cfg, tracking.KindJPushMessages, "1613113584", "1229760629")))
+	u := e.unit(catalog.SourceJPushReceived, e.jpushApp(cfg, e.set(cfg, catalog.KindJPushMessages, "1613113584", "1229760629")))
 	e.round(u)
 	expectFile(t, u.target, "jpush_received_detail.prom")
 	e.fc.Advance(time.Hour)
@@ -134,7 +133,7 @@ func TestJPushUsersLatestCompleteDay(t *testing.T) {
 		name, source, api, file, want string
 		now                           time.Time
 	}{
-		{"users", config.SourceJPushUsers, jpush.APIUsers, "jpush_users.json", `# HELP jpush_users_active Users of the latest complete day by platform (/users active).
+		{"users", catalog.SourceJPushUsers, jpush.APIUsers, "jpush_users.json", `# HELP jpush_users_active Users of the latest complete day by platform (/users active).
 # TYPE jpush_users_active gauge
 jpush_users_active{app_key="k",platform="android"} 1
 # HELP jpush_users_day_timestamp_seconds Start of the day (in the configured timezone) the jpush_users_* values are for.
@@ -144,7 +143,7 @@ jpush_users_day_timestamp_seconds{app_key="k"} 1.4025024e+09
 # TYPE jpush_users_online gauge
 jpush_users_online{app_key="k",platform="android"} 2
 `, time.Date(2014, 6, 13, 9, 0, 0, 0, shanghai)},
-		{"group users", config.SourceJPushGroupUsers, jpush.APIGroupUsers, "jpush_group_users.json", `# HELP jpush_group_users_active Users of the latest complete day by platform (/group/users active).
+		{"group users", catalog.SourceJPushGroupUsers, jpush.APIGroupUsers, "jpush_group_users.json", `# HELP jpush_group_users_active Users of the latest complete day by platform (/group/users active).
 # TYPE jpush_group_users_active gauge
 jpush_group_users_active{group_key="k",platform="android"} 6
 # HELP jpush_group_users_day_timestamp_seconds Start of the day (in the configured timezone) the jpush_group_users_* values are for.
@@ -164,7 +163,7 @@ jpush_group_users_online{group_key="k",platform="android"} 8
 			fs := serveFiles(t, map[string]string{tc.api: tc.file})
 			cfg := e.config(jpushConfig(fs.url, "k", "k", "", ""))
 			a := e.jpushApp(cfg, nil)
-			if tc.source == config.SourceJPushGroupUsers {
+			if tc.source == catalog.SourceJPushGroupUsers {
 				a = e.groupApp(cfg, nil)
 			}
 			u := e.unit(tc.source, a)
@@ -183,16 +182,41 @@ jpush_group_users_online{group_key="k",platform="android"} 8
 	}
 }
 
+// TestJPushUsersOnlyTheDayAsked checks that /users exports the day it asked
+// for and nothing else: an answer whose newest item is an older day gives no
+// series, and is logged once over several refreshes.
+func TestJPushUsersOnlyTheDayAsked(t *testing.T) {
+	t.Parallel()
+	shanghai, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Asks for 2014-06-13; the answer's days are 06-10 to 06-12.
+	e := newEnv(t, time.Date(2014, 6, 14, 9, 0, 0, 0, shanghai))
+	fs := serveFiles(t, map[string]string{jpush.APIUsers: "jpush_users.json"})
+	cfg := e.config(jpushConfig(fs.url, "k", "k", "", ""))
+	u := e.unit(catalog.SourceJPushUsers, e.jpushApp(cfg, nil))
+	e.mustStep(u, false)
+	e.mustStep(u, false)
+	if got := series(t, render(t, u.target)); len(got) != 0 {
+		t.Fatalf("series %v for an answer without the day asked, want none", got)
+	}
+	if n := e.logs.lines("lacks the day asked for"); n != 1 {
+		t.Fatalf("logged %d times over two refreshes, want once:\n%s", n, e.logs)
+	}
+}
+
 func TestJPushStatusCanaries(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC))
 	fs := serveFiles(t, map[string]string{jpush.APIStatusMessage: "jpush_status.json"})
 	cfg := e.config(jpushConfig(fs.url, "appkey", "groupkey", "    canary_registration_ids: [02078f0f1b8, 1507bfd3a7c568d4761, 0207870a9b8]\n", ""))
-	u := e.unit(config.SourceJPushStatus, e.jpushApp(cfg, e.set(cfg, tracking.KindJPushMessages, "327640176")))
+	u := e.unit(catalog.SourceJPushStatus, e.jpushApp(cfg, e.set(cfg, catalog.KindJPushMessages, "327640176")))
 	e.round(u)
-	want := `# HELP jpush_message_devices Canary registration IDs of the message in each delivery status (/status/message).
+	want := `# HELP jpush_message_devices Configured canary registration IDs of the message in each delivery status of /status/message; missing: asked about and left out of the answer.
 # TYPE jpush_message_devices gauge
 jpush_message_devices{app_key="appkey",msg_id="327640176",status="delivered"} 1
+jpush_message_devices{app_key="appkey",msg_id="327640176",status="missing"} 0
 jpush_message_devices{app_key="appkey",msg_id="327640176",status="not_delivered"} 0
 jpush_message_devices{app_key="appkey",msg_id="327640176",status="not_in_app"} 2
 jpush_message_devices{app_key="appkey",msg_id="327640176",status="not_targeted"} 0
@@ -226,26 +250,31 @@ func TestJPushStatusDate(t *testing.T) {
 	canaries := []string{"reg0001", "reg0002", "reg0003", "reg0004", "reg0005", "reg0006", "reg0007", "reg0008"}
 	e.fc.Advance(26 * time.Hour) // noon of the next day
 	cfg := e.config(jpushConfig(url, simAppKey, simGroupKey, fmt.Sprintf("    canary_registration_ids: [%s]\n", strings.Join(canaries, ", ")), ""))
-	set := e.set(cfg, tracking.KindJPushMessages)
+	set := e.set(cfg, catalog.KindJPushMessages)
 	e.add(set, sentDay, withSent)
 	e.add(set, time.Time{}, withoutSent)
-	u := e.unit(config.SourceJPushStatus, e.jpushApp(cfg, set))
+	u := e.unit(catalog.SourceJPushStatus, e.jpushApp(cfg, set))
 	e.round(u)
 
-	devices := func(msgID string) float64 {
-		sum := 0.0
+	// devices counts the canaries of msgID in a status of the answer, and
+	// those the answer left out (missing).
+	devices := func(msgID string) (answered, missing float64) {
 		for k, v := range series(t, render(t, u.target)) {
-			if strings.Contains(k, `msg_id="`+msgID+`"`) {
-				sum += v
+			switch {
+			case !strings.Contains(k, `msg_id="`+msgID+`"`):
+			case strings.Contains(k, `status="missing"`):
+				missing += v
+			default:
+				answered += v
 			}
 		}
-		return sum
+		return answered, missing
 	}
-	if got := devices(withSent); got != float64(len(canaries)) {
-		t.Errorf("the message registered with its sent time has %v canaries in a status, want all %d", got, len(canaries))
+	if got, missing := devices(withSent); got != float64(len(canaries)) || missing != 0 {
+		t.Errorf("the message registered with its sent time has %v canaries in a status and %v missing, want all %d and 0", got, missing, len(canaries))
 	}
-	if got := devices(withoutSent); got != 0 {
-		t.Errorf("the message registered without a sent time has %v canaries in a status, want 0 (asked about the day it was tracked)", got)
+	if got, missing := devices(withoutSent); got != 0 || missing != float64(len(canaries)) {
+		t.Errorf("the message registered without a sent time has %v canaries in a status and %v missing, want 0 and all (asked about the day it was tracked)", got, missing)
 	}
 	for _, c := range sim.Calls() {
 		if c.API == simulator.JPushStatusMessage && c.Status != http.StatusOK {
@@ -271,11 +300,11 @@ func TestJPush152MessagesAgainstSimulator(t *testing.T) {
 	}
 	e.fc.Advance(time.Minute)
 	cfg := e.config(jpushConfig(url, simAppKey, simGroupKey, "", ""))
-	set := e.set(cfg, tracking.KindJPushMessages)
+	set := e.set(cfg, catalog.KindJPushMessages)
 	e.add(set, time.Time{}, ids...)
 	for _, tc := range []struct{ source, family string }{
-		{config.SourceJPushReceived, "jpush_message_delivery_sent"},
-		{config.SourceJPushMessages, "jpush_message_target"},
+		{catalog.SourceJPushReceived, "jpush_message_delivery_sent"},
+		{catalog.SourceJPushMessages, "jpush_message_target"},
 	} {
 		u := e.unit(tc.source, e.jpushApp(cfg, set))
 		e.round(u)
@@ -310,13 +339,13 @@ func TestJPushNotVIPIsUnavailable(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := e.config(jpushConfig(url, simAppKey, simGroupKey, "", ""))
-	msgs := e.set(cfg, tracking.KindJPushMessages, id)
-	groupMsgs := e.set(cfg, tracking.KindJPushGroupMessages, groupID)
+	msgs := e.set(cfg, catalog.KindJPushMessages, id)
+	groupMsgs := e.set(cfg, catalog.KindJPushGroupMessages, groupID)
 	for _, u := range []*unit{
-		e.unit(config.SourceJPushMessages, e.jpushApp(cfg, msgs)),
-		e.unit(config.SourceJPushUsers, e.jpushApp(cfg, nil)),
-		e.unit(config.SourceJPushGroupMessages, e.groupApp(cfg, groupMsgs)),
-		e.unit(config.SourceJPushGroupUsers, e.groupApp(cfg, nil)),
+		e.unit(catalog.SourceJPushMessages, e.jpushApp(cfg, msgs)),
+		e.unit(catalog.SourceJPushUsers, e.jpushApp(cfg, nil)),
+		e.unit(catalog.SourceJPushGroupMessages, e.groupApp(cfg, groupMsgs)),
+		e.unit(catalog.SourceJPushGroupUsers, e.groupApp(cfg, nil)),
 	} {
 		_, err := e.step(u, false)
 		if apierr.ClassOf(err) != apierr.Unavailable {
@@ -341,7 +370,7 @@ func TestJPushGroupMessagesBatches(t *testing.T) {
 	}
 	e.fc.Advance(time.Minute)
 	cfg := e.config(jpushConfig(url, simAppKey, simGroupKey, "", ""))
-	u := e.unit(config.SourceJPushGroupMessages, e.groupApp(cfg, e.set(cfg, tracking.KindJPushGroupMessages, ids...)))
+	u := e.unit(catalog.SourceJPushGroupMessages, e.groupApp(cfg, e.set(cfg, catalog.KindJPushGroupMessages, ids...)))
 	e.round(u)
 	if got := labelValues(t, render(t, u.target), "jpush_group_message_channel_target", "group_msg_id"); len(got) != 23 {
 		t.Errorf("%d of 23 group messages exported", len(got))
@@ -366,8 +395,8 @@ func TestJPushReceivedReloadRetriesDetail(t *testing.T) {
 	e := newEnv(t, time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC))
 	legacyOnly := serveFiles(t, map[string]string{jpush.APIReceived: "jpush_received_detail.json"})
 	cfg := e.config(jpushConfig(legacyOnly.url, "appkey", "groupkey", "", ""))
-	set := e.set(cfg, tracking.KindJPushMessages, "1613113584", "1229760629")
-	u := e.unit(config.SourceJPushReceived, e.jpushApp(cfg, set))
+	set := e.set(cfg, catalog.KindJPushMessages, "1613113584", "1229760629")
+	u := e.unit(catalog.SourceJPushReceived, e.jpushApp(cfg, set))
 	e.round(u)
 	if n := len(legacyOnly.requests()); n != 2 {
 		t.Fatalf("%d requests, want received/detail refused then received", n)
@@ -382,4 +411,44 @@ func TestJPushReceivedReloadRetriesDetail(t *testing.T) {
 		t.Fatalf("after a reload to an endpoint serving /received/detail, requests %+v, want one of /v3/received/detail", reqs)
 	}
 	expectFile(t, u.target, "jpush_received_detail.prom")
+}
+
+// TestJPushMessagesFallsBackToOldMessages checks that an account with only
+// the old VIP /messages gets its funnel: /messages/detail answers 2003 once,
+// then /messages is asked, and its counts land in jpush_message_channel_*.
+func TestJPushMessagesFallsBackToOldMessages(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC))
+	sim := simulator.NewJPush(simulator.JPushOptions{
+		Apps:  []simulator.JPushApp{{AppKey: simAppKey, MasterSecret: simJPushSecret, OldVIP: true}},
+		Clock: e.fc,
+		Seed:  5,
+	})
+	srv := httptest.NewServer(sim)
+	t.Cleanup(srv.Close)
+	id, err := sim.Push(simAppKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.fc.Advance(time.Hour)
+	cfg := e.config(jpushConfig(srv.URL, simAppKey, simGroupKey, "", ""))
+	u := e.unit(catalog.SourceJPushMessages, e.jpushApp(cfg, e.set(cfg, catalog.KindJPushMessages, id)))
+	e.round(u)
+	e.fc.Advance(time.Hour)
+	e.round(u)
+	s := series(t, render(t, u.target))
+	key := `jpush_message_channel_target{app_key="` + simAppKey + `",channel="all",msg_id="` + id + `",platform="android",type="all"}`
+	if v, ok := s[key]; !ok || v <= 0 {
+		t.Fatalf("%s = %v, %v; want the Android target of /messages; series:\n%v", key, v, ok, s)
+	}
+	var apis []string
+	for _, c := range sim.Calls() {
+		apis = append(apis, c.API)
+	}
+	if want := []string{simulator.JPushMessagesDetail, simulator.JPushMessages, simulator.JPushMessages}; strings.Join(apis, " ") != strings.Join(want, " ") {
+		t.Fatalf("calls %v, want messages/detail refused once, then messages", apis)
+	}
+	if n := e.logs.lines("using the old /messages"); n != 1 {
+		t.Fatalf("the fallback was logged %d times, want once:\n%s", n, e.logs)
+	}
 }

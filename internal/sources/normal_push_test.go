@@ -7,11 +7,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/imstats/imstats_exporter/config"
 	"github.com/imstats/imstats_exporter/internal/apierr"
+	"github.com/imstats/imstats_exporter/internal/catalog"
 	"github.com/imstats/imstats_exporter/internal/simulator"
 	"github.com/imstats/imstats_exporter/internal/tencentim"
-	"github.com/imstats/imstats_exporter/internal/tracking"
 )
 
 // TestNormalPushWindowsOnePerStep serves the vendor's sample and checks that
@@ -22,7 +21,7 @@ func TestNormalPushWindowsOnePerStep(t *testing.T) {
 	e := newEnv(t, time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC))
 	fs := serveFiles(t, map[string]string{tencentim.APINormalPushStatistics: "normal_push_sample.json"})
 	cfg := e.config(tencentConfig(fs.url, "    push:\n      windows: [24h, 7d]\n", "refresh_intervals:\n  tencent_normal_push: 3m\n"))
-	u := e.unit(config.SourceTencentNormalPush, e.tencentApp(cfg, nil))
+	u := e.unit(catalog.SourceTencentNormalPush, e.tencentApp(cfg, nil))
 	for i, want := range []time.Duration{0, 3 * time.Minute, 0, 3 * time.Minute} {
 		if w := e.mustStep(u, false); w != want {
 			t.Fatalf("step %d waits %v, want %v", i, w, want)
@@ -48,7 +47,7 @@ func TestNormalPushWindowsOnePerStep(t *testing.T) {
 	// The 24h window's series are the sample's, as the mapping's own test
 	// expects them.
 	cfg24 := e.config(tencentConfig(fs.url, "    push:\n      windows: [24h]\n", ""))
-	u24 := e.unit(config.SourceTencentNormalPush, e.tencentApp(cfg24, nil))
+	u24 := e.unit(catalog.SourceTencentNormalPush, e.tencentApp(cfg24, nil))
 	e.mustStep(u24, false)
 	expectFile(t, u24.target, "normal_push_sample.prom")
 }
@@ -58,7 +57,7 @@ func TestNormalPushNotEnabledIsUnavailable(t *testing.T) {
 	e := newEnv(t, time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC))
 	_, url := tencentSim(t, e.fc, simulator.TencentApp{SDKAppID: simSDKAppID, Identifier: "admin", SecretKey: simKey, PushDisabled: true})
 	cfg := e.config(tencentConfig(url, "", ""))
-	u := e.unit(config.SourceTencentNormalPush, e.tencentApp(cfg, nil))
+	u := e.unit(catalog.SourceTencentNormalPush, e.tencentApp(cfg, nil))
 	_, err := e.step(u, false)
 	var ae *apierr.Error
 	if apierr.ClassOf(err) != apierr.Unavailable {
@@ -77,7 +76,7 @@ func TestNormalPushOneCallPerSecond(t *testing.T) {
 	e := newEnv(t, time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC))
 	sim, url := tencentSim(t, e.fc)
 	cfg := e.config(tencentConfig(url, "    push:\n      windows: [1h, 24h, 7d]\n", ""))
-	u := e.unit(config.SourceTencentNormalPush, e.tencentApp(cfg, nil))
+	u := e.unit(catalog.SourceTencentNormalPush, e.tencentApp(cfg, nil))
 	const rounds = 3
 	for range rounds {
 		e.round(u)
@@ -99,9 +98,9 @@ func TestPushAPIsKeepTheirOwnRate(t *testing.T) {
 	t.Parallel()
 	r := newRig(t, "", nil)
 	r.cfg = r.config(tencentConfig(r.cfg.TencentIM[0].Endpoint, "    push:\n      windows: [24h, 7d]\n", ""))
-	tasks := r.sets[tracking.KindTencentPush]
-	push := r.run(r.unit(config.SourceTencentPush, r.tencentApp(r.cfg, tasks)))
-	normal := r.run(r.unit(config.SourceTencentNormalPush, r.tencentApp(r.cfg, nil)))
+	tasks := r.sets[catalog.KindTencentPush]
+	push := r.run(r.unit(catalog.SourceTencentPush, r.tencentApp(r.cfg, tasks)))
+	normal := r.run(r.unit(catalog.SourceTencentNormalPush, r.tencentApp(r.cfg, nil)))
 	// Both loops make their first call before the clock moves.
 	waitUntil(t, "both APIs' first calls", func() bool {
 		return r.tencent.Arrivals(simulator.TencentPushStatistics, simSDKAppID).Count > 0 &&
@@ -154,7 +153,7 @@ func TestNormalPushFollowsTheWindows(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC))
 	fs := serveFiles(t, map[string]string{tencentim.APINormalPushStatistics: "normal_push_sample.json"})
-	u := e.unit(config.SourceTencentNormalPush, e.tencentApp(e.config(tencentConfig(fs.url, "    push:\n      windows: [24h, 7d]\n", "")), nil))
+	u := e.unit(catalog.SourceTencentNormalPush, e.tencentApp(e.config(tencentConfig(fs.url, "    push:\n      windows: [24h, 7d]\n", "")), nil))
 	e.round(u)
 	windows := func() []string {
 		return labelValues(t, render(t, u.target), "tencent_im_normal_push_window_sent", "window")

@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/imstats/imstats_exporter/config"
 	"github.com/imstats/imstats_exporter/internal/apierr"
+	"github.com/imstats/imstats_exporter/internal/catalog"
 )
 
 // bodyServer answers every request with the body last set.
@@ -61,7 +61,7 @@ func TestTencentOperationsSeedSample(t *testing.T) {
 	s := serveBody(t)
 	s.setFile(t, "getappinfo.json")
 	cfg := e.config(operationsConfig(s.url, seedAppID, ""))
-	u := e.unit(config.SourceTencentOperations, e.tencentApp(cfg, nil))
+	u := e.unit(catalog.SourceTencentOperations, e.tencentApp(cfg, nil))
 	if w := e.mustStep(u, false); w != 10*time.Minute {
 		t.Errorf("wait %v after a step, want the 10m interval", w)
 	}
@@ -74,7 +74,7 @@ func TestTencentOperationsMessyValues(t *testing.T) {
 	s := serveBody(t)
 	s.setFile(t, "getappinfo_messy.json")
 	cfg := e.config(operationsConfig(s.url, simSDKAppID, "timezone: UTC\n"))
-	u := e.unit(config.SourceTencentOperations, e.tencentApp(cfg, nil))
+	u := e.unit(catalog.SourceTencentOperations, e.tencentApp(cfg, nil))
 	e.mustStep(u, false)
 	// The latest valid Date wins; numbers sent as numbers and padded strings
 	// are read; n/a, null and an out-of-range value give no series.
@@ -116,7 +116,7 @@ func TestTencentOperationsEmptyResultKeepsTheSnapshot(t *testing.T) {
 	s := serveBody(t)
 	s.setFile(t, "getappinfo.json")
 	cfg := e.config(operationsConfig(s.url, seedAppID, ""))
-	u := e.unit(config.SourceTencentOperations, e.tencentApp(cfg, nil))
+	u := e.unit(catalog.SourceTencentOperations, e.tencentApp(cfg, nil))
 	e.mustStep(u, false)
 	before := render(t, u.target)
 	for _, body := range []string{
@@ -140,7 +140,7 @@ func TestTencentOperationsAnotherApp(t *testing.T) {
 	s := serveBody(t)
 	s.setFile(t, "getappinfo.json") // the rows of AppId 1104620500
 	cfg := e.config(operationsConfig(s.url, simSDKAppID, ""))
-	u := e.unit(config.SourceTencentOperations, e.tencentApp(cfg, nil))
+	u := e.unit(catalog.SourceTencentOperations, e.tencentApp(cfg, nil))
 	_, err := e.step(u, false)
 	if apierr.ClassOf(err) != apierr.WrongApp {
 		t.Fatalf("rows of another AppId: err %v, want class %v", err, apierr.WrongApp)

@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/imstats/imstats_exporter/config"
+	"github.com/imstats/imstats_exporter/internal/catalog"
 	"github.com/imstats/imstats_exporter/internal/refresh"
 	"github.com/imstats/imstats_exporter/internal/simulator"
 	"github.com/imstats/imstats_exporter/internal/sources"
@@ -172,7 +173,7 @@ func firstPass(tb testing.TB) passResult {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	set, err := tracking.Open(tracking.Options{Kind: tracking.KindTencentPush, App: "1400000000", Clock: fc})
+	set, err := tracking.Open(tracking.Options{Kind: catalog.KindTencentPush, App: "1400000000", Clock: fc})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -182,10 +183,12 @@ func firstPass(tb testing.TB) passResult {
 	}
 	change.Commit()
 
-	def, ok := sources.Lookup(config.SourceTencentPush)
-	if !ok {
-		tb.Fatal("no tencent_push in sources.Table")
+	defs := sources.Defs()
+	i := slices.IndexFunc(defs, func(d sources.Def) bool { return d.Name == catalog.SourceTencentPush })
+	if i < 0 {
+		tb.Fatal("no tencent_push in sources.Defs")
 	}
+	def := defs[i]
 	deps := sources.Deps{
 		Clock:      fc,
 		Logger:     log.NewNopLogger(),

@@ -1,8 +1,9 @@
-// Package sources holds the exporter's sources: for each (source, app), a
-// refresh.Job that asks a vendor client and puts the mapped samples
-// (package collector) into its refresh.Target. The Table lists every source
-// with its schema and constructor; the server reads it to build a target per
-// configured app.
+// Package sources holds the jobs of the exporter's sources: for each
+// (source, app), a refresh.Job that asks a vendor client and puts the
+// mapped samples (package collector) into its refresh.Target. Each job file
+// registers, under a source name of internal/catalog, the builder of its
+// jobs and its schema; Defs joins them to the catalog's rows for the server,
+// and Check fails when a row has no builder or a builder no row.
 //
 // A Job is long-lived: it is made once when its (source, app) first appears
 // in the configuration, and a reload hands it new settings with Configure
@@ -11,10 +12,14 @@
 package sources
 
 import (
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 
-	"github.com/imstats/imstats_exporter/collector"
 	"github.com/imstats/imstats_exporter/config"
+	"github.com/imstats/imstats_exporter/internal/catalog"
 	"github.com/imstats/imstats_exporter/internal/expo"
 	"github.com/imstats/imstats_exporter/internal/refresh"
 	"github.com/imstats/imstats_exporter/internal/tracking"
@@ -26,7 +31,7 @@ type App struct {
 	Name string
 	// Config is the whole configuration in force.
 	Config *config.Config
-	// One of Tencent, JPush and Group is set.
+	// One of Tencent, JPush and Group is set, as the source's section says.
 	Tencent *config.TencentApp
 	JPush   *config.JPushApp
 	Group   *config.JPushGroup
@@ -44,46 +49,69 @@ type Job interface {
 	Configure(a App)
 }
 
-// Vendor kinds of apps.
-const (
-	AppTencent = "tencent_im"
-	AppJPush   = "jpush"
-	AppGroup   = "jpush_group"
-)
+// Builder is what a job file registers for one source.
+type Builder struct {
+	// Schema declares the families the source's targets hold.
+	Schema *expo.Schema
+	// New makes the job of one app.
+	New func() Job
+	// Needs is nil when every app of the source's section needs the
+	// source; else it says whether app a does.
+	Needs func(a App) bool
+}
 
-// Def is one row of the source table.
+// Def is a row of the catalog joined to the builder of its jobs.
 type Def struct {
-	Name     string           // a source name of config.SourceNames
-	AppKind  string           // AppTencent, AppJPush or AppGroup
-	Schema   *expo.Schema     // the families its targets hold
-	OnDemand bool             // refreshed when a scrape finds it stale, not in the background
-	IDKind   string           // the tracked-ID kind it polls (tracking.Kind*), or ""
-	New      func() Job       // makes the job of one app
-	Needs    func(a App) bool // nil: always; else whether the app needs this source
+	catalog.Source
+	Builder
 }
 
-// Table lists every source.
-var Table = []Def{
-	{Name: config.SourceTencentOperations, AppKind: AppTencent, Schema: collector.OperationsSchema, OnDemand: true, New: func() Job { return &operations{} }},
-	{Name: config.SourceTencentPush, AppKind: AppTencent, Schema: collector.PushSchema, IDKind: tracking.KindTencentPush, New: func() Job { return &tencentPush{} }},
-	{Name: config.SourceTencentNormalPush, AppKind: AppTencent, Schema: collector.NormalPushSchema, OnDemand: true, New: func() Job { return &normalPush{} }},
-	{Name: config.SourceJPushReceived, AppKind: AppJPush, Schema: collector.ReceivedSchema, IDKind: tracking.KindJPushMessages, New: func() Job { return &received{} }},
-	{Name: config.SourceJPushMessages, AppKind: AppJPush, Schema: collector.MessagesSchema, IDKind: tracking.KindJPushMessages, New: func() Job { return &messages{} }},
-	{Name: config.SourceJPushUsers, AppKind: AppJPush, Schema: collector.UsersSchema, OnDemand: true, New: func() Job { return &users{} }},
-	{Name: config.SourceJPushStatus, AppKind: AppJPush, Schema: collector.StatusSchema, IDKind: tracking.KindJPushMessages, New: func() Job { return &status{} },
-		Needs: func(a App) bool { return len(a.JPush.CanaryRegistrationIDs) > 0 }},
-	{Name: config.SourceJPushGroupMessages, AppKind: AppGroup, Schema: collector.GroupMessagesSchema, IDKind: tracking.KindJPushGroupMessages, New: func() Job { return &messages{group: true} }},
-	{Name: config.SourceJPushGroupUsers, AppKind: AppGroup, Schema: collector.GroupUsersSchema, OnDemand: true, New: func() Job { return &users{group: true} }},
+// builders maps a source name to its builder. The job files fill it in
+// their init functions, and nothing changes it afterwards.
+var builders = map[string]Builder{}
+
+// register records the builder of source name; registering a name twice is
+// a programming error.
+func register(name string, b Builder) {
+	if _, dup := builders[name]; dup {
+		panic("sources: builder of " + name + " registered twice")
+	}
+	builders[name] = b
 }
 
-// Lookup returns the row of source name.
-func Lookup(name string) (Def, bool) {
-	for _, d := range Table {
-		if d.Name == name {
-			return d, true
+// Defs returns every source of the catalog that has a builder, in the
+// catalog's order. Check reports the rows Defs leaves out.
+func Defs() []Def {
+	defs := make([]Def, 0, len(catalog.Sources))
+	for _, s := range catalog.Sources {
+		if b, ok := builders[s.Name]; ok {
+			defs = append(defs, Def{Source: s, Builder: b})
 		}
 	}
-	return Def{}, false
+	return defs
+}
+
+// Check reports every source of the catalog without a builder, and every
+// builder without a row in the catalog. The server refuses to start on
+// such an error.
+func Check() error { return check(catalog.Sources, builders) }
+
+// check is Check on given rows and builders.
+func check(rows []catalog.Source, b map[string]Builder) error {
+	var errs []error
+	named := map[string]bool{}
+	for _, s := range rows {
+		named[s.Name] = true
+		if bl, ok := b[s.Name]; !ok || bl.New == nil || bl.Schema == nil {
+			errs = append(errs, fmt.Errorf("source %s of the catalog has no job builder and schema in internal/sources", s.Name))
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(b)) {
+		if !named[name] {
+			errs = append(errs, fmt.Errorf("job builder %s has no row in the catalog", name))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // sdkappid is the label value of a Tencent app.

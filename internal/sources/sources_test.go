@@ -4,37 +4,55 @@ import (
 	"maps"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/imstats/imstats_exporter/config"
 	"github.com/imstats/imstats_exporter/internal/apierr"
+	"github.com/imstats/imstats_exporter/internal/catalog"
 	"github.com/imstats/imstats_exporter/internal/jpush"
 	"github.com/imstats/imstats_exporter/internal/simulator"
 	"github.com/imstats/imstats_exporter/internal/tencentim"
-	"github.com/imstats/imstats_exporter/internal/tracking"
 )
 
-// TestTableRows checks that every source the configuration knows has a row,
-// and that a row's job can be made.
-func TestTableRows(t *testing.T) {
+// TestCatalogJobs checks that every source of the catalog has a builder
+// and every builder a row, and that each row's job can be made.
+func TestCatalogJobs(t *testing.T) {
 	t.Parallel()
-	for _, name := range config.SourceNames {
-		def, ok := Lookup(name)
-		if !ok {
-			t.Errorf("no row for source %s", name)
-			continue
+	if err := Check(); err != nil {
+		t.Fatal(err)
+	}
+	if len(Defs()) != len(catalog.Sources) {
+		t.Fatalf("%d sources have a job, the catalog has %d", len(Defs()), len(catalog.Sources))
+	}
+	for _, d := range Defs() {
+		if d.New() == nil {
+			t.Errorf("%s: the builder makes no job", d.Name)
 		}
-		if def.Schema == nil || def.New() == nil {
-			t.Errorf("%s: no schema or no job", name)
-		}
-		if info, _ := config.LookupSource(name); info.Queue != (def.IDKind != "") {
-			t.Errorf("%s: the configuration says queue %v, the row polls IDs of kind %q", name, info.Queue, def.IDKind)
+		if d.Needs != nil && d.Section != catalog.SectionJPush {
+			t.Errorf("%s: Needs looks at a JPush app, the source serves %s", d.Name, d.Section)
 		}
 	}
-	if _, ok := Lookup("no_such_source"); ok {
-		t.Error("Lookup found an unknown source")
+}
+
+// TestCheckBothWays checks that Check's rule fails on a catalog row without
+// a builder and on a builder without a row.
+func TestCheckBothWays(t *testing.T) {
+	t.Parallel()
+	b := Builder{Schema: builders[catalog.SourceJPushUsers].Schema, New: func() Job { return &users{} }}
+	rows := []catalog.Source{{Name: "a"}, {Name: "b"}}
+	if err := check(rows, map[string]Builder{"a": b, "b": b}); err != nil {
+		t.Errorf("matching rows and builders: %v", err)
+	}
+	if err := check(rows, map[string]Builder{"a": b}); err == nil || !strings.Contains(err.Error(), "source b of the catalog has no job builder") {
+		t.Errorf("a row without a builder: %v", err)
+	}
+	if err := check(rows[:1], map[string]Builder{"a": b, "b": b}); err == nil || !strings.Contains(err.Error(), "job builder b has no row") {
+		t.Errorf("a builder without a row: %v", err)
+	}
+	if err := check(rows[:1], map[string]Builder{"a": {New: b.New}}); err == nil {
+		t.Error("a builder without a schema passed")
 	}
 }
 
@@ -46,25 +64,25 @@ func TestQueueSourcesIdleUntilSomethingIsTracked(t *testing.T) {
 	for _, tc := range []struct {
 		source, kind, api, file, id string
 	}{
-		{config.SourceJPushReceived, tracking.KindJPushMessages, jpush.APIReceivedDetail, "jpush_received_detail.json", "1613113584"},
-		{config.SourceJPushMessages, tracking.KindJPushMessages, jpush.APIMessagesDetail, "jpush_messages_detail.json", "123456789"},
-		{config.SourceJPushGroupMessages, tracking.KindJPushGroupMessages, jpush.APIGroupMessagesDetail, "jpush_group_messages_detail.json", "bsp54sn8bpn8hc3etq40"},
-		{config.SourceTencentPush, tracking.KindTencentPush, tencentim.APIPushStatistics, "push_statistics.json", "xxx-yyy-zzz"},
+		{catalog.SourceJPushReceived, catalog.KindJPushMessages, jpush.APIReceivedDetail, "jpush_received_detail.json", "1613113584"},
+		{catalog.SourceJPushMessages, catalog.KindJPushMessages, jpush.APIMessagesDetail, "jpush_messages_detail.json", "123456789"},
+		{catalog.SourceJPushGroupMessages, catalog.KindJPushGroupMessages, jpush.APIGroupMessagesDetail, "jpush_group_messages_detail.json", "bsp54sn8bpn8hc3etq40"},
+		{catalog.SourceTencentPush, catalog.KindTencentPush, tencentim.APIPushStatistics, "push_statistics.json", "xxx-yyy-zzz"},
 	} {
 		t.Run(tc.source, func(t *testing.T) {
 			t.Parallel()
 			e := newEnv(t, time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC))
 			fs := serveFiles(t, map[string]string{tc.api: tc.file})
 			cfg := e.config(jpushConfig(fs.url, "appkey", "groupkey", "", ""))
-			if tc.kind == tracking.KindTencentPush {
+			if tc.kind == catalog.KindTencentPush {
 				cfg = e.config(tencentConfig(fs.url, "    push:\n      windows: []\n", ""))
 			}
 			set := e.set(cfg, tc.kind)
 			var u *unit
 			switch tc.kind {
-			case tracking.KindTencentPush:
+			case catalog.KindTencentPush:
 				u = e.unit(tc.source, e.tencentApp(cfg, set))
-			case tracking.KindJPushGroupMessages:
+			case catalog.KindJPushGroupMessages:
 				u = e.unit(tc.source, e.groupApp(cfg, set))
 			default:
 				u = e.unit(tc.source, e.jpushApp(cfg, set))
@@ -94,16 +112,16 @@ func TestFailedBatchKeepsValues(t *testing.T) {
 	for _, tc := range []struct {
 		source, kind, api, app string
 	}{
-		{config.SourceTencentPush, tracking.KindTencentPush, simulator.TencentPushStatistics, "    push:\n      windows: []\n"},
-		{config.SourceJPushStatus, tracking.KindJPushMessages, simulator.JPushStatusMessage, "    canary_registration_ids: [reg0001, reg0002]\n"},
-		{config.SourceJPushReceived, tracking.KindJPushMessages, simulator.JPushReceivedDetail, ""},
+		{catalog.SourceTencentPush, catalog.KindTencentPush, simulator.TencentPushStatistics, "    push:\n      windows: []\n"},
+		{catalog.SourceJPushStatus, catalog.KindJPushMessages, simulator.JPushStatusMessage, "    canary_registration_ids: [reg0001, reg0002]\n"},
+		{catalog.SourceJPushReceived, catalog.KindJPushMessages, simulator.JPushReceivedDetail, ""},
 	} {
 		t.Run(tc.source, func(t *testing.T) {
 			t.Parallel()
 			r := newRig(t, "", nil)
 			cfg := r.cfg
 			var u *unit
-			if tc.kind == tracking.KindTencentPush {
+			if tc.kind == catalog.KindTencentPush {
 				cfg = r.config(tencentConfig(cfg.TencentIM[0].Endpoint, tc.app, ""))
 				u = r.unit(tc.source, r.tencentApp(cfg, r.sets[tc.kind]))
 			} else {
@@ -115,9 +133,9 @@ func TestFailedBatchKeepsValues(t *testing.T) {
 			if len(good) == 0 {
 				t.Fatal("no series after the first round")
 			}
-			vendor := VendorJPush
-			if tc.kind == tracking.KindTencentPush {
-				vendor = VendorTencentIM
+			vendor := catalog.VendorJPush
+			if tc.kind == catalog.KindTencentPush {
+				vendor = catalog.VendorTencentIM
 			}
 			r.setFault(vendor, tc.api, &simulator.Fault{HTTPStatus: http.StatusServiceUnavailable})
 			r.fc.Advance(time.Hour)
@@ -151,8 +169,8 @@ func TestNoRedirects(t *testing.T) {
 	t.Cleanup(redirect.Close)
 	e := newEnv(t, time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC))
 	for _, u := range []*unit{
-		e.unit(config.SourceTencentOperations, e.tencentApp(e.config(operationsConfig(redirect.URL, simSDKAppID, "")), nil)),
-		e.unit(config.SourceJPushUsers, e.jpushApp(e.config(jpushConfig(redirect.URL, simAppKey, simGroupKey, "", "")), nil)),
+		e.unit(catalog.SourceTencentOperations, e.tencentApp(e.config(operationsConfig(redirect.URL, simSDKAppID, "")), nil)),
+		e.unit(catalog.SourceJPushUsers, e.jpushApp(e.config(jpushConfig(redirect.URL, simAppKey, simGroupKey, "", "")), nil)),
 	} {
 		if _, err := e.step(u, false); err == nil {
 			t.Errorf("%s: a redirect was taken for an answer", u.def.Name)
@@ -170,9 +188,9 @@ func TestOneRegistrationWakesEverySource(t *testing.T) {
 	e := newEnv(t, time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC))
 	fs := serveFiles(t, nil)
 	cfg := e.config(jpushConfig(fs.url, "appkey", "groupkey", "    canary_registration_ids: [reg0001]\n", ""))
-	set := e.set(cfg, tracking.KindJPushMessages)
+	set := e.set(cfg, catalog.KindJPushMessages)
 	var wakes []<-chan struct{}
-	for _, source := range []string{config.SourceJPushReceived, config.SourceJPushMessages, config.SourceJPushStatus} {
+	for _, source := range []string{catalog.SourceJPushReceived, catalog.SourceJPushMessages, catalog.SourceJPushStatus} {
 		u := e.unit(source, e.jpushApp(cfg, set))
 		e.mustStep(u, false)
 		wakes = append(wakes, u.job.Wake())

@@ -7,8 +7,11 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/go-kit/log"
+
 	"github.com/imstats/imstats_exporter/collector"
 	"github.com/imstats/imstats_exporter/config"
+	"github.com/imstats/imstats_exporter/internal/catalog"
 	"github.com/imstats/imstats_exporter/internal/clock"
 	"github.com/imstats/imstats_exporter/internal/refresh"
 	"github.com/imstats/imstats_exporter/internal/tencentim"
@@ -39,6 +42,12 @@ func windows(app *config.TencentApp) []pushWindow {
 	return out
 }
 
+// init registers the builders of the sources whose jobs this file holds.
+func init() {
+	register(catalog.SourceTencentPush, Builder{Schema: collector.PushSchema, New: func() Job { return &tencentPush{} }})
+	register(catalog.SourceTencentNormalPush, Builder{Schema: collector.NormalPushSchema, New: func() Job { return &normalPush{} }})
+}
+
 // tencentPush is the tencent_push source: overall statistics per rolling
 // window, and the funnel of every tracked task, asked five at a time under
 // the API's 1 call/s limit (Tencent Chat "All/Tagged Users Push Data
@@ -48,6 +57,7 @@ type tencentPush struct {
 	q           idQueue
 	s           atomic.Pointer[tencentPushSettings]
 	windowsNext map[string]time.Time // when each window is due; loop only
+	labels      labelGuard           // loop only
 }
 
 type tencentPushSettings struct {
@@ -59,19 +69,32 @@ type tencentPushSettings struct {
 	policy   refresh.QueuePolicy
 	detail   bool
 	clock    clock.Clock
+	limits   labelSettings
+}
+
+// labelSettings are what a job needs to bound and report label values.
+type labelSettings struct {
+	maxLabels int64
+	metrics   *APIMetrics
+	logger    log.Logger
+}
+
+func newLabelSettings(a App) labelSettings {
+	return labelSettings{maxLabels: a.Config.Limits.MaxLabelValues, metrics: a.Deps.APIMetrics, logger: a.Deps.Logger}
 }
 
 // Configure implements Job.
 func (j *tencentPush) Configure(a App) {
-	interval := a.Config.RefreshIntervals.For(config.SourceTencentPush)
+	interval := a.Config.RefreshIntervals.For(catalog.SourceTencentPush)
 	j.s.Store(&tencentPushSettings{
 		client:   NewTencentClient(a.Config, *a.Tencent, a.Deps),
 		sdkappid: sdkappid(a),
 		ids:      a.IDs,
 		windows:  windows(a.Tencent),
 		interval: interval,
-		detail:   a.Config.ChannelDetail(config.SourceTencentPush),
+		detail:   a.Config.ChannelDetail(catalog.SourceTencentPush),
 		clock:    a.Deps.Clock,
+		limits:   newLabelSettings(a),
 		policy: refresh.QueuePolicy{
 			BatchSize:       tencentim.MaxTaskIDsPerCall,
 			Interval:        interval,
@@ -99,7 +122,13 @@ func (j *tencentPush) Step(ctx context.Context, t *refresh.Target, woken bool) (
 			if err != nil {
 				return 0, err
 			}
-			t.Put(windowKeyPrefix+w.label, collector.PushWindowSamples(s.sdkappid, w.label, res))
+			t.Put(windowKeyPrefix+w.label, collector.PushWindowSamples(s.sdkappid, w.label, res, j.labels.limit(s.limits.maxLabels)))
+			j.labels.report(s.limits.metrics, s.limits.logger, catalog.SourceTencentPush, s.sdkappid, s.limits.maxLabels)
+			for _, r := range res {
+				if r.TaskID == "" {
+					j.labels.countsRefused(s.limits.logger, catalog.SourceTencentPush, s.sdkappid, windowKeyPrefix+w.label, r.Refused)
+				}
+			}
 			j.windowsNext[w.label] = s.clock.Now().Add(s.interval)
 			return 0, nil
 		}
@@ -125,12 +154,15 @@ func (j *tencentPush) Step(ctx context.Context, t *refresh.Target, woken bool) (
 		return 0, err
 	}
 	seen := map[string]bool{}
+	lim := j.labels.limit(s.limits.maxLabels)
 	for _, r := range res {
 		if !seen[r.TaskID] && slices.Contains(batch, r.TaskID) {
 			seen[r.TaskID] = true
-			t.Put(r.TaskID, collector.PushTaskSamples(s.sdkappid, r, s.detail))
+			t.Put(r.TaskID, collector.PushTaskSamples(s.sdkappid, r, s.detail, lim))
+			j.labels.countsRefused(s.limits.logger, catalog.SourceTencentPush, s.sdkappid, r.TaskID, r.Refused)
 		}
 	}
+	j.labels.report(s.limits.metrics, s.limits.logger, catalog.SourceTencentPush, s.sdkappid, s.limits.maxLabels)
 	j.q.queue.Done(batch, s.clock.Now())
 	return j.q.after(s.clock.Now(), s.policy, nextWindow), nil
 }
@@ -142,8 +174,9 @@ func (j *tencentPush) Step(ctx context.Context, t *refresh.Target, woken bool) (
 // a step, so that its bucket paces the calls at 1 call/s.
 type normalPush struct {
 	noWake
-	s    atomic.Pointer[normalPushSettings]
-	next int // the window the next step asks for; loop only
+	s      atomic.Pointer[normalPushSettings]
+	next   int        // the window the next step asks for; loop only
+	labels labelGuard // loop only
 }
 
 type normalPushSettings struct {
@@ -152,6 +185,7 @@ type normalPushSettings struct {
 	windows  []pushWindow
 	interval time.Duration
 	clock    clock.Clock
+	limits   labelSettings
 }
 
 // Configure implements Job.
@@ -160,8 +194,9 @@ func (j *normalPush) Configure(a App) {
 		client:   NewTencentClient(a.Config, *a.Tencent, a.Deps),
 		sdkappid: sdkappid(a),
 		windows:  windows(a.Tencent),
-		interval: a.Config.RefreshIntervals.For(config.SourceTencentNormalPush),
+		interval: a.Config.RefreshIntervals.For(catalog.SourceTencentNormalPush),
 		clock:    a.Deps.Clock,
+		limits:   newLabelSettings(a),
 	})
 }
 
@@ -184,7 +219,9 @@ func (j *normalPush) Step(ctx context.Context, t *refresh.Target, _ bool) (time.
 	if err != nil {
 		return 0, err
 	}
-	t.Put(windowKeyPrefix+w.label, collector.NormalPushWindowSamples(s.sdkappid, w.label, res))
+	t.Put(windowKeyPrefix+w.label, collector.NormalPushWindowSamples(s.sdkappid, w.label, res, j.labels.limit(s.limits.maxLabels)))
+	j.labels.report(s.limits.metrics, s.limits.logger, catalog.SourceTencentNormalPush, s.sdkappid, s.limits.maxLabels)
+	j.labels.countsRefused(s.limits.logger, catalog.SourceTencentNormalPush, s.sdkappid, windowKeyPrefix+w.label, res.Refused)
 	j.next++
 	if j.next < len(s.windows) {
 		return 0, nil

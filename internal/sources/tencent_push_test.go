@@ -11,8 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/imstats/imstats_exporter/config"
+	"github.com/imstats/imstats_exporter/internal/catalog"
 	"github.com/imstats/imstats_exporter/internal/clock"
+	"github.com/imstats/imstats_exporter/internal/clock/clocktest"
 	"github.com/imstats/imstats_exporter/internal/simulator"
 	"github.com/imstats/imstats_exporter/internal/tencentim"
 	"github.com/imstats/imstats_exporter/internal/tracking"
@@ -45,7 +46,7 @@ func tencentConfig(url, app, top string) string {
 
 // simPush creates n push tasks in the simulator, 2 s apart (the simulator
 // wants pushes more than a second apart), and returns their TaskIds.
-func simPush(t testing.TB, sim *simulator.Tencent, fc *clock.Fake, n int) []string {
+func simPush(t testing.TB, sim *simulator.Tencent, fc *clocktest.Fake, n int) []string {
 	t.Helper()
 	ids := make([]string, n)
 	for i := range ids {
@@ -99,7 +100,7 @@ func TestTencentPushSeedSample(t *testing.T) {
 	e := newEnv(t, time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC))
 	fs := serveFiles(t, map[string]string{tencentim.APIPushStatistics: "push_statistics.json"})
 	cfg := e.config(tencentConfig(fs.url, "    push:\n      windows: []\n", ""))
-	u := e.unit(config.SourceTencentPush, e.tencentApp(cfg, e.set(cfg, tracking.KindTencentPush, "xxx-yyy-zzz", "aaa-bbb-ccc")))
+	u := e.unit(catalog.SourceTencentPush, e.tencentApp(cfg, e.set(cfg, catalog.KindTencentPush, "xxx-yyy-zzz", "aaa-bbb-ccc")))
 	e.round(u)
 	expectFile(t, u.target, "push_statistics.prom")
 	if n := len(fs.requests()); n != 1 {
@@ -117,9 +118,9 @@ func TestTencentPushAgainstSimulatorLimits(t *testing.T) {
 	sim, url := tencentSim(t, e.fc)
 	ids := simPush(t, sim, e.fc, 12)
 	cfg := e.config(tencentConfig(url, "    push:\n      windows: [24h, 30d]\n", ""))
-	set := e.set(cfg, tracking.KindTencentPush)
+	set := e.set(cfg, catalog.KindTencentPush)
 	e.add(set, time.Time{}, ids...)
-	u := e.unit(config.SourceTencentPush, e.tencentApp(cfg, set))
+	u := e.unit(catalog.SourceTencentPush, e.tencentApp(cfg, set))
 	if w := e.round(u); w <= 0 || w > time.Minute {
 		t.Errorf("after the round the job waits %v, want up to the 1m interval", w)
 	}
@@ -180,10 +181,10 @@ tracking:
   max_age: 30d
   settled_refresh_interval: 30m
 `))
-	set := e.set(cfg, tracking.KindTencentPush)
+	set := e.set(cfg, catalog.KindTencentPush)
 	e.add(set, oldSent, old)
 	e.add(set, time.Time{}, recent...)
-	u := e.unit(config.SourceTencentPush, e.tencentApp(cfg, set))
+	u := e.unit(catalog.SourceTencentPush, e.tencentApp(cfg, set))
 
 	e.round(u)
 	if got := askedIDs(statsCalls(sim, 0)); len(got) != 7 {
@@ -255,9 +256,9 @@ func TestTencentPushFollowsTheTrackedSet(t *testing.T) {
 	ids := simPush(t, sim, e.fc, 3)
 	yml := tencentConfig(url, "    push:\n      windows: [24h]\n", "")
 	cfg := e.config(yml)
-	set := e.set(cfg, tracking.KindTencentPush)
+	set := e.set(cfg, catalog.KindTencentPush)
 	e.add(set, time.Time{}, ids...)
-	u := e.unit(config.SourceTencentPush, e.tencentApp(cfg, set))
+	u := e.unit(catalog.SourceTencentPush, e.tencentApp(cfg, set))
 	e.round(u)
 	tasks := func() []string {
 		return labelValues(t, render(t, u.target), "tencent_im_push_task_target", "task_id")
@@ -311,7 +312,7 @@ func TestTencentPushChannelDetail(t *testing.T) {
 			e := newEnv(t, time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC))
 			fs := serveFiles(t, map[string]string{tencentim.APIPushStatistics: "push_statistics.json"})
 			cfg := e.config(tencentConfig(fs.url, "    push:\n      windows: []\n", tc.top))
-			u := e.unit(config.SourceTencentPush, e.tencentApp(cfg, e.set(cfg, tracking.KindTencentPush, "xxx-yyy-zzz", "aaa-bbb-ccc")))
+			u := e.unit(catalog.SourceTencentPush, e.tencentApp(cfg, e.set(cfg, catalog.KindTencentPush, "xxx-yyy-zzz", "aaa-bbb-ccc")))
 			e.round(u)
 			text := render(t, u.target)
 			if got := labelValues(t, text, "tencent_im_push_task_target", "task_id"); len(got) != 2 {
@@ -334,9 +335,9 @@ func TestTencentPushReloadKeepsWhatItKnew(t *testing.T) {
 	ids := simPush(t, sim, e.fc, 12)
 	yml := tencentConfig(url, "    push:\n      windows: [24h]\n", "")
 	cfg := e.config(yml)
-	set := e.set(cfg, tracking.KindTencentPush)
+	set := e.set(cfg, catalog.KindTencentPush)
 	e.add(set, time.Time{}, ids...)
-	u := e.unit(config.SourceTencentPush, e.tencentApp(cfg, set))
+	u := e.unit(catalog.SourceTencentPush, e.tencentApp(cfg, set))
 	e.round(u)
 	before, calls := render(t, u.target), len(statsCalls(sim, 0))
 
@@ -353,9 +354,9 @@ func TestTencentPushReloadKeepsWhatItKnew(t *testing.T) {
 // the vendor, on the fake clock, by the next of delays in turn: a call held
 // up in transit arrives late, and one sent right after it could arrive
 // right behind it.
-func transit(delays ...time.Duration) func(*clock.Fake, http.Handler) http.Handler {
+func transit(delays ...time.Duration) func(*clocktest.Fake, http.Handler) http.Handler {
 	var n atomic.Int64
-	return func(fc *clock.Fake, next http.Handler) http.Handler {
+	return func(fc *clocktest.Fake, next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if strings.HasSuffix(r.URL.Path, "_push_statistics") {
 				if d := delays[int(n.Add(1)-1)%len(delays)]; d > 0 {
@@ -377,15 +378,15 @@ func TestPushCallsSpacedFromTheirEnd(t *testing.T) {
 		source, api string
 		calls       int
 	}{
-		{config.SourceTencentPush, simulator.TencentPushStatistics, 3 + 2}, // 3 windows, 6 tasks in 2 batches
-		{config.SourceTencentNormalPush, simulator.TencentNormalPushStatistics, 3},
+		{catalog.SourceTencentPush, simulator.TencentPushStatistics, 3 + 2}, // 3 windows, 6 tasks in 2 batches
+		{catalog.SourceTencentNormalPush, simulator.TencentNormalPushStatistics, 3},
 	} {
 		t.Run(tc.source, func(t *testing.T) {
 			t.Parallel()
 			r := newRig(t, "", transit(900*time.Millisecond, 0, 600*time.Millisecond, 0))
 			ids := simPush(t, r.tencent, r.fc, 6)
 			cfg := r.config(tencentConfig(r.cfg.TencentIM[0].Endpoint, "    push:\n      windows: [1h, 24h, 7d]\n", ""))
-			set := r.set(cfg, tracking.KindTencentPush, ids...)
+			set := r.set(cfg, catalog.KindTencentPush, ids...)
 			u := r.unit(tc.source, r.tencentApp(cfg, set))
 			for range 2 {
 				r.round(u)

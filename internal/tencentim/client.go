@@ -1,3 +1,8 @@
+// Package tencentim is a client for the Tencent Cloud IM (Chat) REST API:
+// TLSSigAPIv2 UserSig generation and renewal, the ActionStatus/ErrorCode
+// verdict of every answer, and the typed calls the exporter makes
+// (getappinfo, all_member_push_statistics, normal_push_statistics). The
+// region endpoints are in internal/catalog.
 package tencentim
 
 import (

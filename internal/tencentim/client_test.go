@@ -20,7 +20,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/imstats/imstats_exporter/internal/apierr"
-	"github.com/imstats/imstats_exporter/internal/clock"
+	"github.com/imstats/imstats_exporter/internal/clock/clocktest"
 	"github.com/imstats/imstats_exporter/internal/ratelimit"
 )
 
@@ -104,14 +104,14 @@ func vendorErr(code int) reply {
 
 // newTestClient returns a client of the fake vendor with the TLSSigAPIv2 test vector's key
 // and a fake clock; mod, if not nil, adjusts the options.
-func newTestClient(t *testing.T, baseURL string, mod func(*Options)) (*Client, *clock.Fake) {
+func newTestClient(t *testing.T, baseURL string, mod func(*Options)) (*Client, *clocktest.Fake) {
 	t.Helper()
-	clk := clock.NewFake(t0)
+	clk := clocktest.NewFake(t0)
 	o := Options{SDKAppID: testAppID, Identifier: testIdentifier, SecretKey: vecKey, BaseURL: baseURL, Clock: clk}
 	if mod != nil {
 		mod(&o)
 	}
-	return New(o), o.Clock.(*clock.Fake)
+	return New(o), o.Clock.(*clocktest.Fake)
 }
 
 func readTestdata(t testing.TB, name string) string {
@@ -216,7 +216,7 @@ func TestSigExpiredRetry(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			clk := clock.NewFake(t0)
+			clk := clocktest.NewFake(t0)
 			v := newVendor(t, func(n int, r request) reply {
 				// Time passes on the vendor's side before it answers, so
 				// the regenerated UserSig carries a later TLS.time.
@@ -283,7 +283,7 @@ func TestLimiterConsultedBeforeEveryRequest(t *testing.T) {
 }
 
 // waitForWaiter returns once a goroutine waits on clk.
-func waitForWaiter(clk *clock.Fake) {
+func waitForWaiter(clk *clocktest.Fake) {
 	for clk.Waiters() == 0 {
 		time.Sleep(time.Millisecond)
 	}
@@ -618,7 +618,7 @@ func checkFuzzError(t *testing.T, e *apierr.Error) {
 
 func TestRateLimitPausesTheBucket(t *testing.T) {
 	t.Parallel()
-	fc := clock.NewFake(time.Unix(1700000000, 0))
+	fc := clocktest.NewFake(time.Unix(1700000000, 0))
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = w.Write([]byte(`{"ActionStatus":"FAIL","ErrorCode":70050,"ErrorInfo":"too many"}`))
 	}))

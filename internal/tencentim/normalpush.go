@@ -15,6 +15,8 @@ import (
 type NormalPushResult struct {
 	PushStats
 	Platforms []NormalPlatformStats // in the vendor's order, as sent
+	// Refused is as for PushResult.
+	Refused int
 }
 
 // NormalPlatformStats is the statistics of one push channel in a
@@ -82,7 +84,8 @@ func (b *normalPushBody) UnmarshalJSON(data []byte) error {
 	if err != nil {
 		return err
 	}
-	b.result = NormalPushResult{PushStats: raw.stats()}
+	b.result = NormalPushResult{}
+	b.result.PushStats = raw.stats(&b.result.Refused)
 	for _, item := range items {
 		var p rawNormalPlatform
 		if !isObject(item) || json.Unmarshal(item, &p) != nil {
@@ -90,7 +93,7 @@ func (b *normalPushBody) UnmarshalJSON(data []byte) error {
 		}
 		b.result.Platforms = append(b.result.Platforms, NormalPlatformStats{
 			PushPlatform: parseCode(p.PushPlatform),
-			PushStats:    p.stats(),
+			PushStats:    p.stats(&b.result.Refused),
 		})
 	}
 	return nil

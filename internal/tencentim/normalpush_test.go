@@ -36,8 +36,9 @@ func TestNormalPushStatisticsDecode(t *testing.T) {
 				{PushPlatform: 12, PushStats: PushStats{n(40), n(40), n(38), n(2)}},
 				// PushPlatform absent: 0, unknown.
 				{PushPlatform: 0, PushStats: PushStats{TotalCount: n(7)}},
-				{PushPlatform: 6, PushStats: PushStats{TotalCount: n(100)}},
+				{PushPlatform: 6}, // 1e2 is no count
 			},
+			Refused: 6,
 		}},
 		{"no counts and no PlatformStatistics", `{"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":"sucess"}`, NormalPushResult{}},
 		{"null PlatformStatistics", `{"ActionStatus":"OK","ErrorCode":0,"TotalCount":0,"PlatformStatistics":null}`,

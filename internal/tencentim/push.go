@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strconv"
 	"time"
+
+	"github.com/imstats/imstats_exporter/internal/count"
 )
 
 // Limits of all_member_push_statistics (All/Tagged Users Push Data Statistics).
@@ -35,6 +37,10 @@ type PushResult struct {
 	TaskID string
 	PushStats
 	Platforms []PlatformStats // in the vendor's order, as sent
+	// Refused is how many counts of the result and its platforms were
+	// refused (a negative, fractional or non-digit value): they are nil, as
+	// a null is.
+	Refused int
 }
 
 // PlatformStats is the statistics of one push channel of a task.
@@ -94,13 +100,14 @@ type rawStats struct {
 	ClickCount     json.RawMessage
 }
 
-// stats decodes the four counts.
-func (r rawStats) stats() PushStats {
+// stats decodes the four counts, adding to refused those present but
+// refused (not a count by the rule of package count).
+func (r rawStats) stats(refused *int) PushStats {
 	return PushStats{
-		TotalCount:     parseCount(r.TotalCount),
-		SentCount:      parseCount(r.SentCount),
-		DeliveredCount: parseCount(r.DeliveredCount),
-		ClickCount:     parseCount(r.ClickCount),
+		TotalCount:     tallyCount(r.TotalCount, refused),
+		SentCount:      tallyCount(r.SentCount, refused),
+		DeliveredCount: tallyCount(r.DeliveredCount, refused),
+		ClickCount:     tallyCount(r.ClickCount, refused),
 	}
 }
 
@@ -149,7 +156,8 @@ func (b *pushStatsBody) UnmarshalJSON(data []byte) error {
 			continue
 		}
 		taskID, _ := scalarText(r.TaskID)
-		res := PushResult{TaskID: taskID, PushStats: r.stats()}
+		res := PushResult{TaskID: taskID}
+		res.PushStats = r.stats(&res.Refused)
 		platforms, _ := arrayOf(r.PlatformStatistics)
 		for _, p := range platforms {
 			var rp rawPlatform
@@ -162,7 +170,7 @@ func (b *pushStatsBody) UnmarshalJSON(data []byte) error {
 			res.Platforms = append(res.Platforms, PlatformStats{
 				EventType:    parseCode(rp.EventType),
 				PushPlatform: parseCode(rp.PushPlatform),
-				PushStats:    rp.stats(),
+				PushStats:    rp.stats(&res.Refused),
 			})
 		}
 		b.results = append(b.results, res)
@@ -170,11 +178,17 @@ func (b *pushStatsBody) UnmarshalJSON(data []byte) error {
 	return nil
 }
 
-// parseCount reads a count. A negative value is no count (nil): it cannot be
-// a number of messages, and publishing it would fake one.
-func parseCount(raw json.RawMessage) Count {
-	n, ok := parseInt(raw)
-	if !ok || n < 0 {
+// tallyCount reads a count by the rule of package count: a JSON number or a
+// string of digits, 0 to 2^53. Anything else is no count (nil): a negative
+// or fractional value cannot be a number of messages, and publishing it
+// would fake one. A value present but refused adds 1 to refused, so that the
+// caller can log it.
+func tallyCount(raw json.RawMessage, refused *int) Count {
+	n, ok, bad := count.JSON(raw)
+	if bad {
+		*refused++
+	}
+	if !ok {
 		return nil
 	}
 	return &n
@@ -191,6 +205,10 @@ func parseCode(raw json.RawMessage) int {
 
 // platformNames are the PushPlatform codes (All/Tagged Users Push Data Statistics).
 var platformNames = [...]string{"unknown", "apns", "xiaomi", "huawei", "fcm", "meizu", "oppo", "vivo", "honor"}
+
+// KnownPlatform reports whether a PushPlatform code is one the documents
+// list (0 to 8).
+func KnownPlatform(code int) bool { return code >= 0 && code < len(platformNames) }
 
 // PlatformName returns the metric label of a PushPlatform code: unknown, apns,
 // xiaomi, huawei, fcm, meizu, oppo, vivo, honor, or code_N for another code.

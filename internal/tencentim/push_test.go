@@ -39,8 +39,9 @@ func TestPushStatisticsDecode(t *testing.T) {
 				Platforms: []PlatformStats{
 					// PushPlatform absent on an online push: 0, unknown.
 					{EventType: 2, PushPlatform: 0, PushStats: PushStats{TotalCount: n(10), SentCount: n(9)}},
-					{EventType: 1, PushPlatform: 9, PushStats: PushStats{SentCount: n(100)}},
+					{EventType: 1, PushPlatform: 9}, // 1.5 and 1e2 are no counts
 				},
+				Refused: 6,
 			},
 			{
 				TaskID:    "1400123456_144115212910570789_4155518400_15723514",

@@ -13,16 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
-)
 
-// The kinds of tracked IDs the HTTP API serves; lookup receives one of them.
-const (
-	// KindTencentPush is Tencent IM push TaskIDs.
-	KindTencentPush = "tencent_push"
-	// KindJPushMessages is JPush msg_ids.
-	KindJPushMessages = "jpush_messages"
-	// KindJPushGroupMessages is JPush group_msgids.
-	KindJPushGroupMessages = "jpush_group_messages"
+	"github.com/imstats/imstats_exporter/internal/catalog"
 )
 
 const (
@@ -65,15 +57,6 @@ func NewAPI(lookup func(kind, app string) (*Set, bool), o APIOptions) *API {
 	return &API{lookup: lookup, opts: o}
 }
 
-// route is one family of endpoints.
-type route struct {
-	path     string
-	kind     string
-	appParam string // the path wildcard naming the app
-	listKey  string // the JSON field holding the IDs
-	numbers  bool   // whether IDs may be JSON numbers
-}
-
 // The Allow headers of the collection and of one ID.
 const (
 	allowList = "GET, HEAD, POST"
@@ -83,17 +66,11 @@ const (
 // Register adds the endpoints to mux; any other method on their paths gets
 // 405 with an Allow header.
 func (a *API) Register(mux *http.ServeMux) {
-	for _, rt := range []route{
-		{path: "/api/v1/tencent_im/{sdkappid}/tasks", kind: KindTencentPush, appParam: "sdkappid", listKey: "task_ids"},
-		// msg_id is a number in some JPush answers and requests (JPush "REST
-		// API v3 Report": /messages/detail, /status/message).
-		{path: "/api/v1/jpush/{app_key}/messages", kind: KindJPushMessages, appParam: "app_key", listKey: "msg_ids", numbers: true},
-		{path: "/api/v1/jpush_groups/{group_key}/messages", kind: KindJPushGroupMessages, appParam: "group_key", listKey: "group_msg_ids"},
-	} {
-		mux.HandleFunc("GET "+rt.path, func(w http.ResponseWriter, r *http.Request) { a.get(w, r, rt) })
-		mux.HandleFunc("POST "+rt.path, func(w http.ResponseWriter, r *http.Request) { a.post(w, r, rt) })
-		mux.HandleFunc(rt.path, methodNotAllowed(allowList))
-		item := rt.path + "/{id}"
+	for _, rt := range catalog.IDKinds {
+		mux.HandleFunc("GET "+rt.Route, func(w http.ResponseWriter, r *http.Request) { a.get(w, r, rt) })
+		mux.HandleFunc("POST "+rt.Route, func(w http.ResponseWriter, r *http.Request) { a.post(w, r, rt) })
+		mux.HandleFunc(rt.Route, methodNotAllowed(allowList))
+		item := rt.Route + "/{id}"
 		mux.HandleFunc("DELETE "+item, func(w http.ResponseWriter, r *http.Request) { a.delete(w, r, rt) })
 		mux.HandleFunc(item, methodNotAllowed(allowItem))
 	}
@@ -125,7 +102,7 @@ type errorResponse struct {
 }
 
 // post registers the IDs of the request body.
-func (a *API) post(w http.ResponseWriter, r *http.Request, rt route) {
+func (a *API) post(w http.ResponseWriter, r *http.Request, rt catalog.IDKind) {
 	if !a.writable(w) {
 		return
 	}
@@ -152,7 +129,7 @@ func (a *API) post(w http.ResponseWriter, r *http.Request, rt route) {
 }
 
 // delete untracks the ID of the path.
-func (a *API) delete(w http.ResponseWriter, r *http.Request, rt route) {
+func (a *API) delete(w http.ResponseWriter, r *http.Request, rt catalog.IDKind) {
 	if !a.writable(w) {
 		return
 	}
@@ -199,12 +176,12 @@ func writeError(w http.ResponseWriter, err error) {
 }
 
 // get lists the tracked IDs.
-func (a *API) get(w http.ResponseWriter, r *http.Request, rt route) {
+func (a *API) get(w http.ResponseWriter, r *http.Request, rt catalog.IDKind) {
 	set, ok := a.set(w, r, rt)
 	if !ok {
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string][]ID{rt.listKey: set.IDs()})
+	writeJSON(w, http.StatusOK, map[string][]ID{rt.ListKey: set.IDs()})
 }
 
 // writable answers 403 unless writes are enabled.
@@ -217,11 +194,11 @@ func (a *API) writable(w http.ResponseWriter) bool {
 }
 
 // set finds the Set the request is about, answering 404 if there is none.
-func (a *API) set(w http.ResponseWriter, r *http.Request, rt route) (*Set, bool) {
-	app := r.PathValue(rt.appParam)
-	set, ok := a.lookup(rt.kind, app)
+func (a *API) set(w http.ResponseWriter, r *http.Request, rt catalog.IDKind) (*Set, bool) {
+	app := r.PathValue(rt.AppParam)
+	set, ok := a.lookup(rt.Name, app)
 	if !ok || set == nil {
-		writeJSON(w, http.StatusNotFound, errorResponse{fmt.Sprintf("unknown %s %s", rt.appParam, quoteShort(app))})
+		writeJSON(w, http.StatusNotFound, errorResponse{fmt.Sprintf("unknown %s %s", rt.AppParam, quoteShort(app))})
 		return nil, false
 	}
 	return set, true
@@ -239,7 +216,7 @@ const sentAtKey = "sent_at"
 
 // decodeRequest reads a body of the form {"<listKey>":[...],"sent_at":"…"}.
 // The messages of its errors are meant for the client.
-func decodeRequest(body io.Reader, rt route) (request, error) {
+func decodeRequest(body io.Reader, rt catalog.IDKind) (request, error) {
 	data, err := io.ReadAll(body)
 	if err != nil {
 		return request{}, err
@@ -253,11 +230,11 @@ func decodeRequest(body io.Reader, rt route) (request, error) {
 		if errors.As(err, &syntax) {
 			return request{}, fmt.Errorf("invalid JSON: %v", syntax)
 		}
-		return request{}, fmt.Errorf(`request body must be a JSON object {"%s":[...]}`, rt.listKey)
+		return request{}, fmt.Errorf(`request body must be a JSON object {"%s":[...]}`, rt.ListKey)
 	}
 	var unknown []string
 	for k := range fields {
-		if k != rt.listKey && k != sentAtKey {
+		if k != rt.ListKey && k != sentAtKey {
 			unknown = append(unknown, k)
 		}
 	}
@@ -276,25 +253,25 @@ func decodeRequest(body io.Reader, rt route) (request, error) {
 		}
 		req.sent = t.UTC()
 	}
-	raw, ok := fields[rt.listKey]
+	raw, ok := fields[rt.ListKey]
 	if !ok {
-		return request{}, fmt.Errorf("missing field %q", rt.listKey)
+		return request{}, fmt.Errorf("missing field %q", rt.ListKey)
 	}
 	var elems []json.RawMessage
 	if err := json.Unmarshal(raw, &elems); err != nil {
-		return request{}, fmt.Errorf("field %q must be a list of IDs", rt.listKey)
+		return request{}, fmt.Errorf("field %q must be a list of IDs", rt.ListKey)
 	}
 	switch {
 	case len(elems) == 0:
-		return request{}, fmt.Errorf("field %q is empty", rt.listKey)
+		return request{}, fmt.Errorf("field %q is empty", rt.ListKey)
 	case len(elems) > MaxIDsPerRequest:
-		return request{}, fmt.Errorf("field %q has %d IDs, at most %d are allowed per request", rt.listKey, len(elems), MaxIDsPerRequest)
+		return request{}, fmt.Errorf("field %q has %d IDs, at most %d are allowed per request", rt.ListKey, len(elems), MaxIDsPerRequest)
 	}
 	req.ids = make([]string, len(elems))
 	for i, el := range elems {
-		id, err := decodeID(el, rt.numbers)
+		id, err := decodeID(el, rt.Numbers)
 		if err != nil {
-			return request{}, fmt.Errorf("%s[%d]: %w", rt.listKey, i, err)
+			return request{}, fmt.Errorf("%s[%d]: %w", rt.ListKey, i, err)
 		}
 		req.ids[i] = id
 	}

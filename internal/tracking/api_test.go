@@ -10,7 +10,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/imstats/imstats_exporter/internal/clock"
+	"github.com/imstats/imstats_exporter/internal/catalog"
+	"github.com/imstats/imstats_exporter/internal/clock/clocktest"
 )
 
 // newTestAPI serves an API with writes enabled over one empty Set per kind,
@@ -25,9 +26,9 @@ func newTestAPI(t *testing.T) (*httptest.Server, map[string]*Set) {
 func newTestAPIWith(t *testing.T, o APIOptions, c Config) (*httptest.Server, map[string]*Set) {
 	t.Helper()
 	sets := map[string]*Set{}
-	for _, k := range []string{KindTencentPush + "/1400000000", KindJPushMessages + "/7d43", KindJPushGroupMessages + "/9439"} {
+	for _, k := range []string{catalog.KindTencentPush + "/1400000000", catalog.KindJPushMessages + "/7d43", catalog.KindJPushGroupMessages + "/9439"} {
 		kind, _, _ := strings.Cut(k, "/")
-		sets[k] = mustOpen(t, Options{Kind: kind, Clock: clock.NewFake(t0)}, c)
+		sets[k] = mustOpen(t, Options{Kind: kind, Clock: clocktest.NewFake(t0)}, c)
 	}
 	srv := serveAPI(t, func(kind, app string) (*Set, bool) {
 		s, ok := sets[kind+"/"+app]
@@ -113,8 +114,8 @@ func TestAPI(t *testing.T) {
 		{"not a list", "POST", tasks, `{"task_ids":"a"}`, 400, `{"error":"field \"task_ids\" must be a list of IDs"}`},
 		{"too many IDs", "POST", tasks, `{"task_ids":` + manyIDs(MaxIDsPerRequest+1) + `}`, 400, `{"error":"field \"task_ids\" has 1001 IDs, at most 1000 are allowed per request"}`},
 		{"invalid ID", "POST", tasks, `{"task_ids":["ok","not ok"]}`, 400, `{"error":"invalid ID \"not ok\": contains whitespace"}`},
-		{"ID against the kind's rule", "POST", msgs, `{"msg_ids":["1","abc"]}`, 400, `{"error":"invalid ID \"abc\": a msg_id is an integer of at most 20 digits"}`},
-		{"msg_id over 20 digits", "POST", msgs, `{"msg_ids":[123456789012345678901]}`, 400, `{"error":"invalid ID \"123456789012345678901\": a msg_id is an integer of at most 20 digits"}`},
+		{"ID against the kind's rule", "POST", msgs, `{"msg_ids":["1","abc"]}`, 400, `{"error":"invalid ID \"abc\": a msg_id is a decimal integer from 1 to 18446744073709551615 without leading zeros"}`},
+		{"msg_id over 20 digits", "POST", msgs, `{"msg_ids":[123456789012345678901]}`, 400, `{"error":"invalid ID \"123456789012345678901\": a msg_id is a decimal integer from 1 to 18446744073709551615 without leading zeros"}`},
 		{"duplicate key", "POST", tasks, `{"task_ids":["d1"],"task_ids":["d2"]}`, 400, `{"error":"duplicate key \"task_ids\""}`},
 		{"duplicate key deeper down", "POST", msgs, `{"msg_ids":[{"a":1,"b":{"c":1,"c":2}}]}`, 400, `{"error":"duplicate key \"c\""}`},
 		{"same key in sibling objects is fine", "POST", msgs, `{"msg_ids":[{"a":1},{"a":1}]}`, 400, `{"error":"msg_ids[0]: want a string or an integer"}`},
@@ -142,7 +143,7 @@ func TestAPI(t *testing.T) {
 		{"PATCH", "PATCH", groups, ``, 405, `{"error":"method \"PATCH\" not allowed; allowed: GET, HEAD, POST"}`},
 		{"GET of one ID", "GET", tasks + "/t1", ``, 405, `{"error":"method \"GET\" not allowed; allowed: DELETE"}`},
 		{"DELETE of an untracked ID", "DELETE", tasks + "/t1", ``, 404, `{"error":"ID \"t1\" is not tracked"}`},
-		{"DELETE of an invalid ID", "DELETE", msgs + "/abc", ``, 400, `{"error":"invalid ID \"abc\": a msg_id is an integer of at most 20 digits"}`},
+		{"DELETE of an invalid ID", "DELETE", msgs + "/abc", ``, 400, `{"error":"invalid ID \"abc\": a msg_id is a decimal integer from 1 to 18446744073709551615 without leading zeros"}`},
 		{"DELETE for an unknown app", "DELETE", "/api/v1/jpush/nope/messages/1", ``, 404, `{"error":"unknown app_key \"nope\""}`},
 
 		{"empty listing", "GET", tasks, ``, 200, `{"task_ids":[]}`},
@@ -167,7 +168,7 @@ func TestAPIRejectedRequestAddsNothing(t *testing.T) {
 	if status, _ := do(t, srv, "POST", "/api/v1/tencent_im/1400000000/tasks", `{"task_ids":["ok","not,ok"]}`); status != 400 {
 		t.Fatalf("status %d, want 400", status)
 	}
-	if n := sets[KindTencentPush+"/1400000000"].Len(); n != 0 {
+	if n := sets[catalog.KindTencentPush+"/1400000000"].Len(); n != 0 {
 		t.Errorf("Len() = %d after a rejected request, want 0", n)
 	}
 }
@@ -243,7 +244,7 @@ func TestAPIAnswersJSONAndAllow(t *testing.T) {
 func TestAPISaveFailure(t *testing.T) {
 	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "state")
-	s := mustOpen(t, Options{Kind: KindJPushMessages, StatePath: filepath.Join(dir, "state.json"), Clock: clock.NewFake(t0)}, Config{})
+	s := mustOpen(t, Options{Kind: catalog.KindJPushMessages, StatePath: filepath.Join(dir, "state.json"), Clock: clocktest.NewFake(t0)}, Config{})
 	if err := os.WriteFile(dir, nil, 0o600); err != nil { // the state directory is a file
 		t.Fatal(err)
 	}
@@ -279,7 +280,7 @@ func TestAPIWritesDisabled(t *testing.T) {
 	if status, body := do(t, srv, "GET", tasks, ""); status != 200 || !strings.Contains(body, `"111"`) {
 		t.Errorf("GET with writes disabled: %d %s", status, body)
 	}
-	if n := sets[KindTencentPush+"/1400000000"].Len(); n != 1 {
+	if n := sets[catalog.KindTencentPush+"/1400000000"].Len(); n != 1 {
 		t.Errorf("Len() = %d, want 1", n)
 	}
 }
@@ -305,7 +306,7 @@ func TestAPIDelete(t *testing.T) {
 			t.Errorf("DELETE %s: %d %s; want %d %s", tc.path, status, body, tc.wantStatus, tc.wantBody)
 		}
 	}
-	set := sets[KindJPushGroupMessages+"/9439"]
+	set := sets[catalog.KindJPushGroupMessages+"/9439"]
 	if set.Tracked("g1") || !set.Tracked("g2") || !set.Tracked("111") {
 		t.Errorf("after DELETE: IDs %v", set.IDs())
 	}

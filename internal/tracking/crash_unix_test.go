@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/imstats/imstats_exporter/internal/clock"
+	"github.com/imstats/imstats_exporter/internal/clock/clocktest"
 )
 
 // crashEnv tells a re-run test binary to act as the process that is killed.
@@ -80,7 +80,7 @@ func TestKilledMidWrite(t *testing.T) {
 	leftovers, _ := filepath.Glob(path + tempInfix + "*")
 	t.Logf("the killed process acknowledged %d IDs and left %d IDs and %d temporary files", len(acked), len(ids), len(leftovers))
 
-	s := mustOpen(t, Options{StatePath: path, Clock: clock.NewFake(t0)}, Config{})
+	s := mustOpen(t, Options{StatePath: path, Clock: clocktest.NewFake(t0)}, Config{})
 	if s.Len() != len(ids) {
 		t.Errorf("Len() after restart = %d, want %d", s.Len(), len(ids))
 	}
@@ -96,7 +96,7 @@ func TestKilledMidWrite(t *testing.T) {
 // runKilledWriter is the child side of TestKilledMidWrite; it never returns
 // normally unless the kill failed.
 func runKilledWriter(t *testing.T, dir string) {
-	s := mustOpen(t, Options{StatePath: filepath.Join(dir, "state.json"), Clock: clock.NewFake(t0)}, Config{})
+	s := mustOpen(t, Options{StatePath: filepath.Join(dir, "state.json"), Clock: clocktest.NewFake(t0)}, Config{})
 	var acks atomic.Int64
 	ready := make(chan struct{})
 	go func() {

@@ -15,7 +15,8 @@ import (
 
 	"github.com/go-kit/log"
 
-	"github.com/imstats/imstats_exporter/internal/clock"
+	"github.com/imstats/imstats_exporter/internal/catalog"
+	"github.com/imstats/imstats_exporter/internal/clock/clocktest"
 )
 
 func TestDecodeState(t *testing.T) {
@@ -91,7 +92,7 @@ func TestCorruptStateFile(t *testing.T) {
 				t.Fatal(err)
 			}
 			var logs bytes.Buffer
-			s, err := Open(Options{StatePath: path, Clock: clock.NewFake(t0), Logger: log.NewLogfmtLogger(&logs)})
+			s, err := Open(Options{StatePath: path, Clock: clocktest.NewFake(t0), Logger: log.NewLogfmtLogger(&logs)})
 			if err != nil {
 				t.Fatalf("Open: %v", err)
 			}
@@ -125,9 +126,9 @@ func TestInvalidIDInStateDropped(t *testing.T) {
 		t.Fatal(err)
 	}
 	var logs bytes.Buffer
-	s := mustOpen(t, Options{Kind: KindJPushMessages, App: "7d43", StatePath: path, Clock: clock.NewFake(t0), Logger: log.NewLogfmtLogger(&logs)}, Config{})
+	s := mustOpen(t, Options{Kind: catalog.KindJPushMessages, App: "7d43", StatePath: path, Clock: clocktest.NewFake(t0), Logger: log.NewLogfmtLogger(&logs)}, Config{})
 	checkIDs(t, s, []ID{id("123", t0, OriginAPI)})
-	if want := `level=warn kind=jpush_messages app=7d43 msg="dropping invalid ID from the state file" path=` + path + ` id=abc err="a msg_id is an integer of at most 20 digits"`; !strings.Contains(logs.String(), want) {
+	if want := `level=warn kind=jpush_messages app=7d43 msg="dropping invalid ID from the state file" path=` + path + ` id=abc err="a msg_id is a decimal integer from 1 to 18446744073709551615 without leading zeros"`; !strings.Contains(logs.String(), want) {
 		t.Errorf("logs = %q, want %q", logs.String(), want)
 	}
 	if got := stateIDs(t, path); len(got) != 1 {
@@ -143,7 +144,7 @@ func TestCrashLeftovers(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "state.json")
-	fc := clock.NewFake(t0)
+	fc := clocktest.NewFake(t0)
 	s := mustOpen(t, Options{StatePath: path, Clock: fc}, Config{})
 	mustAdd(t, s, OriginAPI, "a", "b")
 
@@ -192,7 +193,7 @@ func TestSaveFailure(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "state")
 	path := filepath.Join(dir, "state.json")
 	var logs syncBuffer
-	s := mustOpen(t, Options{StatePath: path, Clock: clock.NewFake(t0), Logger: log.NewLogfmtLogger(&logs)}, Config{})
+	s := mustOpen(t, Options{StatePath: path, Clock: clocktest.NewFake(t0), Logger: log.NewLogfmtLogger(&logs)}, Config{})
 	mustAdd(t, s, OriginAPI, "before")
 	// Replace the state directory by a file: every write now fails.
 	if err := os.RemoveAll(dir); err != nil {

@@ -42,14 +42,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
+	"golang.org/x/time/rate"
 
+	"github.com/imstats/imstats_exporter/internal/catalog"
 	"github.com/imstats/imstats_exporter/internal/clock"
 )
 
@@ -90,7 +94,7 @@ func (e *RateLimitError) Unwrap() error { return ErrRateLimited }
 // Options are what a Set keeps for its whole life.
 type Options struct {
 	// Kind is the kind of IDs (KindTencentPush, ...); it chooses the ID rule
-	// (ValidatorFor).
+	// (catalog.ValidatorFor).
 	Kind string
 	// App names the app in log lines.
 	App string
@@ -215,7 +219,7 @@ type Set struct {
 	fileErr string   // the last error reading the watched file, for logging once
 	view    []ID     // tracked IDs newest first; nil when stale
 	evicted uint64
-	bucket  bucket
+	limiter *rate.Limiter // Config.RegisterPerMinute; nil for no limit
 
 	gen          uint64 // counts changes to what the state file holds
 	savedGen     uint64 // the gen the state file holds
@@ -239,7 +243,7 @@ func Open(o Options) (*Set, error) {
 	s := &Set{
 		kind:      o.Kind,
 		statePath: o.StatePath,
-		validate:  ValidatorFor(o.Kind),
+		validate:  catalog.ValidatorFor(o.Kind),
 		clock:     o.Clock,
 		logger:    o.Logger,
 		changed:   make(chan struct{}),
@@ -330,7 +334,7 @@ func (c *Change) Commit() {
 	s.file = c.file
 	changed = s.expireLocked(now) > 0 || changed
 	changed = s.enforceCapLocked() > 0 || changed
-	s.bucket.resize(c.cfg.RegisterPerMinute, now)
+	s.limitRegisterLocked(c.cfg.RegisterPerMinute, now)
 	if changed {
 		s.touchLocked()
 	}
@@ -367,7 +371,7 @@ func (s *Set) Add(ctx context.Context, ids []string, origin Origin, sent time.Ti
 	now := s.clock.Now().UTC()
 	if origin == OriginAPI && s.cfg.RegisterPerMinute > 0 {
 		n := s.countNewLocked(ids)
-		if wait, ok := s.bucket.take(n, now); !ok {
+		if wait, ok := s.takeRegisterLocked(n, now); !ok {
 			s.mu.Unlock()
 			return 0, &RateLimitError{Limit: s.cfg.RegisterPerMinute, New: n, RetryAfter: wait}
 		}
@@ -907,4 +911,98 @@ func (s *Set) prepareDir(corrupt bool) error {
 	}
 	level.Warn(s.logger).Log("msg", "moved the corrupt tracked-ID state file aside", "path", s.statePath, "moved_to", dst)
 	return nil
+}
+
+// limitRegisterLocked sets the size of the bucket of new IDs from
+// OriginAPI: size tokens refilled evenly over a minute. A new bucket starts
+// full; a resized one keeps the tokens spent, so that a reload that changes
+// the limit does not refill it; 0 or less removes the limit.
+func (s *Set) limitRegisterLocked(size int, now time.Time) {
+	switch {
+	case size <= 0:
+		s.limiter = nil
+	case s.limiter == nil:
+		s.limiter = rate.NewLimiter(rate.Every(time.Minute/time.Duration(size)), size)
+	case s.limiter.Burst() != size:
+		spent := int(math.Round(float64(s.limiter.Burst()) - s.limiter.TokensAt(now)))
+		s.limiter = rate.NewLimiter(rate.Every(time.Minute/time.Duration(size)), size)
+		for ; spent > 0; spent -= size {
+			s.limiter.ReserveN(now, min(spent, size))
+		}
+	}
+}
+
+// takeRegisterLocked takes n tokens if there are that many, or else reports
+// how long until there will be (for n above the size, how long until the
+// bucket is full).
+func (s *Set) takeRegisterLocked(n int, now time.Time) (wait time.Duration, ok bool) {
+	if s.limiter == nil || n <= 0 {
+		return 0, true
+	}
+	r := s.limiter.ReserveN(now, n)
+	if !r.OK() {
+		size := s.limiter.Burst()
+		return time.Duration((float64(size) - s.limiter.TokensAt(now)) / float64(size) * float64(time.Minute)), false
+	}
+	if d := r.DelayFrom(now); d > 0 {
+		r.CancelAt(now)
+		return d, false
+	}
+	return 0, true
+}
+
+// Origin says where a tracked ID came from.
+type Origin string
+
+// The origins of tracked IDs.
+const (
+	// OriginConfig is an ID listed in the configuration file.
+	OriginConfig Origin = "config"
+	// OriginFile is an ID listed in the watched file.
+	OriginFile Origin = "file"
+	// OriginAPI is an ID registered through the HTTP API.
+	OriginAPI Origin = "api"
+)
+
+// valid reports whether o is one of the known origins.
+func (o Origin) valid() bool {
+	return o == OriginConfig || o == OriginFile || o == OriginAPI
+}
+
+// ID is one tracked ID, as Set.IDs returns it and the HTTP API lists it.
+type ID struct {
+	// ID is the vendor's identifier (TaskID, msg_id or group_msgid).
+	ID string `json:"id"`
+	// Added is when the ID was first seen; its age is measured from here.
+	Added time.Time `json:"added"`
+	// Sent is when the push or message was sent, if the client that
+	// registered the ID said so (the API's sent_at); zero if unknown.
+	Sent time.Time `json:"sent,omitzero"`
+	// Origin is where the ID came from; see Set for how origins combine.
+	Origin Origin `json:"origin"`
+}
+
+// ErrInvalidID is wrapped by every error Set.Add returns for an ID that the
+// validator refuses, so that callers can tell bad input from a failed write.
+var ErrInvalidID = errors.New("invalid ID")
+
+// shownIDBytes is how much of an ID (or any client-supplied string) an error
+// or log message shows, so that a huge input cannot flood a response or a log
+// line.
+const shownIDBytes = 64
+
+// quoteShort quotes s, shortened, for an error message.
+func quoteShort(s string) string {
+	if len(s) <= shownIDBytes {
+		return strconv.Quote(s)
+	}
+	return strconv.Quote(s[:shownIDBytes]) + fmt.Sprintf("… (%d bytes)", len(s))
+}
+
+// shorten shortens s for a log value, which the logger quotes itself.
+func shorten(s string) string {
+	if len(s) <= shownIDBytes {
+		return s
+	}
+	return s[:shownIDBytes] + fmt.Sprintf("… (%d bytes)", len(s))
 }

@@ -17,7 +17,8 @@ import (
 
 	"github.com/go-kit/log"
 
-	"github.com/imstats/imstats_exporter/internal/clock"
+	"github.com/imstats/imstats_exporter/internal/catalog"
+	"github.com/imstats/imstats_exporter/internal/clock/clocktest"
 )
 
 var t0 = time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
@@ -98,33 +99,6 @@ func countWrites(s *Set) *atomic.Int64 {
 	return &n
 }
 
-func TestValidateID(t *testing.T) {
-	t.Parallel()
-	for _, tc := range []struct {
-		id      string
-		wantErr string
-	}{
-		{id: "1613113584"},
-		{id: "1400123456_144115212910570789_4155518400_15723514"},
-		{id: "bsp54sn8bpn8hc3etq40"},
-		{id: strings.Repeat("x", MaxIDBytes)},
-		{id: "", wantErr: "empty"},
-		{id: strings.Repeat("x", MaxIDBytes+1), wantErr: "longer than 128 bytes"},
-		{id: "a,b", wantErr: "contains a comma"},
-		{id: "a b", wantErr: "contains whitespace"},
-		{id: "a\tb", wantErr: "contains whitespace"},
-		{id: "a\nb", wantErr: "contains whitespace"},
-		{id: "a\x00", wantErr: "contains the non-printable or non-ASCII byte 0x00"},
-		{id: "a\x7f", wantErr: "contains the non-printable or non-ASCII byte 0x7f"},
-		{id: "é", wantErr: "contains the non-printable or non-ASCII byte 0xc3"},
-	} {
-		err := ValidateID(tc.id)
-		if got := fmt.Sprint(err); (err == nil) != (tc.wantErr == "") || (err != nil && got != tc.wantErr) {
-			t.Errorf("ValidateID(%q) = %v, want %q", tc.id, err, tc.wantErr)
-		}
-	}
-}
-
 func TestAdd(t *testing.T) {
 	t.Parallel()
 	sent := time.Date(2025, 2, 28, 23, 0, 0, 0, time.FixedZone("CST", 8*3600))
@@ -185,10 +159,10 @@ func TestAdd(t *testing.T) {
 		},
 		{
 			name: "the kind's rule applies",
-			kind: KindJPushMessages,
+			kind: catalog.KindJPushMessages,
 			calls: []call{
 				{ids: []string{"123"}, origin: OriginAPI, wantAdded: 1},
-				{ids: []string{"12a"}, origin: OriginAPI, wantErr: `invalid ID "12a": a msg_id is an integer of at most 20 digits`},
+				{ids: []string{"12a"}, origin: OriginAPI, wantErr: `invalid ID "12a": a msg_id is a decimal integer from 1 to 18446744073709551615 without leading zeros`},
 			},
 			want: []ID{id("123", t0, OriginAPI)},
 		},
@@ -207,7 +181,7 @@ func TestAdd(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			fc := clock.NewFake(t0)
+			fc := clocktest.NewFake(t0)
 			s := mustOpen(t, Options{Kind: tc.kind, Clock: fc}, Config{})
 			for _, c := range tc.calls {
 				fc.Advance(c.advance)
@@ -232,7 +206,7 @@ func TestAdd(t *testing.T) {
 
 func TestIDsNewestFirst(t *testing.T) {
 	t.Parallel()
-	fc := clock.NewFake(t0)
+	fc := clocktest.NewFake(t0)
 	s := mustOpen(t, Options{Clock: fc}, Config{})
 	mustAdd(t, s, OriginAPI, "m")
 	fc.Advance(time.Minute)
@@ -320,7 +294,7 @@ func TestCap(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			fc := clock.NewFake(t0)
+			fc := clocktest.NewFake(t0)
 			s := mustOpen(t, Options{Clock: fc}, Config{Cap: tc.cap, Static: tc.static})
 			for _, c := range tc.calls {
 				fc.Advance(c.advance)
@@ -341,7 +315,7 @@ func TestCapKeepsEvictedFileIDsRetired(t *testing.T) {
 	if err := os.WriteFile(file, []byte("f\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	fc := clock.NewFake(t0)
+	fc := clocktest.NewFake(t0)
 	o := Options{StatePath: filepath.Join(dir, "state.json"), Clock: fc}
 	c := Config{File: file, Cap: 1}
 	s := mustOpen(t, o, c)
@@ -380,7 +354,7 @@ func TestAging(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			fc := clock.NewFake(t0)
+			fc := clocktest.NewFake(t0)
 			path := filepath.Join(t.TempDir(), "state.json")
 			s := mustOpen(t, Options{StatePath: path, Clock: fc}, Config{MaxAge: tc.maxAge})
 			mustAdd(t, s, OriginAPI, "a")
@@ -402,7 +376,7 @@ func TestAging(t *testing.T) {
 // the state file, an fsync on the scrape path.
 func TestReadsNeverWrite(t *testing.T) {
 	t.Parallel()
-	fc := clock.NewFake(t0)
+	fc := clocktest.NewFake(t0)
 	path := filepath.Join(t.TempDir(), "state.json")
 	s := mustOpen(t, Options{StatePath: path, Clock: fc}, Config{MaxAge: time.Hour})
 	mustAdd(t, s, OriginAPI, "a")
@@ -427,7 +401,7 @@ func TestReadsNeverWrite(t *testing.T) {
 
 func TestAgedConfigIDNotResurrected(t *testing.T) {
 	t.Parallel()
-	fc := clock.NewFake(t0)
+	fc := clocktest.NewFake(t0)
 	o := Options{StatePath: filepath.Join(t.TempDir(), "state.json"), Clock: fc}
 	c := Config{Static: []string{"s"}, MaxAge: 24 * time.Hour}
 	s := mustOpen(t, o, c)
@@ -467,7 +441,7 @@ func stateIDs(t *testing.T, path string) []record {
 func TestPersistenceAcrossRestart(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	fc := clock.NewFake(t0)
+	fc := clocktest.NewFake(t0)
 	file := filepath.Join(dir, "ids.txt")
 	if err := os.WriteFile(file, []byte("f1\n"), 0o644); err != nil {
 		t.Fatal(err)
@@ -509,7 +483,7 @@ func TestPersistenceAcrossRestart(t *testing.T) {
 func TestStateFileFormat(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "state.json")
-	s := mustOpen(t, Options{StatePath: path, Clock: clock.NewFake(time.Date(2025, 3, 1, 8, 0, 0, 5, time.FixedZone("CST", 8*3600)))}, Config{})
+	s := mustOpen(t, Options{StatePath: path, Clock: clocktest.NewFake(time.Date(2025, 3, 1, 8, 0, 0, 5, time.FixedZone("CST", 8*3600)))}, Config{})
 	mustAdd(t, s, OriginAPI, "1613113584")
 	if _, err := s.Add(context.Background(), []string{"bsp54sn8bpn8hc3etq40"}, OriginAPI, time.Date(2025, 3, 1, 7, 0, 0, 0, time.FixedZone("CST", 8*3600))); err != nil {
 		t.Fatal(err)
@@ -549,7 +523,7 @@ func TestReadsVersion1WithoutNewFields(t *testing.T) {
 	if err := os.WriteFile(path, []byte(old), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	s := mustOpen(t, Options{StatePath: path, Clock: clock.NewFake(t0)}, Config{Static: []string{"c"}})
+	s := mustOpen(t, Options{StatePath: path, Clock: clocktest.NewFake(t0)}, Config{Static: []string{"c"}})
 	checkIDs(t, s, []ID{id("a", t0, OriginAPI), id("c", at(-24*time.Hour), OriginConfig)})
 }
 
@@ -597,7 +571,7 @@ func TestReload(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			dir := t.TempDir()
-			fc := clock.NewFake(t0)
+			fc := clocktest.NewFake(t0)
 			o := Options{StatePath: filepath.Join(dir, "state.json"), Clock: fc}
 			file := filepath.Join(dir, "ids.txt")
 			// The same Set across reloads, and a restarted one, agree.
@@ -626,9 +600,9 @@ func TestReload(t *testing.T) {
 
 func TestPrepareRefusesInvalidStaticID(t *testing.T) {
 	t.Parallel()
-	s := mustOpen(t, Options{Kind: KindJPushMessages}, Config{})
+	s := mustOpen(t, Options{Kind: catalog.KindJPushMessages}, Config{})
 	_, err := s.Prepare(Config{Static: []string{"1", "12x"}})
-	if err == nil || err.Error() != `invalid ID "12x": a msg_id is an integer of at most 20 digits` || !errors.Is(err, ErrInvalidID) {
+	if err == nil || err.Error() != `invalid ID "12x": a msg_id is a decimal integer from 1 to 18446744073709551615 without leading zeros` || !errors.Is(err, ErrInvalidID) {
 		t.Errorf("Prepare error = %v, want the invalid static ID named", err)
 	}
 }
@@ -643,7 +617,7 @@ func TestPrepareChangesNothing(t *testing.T) {
 	if err := os.WriteFile(file, []byte("f1\nf2\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	fc := clock.NewFake(t0)
+	fc := clocktest.NewFake(t0)
 	s := mustOpen(t, Options{StatePath: path, Clock: fc}, Config{Static: []string{"s1"}, File: file, Cap: 10})
 	mustAdd(t, s, OriginAPI, "a1")
 	beforeIDs, beforeStats := s.IDs(), s.Stats()
@@ -763,7 +737,7 @@ func TestMaintainFollowsFile(t *testing.T) {
 	}
 	dir := t.TempDir()
 	file := filepath.Join(dir, "ids.txt")
-	fc := clock.NewFake(t0)
+	fc := clocktest.NewFake(t0)
 	var logs bytes.Buffer
 	path := filepath.Join(dir, "state.json")
 	s := mustOpen(t, Options{StatePath: path, Clock: fc, Logger: log.NewLogfmtLogger(&logs)}, Config{File: file})
@@ -846,7 +820,7 @@ func TestRemove(t *testing.T) {
 		t.Fatal(err)
 	}
 	path := filepath.Join(dir, "state.json")
-	s := mustOpen(t, Options{StatePath: path, Clock: clock.NewFake(t0)}, Config{Static: []string{"c"}, File: file})
+	s := mustOpen(t, Options{StatePath: path, Clock: clocktest.NewFake(t0)}, Config{Static: []string{"c"}, File: file})
 	mustAdd(t, s, OriginAPI, "a", "b", "c", "f")
 	ctx := context.Background()
 
@@ -906,7 +880,7 @@ func TestChanged(t *testing.T) {
 
 func TestRateLimit(t *testing.T) {
 	t.Parallel()
-	fc := clock.NewFake(t0)
+	fc := clocktest.NewFake(t0)
 	s := mustOpen(t, Options{Clock: fc}, Config{Static: []string{"cfg"}, RegisterPerMinute: 3})
 	ctx := context.Background()
 	add := func(ids ...string) (int, error) { return s.Add(ctx, ids, OriginAPI, time.Time{}) }
@@ -1020,7 +994,7 @@ func TestStorm(t *testing.T) {
 	if err := os.WriteFile(file, []byte("f1\nf2\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	fc := clock.NewFake(t0)
+	fc := clocktest.NewFake(t0)
 	s := mustOpen(t, Options{StatePath: filepath.Join(dir, "state.json"), Clock: fc}, Config{Static: []string{"c1"}, File: file, Cap: 40, MaxAge: time.Hour})
 	const workers, rounds = 8, 60
 	var wg sync.WaitGroup
@@ -1106,4 +1080,36 @@ func BenchmarkAddDurable50(b *testing.B) {
 	}
 	wg.Wait()
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "IDs/s")
+}
+
+// TestRateLimitResize changes register_per_minute on a reload: the IDs
+// already registered this minute still count against the new limit.
+func TestRateLimitResize(t *testing.T) {
+	t.Parallel()
+	fc := clocktest.NewFake(t0)
+	s := mustOpen(t, Options{Clock: fc}, Config{RegisterPerMinute: 3})
+	ctx := context.Background()
+	add := func(ids ...string) error { _, err := s.Add(ctx, ids, OriginAPI, time.Time{}); return err }
+	if err := add("a", "b", "c"); err != nil {
+		t.Fatal(err)
+	}
+	mustCommit(t, s, Config{RegisterPerMinute: 6})
+	if err := add("d", "e", "f"); err != nil {
+		t.Fatalf("3 more after growing the limit to 6: %v", err)
+	}
+	if err := add("g"); !errors.Is(err, ErrRateLimited) {
+		t.Fatalf("a 7th ID in the minute: %v, want ErrRateLimited", err)
+	}
+	fc.Advance(time.Minute)
+	if err := add("h", "i"); err != nil {
+		t.Fatal(err)
+	}
+	mustCommit(t, s, Config{RegisterPerMinute: 3})
+	if err := add("j"); err != nil {
+		t.Fatalf("a 3rd ID after shrinking the limit to 3: %v", err)
+	}
+	var rl *RateLimitError
+	if err := add("k"); !errors.As(err, &rl) || rl.RetryAfter != 20*time.Second {
+		t.Fatalf("a 4th ID after shrinking: %v, want a retry in 20s", err)
+	}
 }

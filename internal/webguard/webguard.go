@@ -1,9 +1,13 @@
 // Package webguard bounds and guards the exporter's HTTP server: read,
-// write and idle timeouts, a request body limit enforced while reading, a
-// cap on concurrent requests (one for scrapes, one for everything else),
-// the lifecycle switch for POST /-/reload, and a token that write requests
-// need on top of the web configuration's authentication, so that the
-// credential Prometheus scrapes with cannot change anything.
+// write and idle timeouts, a request body limit enforced while reading,
+// caps on concurrent requests by class (scrapes, writes, everything else;
+// health and readiness checks have none, so that nothing else can make
+// them fail), a cap on open connections that closes the longest idle ones
+// first, a write deadline per piece of an answer so that a client that
+// does not read is cut off, the lifecycle switch for POST /-/reload, and a
+// token that write requests need on top of the web configuration's
+// authentication, so that the credential Prometheus scrapes with cannot
+// change anything.
 //
 // Like Prometheus' --web.enable-lifecycle, endpoints that change state are
 // off unless a flag turns them on.
@@ -16,6 +20,7 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"strings"
@@ -43,6 +48,9 @@ const (
 	DefaultMaxBodyBytes      = units.MiB
 	DefaultMaxRequests       = 40
 	DefaultMaxScrapes        = 10
+	DefaultMaxWrites         = 10
+	DefaultMaxConnections    = 1024
+	DefaultWriteStallTimeout = 5 * time.Second
 )
 
 // maxHeaderBytes bounds a request's headers (Go's default is 1 MiB); basic
@@ -57,8 +65,11 @@ type Options struct {
 	WriteTimeout      time.Duration    // to answer; above Prometheus' scrape_timeout
 	IdleTimeout       time.Duration    // a kept-alive connection waiting for its next request
 	MaxBodyBytes      units.Base2Bytes // largest request body; larger gets 413
-	MaxRequests       int              // concurrent requests other than scrapes; 0: no cap
-	MaxScrapes        int              // concurrent requests to TelemetryPath; 0: no cap
+	WriteStallTimeout time.Duration    // to send one piece (writeChunk) of an answer; 0: no limit
+	MaxRequests       int              // concurrent requests other than scrapes, health checks and writes; 0: no cap
+	MaxScrapes        int              // concurrent requests to TelemetryPath being prepared; 0: no cap
+	MaxWrites         int              // concurrent write requests (POST, DELETE, …); 0: no cap
+	MaxConnections    int              // open connections; 0: no cap
 	EnableLifecycle   bool             // POST /-/reload answers (SIGHUP always works)
 	EnableTrackingAPI bool             // the tracking API accepts writes (POST, DELETE)
 	WriteTokenFile    string           // a token every write request must carry; "" for none
@@ -73,8 +84,11 @@ func DefaultOptions() Options {
 		WriteTimeout:      DefaultWriteTimeout,
 		IdleTimeout:       DefaultIdleTimeout,
 		MaxBodyBytes:      DefaultMaxBodyBytes,
+		WriteStallTimeout: DefaultWriteStallTimeout,
 		MaxRequests:       DefaultMaxRequests,
 		MaxScrapes:        DefaultMaxScrapes,
+		MaxWrites:         DefaultMaxWrites,
+		MaxConnections:    DefaultMaxConnections,
 	}
 }
 
@@ -93,18 +107,31 @@ func AddFlags(app *kingpin.Application) *Options {
 	app.Flag("web.write-timeout", "Maximum time to answer a request; keep it above Prometheus' scrape_timeout, as a scrape may wait for a refresh.").Default(d.WriteTimeout.String()).DurationVar(&o.WriteTimeout)
 	app.Flag("web.idle-timeout", "Maximum time a kept-alive connection waits for its next request; keep it above the scrape interval.").Default(d.IdleTimeout.String()).DurationVar(&o.IdleTimeout)
 	app.Flag("web.max-request-body", "Largest request body; a larger one is refused with 413.").Default(d.MaxBodyBytes.String()).BytesVar(&o.MaxBodyBytes)
-	app.Flag("web.max-requests", "Maximum concurrent requests other than scrapes; more get 503 (0: no limit).").Default(fmt.Sprint(d.MaxRequests)).IntVar(&o.MaxRequests)
-	app.Flag("web.max-scrapes", "Maximum concurrent scrapes of the telemetry path; more get 503 (0: no limit).").Default(fmt.Sprint(d.MaxScrapes)).IntVar(&o.MaxScrapes)
+	app.Flag("web.write-stall-timeout", "Maximum time to send one 64 KiB piece of an answer; a client that reads slower is disconnected (0: only --web.write-timeout applies).").Default(d.WriteStallTimeout.String()).DurationVar(&o.WriteStallTimeout)
+	app.Flag("web.max-requests", "Maximum concurrent requests other than scrapes, health checks and writes; more get 503 (0: no limit).").Default(fmt.Sprint(d.MaxRequests)).IntVar(&o.MaxRequests)
+	app.Flag("web.max-scrapes", "Maximum concurrent scrapes of the telemetry path being prepared (a scrape no longer counts once its answer is being sent); more get 503 (0: no limit).").Default(fmt.Sprint(d.MaxScrapes)).IntVar(&o.MaxScrapes)
+	app.Flag("web.max-write-requests", "Maximum concurrent write requests (POST /-/reload, the tracking API's POST and DELETE); more get 503 (0: no limit).").Default(fmt.Sprint(d.MaxWrites)).IntVar(&o.MaxWrites)
+	app.Flag("web.max-connections", "Maximum open HTTP connections; a new one beyond it closes the longest idle one, or is closed itself when none is idle (0: no limit). Keep it well under the open files limit.").Default(fmt.Sprint(d.MaxConnections)).IntVar(&o.MaxConnections)
 	return o
 }
 
-// Configure sets the server's timeouts and header size limit from o.
+// Configure sets the server's timeouts and header size limit from o. The
+// connection cap is the Guard's ConnState, set apart.
 func Configure(s *http.Server, o Options) {
 	s.ReadHeaderTimeout = o.ReadHeaderTimeout
 	s.ReadTimeout = o.ReadTimeout
 	s.WriteTimeout = o.WriteTimeout
 	s.IdleTimeout = o.IdleTimeout
 	s.MaxHeaderBytes = maxHeaderBytes
+}
+
+// ConnState is the http.Server hook that caps open connections
+// (MaxConnections): set it as the server's ConnState. Without a cap it
+// does nothing.
+func (g *Guard) ConnState(c net.Conn, state http.ConnState) {
+	if g.conns != nil {
+		g.conns.track(c, state)
+	}
 }
 
 // Reasons a request is refused, the values of the reason label.
@@ -115,18 +142,33 @@ const (
 	reasonToken        = "write_token"
 )
 
+// Request classes, each with its own cap.
+const (
+	classScrape = iota
+	classHealth // never capped: no other class can make health checks fail
+	classWrite
+	classOther
+)
+
+// healthPaths are the health and readiness checks.
+var healthPaths = map[string]bool{"/-/healthy": true, "/-/ready": true}
+
 // Guard is the HTTP middleware for Options.
 type Guard struct {
 	opts     Options
-	tokenSum []byte // SHA-256 of the write token; nil when there is none
-	scrapes  chan struct{}
-	others   chan struct{}
+	tokenSum []byte                        // SHA-256 of the write token; nil when there is none
+	caps     [classOther + 1]chan struct{} // by class; nil: no cap
+	conns    *connLimit                    // nil: no cap
 	rejected *prometheus.CounterVec
+	stalled  prometheus.Counter
 }
 
-// New reads the write token, if any, and registers
-// imstats_exporter_http_requests_rejected_total with reg (nil: not
-// exposed). A token file that cannot be read or is empty is an error.
+// New reads the write token, if any, and registers the guard's metrics
+// with reg (nil: not exposed):
+// imstats_exporter_http_requests_rejected_total,
+// imstats_exporter_http_answers_stalled_total,
+// imstats_exporter_http_request_slots_in_use and the connection cap's. A
+// token file that cannot be read or is empty is an error.
 func New(o Options, reg prometheus.Registerer) (*Guard, error) {
 	g := &Guard{
 		opts: o,
@@ -134,20 +176,40 @@ func New(o Options, reg prometheus.Registerer) (*Guard, error) {
 			Name: "imstats_exporter_http_requests_rejected_total",
 			Help: "HTTP requests refused by the exporter's limits and switches, by reason.",
 		}, []string{"reason"}),
+		stalled: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "imstats_exporter_http_answers_stalled_total",
+			Help: "HTTP answers cut off because the client did not take a piece of it within --web.write-stall-timeout, or it outlasted --web.write-timeout.",
+		}),
 	}
 	for _, r := range []string{reasonConcurrency, reasonBodyTooLarge, reasonLifecycle, reasonToken} {
 		g.rejected.WithLabelValues(r)
 	}
-	if reg != nil {
-		if err := reg.Register(g.rejected); err != nil {
-			return nil, err
+	collectors := []prometheus.Collector{g.rejected, g.stalled}
+	for _, c := range []struct {
+		class, limit int
+		name         string
+	}{{classScrape, o.MaxScrapes, "scrape"}, {classWrite, o.MaxWrites, "write"}, {classOther, o.MaxRequests, "other"}} {
+		if c.limit <= 0 {
+			continue
 		}
+		sem := make(chan struct{}, c.limit)
+		g.caps[c.class] = sem
+		collectors = append(collectors, prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name:        "imstats_exporter_http_request_slots_in_use",
+			Help:        "Slots of the class's cap (--web.max-scrapes, --web.max-write-requests, --web.max-requests) held by requests being read or prepared.",
+			ConstLabels: prometheus.Labels{"class": c.name},
+		}, func() float64 { return float64(len(sem)) }))
 	}
-	if o.MaxScrapes > 0 {
-		g.scrapes = make(chan struct{}, o.MaxScrapes)
+	if o.MaxConnections > 0 {
+		g.conns = newConnLimit(o.MaxConnections)
+		collectors = append(collectors, g.conns)
 	}
-	if o.MaxRequests > 0 {
-		g.others = make(chan struct{}, o.MaxRequests)
+	if reg != nil {
+		for _, c := range collectors {
+			if err := reg.Register(c); err != nil {
+				return nil, err
+			}
+		}
 	}
 	if o.WriteTokenFile != "" {
 		b, err := os.ReadFile(o.WriteTokenFile)
@@ -171,23 +233,46 @@ func (g *Guard) WritesOpen() bool {
 	return (g.opts.EnableLifecycle || g.opts.EnableTrackingAPI) && g.tokenSum == nil
 }
 
+// classify returns r's class: scrapes by path, then health checks (only
+// reads: a POST to a health path is a write like any other), then writes
+// by method.
+func (g *Guard) classify(r *http.Request) int {
+	switch {
+	case r.URL.Path == g.opts.TelemetryPath:
+		return classScrape
+	case healthPaths[r.URL.Path] && !isWrite(r.Method):
+		return classHealth
+	case isWrite(r.Method):
+		return classWrite
+	}
+	return classOther
+}
+
 // Handler wraps next with the concurrency caps, the lifecycle switch, the
 // write token check and the body limit, and gives each request a deadline
 // of WriteTimeout so that work for a client the server has given up on
-// stops.
+// stops. A request holds its class's slot while it is read and its answer
+// prepared, and gives it back when the answer's first bytes go out: a
+// client that does not read the answer holds no slot, only its
+// connection, until a piece of the answer stalls for WriteStallTimeout.
 func (g *Guard) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		sem := g.others
-		if r.URL.Path == g.opts.TelemetryPath {
-			sem = g.scrapes
-		}
-		if sem != nil {
+		orig := w
+		gw := g.newWriter(w)
+		defer gw.done()
+		w = gw
+		if sem := g.caps[g.classify(r)]; sem != nil {
 			select {
 			case sem <- struct{}{}:
-				defer func() { <-sem }()
+				gw.release = func() { <-sem }
 			default:
 				g.rejected.WithLabelValues(reasonConcurrency).Inc()
 				w.Header().Set("Retry-After", "1")
+				if r.ContentLength != 0 {
+					// Answered at once, without waiting for a body that
+					// may trickle in: the connection closes instead.
+					w.Header().Set("Connection", "close")
+				}
 				http.Error(w, "Too many concurrent requests.", http.StatusServiceUnavailable)
 				return
 			}
@@ -216,7 +301,9 @@ func (g *Guard) Handler(next http.Handler) http.Handler {
 				http.Error(w, "Request body too large.", http.StatusRequestEntityTooLarge)
 				return
 			}
-			r.Body = http.MaxBytesReader(w, r.Body, int64(g.opts.MaxBodyBytes))
+			// The server's own writer, which MaxBytesReader tells to close
+			// the connection after the answer.
+			r.Body = http.MaxBytesReader(orig, r.Body, int64(g.opts.MaxBodyBytes))
 		}
 		if g.opts.WriteTimeout > 0 {
 			ctx, cancel := context.WithTimeout(r.Context(), g.opts.WriteTimeout)

@@ -45,6 +45,7 @@ func serve(t *testing.T, g *Guard, o Options, h http.Handler) string {
 	t.Helper()
 	srv := httptest.NewUnstartedServer(g.Handler(h))
 	Configure(srv.Config, o)
+	srv.Config.ConnState = g.ConnState
 	srv.Start()
 	t.Cleanup(srv.Close)
 	return srv.Listener.Addr().String()
@@ -375,6 +376,9 @@ func TestAddFlags(t *testing.T) {
 		{[]string{"--web.enable-lifecycle", "--web.enable-tracking-api", "--web.write-token-file=/t", "--web.write-timeout=5m", "--web.max-scrapes=3", "--web.max-request-body=4KiB", "--web.telemetry-path=/m"}, func(o *Options) {
 			o.EnableLifecycle, o.EnableTrackingAPI, o.WriteTokenFile = true, true, "/t"
 			o.WriteTimeout, o.MaxScrapes, o.MaxBodyBytes, o.TelemetryPath = 5*time.Minute, 3, 4096, "/m"
+		}},
+		{[]string{"--web.write-stall-timeout=2s", "--web.max-write-requests=4", "--web.max-connections=0"}, func(o *Options) {
+			o.WriteStallTimeout, o.MaxWrites, o.MaxConnections = 2*time.Second, 4, 0
 		}},
 	} {
 		app := kingpin.New("test", "")

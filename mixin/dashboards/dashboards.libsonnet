@@ -1,13 +1,26 @@
-// The dashboards. The panels drawn by hand before the mixin existed are kept
-// as JSON next to this file; the push dashboard gains its rows for
-// chat-message pushes, JPush group apps and the delivery alerts' view here.
+// The dashboards, one file each next to this one; the push dashboard gains
+// its rows for chat-message pushes, JPush group apps and the delivery
+// alerts' view here.
+// Every query of every dashboard, variables' included, is then given the
+// mixin's metricSelector and the job and instance variables, which list the
+// targets metricSelector selects.
+local lib = import '../lib/lib.libsonnet';
 local p = import '../lib/panels.libsonnet';
 
 {
   local c = $._config,
   local tags = { tags: c.dashboardTags },
 
-  // Below the last hand-drawn row of push-delivery.json (it ends at y 105).
+  // ofChosenApps(metric) is metric of the apps the dashboard's variables
+  // choose: Tencent IM apps by sdkappid (and window), JPush apps by app_key,
+  // JPush group apps by group_key.
+  local ofChosenApps(metric) = std.join('\nor\n', [
+    metric + '{vendor="tencent_im", app=~"$sdkappid", window=~"$window|tracked"}',
+    metric + '{vendor="jpush", source!="jpush_group_messages", app=~"$app_key"}',
+    metric + '{source="jpush_group_messages", app=~"$group_key"}',
+  ]),
+
+  // Below the last row of push-delivery.libsonnet (it ends at y 105).
   local y0 = 105,
   local pushRows = [
     p.row(26, 'Tencent IM chat-message pushes (normal_push_statistics) beside all-member pushes', y0),
@@ -75,23 +88,23 @@ local p = import '../lib/panels.libsonnet';
     p.timeseries(
       35,
       'Channel reach against its peers',
-      "Each channel's reach divided by the reach of the other channels of the same app, source and window (`imstats:push_channel_reach_vs_peers:ratio`): 1 = as good as its peers. ImstatsPushChannelBelowPeers fires under %g (averaged over %s), ImstatsPushChannelBelowNormal under %g of the channel's own %s average." % [c.channelPeerFloor, c.smoothing, c.channelNormalFactor, c.baselineWindow],
-      [['imstats:push_channel_reach_vs_peers:ratio', '{{vendor}} {{app}} {{source}} {{window}} {{channel}}']],
+      "Each channel's reach divided by the reach of the other channels of the same app, source and window (`imstats:push_channel_reach_vs_peers:ratio`): 1 = as good as its peers. ImstatsPushChannelBelowPeers fires under %g (averaged over %s), ImstatsPushChannelBelowNormal under %g of the channel's own %s average. The apps are those chosen above, the Tencent IM windows those of the window variable." % [c.channelPeerFloor, c.smoothing, c.channelNormalFactor, c.baselineWindow],
+      [[ofChosenApps('imstats:push_channel_reach_vs_peers:ratio'), '{{vendor}} {{app}} {{source}} {{window}} {{channel}}']],
       'percentunit',
       { h: 9, w: 12, x: 0, y: y0 + 21 },
     ),
     p.timeseries(
       36,
       'App reach (all channels)',
-      'Delivered / sent over all channels of an app, per source and window (`imstats:push_app_reach:ratio`). ImstatsPushDeliveryBelowNormal fires when its %s average falls under %g of its %s average.' % [c.smoothing, c.deliveryNormalFactor, c.baselineWindow],
-      [['imstats:push_app_reach:ratio', '{{vendor}} {{app}} {{source}} {{window}}']],
+      'Delivered / sent over all channels of an app, per source and window (`imstats:push_app_reach:ratio`). ImstatsPushDeliveryBelowNormal fires when its %s average falls under %g of its %s average. The apps are those chosen above, the Tencent IM windows those of the window variable.' % [c.smoothing, c.deliveryNormalFactor, c.baselineWindow],
+      [[ofChosenApps('imstats:push_app_reach:ratio'), '{{vendor}} {{app}} {{source}} {{window}}']],
       'percentunit',
       { h: 9, w: 12, x: 12, y: y0 + 21 },
       max=1,
     ),
   ],
 
-  local push = (import 'push-delivery.json') + tags + {
+  local push = (import 'push-delivery.libsonnet') + {
     description: 'Push funnels, reach and click rates per vendor channel for Tencent IM all-member and chat-message pushes, JPush apps and JPush group apps, from imstats_exporter.',
     panels+: pushRows,
     templating+: {
@@ -106,9 +119,34 @@ local p = import '../lib/panels.libsonnet';
     },
   },
 
+  // The matchers every query gets.
+  local matchers = std.join(', ', [m for m in [c.metricSelector, 'job=~"$job"', 'instance=~"$instance"'] if m != '']),
+  // withMatchers adds them to every selector of a query: every selector
+  // has braces, `{}` when it has no matcher of its own.
+  local withMatchers(expr) = std.strReplace(std.strReplace(expr, '{', '{' + matchers + ', '), ', }', '}'),
+  local panelWithMatchers(panel) = panel + (
+    if std.objectHas(panel, 'targets') then { targets: [t { expr: withMatchers(t.expr) } for t in panel.targets] } else {}
+  ) + (
+    if std.objectHas(panel, 'panels') then { panels: [panelWithMatchers(q) for q in panel.panels] } else {}
+  ),
+  local variableWithMatchers(v) =
+    if v.type == 'query' then v { definition: withMatchers(v.definition), query+: { query: withMatchers(v.query.query) } } else v,
+  local target = c.dashboardTargetMetric,
+  local targetVariables = [
+    p.variable('job', 'Job', 'The jobs of the imstats_exporter targets (%s).' % c.metricSelector, 'label_values(%s%s, job)' % [target, lib.selector([c.metricSelector])]),
+    p.variable('instance', 'Instance', 'The imstats_exporter targets of the chosen jobs.', 'label_values(%s%s, instance)' % [target, lib.selector([c.metricSelector, 'job=~"$job"'])]),
+  ],
+  // forTargets gives a dashboard the job and instance variables, after the
+  // data source, and the matchers in every query.
+  local forTargets(d) = d + tags + {
+    panels: [panelWithMatchers(q) for q in d.panels],
+    local vars = [variableWithMatchers(v) for v in d.templating.list],
+    templating+: { list: [v for v in vars if v.type == 'datasource'] + targetVariables + [v for v in vars if v.type != 'datasource'] },
+  },
+
   grafanaDashboards+:: {
-    'exporter.json': (import 'exporter.json') + tags,
-    'push-delivery.json': push,
-    'tencent-im-operations.json': (import 'tencent-im-operations.json') + tags,
+    'exporter.json': forTargets(import 'exporter.libsonnet'),
+    'push-delivery.json': forTargets(push),
+    'tencent-im-operations.json': forTargets(import 'tencent-im-operations.libsonnet'),
   },
 }

@@ -1,8 +1,17 @@
 // Small helpers for PromQL text and Grafana panels; no external library.
 {
-  // selector joins the non-empty matchers into {…}.
+  // selector joins the non-empty matchers into {…}, or '' when there are
+  // none.
   selector(matchers)::
-    '{' + std.join(', ', [m for m in matchers if m != '']) + '}',
+    local ms = [m for m in matchers if m != ''];
+    if ms == [] then '' else '{' + std.join(', ', ms) + '}',
+
+  // duration spells a Prometheus duration of one unit ('15m') in words
+  // ('15 minutes'), for annotations.
+  duration(d)::
+    local units = { s: 'second', m: 'minute', h: 'hour', d: 'day', w: 'week' };
+    local n = std.parseInt(d[:std.length(d) - 1]);
+    '%d %s%s' % [n, units[d[std.length(d) - 1]], if n == 1 then '' else 's'],
 
   // setLabel sets label to a fixed value on every series of expr.
   setLabel(expr, label, value)::

@@ -1,7 +1,8 @@
-// Command generate renders the monitoring mixin (mixin/mixin.libsonnet) and
-// its scenario tests (mixin/tests) into the files users load without
-// jsonnet: alerts/*.yml, alerts/tests/*.yml and dashboards/*.json. Run it
-// from the repository root:
+// Command generate renders the monitoring mixin (mixin/mixin.libsonnet) into
+// the files users load without jsonnet, alerts/*.yml and dashboards/*.json,
+// and its generated rule tests (mixin/cmd/generate/tests) into
+// alerts/tests/*.yml, beside the hand-written ones. Run it from the
+// repository root:
 //
 //	go run ./mixin/cmd/generate
 //
@@ -12,6 +13,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -19,9 +21,14 @@ import (
 	"github.com/google/go-jsonnet"
 )
 
-// filesSnippet lists every generated file, path → content; mixin/files.jsonnet
-// holds it so that jsonnet users can render the same files.
-const filesSnippet = "mixin/files.jsonnet"
+// The two jsonnet files that list the generated files, path → content:
+// mixinFiles is the mixin's own output, which plain jsonnet renders without
+// native functions; testFiles is the rule tests, whose scenarios need the
+// natives of scenario.go.
+const (
+	mixinFiles = "mixin/files.jsonnet"
+	testFiles  = "mixin/cmd/generate/tests/tests.jsonnet"
+)
 
 func main() {
 	root := flag.String("root", ".", "repository root")
@@ -36,33 +43,55 @@ func main() {
 	}
 }
 
-// render evaluates mixin/files.jsonnet under root and returns each file's
-// content by its path relative to root.
+// render returns the content of every generated file under root by its
+// path relative to root: the mixin's files and the rule tests.
 func render(root string) (map[string][]byte, error) {
-	vm := jsonnet.MakeVM()
-	vm.Importer(&jsonnet.FileImporter{JPaths: []string{filepath.Join(root, "mixin")}})
-	for _, f := range natives {
-		vm.NativeFunction(f)
-	}
-	path := filepath.Join(root, filesSnippet)
-	src, err := os.ReadFile(path)
+	files, err := evaluate(root, mixinFiles, nil)
 	if err != nil {
 		return nil, err
 	}
-	out, err := vm.EvaluateAnonymousSnippet(path, string(src))
+	tests, err := evaluate(root, testFiles, natives)
+	if err != nil {
+		return nil, err
+	}
+	for name, text := range tests {
+		if _, ok := files[name]; ok {
+			return nil, fmt.Errorf("%s and %s both render %s", mixinFiles, testFiles, name)
+		}
+		files[name] = text
+	}
+	return files, nil
+}
+
+// newVM returns a jsonnet VM that imports from mixin/ under root, as
+// `jsonnet -J mixin` does, with the given native functions.
+func newVM(root string, fs []*jsonnet.NativeFunction) *jsonnet.VM {
+	vm := jsonnet.MakeVM()
+	vm.Importer(&jsonnet.FileImporter{JPaths: []string{filepath.Join(root, "mixin")}})
+	for _, f := range fs {
+		vm.NativeFunction(f)
+	}
+	return vm
+}
+
+// evaluate evaluates the jsonnet file snippet (relative to root), an object
+// of path → content, with the native functions fs. Each content gets a
+// final newline, as `jsonnet -S -m` writes it.
+func evaluate(root, snippet string, fs []*jsonnet.NativeFunction) (map[string][]byte, error) {
+	out, err := newVM(root, fs).EvaluateFile(filepath.Join(root, filepath.FromSlash(snippet)))
 	if err != nil {
 		return nil, err
 	}
 	var texts map[string]string
 	if err := json.Unmarshal([]byte(out), &texts); err != nil {
-		return nil, fmt.Errorf("%s: want an object of strings: %v", filesSnippet, err)
+		return nil, fmt.Errorf("%s: want an object of strings: %v", snippet, err)
 	}
 	files := make(map[string][]byte, len(texts))
 	for name, text := range texts {
 		if !filepath.IsLocal(name) {
-			return nil, fmt.Errorf("%s: %q is not a path inside the repository", filesSnippet, name)
+			return nil, fmt.Errorf("%s: %q is not a path inside the repository", snippet, name)
 		}
-		files[filepath.FromSlash(name)] = []byte(text)
+		files[filepath.FromSlash(name)] = []byte(text + "\n")
 	}
 	return files, nil
 }
@@ -98,10 +127,16 @@ func write(root string, files map[string][]byte) error {
 	return nil
 }
 
-// generatedGlobs are the files the mixin owns: any other file there is stale.
+// generatedGlobs are where the generated files are. Every dashboard there is
+// generated; a YAML file is when it starts with generatedMarker, so that the
+// hand-written rule tests can sit beside the generated ones.
 var generatedGlobs = []string{"alerts/*.yml", "alerts/tests/*.yml", "dashboards/*.json"}
 
-// generated lists the files under root that match generatedGlobs.
+// generatedMarker starts every generated YAML file.
+const generatedMarker = "# Generated from "
+
+// generated lists the generated files under root: those of generatedGlobs
+// that are JSON or start with generatedMarker.
 func generated(root string) ([]string, error) {
 	var names []string
 	for _, g := range generatedGlobs {
@@ -110,6 +145,15 @@ func generated(root string) ([]string, error) {
 			return nil, err
 		}
 		for _, p := range m {
+			if filepath.Ext(p) == ".yml" {
+				marked, err := startsWith(p, generatedMarker)
+				if err != nil {
+					return nil, err
+				}
+				if !marked {
+					continue
+				}
+			}
 			rel, err := filepath.Rel(root, p)
 			if err != nil {
 				return nil, err
@@ -119,4 +163,19 @@ func generated(root string) ([]string, error) {
 	}
 	sort.Strings(names)
 	return names, nil
+}
+
+// startsWith reports whether the file at path starts with prefix.
+func startsWith(path, prefix string) (bool, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return false, err
+	}
+	defer f.Close()
+	head := make([]byte, len(prefix))
+	n, err := io.ReadFull(f, head)
+	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
+		return false, err
+	}
+	return string(head[:n]) == prefix, nil
 }

@@ -2,9 +2,13 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/google/go-jsonnet"
 )
 
 // repoRoot is the repository root seen from this package's directory.
@@ -43,12 +47,15 @@ func TestCommittedFilesMatchMixin(t *testing.T) {
 }
 
 // TestWriteRemovesStaleFiles checks that generating into a tree removes a
-// generated-kind file the mixin no longer renders and keeps other files.
+// generated file the mixin no longer renders and keeps other files, the
+// hand-written rule tests among them.
 func TestWriteRemovesStaleFiles(t *testing.T) {
 	root := t.TempDir()
 	for name, content := range map[string]string{
-		"alerts/tests/old_test.yml": "old",
-		"alerts/check.sh":           "keep",
+		"alerts/tests/old_test.yml":  generatedMarker + "mixin/\nold",
+		"alerts/tests/hand_test.yml": "# Hand-written.\n",
+		"alerts/check.sh":            "keep",
+		"dashboards/old.json":        "{}",
 	} {
 		p := filepath.Join(root, filepath.FromSlash(name))
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
@@ -67,6 +74,8 @@ func TestWriteRemovesStaleFiles(t *testing.T) {
 		exists bool
 	}{
 		{"alerts/tests/old_test.yml", false},
+		{"alerts/tests/hand_test.yml", true},
+		{"dashboards/old.json", false},
 		{"alerts/check.sh", true},
 		{"alerts/x.yml", true},
 	}
@@ -75,5 +84,54 @@ func TestWriteRemovesStaleFiles(t *testing.T) {
 		if got := err == nil; got != tt.exists {
 			t.Errorf("%s exists = %v, want %v", tt.name, got, tt.exists)
 		}
+	}
+}
+
+// TestPlainJsonnetRendersMixin checks that the mixin needs nothing but
+// jsonnet: `jsonnet mixin/mixin.libsonnet` and `jsonnet -S -m .
+// mixin/files.jsonnet` evaluate with no native function and no library path
+// (as where jsonnet-bundler vendors the mixin), the latter to the committed
+// files, and no file of the mixin calls std.native.
+func TestPlainJsonnetRendersMixin(t *testing.T) {
+	vm := jsonnet.MakeVM()
+	if _, err := vm.EvaluateFile(filepath.Join(repoRoot, "mixin", "mixin.libsonnet")); err != nil {
+		t.Fatalf("mixin/mixin.libsonnet: %v", err)
+	}
+	out, err := vm.EvaluateFile(filepath.Join(repoRoot, filepath.FromSlash(mixinFiles)))
+	if err != nil {
+		t.Fatalf("%s: %v", mixinFiles, err)
+	}
+	var files map[string]string
+	if err := json.Unmarshal([]byte(out), &files); err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range files {
+		got, err := os.ReadFile(filepath.Join(repoRoot, filepath.FromSlash(name)))
+		if err != nil || string(got) != want+"\n" { // -S -m ends each file with a newline
+			t.Errorf("%s: plain jsonnet renders it otherwise than committed (%v)", name, err)
+		}
+	}
+	mixinDir := filepath.Join(repoRoot, "mixin")
+	err = filepath.WalkDir(mixinDir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && path == filepath.Join(mixinDir, "cmd") {
+			return filepath.SkipDir // the generator and its tests
+		}
+		if ext := filepath.Ext(path); ext != ".libsonnet" && ext != ".jsonnet" {
+			return nil
+		}
+		src, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		if bytes.Contains(src, []byte("std.native")) {
+			t.Errorf("%s calls std.native: plain jsonnet cannot render it", path)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

@@ -10,7 +10,7 @@ import (
 	"github.com/google/go-jsonnet/ast"
 )
 
-// The scenario model behind mixin/tests/scenario.libsonnet, as jsonnet
+// The scenario model behind mixin/cmd/generate/tests/scenario.libsonnet, as jsonnet
 // native functions (jsonnet itself is too slow for days of 5-minute
 // samples). Times are minutes from the start of a rule test.
 //

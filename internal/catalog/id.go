@@ -1,50 +1,14 @@
-package tracking
+package catalog
 
 import (
 	"errors"
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 )
-
-// Origin says where a tracked ID came from.
-type Origin string
-
-// The origins of tracked IDs.
-const (
-	// OriginConfig is an ID listed in the configuration file.
-	OriginConfig Origin = "config"
-	// OriginFile is an ID listed in the watched file.
-	OriginFile Origin = "file"
-	// OriginAPI is an ID registered through the HTTP API.
-	OriginAPI Origin = "api"
-)
-
-// valid reports whether o is one of the known origins.
-func (o Origin) valid() bool {
-	return o == OriginConfig || o == OriginFile || o == OriginAPI
-}
-
-// ID is one tracked ID, as Set.IDs returns it and the HTTP API lists it.
-type ID struct {
-	// ID is the vendor's identifier (TaskID, msg_id or group_msgid).
-	ID string `json:"id"`
-	// Added is when the ID was first seen; its age is measured from here.
-	Added time.Time `json:"added"`
-	// Sent is when the push or message was sent, if the client that
-	// registered the ID said so (the API's sent_at); zero if unknown.
-	Sent time.Time `json:"sent,omitzero"`
-	// Origin is where the ID came from; see Set for how origins combine.
-	Origin Origin `json:"origin"`
-}
 
 // MaxIDBytes is the longest ID ValidateID accepts.
 const MaxIDBytes = 128
-
-// ErrInvalidID is wrapped by every error Set.Add returns for an ID that the
-// validator refuses, so that callers can tell bad input from a failed write.
-var ErrInvalidID = errors.New("invalid ID")
 
 // ValidateID is the default validator: it accepts a non-empty ID of at most
 // MaxIDBytes bytes of printable ASCII without whitespace or commas. IDs travel
@@ -72,38 +36,31 @@ func ValidateID(id string) error {
 	return nil
 }
 
-// shownIDBytes is how much of an ID (or any client-supplied string) an error
-// or log message shows, so that a huge input cannot flood a response or a log
-// line.
-const shownIDBytes = 64
+// A JPush msg_id is an unsigned 64-bit integer (the Report API answers it as
+// a JSON number or a string of digits; JPush "REST API v3 Report",
+// /received/detail and /messages/detail, whose samples are 1613113584 and
+// 123456789). Its one accepted form is decimal digits without a leading zero,
+// 1 to 2^64-1: 0 is no message, and 0001613113584 would be tracked apart
+// from 1613113584 although the vendor answers both as one message.
+const msgIDRule = "a msg_id is a decimal integer from 1 to 18446744073709551615 without leading zeros"
 
-// quoteShort quotes s, shortened, for an error message.
-func quoteShort(s string) string {
-	if len(s) <= shownIDBytes {
-		return strconv.Quote(s)
+// validMsgID reports whether id is a msg_id in its one accepted form.
+func validMsgID(id string) bool {
+	if id == "" || id[0] == '0' || strings.Trim(id, "0123456789") != "" {
+		return false
 	}
-	return strconv.Quote(s[:shownIDBytes]) + fmt.Sprintf("… (%d bytes)", len(s))
+	_, err := strconv.ParseUint(id, 10, 64)
+	return err == nil
 }
-
-// shorten shortens s for a log value, which the logger quotes itself.
-func shorten(s string) string {
-	if len(s) <= shownIDBytes {
-		return s
-	}
-	return s[:shownIDBytes] + fmt.Sprintf("… (%d bytes)", len(s))
-}
-
-// maxMsgIDDigits is the most digits a JPush msg_id has: it is an unsigned
-// 64-bit integer (the Report API answers it as a JSON number or a string of
-// digits; JPush "REST API v3 Report", /received/detail and /messages/detail).
-const maxMsgIDDigits = 20
 
 // ValidatorFor returns the ID rule of kind: ValidateID for every kind, and on
 // top of it what the vendor's IDs look like:
-//   - KindJPushMessages: decimal digits only (a msg_id is an integer);
+//   - KindJPushMessages: decimal digits without a leading zero, 1 to
+//     2^64-1 (see msgIDRule);
 //   - KindJPushGroupMessages: letters and digits, as group_msgid values are
 //     (JPush "REST API v3 Report", /group/messages/detail);
-//   - KindTencentPush: letters, digits, '_' and '-': im_push answers TaskIds
+//   - KindTencentPush: letters, digits, '_' and '-', as is (case matters):
+//     im_push answers TaskIds
 //     such as 1400123456_144115212910570789_4155518400_15723514 (Tencent Chat
 //     "全员/标签推送", im_push), and the statistics page's samples use
 //     xxx-yyy-zzz (Tencent Chat "All/Tagged Users Push Data Statistics").
@@ -116,8 +73,8 @@ func ValidatorFor(kind string) func(string) error {
 			if err := ValidateID(id); err != nil {
 				return err
 			}
-			if len(id) > maxMsgIDDigits || strings.Trim(id, "0123456789") != "" {
-				return fmt.Errorf("a msg_id is an integer of at most %d digits", maxMsgIDDigits)
+			if !validMsgID(id) {
+				return errors.New(msgIDRule)
 			}
 			return nil
 		}

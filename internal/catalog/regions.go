@@ -1,8 +1,4 @@
-// Package tencentim is a client for the Tencent Cloud IM (Chat) REST API:
-// region endpoints, TLSSigAPIv2 UserSig generation and renewal, the
-// ActionStatus/ErrorCode verdict of every answer, and the typed calls the
-// exporter makes (getappinfo, all_member_push_statistics).
-package tencentim
+package catalog
 
 import (
 	"maps"

@@ -129,11 +129,11 @@ function(mixin)
     for a in deliveryAlerts
   ];
 
-  local yaml(header, x) = header + std.manifestYamlDoc(x, indent_array_in_object=true, quote_keys=false) + '\n';
+  local yaml(header, x) = header + std.manifestYamlDoc(x, indent_array_in_object=true, quote_keys=false);
 
   {
     'push_delivery_scenarios_test.yml': yaml(|||
-      # Generated from mixin/tests/tests.libsonnet (go run ./mixin/cmd/generate); edit that.
+      # Generated from mixin/cmd/generate/tests/tests.libsonnet (go run ./mixin/cmd/generate); edit that.
       # Delivery scenarios side by side, one app each: a normal day, a
       # low-volume channel at 0%%, a new install with one hour of data, one
       # channel at a third of its rate from 25h to 28h, a whole vendor down
@@ -216,7 +216,7 @@ function(mixin)
     }),
 
     'push_channel_rules_test.yml': yaml(|||
-      # Generated from mixin/tests/tests.libsonnet (go run ./mixin/cmd/generate); edit that.
+      # Generated from mixin/cmd/generate/tests/tests.libsonnet (go run ./mixin/cmd/generate); edit that.
       # Exact values of the recording rules the delivery alerts read. JPush
       # message m1 goes out at 0, m2 at 60m; a Tencent 24h window beside them.
     |||, {
@@ -347,7 +347,7 @@ function(mixin)
     }),
 
     'exporter_up_test.yml': yaml(|||
-      # Generated from mixin/tests/tests.libsonnet (go run ./mixin/cmd/generate); edit that.
+      # Generated from mixin/cmd/generate/tests/tests.libsonnet (go run ./mixin/cmd/generate); edit that.
       # ImstatsExporterDown: the target scrape fails, or the job is gone.
     |||, {
       rule_files: ['../imstats-alerts.yml'],
@@ -357,7 +357,7 @@ function(mixin)
         exp_annotations: {
           summary: if std.objectHas(labels, 'instance') then 'imstats_exporter on %s is down' % labels.instance else 'imstats_exporter is down',
           description: 'Prometheus cannot scrape imstats_exporter (%s)%s: no push statistics are collected and the delivery alerts are blind.' % [
-            config.exporterJobSelector,
+            config.metricSelector,
             if std.objectHas(labels, 'instance') then ' on ' + labels.instance else '',
           ],
           runbook_url: runbook('ImstatsExporterDown'),
