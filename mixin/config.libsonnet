@@ -45,6 +45,7 @@
       vendorRateLimited: '30m',
       trackedIDsAtLimit: '15m',
       configReloadFailed: '5m',
+      memoryNearLimit: '15m',
     },
     severity: {
       channelBelowPeers: 'critical',
@@ -58,6 +59,7 @@
       vendorRateLimited: 'warning',
       trackedIDsAtLimit: 'warning',
       configReloadFailed: 'warning',
+      memoryNearLimit: 'warning',
     },
 
     // Each alert's runbook_url is this followed by the alert's name in

@@ -140,13 +140,14 @@ type memoryResult struct {
 	// first pass and the last: the steady state.
 	steadyMinutes                     float64
 	cpuPerMin, gcsPerMin, gcCPUPerMin float64
+	gcIdlePerMin                      float64 // mark workers on otherwise idle Ps
 	heapLive, memLimit                float64 // in the last scrape
 }
 
 // childSample is what one scrape of the child said about its process.
 type childSample struct {
-	at                           time.Time
-	cpu, gcs, gcCPU, live, limit float64
+	at                                   time.Time
+	cpu, gcs, gcCPU, gcIdle, live, limit float64
 }
 
 // BenchmarkMemoryTrackedIDs runs the exporter (internal/server with the
@@ -207,6 +208,7 @@ func reportMemory(b *testing.B, r memoryResult) {
 	b.ReportMetric(r.cpuPerMin, "steady-cpu-s/min")
 	b.ReportMetric(r.gcsPerMin, "steady-gc/min")
 	b.ReportMetric(r.gcCPUPerMin, "steady-gc-cpu-s/min")
+	b.ReportMetric(r.gcIdlePerMin, "steady-gc-idle-cpu-s/min")
 	b.ReportMetric(r.heapLive/(1<<20), "heap-live-MiB")
 	b.ReportMetric(r.heapLive/float64(max(r.series, 1)), "heap-live-B/series")
 }
@@ -387,7 +389,8 @@ tracking:
 		r.steadyMinutes = m
 		r.cpuPerMin = (last.cpu - first.cpu) / m
 		r.gcsPerMin = (last.gcs - first.gcs) / m
-		r.gcCPUPerMin = (last.gcCPU - first.gcCPU) / m
+		r.gcCPUPerMin = (last.gcCPU - last.gcIdle - first.gcCPU + first.gcIdle) / m
+		r.gcIdlePerMin = (last.gcIdle - first.gcIdle) / m
 		r.heapLive, r.memLimit = last.live, last.limit
 	}
 	if lastBody == nil {
@@ -433,7 +436,7 @@ func sampleChild(tb testing.TB, c *child) childSample {
 		tb.Fatal(err)
 	}
 	defer resp.Body.Close()
-	if _, err := fmt.Fscan(resp.Body, &smp.gcCPU, &smp.gcs, &smp.live, &smp.limit); err != nil {
+	if _, err := fmt.Fscan(resp.Body, &smp.gcCPU, &smp.gcIdle, &smp.gcs, &smp.live, &smp.limit); err != nil {
 		tb.Fatal(err)
 	}
 	return smp
@@ -445,10 +448,10 @@ const childStatsPath = "/child-stats"
 
 // childStats serves childStatsPath.
 func childStats(w http.ResponseWriter, _ *http.Request) {
-	s := []metrics.Sample{{Name: "/cpu/classes/gc/total:cpu-seconds"}, {Name: "/gc/cycles/total:gc-cycles"},
-		{Name: "/gc/heap/live:bytes"}, {Name: "/gc/gomemlimit:bytes"}}
+	s := []metrics.Sample{{Name: "/cpu/classes/gc/total:cpu-seconds"}, {Name: "/cpu/classes/gc/mark/idle:cpu-seconds"},
+		{Name: "/gc/cycles/total:gc-cycles"}, {Name: "/gc/heap/live:bytes"}, {Name: "/gc/gomemlimit:bytes"}}
 	metrics.Read(s)
-	fmt.Fprintln(w, s[0].Value.Float64(), s[1].Value.Uint64(), s[2].Value.Uint64(), s[3].Value.Uint64())
+	fmt.Fprintln(w, s[0].Value.Float64(), s[1].Value.Float64(), s[2].Value.Uint64(), s[3].Value.Uint64(), s[4].Value.Uint64())
 }
 
 // memoryScrape scrapes url as Prometheus does and returns the body as
