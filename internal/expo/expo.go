@@ -14,6 +14,7 @@ package expo
 import (
 	"bytes"
 	"encoding/binary"
+	"hash/maphash"
 	"math"
 	"strconv"
 	"strings"
@@ -153,9 +154,37 @@ func (s *Schema) Update(old *Block, samples []Sample) (*Block, int) {
 }
 
 // scratch is a block rendered before it is compared with the block it
-// replaces, and the last line rendered.
+// replaces, the last line rendered, and the render's bookkeeping, all kept
+// for the next render.
 type scratch struct {
-	buf, prev []byte
+	buf, prev           []byte
+	starts, next, order []int             // samples grouped by family
+	seen                map[uint64][2]int // a family's series keys by hash: their span in keys
+	keys                []byte
+}
+
+// seed hashes series keys.
+var seed = maphash.MakeSeed()
+
+// resetSeen forgets the series keys seen.
+func (sc *scratch) resetSeen() {
+	clear(sc.seen)
+	sc.keys = sc.keys[:0]
+}
+
+// seenBefore reports whether key was seen since resetSeen, and remembers
+// it.
+func (sc *scratch) seenBefore(key []byte) bool {
+	if sc.seen == nil {
+		sc.seen = map[uint64][2]int{}
+	}
+	h := maphash.Bytes(seed, key)
+	if span, ok := sc.seen[h]; ok && bytes.Equal(sc.keys[span[0]:span[1]], key) {
+		return true
+	}
+	sc.seen[h] = [2]int{len(sc.keys), len(sc.keys) + len(key)}
+	sc.keys = append(sc.keys, key...)
+	return false
 }
 
 // scratchPool holds the scratch buffers of renders.
@@ -165,36 +194,43 @@ var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
 func (s *Schema) render(sc *scratch, samples []Sample) ([]byte, int) {
 	buf := sc.buf[:0]
 	f := len(s.families)
-	byFam := make([][]int, f)
-	for i, smp := range samples {
+	// The samples' positions grouped by family, in schema order (a
+	// counting sort, stable within a family).
+	sc.starts = append(sc.starts[:0], make([]int, f+1)...)
+	for _, smp := range samples {
 		fi, ok := s.index[smp.Family]
 		if !ok {
 			panic("expo: family " + smp.Family.Name + " is not in the schema")
 		}
-		byFam[fi] = append(byFam[fi], i)
+		sc.starts[fi+1]++
 	}
+	for fi := range f {
+		sc.starts[fi+1] += sc.starts[fi]
+	}
+	sc.order = append(sc.order[:0], make([]int, len(samples))...)
+	next := append(sc.next[:0], sc.starts[:f]...)
+	for i, smp := range samples {
+		fi := s.index[smp.Family]
+		sc.order[next[fi]] = i
+		next[fi]++
+	}
+	sc.next = next
 	h := headerSize(f)
 	buf = append(buf, make([]byte, h)...)
 	dropped := 0
-	for fi, idx := range byFam {
+	for fi := range f {
+		idx := sc.order[sc.starts[fi]:sc.starts[fi+1]]
 		binary.LittleEndian.PutUint32(buf[4*fi:], uint32(len(buf)-h))
-		var seen map[string]bool
-		if len(idx) > 1 {
-			seen = make(map[string]bool, len(idx))
-		}
+		sc.resetSeen()
 		n := 0
 		for _, i := range idx {
 			start := len(buf)
 			buf = appendSeries(buf, samples[i])
 			line := buf[start:]
-			if seen != nil {
-				key := string(line[:bytes.LastIndexByte(line[:len(line)-1], ' ')])
-				if seen[key] {
-					buf = buf[:start]
-					dropped++
-					continue
-				}
-				seen[key] = true
+			if len(idx) > 1 && sc.seenBefore(line[:bytes.LastIndexByte(line[:len(line)-1], ' ')]) {
+				buf = buf[:start]
+				dropped++
+				continue
 			}
 			shared := 0
 			if n > 0 {

@@ -3,6 +3,7 @@ package expo
 import (
 	"bytes"
 	"math"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -135,5 +136,19 @@ func TestFrontCodedLinesRoundTrip(t *testing.T) {
 	}
 	if len(b.part(0)) >= len(want)*2/3 {
 		t.Fatalf("front coding kept %d of %d bytes", len(b.part(0)), len(want))
+	}
+}
+
+func TestRenderOfAChangedBlockAllocatesOnlyTheBlock(t *testing.T) {
+	s := NewSchema(famA, famB)
+	samples := make([]Sample, 0, 41)
+	for i := range 40 {
+		samples = append(samples, famA.Gauge(float64(i), "x", strconv.Itoa(i)))
+	}
+	samples = append(samples, famB.Gauge(1, "x"))
+	s.Block(samples)
+	allocs := testing.AllocsPerRun(20, func() { s.Block(samples) })
+	if allocs > 2 {
+		t.Fatalf("rendering a block of 41 series made %.0f allocations; want the block's own", allocs)
 	}
 }
