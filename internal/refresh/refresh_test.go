@@ -3,10 +3,10 @@ package refresh
 import (
 	"bytes"
 	"context"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"strconv"
 	"testing"
 	"time"
 
