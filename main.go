@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -23,6 +24,7 @@ import (
 
 	"github.com/imstats/imstats_exporter/config"
 	"github.com/imstats/imstats_exporter/internal/backfill"
+	"github.com/imstats/imstats_exporter/internal/callbacks"
 	"github.com/imstats/imstats_exporter/internal/demo"
 	"github.com/imstats/imstats_exporter/internal/memlimit"
 	"github.com/imstats/imstats_exporter/internal/server"
@@ -93,19 +95,35 @@ func run() int {
 	}
 	// Bound before anything is started or said about where it serves: a
 	// busy port ends the process here, with nothing to clean up.
+	webOptions.CallbacksPath = callbacks.Path
+	if *demoMode {
+		// The demo's simulator sends push callbacks to the exporter.
+		webOptions.EnableCallbacks = true
+	}
 	listeners, err := webguard.Listen(webConfig)
 	if err != nil {
 		level.Error(logger).Log("msg", "listening failed", "err", err)
 		return 1
 	}
-	defer func() {
-		for _, l := range listeners {
-			_ = l.Close()
+	defer closeAll(listeners)
+	// The receiver's own address, when it has one, is bound as early.
+	var cbListeners []net.Listener
+	systemd := false
+	cbConfig := &web.FlagConfig{WebListenAddresses: &[]string{webOptions.CallbacksListenAddress}, WebSystemdSocket: &systemd, WebConfigFile: &webOptions.CallbacksConfigFile}
+	if webOptions.EnableCallbacks && webOptions.CallbacksListenAddress != "" {
+		if cbListeners, err = webguard.Listen(cbConfig); err != nil {
+			level.Error(logger).Log("msg", "listening for push callbacks failed", "err", err)
+			return 1
 		}
-	}()
+		defer closeAll(cbListeners)
+	}
 
 	if *demoMode {
-		d, err := demo.Start(ctx, logger, demo.Options{DegradeChannel: *demoDegrade})
+		cbAddr := listeners[0].Addr().String()
+		if len(cbListeners) > 0 {
+			cbAddr = cbListeners[0].Addr().String()
+		}
+		d, err := demo.Start(ctx, logger, demo.Options{DegradeChannel: *demoDegrade, CallbackURL: "http://" + demo.DisplayAddress(cbAddr) + callbacks.Path})
 		if err != nil {
 			level.Error(logger).Log("msg", "starting the demo failed", "err", err)
 			return 1
@@ -116,7 +134,8 @@ func run() int {
 
 	level.Info(logger).Log("msg", "starting "+server.Name, "version", version.Info(), "build_context", version.BuildContext())
 	srv, err := server.New(server.Options{ConfigFile: *configFile, TelemetryPath: webOptions.TelemetryPath, Logger: logger,
-		EnableTrackingWrites: webOptions.EnableTrackingAPI})
+		EnableTrackingWrites: webOptions.EnableTrackingAPI,
+		EnableCallbacks:      webOptions.EnableCallbacks, CallbacksApart: len(cbListeners) > 0})
 	if err != nil {
 		level.Error(logger).Log("msg", "loading the configuration failed", "file", *configFile, "err", err)
 		return 1
@@ -129,6 +148,9 @@ func run() int {
 	if err != nil {
 		level.Error(logger).Log("msg", "setting up the web server failed", "err", err)
 		return 1
+	}
+	if webOptions.CallbacksListenAddress != "" && !webOptions.EnableCallbacks {
+		level.Warn(logger).Log("msg", "--web.callbacks-listen-address is ignored without --web.enable-callbacks")
 	}
 	if guard.WritesOpen() {
 		level.Warn(logger).Log("msg", "write endpoints are on without --web.write-token-file: whoever passes --web.config.file's authentication (anyone, without one) can reload and change what is tracked",
@@ -148,15 +170,27 @@ func run() int {
 	httpServer := &http.Server{Handler: guard.Handler(handler)}
 	webguard.Configure(httpServer, *webOptions)
 	httpServer.ConnState = guard.ConnState
-	// Serving stops at once on a signal; the requests in flight get 5
-	// seconds, and the deferred clean-ups wait for them.
+	servers := []*http.Server{httpServer}
+	serveErrs := make(chan error, 2)
+	if len(cbListeners) > 0 {
+		cbServer := &http.Server{Handler: guard.Handler(srv.CallbackHandler())}
+		webguard.Configure(cbServer, *webOptions)
+		cbServer.ConnState = guard.ConnState
+		servers = append(servers, cbServer)
+		go func() { serveErrs <- web.ServeMultiple(cbListeners, cbServer, cbConfig, webguard.SlogLogger(leveled)) }()
+	}
+	// Serving stops at once on a signal (or when a server fails); the
+	// requests in flight get 5 seconds, and the deferred clean-ups wait for
+	// them.
 	shutdownDone := make(chan struct{})
 	go func() {
 		defer close(shutdownDone)
 		<-ctx.Done()
 		shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		_ = httpServer.Shutdown(shutdownCtx)
+		for _, s := range servers {
+			_ = s.Shutdown(shutdownCtx)
+		}
 	}()
 	if *demoMode {
 		for _, l := range listeners {
@@ -167,12 +201,23 @@ func run() int {
 	// exporter-toolkit logs through slog: bridged to the same go-kit logger
 	// in the same format (the bridge adds its own caller; the go-kit filter
 	// applies the level).
-	if err := web.ServeMultiple(listeners, httpServer, webConfig, webguard.SlogLogger(leveled)); err != nil && !errors.Is(err, http.ErrServerClosed) {
+	go func() { serveErrs <- web.ServeMultiple(listeners, httpServer, webConfig, webguard.SlogLogger(leveled)) }()
+	// The first server to stop (a failure, or the shutdown) stops the other.
+	err = <-serveErrs
+	stop()
+	<-shutdownDone
+	if err != nil && !errors.Is(err, http.ErrServerClosed) {
 		level.Error(logger).Log("msg", "HTTP server failed", "err", err)
 		return 1
 	}
-	<-shutdownDone
 	return 0
+}
+
+// closeAll closes listeners that serving may already have closed.
+func closeAll(listeners []net.Listener) {
+	for _, l := range listeners {
+		_ = l.Close()
+	}
 }
 
 // versionFromBuildInfo fills in what -ldflags did not set (a plain go

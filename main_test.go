@@ -183,9 +183,11 @@ func TestDemo(t *testing.T) {
 	// Every source of the demo has values, JPush included.
 	families := []string{
 		"tencent_im_push_task_delivered", "tencent_im_push_window_platform_delivered",
+		"tencent_im_push_task_platform_loss", "tencent_im_push_window_loss", "tencent_im_normal_push_window_platform_loss",
+		"tencent_im_push_loss_reason_info",
 		"jpush_message_delivery_received", "jpush_message_channel_received", "jpush_message_target",
 		"jpush_users_active", "jpush_message_devices", "jpush_group_message_channel_received", "jpush_group_users_active",
-		"imstats_exporter_rate_limit_remaining",
+		"imstats_exporter_rate_limit_remaining", "tencent_im_push_events_total",
 	}
 	e.waitFor(func() bool {
 		_, scrape = e.get("/metrics")
@@ -198,6 +200,17 @@ func TestDemo(t *testing.T) {
 	}, "every demo metric family")
 
 	t.Run("promtool check metrics", func(t *testing.T) { promtoolCheck(t, scrape) })
+
+	t.Run("the first app's tasks are tracked by the push callbacks", func(t *testing.T) {
+		code, body := e.get("/api/v1/tencent_im/1400000001/tasks")
+		if code != http.StatusOK || !strings.Contains(body, `"origin":"callback"`) || !strings.Contains(body, `"sent":`) {
+			t.Errorf("tasks = %d %s, want one tracked from a callback with its sent time", code, body)
+		}
+		code, body = e.get("/api/v1/tencent_im/1400000002/tasks")
+		if code != http.StatusOK || !strings.Contains(body, `"origin":"file"`) || !strings.Contains(body, `"sent":`) {
+			t.Errorf("tasks = %d %s, want one from the watched file with its sent time", code, body)
+		}
+	})
 
 	t.Run("20 back-to-back scrapes cost one getappinfo call per app", func(t *testing.T) {
 		before, _ := sample(scrape, getAppInfoCalls)
@@ -252,7 +265,7 @@ func TestDemo(t *testing.T) {
 		_, cfg := e.get("/config")
 		_, landing := e.get("/")
 		for name, text := range map[string]string{"/metrics": scrape, "/config": cfg, "/": landing, "logs": e.logs.String()} {
-			for _, secret := range []string{"demo-tencent-im-secret-key", "demo-jpush-master-secret", "demo-jpush-group-secret", "usersig=", "Basic "} {
+			for _, secret := range []string{"demo-tencent-im-secret-key", "demo-tencent-im-callback-token", "demo-jpush-master-secret", "demo-jpush-group-secret", "usersig=", "Basic "} {
 				if strings.Contains(text, secret) {
 					t.Errorf("%s contains %q", name, secret)
 				}
@@ -375,6 +388,30 @@ func TestReloadAndRestart(t *testing.T) {
 	}
 }
 
+// TestCallbacksListenAddress: with a listen address of its own, the
+// receiver answers there, the demo's simulator posts there, and the main
+// address does not serve it.
+func TestCallbacksListenAddress(t *testing.T) {
+	t.Parallel()
+	cbAddr := freeAddr(t)
+	e := start(t, "--demo", "--web.callbacks-listen-address="+cbAddr)
+	e.waitFor(func() bool {
+		_, scrape := e.get("/metrics")
+		return strings.Contains(scrape, "\ntencent_im_push_events_total{")
+	}, "push events from the demo's callbacks")
+	if code, _ := e.do(http.MethodPost, "/callbacks/tencent_im?SdkAppid=1400000001&CallbackCommand=Push.OfflinePush", `{"Events":[]}`); code != http.StatusNotFound {
+		t.Errorf("the main address answers the callback path with %d, want 404", code)
+	}
+	resp, err := http.Get("http://" + cbAddr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Errorf("the callback address serves /metrics: %d", resp.StatusCode)
+	}
+}
+
 func TestFirstHour(t *testing.T) {
 	t.Parallel()
 	t.Run("--version without -ldflags", func(t *testing.T) {
@@ -392,7 +429,8 @@ func TestFirstHour(t *testing.T) {
 			t.Fatal(err, string(out))
 		}
 		for _, flag := range []string{"config.file", "config.check", "demo", "web.listen-address", "web.config.file", "web.telemetry-path",
-			"web.enable-lifecycle", "web.enable-tracking-api", "web.write-token-file", "web.write-timeout", "web.max-request-body", "web.max-requests", "web.max-scrapes"} {
+			"web.enable-lifecycle", "web.enable-tracking-api", "web.write-token-file", "web.write-timeout", "web.max-request-body", "web.max-requests", "web.max-scrapes",
+			"web.enable-callbacks", "web.callbacks-listen-address", "web.callbacks-config.file", "web.max-callbacks"} {
 			if !regexp.MustCompile(`--(\[no-\])?` + regexp.QuoteMeta(flag) + `[= \n]`).Match(out) {
 				t.Errorf("--help does not show --%s", flag)
 			}

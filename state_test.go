@@ -42,7 +42,8 @@ func TestCorruptStateFile(t *testing.T) {
 	if code, body := e.do("POST", "/api/v1/tencent_im/1400000000/tasks", `{"task_ids":["1400000000_1441_1_1"]}`); code != 200 {
 		t.Fatalf("registering a task after the corruption: %d %s", code, body)
 	}
-	if data, err := os.ReadFile(statePath); err != nil || !strings.Contains(string(data), `"1400000000_1441_1_1"`) {
+	// The state file is a journal: a header, then records holding the ID.
+	if data, err := os.ReadFile(statePath); err != nil || !strings.HasPrefix(string(data), "imstats tracked IDs journal") || !strings.Contains(string(data), "1400000000_1441_1_1") {
 		t.Errorf("the new state file: %q, %v", data, err)
 	}
 	// The first save moved the corrupt file aside, keeping its content.

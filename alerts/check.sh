@@ -1,5 +1,6 @@
 #!/bin/sh
-# Checks the Prometheus rules in alerts/: syntax (promtool check rules),
+# Checks the Prometheus rules in alerts/: syntax (promtool check rules, the
+# demo's alerts/demo/ too),
 # behaviour (promtool test rules alerts/tests/*.yml), coverage (every alert
 # and every recording rule is named by at least one test) and runbook links
 # (docs/runbooks.md#<alertname in lower case>, and that section exists). Run from anywhere;
@@ -15,7 +16,7 @@ if ! command -v "$promtool" >/dev/null 2>&1; then
 	exit 1
 fi
 
-"$promtool" check rules "$dir"/*.yml
+"$promtool" check rules "$dir"/*.yml "$dir"/demo/*.yml
 "$promtool" test rules "$dir"/tests/*.yml
 
 failed=0

@@ -33,6 +33,13 @@ import (
 //     (all_member_push_statistics, https://trtc.io/document/71894): the
 //     sample with TaskIDs, and the same result with an empty TaskID, the
 //     overall statistics ("Leave blank for overall statistics").
+//   - Tencent Chat "All/Tagged Users Push Loss Analysis" (all_member_push_loss,
+//     https://intl.cloud.tencent.com/document/product/1047/71895): the
+//     sample for TaskID xxx-yyy-zzz, and the same result as the overall one.
+//   - Tencent Chat "Chat Service Push Loss Analysis" (normal_push_loss,
+//     …/71898): its sample puts the four arrays in an object without a key,
+//     which is not JSON; both valid readings, the arrays at the top level
+//     and in one nested object, must give the same series.
 
 // sampleServer answers every request with the fixture and records the paths.
 type sampleServer struct {
@@ -197,6 +204,33 @@ func TestConformance(t *testing.T) {
 				}
 			}
 			return out, err
+		}},
+		{"push_loss_tasks", "/v4/timpush/all_member_push_loss", func(t *testing.T, url string) ([]expo.Sample, error) {
+			end := time.Date(2025, 3, 12, 16, 0, 0, 0, time.UTC)
+			res, err := tencentSampleClient(url, conformanceSDKAppID).PushLoss(ctx, end.Add(-24*time.Hour), end, []string{"xxx-yyy-zzz", "aaa-bbb-ccc"})
+			var out []expo.Sample
+			reasons := LossReasons{}
+			for _, r := range res {
+				out = append(out, PushTaskLossSamples("1400000000", r, true, reasons, nil)...)
+			}
+			return append(out, LossReasonSamples("1400000000", reasons)...), err
+		}},
+		{"push_loss_overall", "/v4/timpush/all_member_push_loss", func(t *testing.T, url string) ([]expo.Sample, error) {
+			end := time.Date(2025, 3, 12, 16, 0, 0, 0, time.UTC)
+			res, err := tencentSampleClient(url, conformanceSDKAppID).PushLoss(ctx, end.Add(-24*time.Hour), end, nil)
+			reasons := LossReasons{}
+			out := PushWindowLossSamples("1400000000", "24h", res, reasons, nil)
+			return append(out, LossReasonSamples("1400000000", reasons)...), err
+		}},
+		{"normal_push_loss", "/v4/timpush/normal_push_loss", func(t *testing.T, url string) ([]expo.Sample, error) {
+			end := time.Date(2025, 3, 12, 16, 0, 0, 0, time.UTC)
+			r, err := tencentSampleClient(url, conformanceSDKAppID).NormalPushLoss(ctx, end.Add(-24*time.Hour), end)
+			return NormalPushWindowLossSamples("1400000000", "24h", r, nil, nil), err
+		}},
+		{"normal_push_loss_nested", "/v4/timpush/normal_push_loss", func(t *testing.T, url string) ([]expo.Sample, error) {
+			end := time.Date(2025, 3, 12, 16, 0, 0, 0, time.UTC)
+			r, err := tencentSampleClient(url, conformanceSDKAppID).NormalPushLoss(ctx, end.Add(-24*time.Hour), end)
+			return NormalPushWindowLossSamples("1400000000", "24h", r, nil, nil), err
 		}},
 	}
 	for _, tt := range tests {

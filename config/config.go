@@ -56,8 +56,16 @@ var (
 
 	// DefaultTencentPush holds the defaults of a tencent_im entry's push
 	// section.
+	// The 1h window lets the delivery alerts see a channel's drop of a few
+	// hours without any tracked task (the 24h one dilutes it); each window
+	// costs one all_member_push_statistics and one normal_push_statistics
+	// call per refresh, of the 1 call/s each API allows (Tencent Chat
+	// "All/Tagged Users Push Data Statistics", "Maximum Calling Frequency").
 	DefaultTencentPush = TencentPush{
-		Windows: []Window{{Duration: model.Duration(24 * time.Hour), Text: "24h"}},
+		Windows: []Window{
+			{Duration: model.Duration(time.Hour), Text: "1h"},
+			{Duration: model.Duration(24 * time.Hour), Text: "24h"},
+		},
 	}
 
 	// DefaultJPushApp holds the defaults of a jpush entry.
@@ -189,6 +197,14 @@ type TencentApp struct {
 	Endpoint string `yaml:"endpoint"`
 	// Push configures the push statistics.
 	Push TencentPush `yaml:"push"`
+	// CallbackToken is the app's webhook authentication token: when set,
+	// the push callback receiver accepts only requests that carry Tencent's
+	// signature made with it. After loading it holds the token even when it
+	// was given with callback_token_file. Optional.
+	CallbackToken Secret `yaml:"callback_token,omitempty"`
+	// CallbackTokenFile names a file holding the token; surrounding
+	// whitespace is trimmed.
+	CallbackTokenFile string `yaml:"callback_token_file,omitempty"`
 }
 
 // BaseURL returns Endpoint, or the base URL of Region: the prefix to which
@@ -386,6 +402,9 @@ func (c *Config) Redacted() ([]byte, error) {
 	for i := range out.TencentIM {
 		if out.TencentIM[i].SecretKeyFile != "" {
 			out.TencentIM[i].SecretKey = ""
+		}
+		if out.TencentIM[i].CallbackTokenFile != "" {
+			out.TencentIM[i].CallbackToken = ""
 		}
 	}
 	out.JPush = slices.Clone(c.JPush)

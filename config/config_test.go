@@ -65,8 +65,8 @@ func TestLoadBad(t *testing.T) {
 	t.Parallel()
 	const (
 		regions       = "china, frankfurt, jakarta, mumbai, riyadh, seoul, silicon_valley, singapore, tokyo"
-		allSources    = "tencent_operations, tencent_push, tencent_normal_push, jpush_received, jpush_messages, jpush_users, jpush_group_messages, jpush_group_users, jpush_status"
-		detailSources = "tencent_push, jpush_received, jpush_messages, jpush_group_messages"
+		allSources    = "tencent_operations, tencent_push, tencent_normal_push, tencent_push_loss, tencent_normal_push_loss, jpush_received, jpush_messages, jpush_users, jpush_group_messages, jpush_group_users, jpush_status"
+		detailSources = "tencent_push, tencent_push_loss, jpush_received, jpush_messages, jpush_group_messages"
 	)
 	tests := []struct {
 		file string
@@ -104,6 +104,8 @@ func TestLoadBad(t *testing.T) {
 		{"bad_identifier_empty.yml", "line 4: tencent_im[0].identifier: must not be empty"},
 		{"bad_credential_missing.yml", "line 2: tencent_im[0].secret_key: one of secret_key or secret_key_file is required"},
 		{"bad_credential_both.yml", "line 3: jpush[0].master_secret: only one of master_secret or master_secret_file may be set"},
+		{"bad_callback_token_both.yml", "line 4: tencent_im[0].callback_token: only one of callback_token or callback_token_file may be set"},
+		{"bad_callback_token_file_empty.yml", `line 4: tencent_im[0].callback_token_file: "{testdata}/empty.secret" is empty`},
 		{"bad_secret_file_missing.yml", `line 3: jpush_groups[0].group_secret_file: cannot read "{testdata}/no-such.secret": no such file or directory`},
 		{"bad_secret_file_empty.yml", `line 3: tencent_im[0].secret_key_file: "{testdata}/empty.secret" is empty`},
 		{"bad_secret_file_directory.yml", `line 3: tencent_im[0].secret_key_file: cannot read "{testdata}": is a directory`},
@@ -284,13 +286,16 @@ func TestLoadGood(t *testing.T) {
 					TaskIDs:     []string{"1400000001_144115212910570789_4155518400_15723514"},
 					TaskIDsFile: filepath.Join(testdataDir(t), "ids/tim_tasks.txt"),
 				},
+				CallbackToken:     "callback-file-token-0b9d",
+				CallbackTokenFile: filepath.Join(testdataDir(t), "callback.token"),
 			},
 			{
-				SDKAppID:   1400000002,
-				Identifier: "admin",
-				SecretKey:  "tim-inline-secret-93d2e1",
-				Endpoint:   "http://127.0.0.1:8080/tim",
-				Push:       TencentPush{Windows: []Window{}},
+				SDKAppID:      1400000002,
+				Identifier:    "admin",
+				SecretKey:     "tim-inline-secret-93d2e1",
+				Endpoint:      "http://127.0.0.1:8080/tim",
+				Push:          TencentPush{Windows: []Window{}},
+				CallbackToken: "callback-inline-token-4c1e",
 			},
 		},
 		JPush: []JPushApp{
@@ -331,29 +336,34 @@ func TestLoadGood(t *testing.T) {
 			},
 		},
 		RefreshIntervals: RefreshIntervals{
-			catalog.SourceTencentOperations:  dur("15m"),
-			catalog.SourceTencentPush:        dur("2m"),
-			catalog.SourceTencentNormalPush:  dur("3m"),
-			catalog.SourceJPushReceived:      dur("90s"),
-			catalog.SourceJPushMessages:      dur("3m"),
-			catalog.SourceJPushUsers:         dur("1h"),
-			catalog.SourceJPushGroupMessages: dur("4m"),
-			catalog.SourceJPushGroupUsers:    dur("2h"),
-			catalog.SourceJPushStatus:        dur("10m"),
+			catalog.SourceTencentOperations:     dur("15m"),
+			catalog.SourceTencentPush:           dur("2m"),
+			catalog.SourceTencentNormalPush:     dur("3m"),
+			catalog.SourceTencentPushLoss:       dur("5m"),
+			catalog.SourceTencentNormalPushLoss: dur("5m"),
+			catalog.SourceJPushReceived:         dur("90s"),
+			catalog.SourceJPushMessages:         dur("3m"),
+			catalog.SourceJPushUsers:            dur("1h"),
+			catalog.SourceJPushGroupMessages:    dur("4m"),
+			catalog.SourceJPushGroupUsers:       dur("2h"),
+			catalog.SourceJPushStatus:           dur("10m"),
 		},
 		Sources: Sources{
-			catalog.SourceTencentOperations:  false,
-			catalog.SourceTencentPush:        true,
-			catalog.SourceTencentNormalPush:  false,
-			catalog.SourceJPushReceived:      false,
-			catalog.SourceJPushMessages:      true,
-			catalog.SourceJPushUsers:         false,
-			catalog.SourceJPushGroupMessages: true,
-			catalog.SourceJPushGroupUsers:    false,
-			catalog.SourceJPushStatus:        true,
+			catalog.SourceTencentOperations:     false,
+			catalog.SourceTencentPush:           true,
+			catalog.SourceTencentNormalPush:     false,
+			catalog.SourceTencentPushLoss:       true,
+			catalog.SourceTencentNormalPushLoss: true,
+			catalog.SourceJPushReceived:         false,
+			catalog.SourceJPushMessages:         true,
+			catalog.SourceJPushUsers:            false,
+			catalog.SourceJPushGroupMessages:    true,
+			catalog.SourceJPushGroupUsers:       false,
+			catalog.SourceJPushStatus:           true,
 		},
 		ChannelDetails: ChannelDetails{
 			catalog.SourceTencentPush:        false,
+			catalog.SourceTencentPushLoss:    true,
 			catalog.SourceJPushReceived:      true,
 			catalog.SourceJPushMessages:      false,
 			catalog.SourceJPushGroupMessages: true,
@@ -408,7 +418,7 @@ jpush_groups: [{group_key: g, group_secret: c}]
 			Identifier: "admin",
 			SecretKey:  "a",
 			Region:     "china",
-			Push:       TencentPush{Windows: []Window{win("24h")}},
+			Push:       TencentPush{Windows: []Window{win("1h"), win("24h")}},
 		}},
 		JPush: []JPushApp{{
 			AppKey:            "k",
@@ -424,29 +434,34 @@ jpush_groups: [{group_key: g, group_secret: c}]
 			RequestsPerMinute: 2400,
 		}},
 		RefreshIntervals: RefreshIntervals{
-			catalog.SourceTencentOperations:  dur("10m"),
-			catalog.SourceTencentPush:        dur("1m"),
-			catalog.SourceTencentNormalPush:  dur("1m"),
-			catalog.SourceJPushReceived:      dur("1m"),
-			catalog.SourceJPushMessages:      dur("2m"),
-			catalog.SourceJPushUsers:         dur("30m"),
-			catalog.SourceJPushGroupMessages: dur("2m"),
-			catalog.SourceJPushGroupUsers:    dur("30m"),
-			catalog.SourceJPushStatus:        dur("5m"),
+			catalog.SourceTencentOperations:     dur("10m"),
+			catalog.SourceTencentPush:           dur("1m"),
+			catalog.SourceTencentNormalPush:     dur("1m"),
+			catalog.SourceTencentPushLoss:       dur("5m"),
+			catalog.SourceTencentNormalPushLoss: dur("5m"),
+			catalog.SourceJPushReceived:         dur("1m"),
+			catalog.SourceJPushMessages:         dur("2m"),
+			catalog.SourceJPushUsers:            dur("30m"),
+			catalog.SourceJPushGroupMessages:    dur("2m"),
+			catalog.SourceJPushGroupUsers:       dur("30m"),
+			catalog.SourceJPushStatus:           dur("5m"),
 		},
 		Sources: Sources{
-			catalog.SourceTencentOperations:  true,
-			catalog.SourceTencentPush:        true,
-			catalog.SourceTencentNormalPush:  true,
-			catalog.SourceJPushReceived:      true,
-			catalog.SourceJPushMessages:      true,
-			catalog.SourceJPushUsers:         true,
-			catalog.SourceJPushGroupMessages: true,
-			catalog.SourceJPushGroupUsers:    true,
-			catalog.SourceJPushStatus:        true,
+			catalog.SourceTencentOperations:     true,
+			catalog.SourceTencentPush:           true,
+			catalog.SourceTencentNormalPush:     true,
+			catalog.SourceTencentPushLoss:       true,
+			catalog.SourceTencentNormalPushLoss: true,
+			catalog.SourceJPushReceived:         true,
+			catalog.SourceJPushMessages:         true,
+			catalog.SourceJPushUsers:            true,
+			catalog.SourceJPushGroupMessages:    true,
+			catalog.SourceJPushGroupUsers:       true,
+			catalog.SourceJPushStatus:           true,
 		},
 		ChannelDetails: ChannelDetails{
 			catalog.SourceTencentPush:        true,
+			catalog.SourceTencentPushLoss:    true,
 			catalog.SourceJPushReceived:      true,
 			catalog.SourceJPushMessages:      true,
 			catalog.SourceJPushGroupMessages: true,
@@ -478,8 +493,8 @@ jpush_groups: [{group_key: g, group_secret: c}]
 	}
 
 	// The default windows are copied, never shared.
-	got.TencentIM[0].Push.Windows[0] = win("1h")
-	if DefaultTencentPush.Windows[0] != win("24h") {
+	got.TencentIM[0].Push.Windows[0] = win("2h")
+	if DefaultTencentPush.Windows[0] != win("1h") {
 		t.Errorf("changing a loaded config changed DefaultTencentPush.Windows to %v", DefaultTencentPush.Windows)
 	}
 }

@@ -37,16 +37,16 @@ func TestRedactedLoadsBack(t *testing.T) {
 	}
 
 	// An inline secret reads <secret>; one from a file is read again.
-	inline := []*Secret{&back.TencentIM[1].SecretKey, &back.JPush[1].MasterSecret, &back.JPushGroups[1].GroupSecret}
-	want := []Secret{orig.TencentIM[1].SecretKey, orig.JPush[1].MasterSecret, orig.JPushGroups[1].GroupSecret}
+	inline := []*Secret{&back.TencentIM[1].SecretKey, &back.TencentIM[1].CallbackToken, &back.JPush[1].MasterSecret, &back.JPushGroups[1].GroupSecret}
+	want := []Secret{orig.TencentIM[1].SecretKey, orig.TencentIM[1].CallbackToken, orig.JPush[1].MasterSecret, orig.JPushGroups[1].GroupSecret}
 	for i, s := range inline {
 		if string(*s) != "<secret>" {
 			t.Errorf("inline secret %d loads back as %q, want <secret>", i, string(*s))
 		}
 		*s = want[i]
 	}
-	if string(back.TencentIM[0].SecretKey) != string(orig.TencentIM[0].SecretKey) {
-		t.Error("the secret file was not read again")
+	if string(back.TencentIM[0].SecretKey) != string(orig.TencentIM[0].SecretKey) || string(back.TencentIM[0].CallbackToken) != string(orig.TencentIM[0].CallbackToken) {
+		t.Error("the secret files were not read again")
 	}
 	again, err := back.Redacted()
 	if err != nil {
@@ -116,6 +116,7 @@ func TestRedactedSecretFileOnly(t *testing.T) {
 	for _, pair := range [][2]string{
 		{"secret_key_file: " + testdataDir(t) + "/tim.key\n", "    secret_key: <secret>\n    region: singapore"},
 		{"master_secret_file: " + testdataDir(t) + "/jpush.secret\n", "master_secret: <secret>\n    endpoint: https://report.example.com"},
+		{"callback_token_file: " + testdataDir(t) + "/callback.token\n", "callback_token: <secret>\n    callback_token_file"},
 	} {
 		if !strings.Contains(string(out), pair[0]) || strings.Contains(string(out), pair[1]) {
 			t.Errorf("want %q and not %q:\n%s", pair[0], pair[1], out)

@@ -131,6 +131,9 @@ func (v *validator) tencentApp(path string, a *TencentApp, seen map[uint64]strin
 		v.errorf(path+".identifier", "must not be empty")
 	}
 	a.SecretKey = v.secret(path, "secret_key", a.SecretKey, &a.SecretKeyFile)
+	if a.CallbackToken != "" || a.CallbackTokenFile != "" {
+		a.CallbackToken = v.secret(path, "callback_token", a.CallbackToken, &a.CallbackTokenFile)
+	}
 	switch {
 	case a.Region != "" && a.Endpoint != "":
 		v.errorf(path+".endpoint", "only one of region or endpoint may be set")

@@ -29,6 +29,33 @@ local lib = import 'lib/lib.libsonnet';
         name: 'imstats_push_delivery',
         rules: [
           {
+            alert: 'ImstatsPushChannelStopped',
+            // A channel that stopped delivering, named within minutes: its
+            // tracked tasks and messages delivered almost nothing in the
+            // last recentWindow while its peers' pace would have given it
+            // pushMinExpected deliveries, or, in a rolling window, its reach
+            // stayed below that share of its peers' for recentWindow. Needs
+            // neither history nor the hour's averages, so a new install is
+            // judged too. A channel that reported no delivery in the
+            // baseline window does not report deliveries at all.
+            expr: |||
+              (
+                imstats:push_channel_recent_vs_peers:ratio%(tracked)s < %(share)g
+                or
+                max_over_time(%(vsPeers)s[%(r)s]) < %(share)g
+              )
+              and %(enough)s
+              and max_over_time(imstats:push_channel_delivered:sum%(s)s[%(base)s]) > 0
+            ||| % { s: sel(), tracked: sel('window="tracked"'), vsPeers: 'imstats:push_channel_reach_vs_peers:ratio' + sel('window!="tracked"'), r: c.recentWindow, share: c.channelStoppedShare, enough: std.rstripChars(enoughSent, '\n'), base: c.baselineWindow },
+            'for': c['for'].channelStopped,
+            labels: { severity: c.severity.channelStopped },
+            annotations: {
+              summary: 'Push channel {{ $labels.channel }} of {{ $labels.vendor }} app {{ $labels.app }} stopped delivering: {{ $value | humanizePercentage }} of its peers\' pace',
+              description: 'In the last %s, %s delivered {{ $value | humanizePercentage }} of what the other channels of the same pushes delivered per push sent (below %s).' % [c.recentWindow, where, '%g%%' % (c.channelStoppedShare * 100)],
+              runbook_url: runbook('ImstatsPushChannelStopped'),
+            },
+          },
+          {
             alert: 'ImstatsPushChannelBelowPeers',
             // A channel that delivers far less than the other channels of the
             // same pushes, with enough sends and expected deliveries to
@@ -123,6 +150,7 @@ local lib = import 'lib/lib.libsonnet';
           },
         ],
       },
-    ] + (import 'alerts_exporter.libsonnet')(c, runbook),
+    ] + (import 'alerts_exporter.libsonnet')(c, runbook)
+    + (import 'alerts_feeding.libsonnet')(c, runbook),
   },
 }

@@ -4,4 +4,6 @@
 (import 'config.libsonnet') +
 (import 'rules.libsonnet') +
 (import 'alerts.libsonnet') +
+(import 'rules_events_loss.libsonnet') +
+(import 'alerts_events_loss.libsonnet') +
 (import 'dashboards/dashboards.libsonnet')

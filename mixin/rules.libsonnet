@@ -74,16 +74,16 @@ local sources = (import 'sources.libsonnet').sources;
     ],
 
   // One family's stage i (0 sent, 1 delivered) as {vendor, source, app,
-  // window, channel} series. Each ID counts only where it reports both
-  // stages: a count may be null (absent), and a missing delivered count must
-  // not read as nothing delivered.
-  local channelStage(c, f, i) =
+  // window, channel} series; a tracked family counts what its IDs added in
+  // the last w. Each ID counts only where it reports both stages: a count
+  // may be null (absent), and a missing delivered count must not read as
+  // nothing delivered.
+  local channelStage(c, f, i, w) =
     local s = lib.selector([f.matchers, c.metricSelector]);
     local m = f.stages[i] + s, o = f.stages[1 - i] + s;
     local paired = '(%s and %s)' % [m, o];
     local counted =
       if f.tracked then
-        local w = c.flowWindow;
         'clamp_min(%s - (%s offset %s and %s offset %s), 0) or %s' % [paired, m, w, o, w, paired]
       else paired;
     local labelled =
@@ -92,7 +92,12 @@ local sources = (import 'sources.libsonnet').sources;
         'app', f.app), 'channel', f.channel), 'vendor', f.vendor), 'source', f.source);
     'sum without (%s) (\n  %s\n)' % [std.join(', ', f.drop), labelled],
 
-  local channelSum(c, i) = std.join('\nor\n', [channelStage(c, f, i) for f in families]),
+  local channelSum(c, i) = std.join('\nor\n', [channelStage(c, f, i, c.flowWindow) for f in families]),
+  // The deliveries of the tracked tasks and messages in the last
+  // recentWindow. Rolling windows have no such count: their value is
+  // already the deliveries of recent pushes, and it falls as pushes leave
+  // the window.
+  local channelRecent(c) = std.join('\nor\n', [channelStage(c, f, 1, c.recentWindow) for f in families if f.tracked]),
 
   local sel = lib.selector([$._config.metricSelector]),
 
@@ -295,6 +300,33 @@ local sources = (import 'sources.libsonnet').sources;
               (imstats:push_channel_peers_reach:ratio%(s)s > 0)
               and imstats:push_channel_peers_reach:ratio%(s)s * imstats:push_channel_sent:sum%(s)s >= %(e)d
             ||| % { e: $._config.pushMinExpected, s: sel },
+          },
+          // Tracked tasks and messages: what each channel delivered in the
+          // last recentWindow, and that per push sent (in the last
+          // flowWindow) as a share of its peers' (1 = the same pace).
+          // Recorded only once the channel would have pushMinExpected
+          // deliveries in recentWindow at its peers' pace. A channel that
+          // stops delivering falls to 0 within recentWindow, where the
+          // hour's flow takes an hour.
+          {
+            record: 'imstats:push_channel_recent_delivered:sum',
+            expr: channelRecent($._config) + '\n',
+          },
+          {
+            local peersRecentReach = |||
+              (
+                (sum without (channel) (imstats:push_channel_recent_delivered:sum%(s)s) - ignoring (channel) group_right imstats:push_channel_recent_delivered:sum%(s)s)
+                /
+                (imstats:push_channel_peers_sent:sum%(s)s > 0)
+              )
+            ||| % { s: sel },
+            record: 'imstats:push_channel_recent_vs_peers:ratio',
+            expr: |||
+              imstats:push_channel_recent_delivered:sum%(s)s / (imstats:push_channel_sent:sum%(s)s > 0)
+              /
+              (%(peers)s > 0)
+              and %(peers)s * imstats:push_channel_sent:sum%(s)s >= %(e)d
+            ||| % { e: $._config.pushMinExpected, s: sel, peers: std.rstripChars(peersRecentReach, '\n') },
           },
         ],
       },

@@ -36,15 +36,19 @@ import (
 // Source names: the values of the `source` label and the keys of the
 // refresh_intervals, sources and channel_detail sections.
 const (
-	SourceTencentOperations  = "tencent_operations"
-	SourceTencentPush        = "tencent_push"
-	SourceTencentNormalPush  = "tencent_normal_push"
-	SourceJPushReceived      = "jpush_received"
-	SourceJPushMessages      = "jpush_messages"
-	SourceJPushUsers         = "jpush_users"
-	SourceJPushGroupMessages = "jpush_group_messages"
-	SourceJPushGroupUsers    = "jpush_group_users"
-	SourceJPushStatus        = "jpush_status"
+	SourceTencentOperations = "tencent_operations"
+	SourceTencentPush       = "tencent_push"
+	SourceTencentNormalPush = "tencent_normal_push"
+	// SourceTencentPushLoss and SourceTencentNormalPushLoss read why pushes
+	// were lost (all_member_push_loss, normal_push_loss).
+	SourceTencentPushLoss       = "tencent_push_loss"
+	SourceTencentNormalPushLoss = "tencent_normal_push_loss"
+	SourceJPushReceived         = "jpush_received"
+	SourceJPushMessages         = "jpush_messages"
+	SourceJPushUsers            = "jpush_users"
+	SourceJPushGroupMessages    = "jpush_group_messages"
+	SourceJPushGroupUsers       = "jpush_group_users"
+	SourceJPushStatus           = "jpush_status"
 )
 
 // Section is a vendor section of the configuration file: the apps a source
@@ -105,6 +109,12 @@ var Sources = []Source{
 		DefaultInterval: time.Minute, DefaultEnabled: true, IDKind: KindTencentPush, ChannelDetail: true},
 	{Name: SourceTencentNormalPush, Section: SectionTencentIM, Vendor: VendorTencentIM, API: "v4/timpush/normal_push_statistics",
 		DefaultInterval: time.Minute, DefaultEnabled: true, OnDemand: true},
+	// The loss APIs take windows of at most 7 days: a longer push window is
+	// asked over its last 7 days (internal/sources).
+	{Name: SourceTencentPushLoss, Section: SectionTencentIM, Vendor: VendorTencentIM, API: "v4/timpush/all_member_push_loss",
+		DefaultInterval: 5 * time.Minute, DefaultEnabled: true, IDKind: KindTencentPush, ChannelDetail: true},
+	{Name: SourceTencentNormalPushLoss, Section: SectionTencentIM, Vendor: VendorTencentIM, API: "v4/timpush/normal_push_loss",
+		DefaultInterval: 5 * time.Minute, DefaultEnabled: true, OnDemand: true},
 	{Name: SourceJPushReceived, Section: SectionJPush, Vendor: VendorJPush, API: "/v3/received/detail",
 		DefaultInterval: time.Minute, DefaultEnabled: true, IDKind: KindJPushMessages, ChannelDetail: true},
 	{Name: SourceJPushMessages, Section: SectionJPush, Vendor: VendorJPush, API: "/v3/messages/detail (VIP)",

@@ -1,7 +1,10 @@
 // Package demo runs the exporter against the built-in simulator: it starts
 // fake Tencent IM and JPush APIs on loopback, writes a configuration that
 // points at them, and keeps pushing new messages so every metric family
-// moves without a vendor account.
+// moves without a vendor account. The simulated Tencent push service posts
+// push callbacks to the exporter, so that the first demo app's tasks are
+// tracked by themselves; the second app's are fed through its watched
+// file, with their sent time.
 package demo
 
 import (
@@ -37,10 +40,11 @@ type Demo struct {
 	// JPush is the simulated JPush Report API.
 	JPush *simulator.JPush
 
-	dir    string
-	server *http.Server
-	stop   context.CancelFunc
-	done   chan struct{}
+	dir           string
+	server        *http.Server
+	stop          context.CancelFunc
+	done          chan struct{}
+	callbacksDone chan struct{}
 }
 
 // The demo apps. The secrets are not secret: they only open the simulator.
@@ -51,6 +55,11 @@ const (
 	demoAppKey       = "0d1e2m3o4a5p6p7k8e9y0001"
 	demoGroupKey     = "0d1e2m3o4g5r6o7u8p9k0001"
 	demoSeed         = 20261121
+	// demoCallbackToken is the first app's webhook token: its callbacks
+	// are signed.
+	demoCallbackToken = "demo-tencent-im-callback-token"
+	// callbackEvery is how often the simulated push service posts callbacks.
+	callbackEvery = 5 * time.Second
 )
 
 var (
@@ -61,15 +70,25 @@ var (
 var configTemplate = template.Must(template.New("config").Parse(`# Demo configuration written by imstats_exporter --demo.
 # Every endpoint is the built-in simulator on loopback.
 tencent_im:
-{{- range .SDKAppIDs }}
-  - sdkappid: {{ . }}
+  # Its push tasks are tracked by themselves: the simulator posts Tencent's
+  # push callbacks to the exporter (--web.enable-callbacks), signed with
+  # this token.
+  - sdkappid: {{ .CallbackApp }}
+    identifier: admin
+    secret_key_file: tim.key
+    endpoint: {{ $.URL }}
+    callback_token_file: tim-callback.token
+    push:
+      windows: [1h, 24h]
+  # Its push tasks are fed through a watched file, one TaskId and its sent
+  # time a line.
+  - sdkappid: {{ .FileApp }}
     identifier: admin
     secret_key_file: tim.key
     endpoint: {{ $.URL }}
     push:
       windows: [1h, 24h]
-      task_ids_file: tencent_tasks_{{ . }}.txt
-{{- end }}
+      task_ids_file: tencent_tasks_{{ .FileApp }}.txt
 jpush:
   - app_key: {{ .AppKey }}
     master_secret_file: jpush.secret
@@ -111,6 +130,9 @@ type Options struct {
 	// and, when it names one, the Tencent PushPlatform with that platform
 	// label (apns, xiaomi, huawei, fcm, meizu, oppo, vivo, honor).
 	DegradeChannel string
+	// CallbackURL is the exporter's push callback receiver; the simulated
+	// push service posts the first app's callbacks there. "" sends none.
+	CallbackURL string
 }
 
 // degradedDelivery is the share of pushes a degraded channel still delivers.
@@ -166,6 +188,20 @@ func Start(ctx context.Context, logger log.Logger, o Options) (*Demo, error) {
 	ctx, d.stop = context.WithCancel(ctx)
 	d.done = make(chan struct{})
 	go d.pushLoop(ctx, logger)
+	d.callbacksDone = make(chan struct{})
+	go func() {
+		defer close(d.callbacksDone)
+		if o.CallbackURL == "" {
+			return
+		}
+		targets := map[uint64]simulator.CallbackTarget{demoSDKAppIDs[0]: {URL: o.CallbackURL, Token: demoCallbackToken}}
+		client := &http.Client{Timeout: 10 * time.Second}
+		d.Tencent.SendCallbacks(ctx, client, targets, callbackEvery, func(err error) {
+			// The exporter starts after the demo: the first posts may find
+			// nobody listening.
+			level.Debug(logger).Log("msg", "demo push callback failed", "err", err)
+		})
+	}()
 	return d, nil
 }
 
@@ -216,12 +252,14 @@ func (d *Demo) pushLoop(ctx context.Context, logger log.Logger) {
 }
 
 // pushTencent sends a Tencent push per demo app, with a day's lifetime so
-// that the funnel grows for hours, as a real offline push's does.
+// that the funnel grows for hours, as a real offline push's does. The
+// first app's TaskIds come back through the push callbacks; the second
+// app's are appended to its watched file with the time they were sent.
 func (d *Demo) pushTencent(logger log.Logger) {
-	for _, id := range demoSDKAppIDs {
+	for i, id := range demoSDKAppIDs {
 		taskID, err := d.Tencent.Push(id, 24*time.Hour)
-		if err == nil {
-			err = d.track(fmt.Sprintf("tencent_tasks_%d.txt", id), taskID)
+		if err == nil && i > 0 {
+			err = d.track(fmt.Sprintf("tencent_tasks_%d.txt", id), taskID+" "+time.Now().UTC().Format(time.RFC3339))
 		}
 		if err != nil {
 			level.Warn(logger).Log("msg", "demo push failed", "sdkappid", id, "err", err)
@@ -229,25 +267,26 @@ func (d *Demo) pushTencent(logger log.Logger) {
 	}
 }
 
-// track appends id to a watched ID file of the demo configuration.
-func (d *Demo) track(file, id string) error {
+// track appends a line (an ID, and maybe its sent time) to a watched ID
+// file of the demo configuration.
+func (d *Demo) track(file, line string) error {
 	f, err := os.OpenFile(filepath.Join(d.dir, file), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
 	if err != nil {
 		return err
 	}
-	_, err = fmt.Fprintln(f, id)
+	_, err = fmt.Fprintln(f, line)
 	return errors.Join(err, f.Close())
 }
 
 func (d *Demo) writeConfig(url string) error {
-	for name, secret := range map[string]string{"tim.key": demoSecretKey, "jpush.secret": demoMasterSecret, "jpush-group.secret": demoGroupSecret} {
+	for name, secret := range map[string]string{"tim.key": demoSecretKey, "tim-callback.token": demoCallbackToken, "jpush.secret": demoMasterSecret, "jpush-group.secret": demoGroupSecret} {
 		if err := os.WriteFile(filepath.Join(d.dir, name), []byte(secret+"\n"), 0o600); err != nil {
 			return err
 		}
 	}
 	var b strings.Builder
 	if err := configTemplate.Execute(&b, map[string]any{
-		"SDKAppIDs": demoSDKAppIDs, "URL": url, "AppKey": demoAppKey, "GroupKey": demoGroupKey, "Canaries": demoCanaries,
+		"CallbackApp": demoSDKAppIDs[0], "FileApp": demoSDKAppIDs[1], "URL": url, "AppKey": demoAppKey, "GroupKey": demoGroupKey, "Canaries": demoCanaries,
 	}); err != nil {
 		return err
 	}
@@ -259,6 +298,7 @@ func (d *Demo) Close() {
 	if d.stop != nil {
 		d.stop()
 		<-d.done
+		<-d.callbacksDone
 	}
 	if d.server != nil {
 		_ = d.server.Close()

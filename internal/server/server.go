@@ -1,6 +1,7 @@
 // Package server wires the configuration, the sources and the HTTP
-// endpoints of the exporter: /metrics, the landing page, health and
-// readiness, /-/reload (and SIGHUP), /config and the tracking API.
+// endpoints of the exporter: /metrics, the landing page and /status,
+// health and readiness, /-/reload (and SIGHUP), /config, the tracking API
+// and the push callback receiver.
 //
 // The Server is the one owner of every (source, app)'s state for the life
 // of the process (registry.go): a reload turns the new configuration into a
@@ -21,6 +22,7 @@ import (
 	"os"
 	"os/signal"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -35,6 +37,7 @@ import (
 	"github.com/prometheus/exporter-toolkit/web"
 
 	"github.com/imstats/imstats_exporter/config"
+	"github.com/imstats/imstats_exporter/internal/callbacks"
 	"github.com/imstats/imstats_exporter/internal/catalog"
 	"github.com/imstats/imstats_exporter/internal/clock"
 	"github.com/imstats/imstats_exporter/internal/sources"
@@ -55,6 +58,9 @@ type Options struct {
 	// (The HTTP layer, internal/webguard, gates POST /-/reload and caps
 	// concurrent requests.)
 	EnableTrackingWrites bool
+	// EnableCallbacks turns on the push callback receiver; with
+	// CallbacksApart it is served by CallbackHandler only, not by Handler.
+	EnableCallbacks, CallbacksApart bool
 }
 
 // Server owns the exporter's state for the life of the process.
@@ -76,7 +82,8 @@ type Server struct {
 	units  atomic.Pointer[unitList]
 	served atomic.Pointer[map[setKey]*tracking.Set]
 
-	scrapes *scrapeCache
+	scrapes   *scrapeCache
+	callbacks *callbacks.Receiver // nil unless Options.EnableCallbacks
 }
 
 // New loads the configuration and starts the sources. A configuration that
@@ -122,6 +129,10 @@ func New(o Options) (*Server, error) {
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		healthCollector{s},
 	)
+	if o.EnableCallbacks {
+		s.callbacks = callbacks.New(callbacks.Options{Apps: s.callbackApp, Clock: o.Clock, Logger: o.Logger})
+		reg.MustRegister(s.callbacks)
+	}
 	if err := s.Reload(); err != nil {
 		cancel()
 		return nil, err
@@ -215,9 +226,45 @@ func (s *Server) lookupSet(kind, app string) (*tracking.Set, bool) {
 	return set, ok
 }
 
+// callbackApp is the callback receiver's lookup: the tencent_im app of a
+// decimal SdkAppid in force, with its token and its served TaskId set.
+func (s *Server) callbackApp(sdkappid string) (callbacks.App, bool) {
+	id, err := strconv.ParseUint(sdkappid, 10, 64)
+	if err != nil {
+		return callbacks.App{}, false
+	}
+	cfg := s.safe.Get()
+	for i := range cfg.TencentIM {
+		a := &cfg.TencentIM[i]
+		if a.SDKAppID != id {
+			continue
+		}
+		app := callbacks.App{Token: string(a.CallbackToken)}
+		if set, ok := s.lookupSet(catalog.KindTencentPush, sdkappid); ok {
+			app.Tasks = set
+		}
+		return app, true
+	}
+	return callbacks.App{}, false
+}
+
+// CallbackHandler serves the push callback receiver alone, for a listen
+// address of its own; nil when callbacks are off.
+func (s *Server) CallbackHandler() http.Handler {
+	if s.callbacks == nil {
+		return nil
+	}
+	mux := http.NewServeMux()
+	mux.Handle(callbacks.Path, s.callbacks)
+	return mux
+}
+
 // Handler returns the exporter's HTTP endpoints.
 func (s *Server) Handler() (http.Handler, error) {
 	mux := http.NewServeMux()
+	if s.callbacks != nil && !s.opts.CallbacksApart {
+		mux.Handle(callbacks.Path, s.callbacks)
+	}
 	mux.Handle(s.opts.TelemetryPath, http.HandlerFunc(s.serveMetrics))
 	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "Healthy") })
 	mux.HandleFunc("/-/ready", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "Ready") })
@@ -225,8 +272,9 @@ func (s *Server) Handler() (http.Handler, error) {
 	mux.HandleFunc("GET /config", s.handleConfig)
 	tracking.NewAPI(s.lookupSet, tracking.APIOptions{AllowWrites: s.opts.EnableTrackingWrites}).Register(mux)
 	mux.HandleFunc("GET /api/v1/{$}", s.handleAPIIndex)
+	mux.HandleFunc("GET /status", s.handleStatus)
 	if s.opts.TelemetryPath != "/" {
-		landing, err := web.NewLandingPage(web.LandingConfig{
+		landing, err := newLandingPage(s, web.LandingConfig{
 			Name:        Name,
 			Description: "Prometheus exporter for Tencent Cloud IM operations data and push statistics, and JPush delivery reports",
 			Version:     version.Info(),
@@ -235,6 +283,7 @@ func (s *Server) Handler() (http.Handler, error) {
 			Links: []web.LandingLinks{
 				{Address: s.opts.TelemetryPath, Text: "Metrics"},
 				{Address: "/config", Text: "Configuration (secrets hidden)"},
+				{Address: "/status", Text: "Status: every app's sources, refreshes, tracked IDs, and whether its delivery is watched"},
 				{Address: "/api/v1/", Text: "Tracking API: the endpoints of the apps in force"},
 				{Address: "/-/healthy", Text: "Health"},
 				{Address: "/-/ready", Text: "Readiness"},

@@ -496,6 +496,65 @@ func TestNegotiatesWhatItServes(t *testing.T) {
 	}
 }
 
+// TestPagesSayWhichAppIsNotWatched: an app that polls tracked IDs and
+// tracks none has its "not watched" line on the landing page and on
+// /status, and loses it as soon as an ID is registered.
+func TestPagesSayWhichAppIsNotWatched(t *testing.T) {
+	dir := t.TempDir()
+	cfgFile := filepath.Join(dir, "exporter.yml")
+	writeAtomic(t, cfgFile, fmt.Sprintf(`tencent_im:
+  - sdkappid: %d
+    secret_key: %q
+    endpoint: %s
+    push:
+      task_ids: ["1400000000_1_1"]
+jpush:
+  - app_key: %q
+    master_secret: %q
+    endpoint: %s
+state_directory: %s
+`, testSDKAppID, testTencentKey, vendors(t), testAppKey, testMasterSecret, "http://127.0.0.1:1", filepath.Join(dir, "state")))
+	_, srv := testServer(t, cfgFile)
+	get := func(path string) string {
+		t.Helper()
+		code, body, err := request(http.DefaultClient, http.MethodGet, srv.URL+path, "")
+		if err != nil || code != http.StatusOK {
+			t.Fatalf("GET %s: %d %v %.300s", path, code, err, body)
+		}
+		return body
+	}
+	jpushLine := "jpush app <code>" + testAppKey + "</code>: this app's delivery is not watched: <a href=\"" + feedingDocs + "\">feed it IDs</a>"
+	landing := get("/")
+	if !strings.Contains(landing, jpushLine) {
+		t.Errorf("the landing page lacks %q:\n%s", jpushLine, landing)
+	}
+	if strings.Contains(landing, fmt.Sprintf("app <code>%d</code>", testSDKAppID)) {
+		t.Errorf("the landing page calls the Tencent app, which tracks a task, not watched:\n%s", landing)
+	}
+	status := get("/status")
+	for _, want := range []string{
+		"<td>tencent_im</td>\n<td><code>1400000000</code></td>",
+		"tencent_operations: ", "tencent_push: ", "jpush_received: ",
+		"<td>1</td>\n<td>watched</td>",
+		"<td>0</td>\n<td><span class=\"bad\">not watched: <a href=\"" + feedingDocs + "\">feed it IDs</a></span></td>",
+	} {
+		if !strings.Contains(status, want) {
+			t.Errorf("/status lacks %q:\n%s", want, status)
+		}
+	}
+
+	code, body, err := request(http.DefaultClient, http.MethodPost, srv.URL+"/api/v1/jpush/"+testAppKey+"/messages", `{"msg_ids":["1613113584"]}`)
+	if err != nil || code != http.StatusOK {
+		t.Fatalf("registering a msg_id: %d %v %s", code, err, body)
+	}
+	if landing := get("/"); strings.Contains(landing, "not watched") {
+		t.Errorf("the landing page still has a not-watched app after a registration:\n%s", landing)
+	}
+	if status := get("/status"); strings.Contains(status, "not watched") {
+		t.Errorf("/status still has a not-watched app after a registration:\n%s", status)
+	}
+}
+
 // TestGzipScrapesShareOneCompression: scrapes of one snapshot generation,
 // at the same time or one after the other, compress its vendor series once
 // between them; after one series changes, the next scrape compresses only
@@ -558,5 +617,6 @@ func TestCurlReadsTheGzipBody(t *testing.T) {
 	vendor := plain.Body.String()[:strings.Index(plain.Body.String(), "\n# HELP imstats_exporter")+1]
 	if !strings.HasPrefix(string(out), vendor) || !strings.Contains(string(out), "imstats_exporter_config_last_reload_successful") {
 		t.Fatalf("curl read %d bytes that do not hold the %d bytes of vendor series and the exporter's own", len(out), len(vendor))
+
 	}
 }

@@ -26,6 +26,13 @@ const (
 	// of chat messages (Tencent Chat "普通推送数据统计", Normal Push Data
 	// Statistics, https://trtc.io/zh/document/71897).
 	TencentNormalPushStatistics = "timpush/normal_push_statistics"
+	// TencentPushLoss is why all-member pushes were lost (Tencent Chat
+	// "All/Tagged Users Push Loss Analysis",
+	// https://intl.cloud.tencent.com/document/product/1047/71895).
+	TencentPushLoss = "timpush/all_member_push_loss"
+	// TencentNormalPushLoss is why chat-message pushes were lost (Tencent
+	// Chat "Chat Service Push Loss Analysis", …/71898).
+	TencentNormalPushLoss = "timpush/normal_push_loss"
 )
 
 // The vendor's limits.
@@ -136,7 +143,8 @@ type TencentApp struct {
 	// SecretKey signs the UserSig.
 	SecretKey string
 	// PushDisabled makes all_member_push_statistics,
-	// normal_push_statistics and im_push answer 90045 (service not enabled).
+	// normal_push_statistics, both push loss APIs and im_push answer 90045
+	// (service not enabled).
 	PushDisabled bool
 }
 
@@ -159,7 +167,7 @@ type Call struct {
 	API       string    // e.g. TencentGetAppInfo
 	SDKAppID  uint64    // 0 when the query had none
 	Time      time.Time // when it was handled, after any Fault.Delay
-	TaskIDs   []string  // all_member_push_statistics: TaskID as requested
+	TaskIDs   []string  // all_member_push_statistics, all_member_push_loss: TaskID as requested
 	StartTime int64     // push statistics APIs: StartTime
 	EndTime   int64     // push statistics APIs: EndTime
 	ErrorCode int       // the Tencent error code answered; 0 for success and for faults other than Fault.ErrorCode
@@ -187,6 +195,8 @@ type tencentApp struct {
 	appInfoRate slidingWindow
 	statsRate   slidingWindow
 	normalRate  slidingWindow
+	lossRate    slidingWindow // all_member_push_loss
+	normalLoss  slidingWindow // normal_push_loss
 	lastPush    time.Time
 	pushDay     civilDay
 	pushesToday int
@@ -224,6 +234,9 @@ func NewTencent(o TencentOptions) *Tencent {
 			statsRate: slidingWindow{n: 1, per: time.Second},
 			// Normal Push Data Statistics: "最高调用频率 1次/秒".
 			normalRate: slidingWindow{n: 1, per: time.Second},
+			// Both loss analysis pages: "1 time/second", each API on its own.
+			lossRate:   slidingWindow{n: 1, per: time.Second},
+			normalLoss: slidingWindow{n: 1, per: time.Second},
 			taskByID:   make(map[string]*pushTask),
 		}
 	}
@@ -262,6 +275,8 @@ var tencentRoutes = map[string]tencentRoute{
 	"/v4/" + TencentPushStatistics:       {TencentPushStatistics, codePushNotAdmin, (*Tencent).pushStatistics},
 	"/v4/" + TencentIMPush:               {TencentIMPush, codePushNotAdmin, (*Tencent).imPush},
 	"/v4/" + TencentNormalPushStatistics: {TencentNormalPushStatistics, codePushNotAdmin, (*Tencent).normalPushStatistics},
+	"/v4/" + TencentPushLoss:             {TencentPushLoss, codePushNotAdmin, (*Tencent).pushLoss},
+	"/v4/" + TencentNormalPushLoss:       {TencentNormalPushLoss, codePushNotAdmin, (*Tencent).normalPushLoss},
 }
 
 // ServeHTTP answers the Tencent IM APIs under /v4/: 404 for any other path,

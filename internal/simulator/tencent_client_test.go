@@ -25,6 +25,8 @@ func TestTencentAPINamesMatchClient(t *testing.T) {
 		TencentGetAppInfo:           tencentim.APIGetAppInfo,
 		TencentPushStatistics:       tencentim.APIPushStatistics,
 		TencentNormalPushStatistics: tencentim.APINormalPushStatistics,
+		TencentPushLoss:             tencentim.APIPushLoss,
+		TencentNormalPushLoss:       tencentim.APINormalPushLoss,
 	} {
 		if sim != client {
 			t.Errorf("simulator API %q, client API %q", sim, client)
@@ -102,7 +104,8 @@ func jitter(n int, max time.Duration) time.Duration {
 	return time.Duration(unit(testSeed, uint64(n)) * float64(max))
 }
 
-// TestTencentPushPacing runs both push statistics APIs of one app at once,
+// TestTencentPushPacing runs the push statistics and push loss APIs of one
+// app at once,
 // from several goroutines each, with a latency that varies from request to
 // request. Buckets that space grants only let a call arrive right behind a
 // slow one (the 64 ms gaps and the 60007 answers of the issue); buckets with
@@ -138,6 +141,16 @@ func TestTencentPushPacing(t *testing.T) {
 				TencentPushStatistics: func() error {
 					now := h.clk.Now()
 					_, err := c.PushStatistics(context.Background(), now.Add(-24*time.Hour), now, nil)
+					return err
+				},
+				TencentPushLoss: func() error {
+					now := h.clk.Now()
+					_, err := c.PushLoss(context.Background(), now.Add(-24*time.Hour), now, nil)
+					return err
+				},
+				TencentNormalPushLoss: func() error {
+					now := h.clk.Now()
+					_, err := c.NormalPushLoss(context.Background(), now.Add(-24*time.Hour), now)
 					return err
 				},
 			}
@@ -256,5 +269,51 @@ func TestTencentNormalPushClientFaults(t *testing.T) {
 	}
 	if r.TotalCount == nil || *r.TotalCount == 0 || len(r.Platforms) != len(offlineChannels) || r.Platforms[0].PushPlatform != 1 {
 		t.Errorf("result %+v, want the offline channels' figures", r)
+	}
+}
+
+// TestTencentPushLossClient reads the simulator's loss answers with the
+// client: a task's losses add up to what its statistics miss, and requests
+// the pages forbid (6 TaskIDs, 7 days and a second) never arrive.
+func TestTencentPushLossClient(t *testing.T) {
+	t.Parallel()
+	h := newTestHarness(t)
+	id := h.push(t, testApp, 24*time.Hour)
+	h.clk.Advance(time.Hour)
+	c := tencentim.New(tencentim.Options{SDKAppID: testApp, Identifier: "admin", SecretKey: testKey, BaseURL: h.srv.URL, Clock: h.clk, HTTPClient: h.srv.Client()})
+	now := h.clk.Now()
+	stats, err := c.PushStatistics(context.Background(), now.Add(-24*time.Hour), now, []string{id})
+	if err != nil || len(stats) != 1 {
+		t.Fatalf("statistics: %v, %v", stats, err)
+	}
+	loss, err := c.PushLoss(context.Background(), now.Add(-tencentim.MaxLossWindow), now, []string{id})
+	if err != nil || len(loss) != 1 || loss[0].TaskID != id || loss[0].Skipped != 0 {
+		t.Fatalf("loss: %+v, %v", loss, err)
+	}
+	var lost int64
+	for _, es := range [][]tencentim.LossEntry{loss[0].NotSent, loss[0].NotDelivered} {
+		for _, e := range es {
+			lost += e.Count
+		}
+	}
+	if want := *stats[0].TotalCount - *stats[0].DeliveredCount; lost != want {
+		t.Errorf("lost %d, want target − delivered = %d", lost, want)
+	}
+	normal, err := c.NormalPushLoss(context.Background(), now.Add(-tencentim.MaxLossWindow), now)
+	if err != nil || len(normal.NotSent) == 0 || len(normal.PlatformNotDelivered) == 0 || normal.Skipped != 0 {
+		t.Errorf("normal_push_loss: %+v, %v", normal, err)
+	}
+	before := h.sim.Arrivals(TencentPushLoss, testApp).Count
+	if _, err := c.PushLoss(context.Background(), now.Add(-time.Hour), now, []string{"a", "b", "c", "d", "e", "f"}); apierr.ClassOf(err) != apierr.Fatal {
+		t.Errorf("6 TaskIDs: %v, want refused", err)
+	}
+	if _, err := c.PushLoss(context.Background(), now.Add(-tencentim.MaxLossWindow-time.Second), now, nil); apierr.ClassOf(err) != apierr.Fatal {
+		t.Errorf("7 days and a second: %v, want refused", err)
+	}
+	if _, err := c.NormalPushLoss(context.Background(), now.Add(-tencentim.MaxLossWindow-time.Second), now); apierr.ClassOf(err) != apierr.Fatal {
+		t.Errorf("chat pushes, 7 days and a second: %v, want refused", err)
+	}
+	if n := h.sim.Arrivals(TencentPushLoss, testApp).Count - before; n != 0 {
+		t.Errorf("%d refused requests arrived", n)
 	}
 }

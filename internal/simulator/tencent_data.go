@@ -329,17 +329,28 @@ type platformStats struct {
 // over if the lifetime is shorter: an expired offline message is no longer
 // pushed.
 func (t *pushTask) stats(now time.Time, degraded platformFactors) taskStats {
-	age := min(max(now.Sub(t.created), 0), max(t.lifetime, pushDispatch))
+	age := t.age(now)
 	s := taskStats{TaskID: t.id, PlatformStatistics: []platformStats{}}
 	for _, e := range t.entries {
-		factor := degraded.of(e.channel.platform)
-		reach := float64(e.total) * e.sent
-		sent := int64(reach * ease(age, e.channel.sentIn))
-		delivered := min(sent, int64(reach*e.delivered*ease(age, e.channel.deliveredIn)*factor))
-		clicked := min(delivered, int64(reach*e.delivered*e.clicked*ease(age, clickSettle)*factor))
-		s.add(platformStats{e.channel.eventType, e.channel.platform, e.total, sent, delivered, clicked})
+		s.add(e.at(age, degraded.of(e.channel.platform)))
 	}
 	return s
+}
+
+// age is how long the task's counts have been rising at now: they stop at
+// the message's lifetime, or when the dispatch is over if that is later.
+func (t *pushTask) age(now time.Time) time.Duration {
+	return min(max(now.Sub(t.created), 0), max(t.lifetime, pushDispatch))
+}
+
+// at returns the entry's counts at age, delivered and clicked multiplied by
+// factor.
+func (e taskEntry) at(age time.Duration, factor float64) platformStats {
+	reach := float64(e.total) * e.sent
+	sent := int64(reach * ease(age, e.channel.sentIn))
+	delivered := min(sent, int64(reach*e.delivered*ease(age, e.channel.deliveredIn)*factor))
+	clicked := min(delivered, int64(reach*e.delivered*e.clicked*ease(age, clickSettle)*factor))
+	return platformStats{e.channel.eventType, e.channel.platform, e.total, sent, delivered, clicked}
 }
 
 // ease rises from 0 at age 0 to 1 at age d, fast at first, and stays at 1.

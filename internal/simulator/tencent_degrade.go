@@ -17,8 +17,10 @@ func (f platformFactors) of(platform int) float64 {
 // Huawei, …) by factor in every all_member_push_statistics and
 // normal_push_statistics answer from now on, for every task and window: the
 // alert scenario of a failing vendor channel. The totals, which add up the
-// platforms, follow. A factor of 1 restores
-// the platform; a negative one counts as 0.
+// platforms, follow, and both push loss APIs report the pushes the platform
+// no longer delivers as lost for one reason (for Huawei, 80300007 "token
+// invalid"; see degradeReason). A factor of 1 restores the platform; a
+// negative one counts as 0.
 func (t *Tencent) DegradePlatform(platform int, factor float64) {
 	t.mu.Lock()
 	defer t.mu.Unlock()

@@ -167,8 +167,10 @@ func (h *harness) okBody(api string) string {
 		return getAppInfoOK
 	case TencentPushStatistics:
 		return statsBody(h.clk.Now().Add(-24*time.Hour), h.clk.Now())
-	case TencentNormalPushStatistics:
+	case TencentNormalPushStatistics, TencentNormalPushLoss:
 		return normalBody(h.clk.Now().Add(-24*time.Hour), h.clk.Now())
+	case TencentPushLoss:
+		return statsBody(h.clk.Now().Add(-24*time.Hour), h.clk.Now())
 	default:
 		return imPushOK
 	}
@@ -182,6 +184,8 @@ var tencentAPIs = []struct {
 	{TencentPushStatistics, 90009},
 	{TencentIMPush, 90009},
 	{TencentNormalPushStatistics, 90009},
+	{TencentPushLoss, 90009},
+	{TencentNormalPushLoss, 90009},
 }
 
 func TestTencentSignature(t *testing.T) {

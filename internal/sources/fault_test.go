@@ -168,14 +168,26 @@ func (r *rig) setFault(vendor, api string, f *simulator.Fault) {
 // checkVendorLimits fails when the rig's calls broke a documented limit:
 // all_member_push_statistics at most 1 call/s with at most 5 TaskIDs (Tencent
 // Chat "All/Tagged Users Push Data Statistics"), normal_push_statistics at
-// most 1 call/s (Tencent Chat "普通推送数据统计"), getappinfo at most 200
+// most 1 call/s (Tencent Chat "普通推送数据统计"), all_member_push_loss and
+// normal_push_loss at most 1 call/s each with windows of at most 7 days and
+// at most 5 TaskIDs ("All/Tagged Users Push Loss Analysis", "Chat Service
+// Push Loss Analysis"), getappinfo at most 200
 // calls/s (Tencent Chat REST API "Pulling Operations Data"), the JPush Report
 // API 2400 calls a minute per AppKey or group (JPush "REST API v3 Report").
 func (r *rig) checkVendorLimits(t testing.TB) {
 	t.Helper()
-	var push, normal, info []time.Time
+	var push, normal, info, loss, normalLoss []time.Time
 	for _, c := range r.tencent.Calls() {
 		switch c.API {
+		case simulator.TencentPushLoss, simulator.TencentNormalPushLoss:
+			if c.API == simulator.TencentPushLoss {
+				loss = append(loss, c.Time)
+			} else {
+				normalLoss = append(normalLoss, c.Time)
+			}
+			if len(c.TaskIDs) > 5 || c.EndTime-c.StartTime > 7*24*60*60 {
+				t.Errorf("%s asked for %d TaskIDs over %ds", c.API, len(c.TaskIDs), c.EndTime-c.StartTime)
+			}
 		case simulator.TencentPushStatistics:
 			push = append(push, c.Time)
 			if len(c.TaskIDs) > 5 {
@@ -196,6 +208,8 @@ func (r *rig) checkVendorLimits(t testing.TB) {
 	}
 	within("all_member_push_statistics", push, 1, time.Second)
 	within("normal_push_statistics", normal, 1, time.Second)
+	within("all_member_push_loss", loss, 1, time.Second)
+	within("normal_push_loss", normalLoss, 1, time.Second)
 	within("getappinfo", info, 200, time.Second)
 	byUser := map[string][]time.Time{}
 	for _, c := range r.jpush.Calls() {
@@ -322,6 +336,8 @@ func TestFaultMatrix(t *testing.T) {
 		groupMessages  = target{catalog.VendorJPush, simulator.JPushGroupMessagesDetail, catalog.SourceJPushGroupMessages}
 		groupUsers     = target{catalog.VendorJPush, simulator.JPushGroupUsers, catalog.SourceJPushGroupUsers}
 		normalPush     = target{catalog.VendorTencentIM, simulator.TencentNormalPushStatistics, catalog.SourceTencentNormalPush}
+		pushLoss       = target{catalog.VendorTencentIM, simulator.TencentPushLoss, catalog.SourceTencentPushLoss}
+		normalLoss     = target{catalog.VendorTencentIM, simulator.TencentNormalPushLoss, catalog.SourceTencentNormalPushLoss}
 	)
 	for _, tc := range []struct {
 		name   string
@@ -362,6 +378,14 @@ func TestFaultMatrix(t *testing.T) {
 		{name: "normal push rate limited 60007", target: normalPush, fault: simulator.Fault{ErrorCode: 60007}, code: "60007", retryAfter: time.Second},
 		{name: "normal push UserSig expired twice 70001", target: normalPush, fault: simulator.Fault{ErrorCode: 70001}, code: "70001", perStep: 2},
 		{name: "normal push not enabled 90045", target: normalPush, fault: simulator.Fault{ErrorCode: 90045}, code: "90045", unavailable: true},
+
+		{name: "push loss wrong JSON types", target: pushLoss, fault: simulator.Fault{Body: []byte(`{"ActionStatus":"OK","ErrorCode":0,"Results":{"TaskID":7}}`)}, code: "invalid_response"},
+		{name: "push loss rate limited 60007", target: pushLoss, fault: simulator.Fault{ErrorCode: 60007}, code: "60007", retryAfter: time.Second},
+		{name: "push loss not enabled 90045", target: pushLoss, fault: simulator.Fault{ErrorCode: 90045}, code: "90045", unavailable: true},
+		{name: "push loss no permission 60010", target: pushLoss, fault: simulator.Fault{ErrorCode: 60010}, code: "60010", unavailable: true},
+		{name: "normal push loss HTTP 503", target: normalLoss, fault: simulator.Fault{HTTPStatus: 503}, code: "503"},
+		{name: "normal push loss UserSig expired twice 70001", target: normalLoss, fault: simulator.Fault{ErrorCode: 70001}, code: "70001", perStep: 2},
+		{name: "normal push loss not admin 90009", target: normalLoss, fault: simulator.Fault{ErrorCode: 90009}, code: "90009", unavailable: true},
 
 		{name: "JPush HTTP 503", target: received, fault: simulator.Fault{HTTPStatus: 503}, code: "503"},
 		{name: "JPush HTML page with status 502", target: users, fault: simulator.Fault{HTTPStatus: 502, Body: htmlPage}, code: "502"},

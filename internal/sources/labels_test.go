@@ -153,15 +153,23 @@ func TestLabelValuesBounded(t *testing.T) {
 			e.mustStep(u, true)
 
 			s := series(t, render(t, u.target))
-			var platformSeries int
+			// Per window (the default push.windows has two): xiaomi, the
+			// first 64 unknown codes, other.
+			perWindow := map[string]int{}
 			for k := range s {
 				if strings.HasPrefix(k, tc.family+"{") {
-					platformSeries++
+					_, w, _ := strings.Cut(k, `window="`)
+					w, _, _ = strings.Cut(w, `"`)
+					perWindow[w]++
 				}
 			}
-			// xiaomi, the first 64 unknown codes, other.
-			if want := 1 + max + 1; platformSeries != want {
-				t.Errorf("%d series of %s, want %d", platformSeries, tc.family, want)
+			if len(perWindow) == 0 {
+				t.Fatalf("no series of %s", tc.family)
+			}
+			for w, n := range perWindow {
+				if want := 1 + max + 1; n != want {
+					t.Errorf("window %s: %d series of %s, want %d", w, n, tc.family, want)
+				}
 			}
 			var other float64
 			for k, v := range s {

@@ -97,7 +97,17 @@ func TestQueueSourcesIdleUntilSomethingIsTracked(t *testing.T) {
 			default:
 				t.Fatal("registering an ID did not wake the job")
 			}
-			e.mustStep(u, true)
+			// The change came within minSyncGap of the last read of the set:
+			// the step waits for the next read instead of sorting the set
+			// again at once, and no wake channel fires meanwhile.
+			if w := e.mustStep(u, true); w > minSyncGap || len(fs.requests()) != 0 {
+				t.Fatalf("woken right after a read: %d requests, wait %v; want none and a wait of at most %v", len(fs.requests()), w, minSyncGap)
+			}
+			if u.job.Wake() != nil {
+				t.Fatal("a pending change left a wake channel to spin on")
+			}
+			e.fc.Advance(minSyncGap)
+			e.mustStep(u, false)
 			if len(fs.requests()) != 1 || len(series(t, render(t, u.target))) == 0 {
 				t.Fatalf("after registering %s: %d requests, snapshot:\n%s", tc.id, len(fs.requests()), render(t, u.target))
 			}

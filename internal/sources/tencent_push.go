@@ -13,6 +13,7 @@ import (
 	"github.com/imstats/imstats_exporter/config"
 	"github.com/imstats/imstats_exporter/internal/catalog"
 	"github.com/imstats/imstats_exporter/internal/clock"
+	"github.com/imstats/imstats_exporter/internal/expo"
 	"github.com/imstats/imstats_exporter/internal/refresh"
 	"github.com/imstats/imstats_exporter/internal/tencentim"
 	"github.com/imstats/imstats_exporter/internal/tracking"
@@ -45,7 +46,7 @@ func windows(app *config.TencentApp) []pushWindow {
 // init registers the builders of the sources whose jobs this file holds.
 func init() {
 	register(catalog.SourceTencentPush, Builder{Schema: collector.PushSchema, New: func() Job { return &tencentPush{} }})
-	register(catalog.SourceTencentNormalPush, Builder{Schema: collector.NormalPushSchema, New: func() Job { return &normalPush{} }})
+	register(catalog.SourceTencentNormalPush, Builder{Schema: collector.NormalPushSchema, New: newNormalPush})
 }
 
 // tencentPush is the tencent_push source: overall statistics per rolling
@@ -167,65 +168,17 @@ func (j *tencentPush) Step(ctx context.Context, t *refresh.Target, woken bool) (
 	return j.q.after(s.clock.Now(), s.policy, nextWindow), nil
 }
 
-// normalPush is the tencent_normal_push source: the statistics of the
-// offline pushes that one-to-one and group chat messages trigger, over the
-// same rolling windows as tencent_push (Tencent Chat "普通推送数据统计",
-// https://trtc.io/zh/document/71897). It is refreshed on scrape; one window
-// a step, so that its bucket paces the calls at 1 call/s.
-type normalPush struct {
-	noWake
-	s      atomic.Pointer[normalPushSettings]
-	next   int        // the window the next step asks for; loop only
-	labels labelGuard // loop only
-}
-
-type normalPushSettings struct {
-	client   *tencentim.Client
-	sdkappid string
-	windows  []pushWindow
-	interval time.Duration
-	clock    clock.Clock
-	limits   labelSettings
-}
-
-// Configure implements Job.
-func (j *normalPush) Configure(a App) {
-	j.s.Store(&normalPushSettings{
-		client:   NewTencentClient(a.Config, *a.Tencent, a.Deps),
-		sdkappid: sdkappid(a),
-		windows:  windows(a.Tencent),
-		interval: a.Config.RefreshIntervals.For(catalog.SourceTencentNormalPush),
-		clock:    a.Deps.Clock,
-		limits:   newLabelSettings(a),
-	})
-}
-
-// Step implements refresh.Job: the next window, then the interval's wait
-// once every window has been asked.
-func (j *normalPush) Step(ctx context.Context, t *refresh.Target, _ bool) (time.Duration, error) {
-	s := j.s.Load()
-	// Windows a reload removed lose their series, also when none is left.
-	t.Retain(func(k string) bool {
-		label, _ := strings.CutPrefix(k, windowKeyPrefix)
-		return slices.ContainsFunc(s.windows, func(w pushWindow) bool { return w.label == label })
-	})
-	if len(s.windows) == 0 {
-		return s.interval, nil
-	}
-	j.next %= len(s.windows)
-	w := s.windows[j.next]
-	now := s.clock.Now()
-	res, err := s.client.NormalPushStatistics(ctx, now.Add(-w.duration), now)
-	if err != nil {
-		return 0, err
-	}
-	t.Put(windowKeyPrefix+w.label, collector.NormalPushWindowSamples(s.sdkappid, w.label, res, j.labels.limit(s.limits.maxLabels)))
-	j.labels.report(s.limits.metrics, s.limits.logger, catalog.SourceTencentNormalPush, s.sdkappid, s.limits.maxLabels)
-	j.labels.countsRefused(s.limits.logger, catalog.SourceTencentNormalPush, s.sdkappid, windowKeyPrefix+w.label, res.Refused)
-	j.next++
-	if j.next < len(s.windows) {
-		return 0, nil
-	}
-	j.next = 0
-	return s.interval, nil
+// newNormalPush makes the tencent_normal_push source: the statistics of
+// the offline pushes that one-to-one and group chat messages trigger, over
+// the same rolling windows as tencent_push (Tencent Chat "普通推送数据统计",
+// https://trtc.io/zh/document/71897), one window a step.
+func newNormalPush() Job {
+	return &windowJob{source: catalog.SourceTencentNormalPush, windows: windows,
+		fetch: func(ctx context.Context, c *tencentim.Client, sdkappid string, w pushWindow, now time.Time, lim *collector.LabelLimit) ([]expo.Sample, int, error) {
+			res, err := c.NormalPushStatistics(ctx, now.Add(-w.duration), now)
+			if err != nil {
+				return nil, 0, err
+			}
+			return collector.NormalPushWindowSamples(sdkappid, w.label, res, lim), res.Refused, nil
+		}}
 }

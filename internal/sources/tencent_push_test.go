@@ -280,6 +280,7 @@ func TestTencentPushFollowsTheTrackedSet(t *testing.T) {
 	if _, err := set.Remove(context.Background(), ids[1:], tracking.OriginAPI); err != nil {
 		t.Fatal(err)
 	}
+	e.fc.Advance(minSyncGap) // the set is read again at most every minSyncGap
 	e.mustStep(u, true)
 	if got := tasks(); len(got) != 0 || !slices.Equal(windows(), []string{"24h"}) {
 		t.Fatalf("with no task tracked: tasks %v, windows %v; want none, the window kept", got, windows())

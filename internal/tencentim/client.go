@@ -36,6 +36,11 @@ const (
 	// APINormalPushStatistics reads the statistics of the offline pushes
 	// that one-to-one and group chat messages trigger.
 	APINormalPushStatistics = "timpush/normal_push_statistics"
+	// APIPushLoss reads why all-member pushes were lost, per error code.
+	APIPushLoss = "timpush/all_member_push_loss"
+	// APINormalPushLoss reads why the offline pushes of chat messages were
+	// lost, per error code.
+	APINormalPushLoss = "timpush/normal_push_loss"
 )
 
 // Defaults applied by New to zero Options fields.

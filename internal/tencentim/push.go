@@ -127,6 +127,18 @@ type rawPlatform struct {
 	rawStats
 }
 
+// resultItems returns the elements of an answer's Results array: nil when
+// it is absent, an error when it is not an array.
+func resultItems(data []byte) ([]json.RawMessage, error) {
+	var raw struct {
+		Results json.RawMessage
+	}
+	if err := json.Unmarshal(data, &raw); err != nil {
+		return nil, err
+	}
+	return arrayOf(raw.Results)
+}
+
 // pushStatsBody decodes an all_member_push_statistics answer. A Results that
 // is not an array fails the decode; anything else odd inside it (an element
 // that is not an object, a PlatformStatistics that is not an array, a count
@@ -137,13 +149,7 @@ type pushStatsBody struct {
 
 // UnmarshalJSON implements json.Unmarshaler.
 func (b *pushStatsBody) UnmarshalJSON(data []byte) error {
-	var raw struct {
-		Results json.RawMessage
-	}
-	if err := json.Unmarshal(data, &raw); err != nil {
-		return err
-	}
-	items, err := arrayOf(raw.Results)
+	items, err := resultItems(data)
 	if err != nil {
 		return err
 	}

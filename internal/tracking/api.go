@@ -142,13 +142,17 @@ func (a *API) delete(w http.ResponseWriter, r *http.Request, rt catalog.IDKind) 
 		writeJSON(w, http.StatusBadRequest, errorResponse{fmt.Sprintf("%v %s: %v", ErrInvalidID, quoteShort(id), err)})
 		return
 	}
-	if !set.Tracked(id) {
-		writeJSON(w, http.StatusNotFound, errorResponse{fmt.Sprintf("ID %s is not tracked", quoteShort(id))})
-		return
-	}
+	// Remove first, even for an ID memory no longer tracks: after a failed
+	// save memory has dropped it while the state file still holds it, and a
+	// retry must answer 503 (as Remove does until a save succeeds), not 404.
+	tracked := set.Tracked(id)
 	removed, err := set.Remove(r.Context(), []string{id}, OriginAPI)
 	if err != nil {
 		writeError(w, err)
+		return
+	}
+	if !tracked && removed == 0 {
+		writeJSON(w, http.StatusNotFound, errorResponse{fmt.Sprintf("ID %s is not tracked", quoteShort(id))})
 		return
 	}
 	writeJSON(w, http.StatusOK, removeResponse{Removed: removed, Tracked: set.Len()})

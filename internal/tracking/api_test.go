@@ -263,6 +263,39 @@ func TestAPISaveFailure(t *testing.T) {
 	}
 }
 
+// TestAPIDeleteSaveFailure: a DELETE retried after a failed save used to
+// answer 404 "not tracked" (memory had already dropped the ID) while the
+// state file still held it, so a retrying client stopped and the ID came
+// back at the next start. It must answer 503 until the removal is saved.
+func TestAPIDeleteSaveFailure(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "state")
+	s := mustOpen(t, Options{Kind: catalog.KindJPushMessages, StatePath: filepath.Join(dir, "state.json"), Clock: clocktest.NewFake(t0)}, Config{})
+	mustAdd(t, s, OriginAPI, "1", "2")
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dir, nil, 0o600); err != nil { // the state directory is a file
+		t.Fatal(err)
+	}
+	srv := serveAPI(t, func(string, string) (*Set, bool) { return s, true }, APIOptions{AllowWrites: true})
+	const notSaved = `{"error":"the change is tracked but not saved to the state file (see the exporter's log); retry until this succeeds"}` + "\n"
+	for i := range 3 {
+		if status, body := do(t, srv, "DELETE", "/api/v1/jpush/any/messages/1", ""); status != 503 || body != notSaved {
+			t.Errorf("try %d: status %d body %s; want 503 naming the failed save", i, status, body)
+		}
+	}
+	if err := os.Remove(dir); err != nil {
+		t.Fatal(err)
+	}
+	if status, body := do(t, srv, "DELETE", "/api/v1/jpush/any/messages/1", ""); status != 404 || body != `{"error":"ID \"1\" is not tracked"}`+"\n" {
+		t.Errorf("once writable: %d %s; want 404: the removal is saved", status, body)
+	}
+	if got := stateIDs(t, filepath.Join(dir, "state.json")); len(got) != 1 || got[0].ID != "2" {
+		t.Errorf("state = %v, want only 2", got)
+	}
+}
+
 func TestAPIWritesDisabled(t *testing.T) {
 	t.Parallel()
 	srv, sets := newTestAPIWith(t, APIOptions{}, Config{Static: []string{"111"}})

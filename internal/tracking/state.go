@@ -1,6 +1,7 @@
 package tracking
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,8 +16,8 @@ const (
 	// the optional fields sent and retired, which readers of the first
 	// version 1 files ignore, so it stays 1.
 	stateVersion = 1
-	// maxStateBytes bounds the state file read at start; a larger file is
-	// treated as corrupt.
+	// maxStateBytes bounds a version 1 JSON state file read at start; a
+	// larger file is treated as corrupt.
 	maxStateBytes = 32 << 20
 	// tempInfix sits between the state file's name and the random suffix of
 	// the temporary files it is written through.
@@ -40,20 +41,8 @@ type record struct {
 	Retired bool `json:"retired,omitempty"`
 }
 
-// encodeState renders ids as a version 1 state file.
-func encodeState(ids []record) ([]byte, error) {
-	if ids == nil {
-		ids = []record{}
-	}
-	b, err := json.MarshalIndent(stateFile{Version: stateVersion, IDs: ids}, "", "  ")
-	if err != nil {
-		return nil, err
-	}
-	return append(b, '\n'), nil
-}
-
-// decodeState parses a state file. Anything that encodeState cannot have
-// written is an error: bad JSON, another version, an empty or duplicate ID, an
+// decodeState parses a version 1 JSON state file. Anything that earlier
+// releases cannot have written is an error: bad JSON, another version, an empty or duplicate ID, an
 // unknown origin, a missing or out-of-range time, a retired ID registered
 // through the API. Unknown fields are ignored. Times are returned in UTC.
 func decodeState(data []byte) ([]record, error) {
@@ -83,9 +72,9 @@ func decodeState(data []byte) ([]record, error) {
 			return nil, fmt.Errorf("ids[%d]: added time missing or out of range", i)
 		case !r.Sent.IsZero() && (sy < 1 || sy > 9999):
 			return nil, fmt.Errorf("ids[%d]: sent time out of range", i)
-		case r.Retired && r.Origin == OriginAPI:
-			// Retiring drops the API's claim (see Set.retire).
-			return nil, fmt.Errorf("ids[%d]: retired ID of origin api", i)
+		case r.Retired && (r.Origin == OriginAPI || r.Origin == OriginCallback):
+			// Retiring drops the API's and the callbacks' claim (see Set.retire).
+			return nil, fmt.Errorf("ids[%d]: retired ID of origin %s", i, r.Origin)
 		}
 		seen[r.ID] = true
 	}
@@ -95,53 +84,49 @@ func decodeState(data []byte) ([]record, error) {
 // errCorrupt marks a state file that exists but cannot be used.
 var errCorrupt = errors.New("corrupt state file")
 
-// readState reads and decodes the state file at path. A missing file is an
-// empty state; an unusable one is an error wrapping errCorrupt.
-func readState(path string) ([]record, error) {
-	data, err := readBounded(path, maxStateBytes)
-	if errors.Is(err, errTooLarge) {
-		return nil, fmt.Errorf("%w: larger than %d bytes", errCorrupt, maxStateBytes)
-	}
-	if err != nil || data == nil {
-		return nil, err
-	}
-	ids, err := decodeState(data)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", errCorrupt, err)
-	}
-	return ids, nil
+// stateRead is what readState found in a state file.
+type stateRead struct {
+	ids     map[string]*entry
+	records int  // journal records replayed
+	tail    int  // bytes after the journal's last good record
+	zeros   bool // and they are all zeros
+	legacy  bool // a version 1 JSON state file
 }
 
-// writeFileAtomic replaces path with data so that a crash at any point leaves
-// either the old or the new content: it writes a temporary file in the same
-// directory, fsyncs and closes it, renames it over path and fsyncs the
-// directory so that the rename itself is durable.
-func writeFileAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
+// readState reads the state file at path: a journal, or a version 1 JSON
+// state file of an earlier release. A missing file is an empty state; an
+// unusable one is an error wrapping errCorrupt.
+func readState(path string) (stateRead, error) {
+	data, err := readBounded(path, maxJournalBytes)
+	switch {
+	case errors.Is(err, errTooLarge):
+		return stateRead{}, fmt.Errorf("%w: larger than %d bytes", errCorrupt, maxJournalBytes)
+	case errors.Is(err, errNotRegular):
+		return stateRead{}, fmt.Errorf("%w: %w", errCorrupt, err)
+	case err != nil:
+		return stateRead{}, err
+	case data == nil:
+		return stateRead{ids: map[string]*entry{}}, nil
 	}
-	// CreateTemp opens the file with mode 0o600, the mode the state keeps.
-	f, err := os.CreateTemp(dir, filepath.Base(path)+tempInfix+"*")
+	if bytes.HasPrefix(data, []byte(journalMagic)) {
+		j, err := decodeJournal(data)
+		if err != nil {
+			return stateRead{}, fmt.Errorf("%w: %v", errCorrupt, err)
+		}
+		return stateRead{ids: j.ids, records: j.records, tail: j.tail, zeros: j.zeros}, nil
+	}
+	if len(data) > maxStateBytes {
+		return stateRead{}, fmt.Errorf("%w: larger than %d bytes", errCorrupt, maxStateBytes)
+	}
+	recs, err := decodeState(data)
 	if err != nil {
-		return err
+		return stateRead{}, fmt.Errorf("%w: %v", errCorrupt, err)
 	}
-	tmp := f.Name()
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
+	ids := make(map[string]*entry, len(recs))
+	for _, r := range recs {
+		ids[r.ID] = &entry{added: r.Added, sent: r.Sent, from: sourceOf(r.Origin), retired: r.Retired}
 	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		_ = os.Remove(tmp)
-		return err
-	}
-	return syncDir(dir)
+	return stateRead{ids: ids, legacy: true}, nil
 }
 
 // syncDir fsyncs a directory, making a rename inside it durable.
@@ -157,7 +142,7 @@ func syncDir(dir string) error {
 	return err
 }
 
-// removeStaleTemps deletes the temporary files a crash in writeFileAtomic may
+// removeStaleTemps deletes the temporary files a crash in journal.rewrite may
 // have left next to path.
 func removeStaleTemps(path string) error {
 	entries, err := os.ReadDir(filepath.Dir(path))

@@ -3,6 +3,7 @@ package tracking
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -261,6 +262,18 @@ func (b *syncBuffer) String() string {
 	return b.b.String()
 }
 
+// encodeState renders ids as a version 1 state file.
+func encodeState(ids []record) ([]byte, error) {
+	if ids == nil {
+		ids = []record{}
+	}
+	b, err := json.MarshalIndent(stateFile{Version: stateVersion, IDs: ids}, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(b, '\n'), nil
+}
+
 func FuzzLoadState(f *testing.F) {
 	f.Add([]byte(`{"version":1,"ids":[{"id":"a","added":"2025-03-01T00:00:00Z","origin":"api"}]}`))
 	f.Add([]byte(`{"version":1,"ids":[]}`))
@@ -289,4 +302,40 @@ func FuzzLoadState(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestFutureTimesClamped: an added time in year 9999 never aged out, and a
+// sent_at in the future kept an ID's window open. Times beyond now plus
+// maxClockSkew are taken as now, on load and on registration; times within
+// the skew are kept.
+func TestFutureTimesClamped(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "state.json")
+	state := `{"version":1,"ids":[` +
+		`{"id":"far","added":"9999-12-31T23:59:59Z","sent":"9999-12-31T00:00:00Z","origin":"api"},` +
+		`{"id":"near","added":"2025-03-01T00:01:00Z","origin":"api"}]}`
+	if err := os.WriteFile(path, []byte(state), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	fc := clocktest.NewFake(t0)
+	var logs bytes.Buffer
+	o := Options{StatePath: path, Clock: fc, Logger: log.NewLogfmtLogger(&logs)}
+	s := mustOpen(t, o, Config{MaxAge: time.Hour})
+	checkIDs(t, s, []ID{id("near", at(time.Minute), OriginAPI), {ID: "far", Added: t0, Sent: t0, Origin: OriginAPI}})
+	if want := `msg="times in the future in the state file taken as now" path=` + path + ` ids=1`; !strings.Contains(logs.String(), want) {
+		t.Errorf("logs = %q, want %q", logs.String(), want)
+	}
+	if _, err := s.Add(context.Background(), []string{"sent-later"}, OriginAPI, time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.IDs(); got[len(got)-1].ID != "sent-later" || !got[len(got)-1].Sent.Equal(t0) {
+		t.Errorf("IDs() = %v, want sent-later sent at %v", got, t0)
+	}
+	// Saved clamped: a restart keeps now, and the IDs age out.
+	checkIDs(t, mustOpen(t, o, Config{}), []ID{id("near", at(time.Minute), OriginAPI), {ID: "far", Added: t0, Sent: t0, Origin: OriginAPI}, {ID: "sent-later", Added: t0, Sent: t0, Origin: OriginAPI}})
+	fc.Advance(2 * time.Hour)
+	if err := s.Maintain(); err != nil {
+		t.Fatal(err)
+	}
+	checkIDs(t, s, nil)
 }

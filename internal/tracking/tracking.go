@@ -1,9 +1,10 @@
 // Package tracking keeps the IDs whose statistics the exporter polls (Tencent
 // push TaskIDs, JPush msg_ids and group_msgids), one Set per (kind, app) for
 // the life of the process. IDs come from the configuration, from a watched
-// file and from the HTTP API (api.go), survive restarts in an atomically
-// written state file, age out and are capped so that cardinality stays
-// bounded. The package knows nothing of vendors beyond their ID syntax.
+// file and from the HTTP API (api.go), survive restarts in a state file
+// that is an append-only journal (journal.go), age out and are capped so
+// that cardinality stays bounded. The package knows nothing of vendors
+// beyond their ID syntax.
 //
 // # Life of a Set
 //
@@ -19,10 +20,11 @@
 //
 // Add and Remove return nil only once a state file holding their change has
 // been written and fsync'd (group commit: the Adds and Removes waiting at the
-// same time share one write). While the file on disk lags memory after a
-// failed save, every Add and Remove retries the save and returns an error
-// wrapping ErrNotSaved until one succeeds. Reads (IDs, Len, Stats) never
-// write.
+// same time share one write, which appends a record per changed ID to the
+// journal, so that its cost follows the change and not the set). While the
+// file on disk lags memory after a failed save, every Add and Remove retries
+// the save and returns an error wrapping ErrNotSaved until one succeeds.
+// Reads (IDs, Len, Stats) never write.
 //
 // # Locks
 //
@@ -98,7 +100,8 @@ type Options struct {
 	Kind string
 	// App names the app in log lines.
 	App string
-	// StatePath is the JSON state file; "" keeps the set in memory only.
+	// StatePath is the state file (a journal; a version 1 JSON file of an
+	// earlier release is read too); "" keeps the set in memory only.
 	StatePath string
 	// Clock tells the time; nil means clock.Real{}.
 	Clock clock.Clock
@@ -110,8 +113,10 @@ type Options struct {
 type Config struct {
 	// Static are the IDs listed by the configuration.
 	Static []string
-	// File is a watched file listing one ID a line; '#' starts a comment,
-	// blank lines are ignored. "" means none; a missing file lists no IDs.
+	// File is a watched file listing one ID a line, optionally followed by
+	// the time it was sent (RFC 3339 or unix seconds); '#' starts a
+	// comment, blank lines are ignored. "" means none; a missing file lists
+	// no IDs.
 	File string
 	// MaxAge retires IDs older than this (since Added); 0 or less keeps them
 	// forever.
@@ -147,6 +152,11 @@ const (
 	fromConfig sources = 1 << iota
 	fromFile
 	fromAPI
+	fromCallback
+
+	// registered are the origins that claim an ID until it is removed
+	// through the API, ages out or is evicted.
+	registered = fromAPI | fromCallback
 )
 
 // sourceOf maps an origin to its bit.
@@ -156,6 +166,8 @@ func sourceOf(o Origin) sources {
 		return fromConfig
 	case OriginFile:
 		return fromFile
+	case OriginCallback:
+		return fromCallback
 	default:
 		return fromAPI
 	}
@@ -172,11 +184,14 @@ type entry struct {
 	retired bool
 }
 
-// origin is the origin reported for e: api wins, then config, then file.
+// origin is the origin reported for e: api wins, then callback, then
+// config, then file.
 func (e *entry) origin() Origin {
 	switch {
 	case e.from&fromAPI != 0:
 		return OriginAPI
+	case e.from&fromCallback != 0:
+		return OriginCallback
 	case e.from&fromConfig != 0:
 		return OriginConfig
 	default:
@@ -189,9 +204,10 @@ func (e *entry) origin() Origin {
 // An ID may be listed by several origins at once and stays tracked while any
 // of them lists it: removing it from the configuration or the watched file
 // drops it only when no other origin lists it, and an ID registered through
-// the API (OriginAPI) stays until it is removed, ages out or is evicted. Its
-// reported Origin is api if it was registered through the API, else config
-// if the configuration lists it, else file.
+// the API (OriginAPI) or seen in a callback (OriginCallback) stays until it
+// is removed through the API, ages out or is evicted. Its reported Origin is
+// api if it was registered through the API, else callback if a callback
+// reported it, else config if the configuration lists it, else file.
 //
 // An ID that ages out or is evicted while the configuration or the file still
 // lists it keeps its Added time in the state, so that a reload or a file
@@ -208,8 +224,12 @@ type Set struct {
 	// and nothing is called while it is held.
 	changedMu sync.Mutex
 	changed   chan struct{}
-	// write replaces the state file; tests replace it before first use.
-	write func(path string, data []byte) error
+	// jrnl is the state file, owned by the flusher.
+	jrnl journal
+	// persist saves data to the state file: all of it after a rewrite,
+	// appended otherwise. Called by the flusher only; tests replace it
+	// before first use.
+	persist func(data []byte, rewrite bool) error
 
 	mu      sync.Mutex
 	cfg     Config
@@ -218,13 +238,17 @@ type Set struct {
 	file    fileStat // the watched file as last read
 	fileErr string   // the last error reading the watched file, for logging once
 	view    []ID     // tracked IDs newest first; nil when stale
+	live    int      // how many IDs are tracked (not retired)
+	evictq  evictQueue
 	evicted uint64
 	limiter *rate.Limiter // Config.RegisterPerMinute; nil for no limit
 
-	gen          uint64 // counts changes to what the state file holds
-	savedGen     uint64 // the gen the state file holds
-	attemptGen   uint64 // the gen of the last completed save attempt
-	attemptErr   error  // its error
+	gen          uint64              // counts changes to what the state file holds
+	dirty        map[string]struct{} // IDs changed since the last save
+	records      int                 // records in the journal
+	savedGen     uint64              // the gen the state file holds
+	attemptGen   uint64              // the gen of the last completed save attempt
+	attemptErr   error               // its error
 	saveFailures uint64
 	flushing     bool          // a flusher goroutine runs
 	saveFailing  bool          // the last save attempt failed
@@ -247,10 +271,12 @@ func Open(o Options) (*Set, error) {
 		clock:     o.Clock,
 		logger:    o.Logger,
 		changed:   make(chan struct{}),
-		write:     writeFileAtomic,
+		jrnl:      journal{path: o.StatePath},
 		ids:       make(map[string]*entry),
+		dirty:     make(map[string]struct{}),
 		flushed:   make(chan struct{}),
 	}
+	s.persist = s.persistJournal
 	if s.clock == nil {
 		s.clock = clock.Real{}
 	}
@@ -266,36 +292,89 @@ func Open(o Options) (*Set, error) {
 	return s, nil
 }
 
-// load reads the state file into s.
+// load reads the state file into s. Whenever memory ends up holding other
+// than the file (a corrupt or earlier-format file, a torn last record,
+// dropped IDs, clamped times), a save is due at once.
 func (s *Set) load() error {
-	recs, err := readState(s.statePath)
+	st, err := readState(s.statePath)
 	if errors.Is(err, errCorrupt) {
 		level.Warn(s.logger).Log("msg", "tracked-ID state file is corrupt; starting empty, it will be moved aside at the first save", "path", s.statePath, "err", err)
 		s.corrupt = true
-		s.gen++ // the file holds what memory does not
+		s.markStaleLocked()
 		return nil
 	}
 	if err != nil {
 		return fmt.Errorf("reading state file: %w", err)
 	}
-	for _, r := range recs {
-		if err := s.validate(r.ID); err != nil {
-			level.Warn(s.logger).Log("msg", "dropping invalid ID from the state file", "path", s.statePath, "id", shorten(r.ID), "err", err)
-			s.gen++ // the file holds what memory does not
+	s.ids, s.records = st.ids, st.records
+	switch {
+	case st.legacy:
+		level.Info(s.logger).Log("msg", "read a version 1 JSON state file; the first save rewrites it as a journal", "path", s.statePath, "ids", len(st.ids))
+		s.markStaleLocked()
+	case st.tail > recordHeaderBytes+maxRecordBytes && !st.zeros:
+		// More than one record's worth: damage, not a torn last write.
+		level.Warn(s.logger).Log("msg", "tracked-ID state file is damaged; keeping the IDs before the damage, it will be moved aside at the first save", "path", s.statePath, "ids", len(st.ids), "bytes_ignored", st.tail)
+		s.corrupt = true
+		s.markStaleLocked()
+	case st.tail > 0:
+		level.Info(s.logger).Log("msg", "ignoring an incomplete last record of the state file, never acknowledged", "path", s.statePath, "bytes_ignored", st.tail)
+		s.markStaleLocked()
+	}
+	now := s.clock.Now().UTC()
+	future := 0
+	for id, e := range s.ids {
+		if err := s.validate(id); err != nil {
+			level.Warn(s.logger).Log("msg", "dropping invalid ID from the state file", "path", s.statePath, "id", shorten(id), "err", err)
+			delete(s.ids, id)
+			s.markStaleLocked()
 			continue
 		}
-		s.ids[r.ID] = &entry{added: r.Added, sent: r.Sent, from: sourceOf(r.Origin), retired: r.Retired}
+		a, b := clampFuture(&e.added, now), clampFuture(&e.sent, now)
+		if a || b {
+			future++
+		}
 	}
+	if future > 0 {
+		level.Warn(s.logger).Log("msg", "times in the future in the state file taken as now", "path", s.statePath, "ids", future)
+		s.markStaleLocked()
+	}
+	for _, e := range s.ids {
+		if !e.retired {
+			s.live++
+		}
+	}
+	s.rebuildEvictQueueLocked()
 	return nil
+}
+
+// markStaleLocked records that the state file holds what memory does not,
+// so that a save is due; the first save of a Set rewrites the file whole.
+func (s *Set) markStaleLocked() {
+	s.gen++
+}
+
+// maxClockSkew is how far in the future a time may lie and still be taken
+// as it is: beyond it, an added time would never age out.
+const maxClockSkew = 5 * time.Minute
+
+// clampFuture sets *t to now if it lies more than maxClockSkew after now,
+// and reports whether it did.
+func clampFuture(t *time.Time, now time.Time) bool {
+	if t.Sub(now) <= maxClockSkew {
+		return false
+	}
+	*t = now
+	return true
 }
 
 // Change is a configuration prepared by Set.Prepare, to be committed or
 // dropped.
 type Change struct {
-	set     *Set
-	cfg     Config
-	fileIDs []string
-	file    fileStat
+	set      *Set
+	cfg      Config
+	fileIDs  []string
+	fileSent map[string]time.Time
+	file     fileStat
 }
 
 // Prepare checks c and reads its watched file, changing nothing: an invalid
@@ -309,11 +388,11 @@ func (s *Set) Prepare(c Config) (*Change, error) {
 	ch := &Change{set: s, cfg: c}
 	ch.cfg.Static = slices.Clone(c.Static)
 	if c.File != "" {
-		st, ids, err := s.readFile(c.File)
+		st, ids, sent, err := s.readFile(c.File)
 		if err != nil {
 			return nil, err
 		}
-		ch.file, ch.fileIDs = st, ids
+		ch.file, ch.fileIDs, ch.fileSent = st, ids, sent
 	}
 	return ch, nil
 }
@@ -331,6 +410,7 @@ func (c *Change) Commit() {
 	s.cfgGen++
 	changed := s.relist(fromConfig, c.cfg.Static, now)
 	changed = s.relist(fromFile, c.fileIDs, now) || changed
+	changed = s.fillSentLocked(c.fileSent) || changed
 	s.file = c.file
 	changed = s.expireLocked(now) > 0 || changed
 	changed = s.enforceCapLocked() > 0 || changed
@@ -369,6 +449,7 @@ func (s *Set) Add(ctx context.Context, ids []string, origin Origin, sent time.Ti
 	src := sourceOf(origin)
 	s.mu.Lock()
 	now := s.clock.Now().UTC()
+	clampFuture(&sent, now)
 	if origin == OriginAPI && s.cfg.RegisterPerMinute > 0 {
 		n := s.countNewLocked(ids)
 		if wait, ok := s.takeRegisterLocked(n, now); !ok {
@@ -381,21 +462,30 @@ func (s *Set) Add(ctx context.Context, ids []string, origin Origin, sent time.Ti
 		e, ok := s.ids[id]
 		switch {
 		case !ok:
-			s.ids[id] = &entry{added: now, sent: sent, from: src}
+			e = &entry{added: now, sent: sent, from: src}
+			s.ids[id] = e
+			s.live++
+			s.queueLocked(id, e)
+			s.markLocked(id)
 			added++
 			changed = true
 			continue
 		case e.retired:
 			e.added, e.retired = now, false
+			s.live++
+			s.queueLocked(id, e)
+			s.markLocked(id)
 			added++
 			changed = true
 		}
 		if e.from&src == 0 {
 			e.from |= src
+			s.markLocked(id)
 			changed = true
 		}
 		if e.sent.IsZero() && !sent.IsZero() {
 			e.sent = sent
+			s.markLocked(id)
 			changed = true
 		}
 	}
@@ -411,9 +501,10 @@ func (s *Set) Add(ctx context.Context, ids []string, origin Origin, sent time.Ti
 	return added, s.waitSaved(ctx, target)
 }
 
-// Remove stops tracking the ids origin registered and returns how many are no
-// longer tracked. Only OriginAPI can remove: the configuration and the watched
-// file drop an ID by no longer listing it. An ID that the configuration or
+// Remove stops tracking the ids registered through the API or seen in a
+// callback and returns how many are no longer tracked. Only OriginAPI can
+// remove: the configuration and the watched file drop an ID by no longer
+// listing it. An ID that the configuration or
 // the watched file still lists stays tracked; the error then wraps
 // ErrStillListed and names one. IDs not tracked are ignored. Remove is
 // durable as Add is.
@@ -429,14 +520,16 @@ func (s *Set) Remove(ctx context.Context, ids []string, origin Origin) (removed 
 		if !ok {
 			continue
 		}
-		if e.from&fromAPI != 0 {
-			e.from &^= fromAPI
+		if e.from&registered != 0 {
+			e.from &^= registered
+			s.markLocked(id)
 			changed = true
 		}
 		switch {
 		case e.from == 0:
 			delete(s.ids, id)
 			if !e.retired {
+				s.live--
 				removed++
 			}
 		case !e.retired:
@@ -480,7 +573,7 @@ func (s *Set) IDs() []ID {
 func (s *Set) Len() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return len(s.viewLocked())
+	return s.live
 }
 
 // Stats returns the Set's figures.
@@ -488,7 +581,7 @@ func (s *Set) Stats() Stats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return Stats{
-		Tracked:      len(s.viewLocked()),
+		Tracked:      s.live,
 		Limit:        s.cfg.Cap,
 		Evicted:      s.evicted,
 		SaveFailures: s.saveFailures,
@@ -546,8 +639,9 @@ func (s *Set) syncFile() error {
 		return s.noteFileErr(path, nil)
 	}
 	var ids []string
+	var sent map[string]time.Time
 	if err == nil {
-		st, ids, err = s.readFile(path)
+		st, ids, sent, err = s.readFile(path)
 	}
 	if err != nil {
 		return s.noteFileErr(path, err)
@@ -559,6 +653,7 @@ func (s *Set) syncFile() error {
 	}
 	now := s.clock.Now().UTC()
 	changed := s.relist(fromFile, ids, now)
+	changed = s.fillSentLocked(sent) || changed
 	changed = s.enforceCapLocked() > 0 || changed
 	s.file = st
 	if changed {
@@ -593,25 +688,56 @@ func (s *Set) noteFileErr(path string, err error) error {
 }
 
 // readFile stats and reads the watched file at path, returning its valid IDs
-// and logging the others.
-func (s *Set) readFile(path string) (fileStat, []string, error) {
+// and the sent times its lines give (nil if none does), and logging the
+// unusable lines.
+func (s *Set) readFile(path string) (fileStat, []string, map[string]time.Time, error) {
 	st, err := statFile(path)
 	if err != nil {
-		return fileStat{}, nil, fmt.Errorf("watched file: %w", err)
+		return fileStat{}, nil, nil, fmt.Errorf("watched file: %w", err)
 	}
 	lines, err := readIDFile(path)
 	if err != nil {
-		return fileStat{}, nil, fmt.Errorf("watched file: %w", err)
+		return fileStat{}, nil, nil, fmt.Errorf("watched file: %w", err)
 	}
 	ids := make([]string, 0, len(lines))
+	var sent map[string]time.Time
 	for _, l := range lines {
-		if err := s.validate(l.id); err != nil {
-			level.Warn(s.logger).Log("msg", "ignoring invalid ID in the watched file", "path", path, "line", l.line, "id", shorten(l.id), "err", err)
+		err := s.validate(l.id)
+		if err == nil && l.bad != "" {
+			err = errors.New(l.bad)
+		}
+		if err != nil {
+			level.Warn(s.logger).Log("msg", "ignoring invalid line in the watched file", "path", path, "line", l.line, "id", shorten(l.id), "err", err)
 			continue
 		}
 		ids = append(ids, l.id)
+		if !l.sent.IsZero() {
+			if sent == nil {
+				sent = make(map[string]time.Time)
+			}
+			if _, dup := sent[l.id]; !dup { // the first line of an ID gives its time
+				sent[l.id] = l.sent
+			}
+		}
 	}
-	return st, ids, nil
+	return st, ids, sent, nil
+}
+
+// fillSentLocked records the sent times of sent for the known IDs that have
+// none (as Add does) and reports whether one was recorded.
+func (s *Set) fillSentLocked(sent map[string]time.Time) bool {
+	changed := false
+	for id, t := range sent {
+		if e, ok := s.ids[id]; ok && e.sent.IsZero() {
+			e.sent = t
+			s.markLocked(id)
+			changed = true
+		}
+	}
+	if changed {
+		s.view = nil
+	}
+	return changed
 }
 
 // validateAll checks every ID, returning an error that names the first bad one.
@@ -645,12 +771,17 @@ func (s *Set) relist(src sources, ids []string, now time.Time) bool {
 		listed[id] = true
 		e, ok := s.ids[id]
 		if !ok {
-			s.ids[id] = &entry{added: now, from: src}
+			e = &entry{added: now, from: src}
+			s.ids[id] = e
+			s.live++
+			s.queueLocked(id, e)
+			s.markLocked(id)
 			changed = true
 			continue
 		}
 		if e.from&src == 0 {
 			e.from |= src
+			s.markLocked(id)
 			changed = true
 		}
 	}
@@ -659,9 +790,16 @@ func (s *Set) relist(src sources, ids []string, now time.Time) bool {
 			continue
 		}
 		e.from &^= src
+		s.markLocked(id)
 		changed = true
-		if e.from == 0 {
+		switch {
+		case e.from == 0:
 			delete(s.ids, id)
+			if !e.retired {
+				s.live--
+			}
+		case src == fromConfig:
+			s.queueLocked(id, e) // the cap may evict it now
 		}
 	}
 	return changed
@@ -670,7 +808,11 @@ func (s *Set) relist(src sources, ids []string, now time.Time) bool {
 // retire stops tracking id. An entry the configuration or the file still
 // lists is kept as retired; any other is deleted.
 func (s *Set) retire(id string, e *entry) {
-	e.from &^= fromAPI
+	s.markLocked(id)
+	if !e.retired {
+		s.live--
+	}
+	e.from &^= registered
 	if e.from == 0 {
 		delete(s.ids, id)
 		return
@@ -700,29 +842,25 @@ func (s *Set) enforceCapLocked() int {
 	if s.cfg.Cap <= 0 {
 		return 0
 	}
-	tracked := 0
-	for _, e := range s.ids {
-		if !e.retired {
-			tracked++
-		}
-	}
-	if tracked <= s.cfg.Cap {
-		return 0 // the common case, without sorting
-	}
-	live := s.liveLocked()
-	over := len(live) - s.cfg.Cap
 	n := 0
-	// live is newest first, so the oldest are at its tail.
-	for i := len(live) - 1; i >= 0 && n < over; i-- {
-		e := s.ids[live[i].ID]
-		if e.from&fromConfig != 0 {
-			continue
+	for s.live > s.cfg.Cap {
+		id, e, ok := s.popEvictableLocked()
+		if !ok {
+			break
 		}
-		s.retire(live[i].ID, e)
+		s.retire(id, e)
 		n++
 	}
 	s.evicted += uint64(n)
 	return n
+}
+
+// markLocked records that id's entry changed (or was deleted), for the next
+// save to append.
+func (s *Set) markLocked(id string) {
+	if s.statePath != "" {
+		s.dirty[id] = struct{}{}
+	}
 }
 
 // touchLocked records a change to what the state file must hold.
@@ -818,17 +956,29 @@ func (s *Set) startFlushLocked() {
 }
 
 // flush saves the state until the file holds what memory holds or a save
-// fails, then exits. Each attempt writes a snapshot taken under mu, so the
+// fails, then exits. Each attempt encodes, under mu, the IDs changed since
+// the last save (or every ID, when the journal is to be rewritten), so the
 // changes made while one write is under way share the next.
 func (s *Set) flush() {
 	s.mu.Lock()
 	for s.savedGen != s.gen {
 		gen := s.gen
-		recs := s.recordsLocked()
+		// The first save of the process, and the one after a failure,
+		// rewrite the journal: it has no open file to append to.
+		rewrite := s.jrnl.f == nil || s.records+len(s.dirty) > compactFactor*len(s.ids)+compactSlack
+		var data []byte
+		var n int
+		if rewrite {
+			data, n = s.encodeAllLocked(), len(s.ids)
+		} else {
+			data, n = s.encodeDirtyLocked(), len(s.dirty)
+		}
+		pending := s.dirty
+		s.dirty = make(map[string]struct{})
 		clean, corrupt := !s.cleaned, s.corrupt
 		s.mu.Unlock()
 
-		err := s.save(recs, clean, corrupt)
+		err := s.save(data, rewrite, clean, corrupt)
 
 		s.mu.Lock()
 		report := (err != nil) != s.saveFailing
@@ -847,9 +997,17 @@ func (s *Set) flush() {
 		s.attemptGen, s.attemptErr = gen, err
 		if err != nil {
 			s.saveFailures++
+			for id := range pending {
+				s.dirty[id] = struct{}{}
+			}
 		} else {
 			s.savedGen = gen
 			s.corrupt, s.cleaned = false, true
+			if rewrite {
+				s.records = n
+			} else {
+				s.records += n
+			}
 		}
 		close(s.flushed)
 		s.flushed = make(chan struct{})
@@ -861,39 +1019,52 @@ func (s *Set) flush() {
 	s.mu.Unlock()
 }
 
-// recordsLocked returns every known ID, retired ones included, as the state
-// file holds them.
-func (s *Set) recordsLocked() []record {
-	recs := make([]record, 0, len(s.ids))
+// encodeAllLocked returns a put record of every known ID, retired ones
+// included: the journal's content after a rewrite.
+func (s *Set) encodeAllLocked() []byte {
+	b := make([]byte, 0, len(s.ids)*64)
 	for id, e := range s.ids {
-		recs = append(recs, record{ID: id, Added: e.added, Sent: e.sent, Origin: e.origin(), Retired: e.retired})
+		b = appendPut(b, id, e)
 	}
-	slices.SortFunc(recs, func(a, b record) int {
-		if c := b.Added.Compare(a.Added); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.ID, b.ID)
-	})
-	return recs
+	return b
 }
 
-// save writes recs to the state file. With clean, it first removes the
-// temporary files a crash may have left; with corrupt, it moves the corrupt
-// state file aside.
-func (s *Set) save(recs []record, clean, corrupt bool) error {
-	data, err := encodeState(recs)
-	if err != nil {
-		return fmt.Errorf("saving state file: %w", err)
+// encodeDirtyLocked returns a record of each ID changed since the last
+// save: its entry, or its deletion.
+func (s *Set) encodeDirtyLocked() []byte {
+	b := make([]byte, 0, len(s.dirty)*64)
+	for id := range s.dirty {
+		if e, ok := s.ids[id]; ok {
+			b = appendPut(b, id, e)
+		} else {
+			b = appendDelete(b, id)
+		}
 	}
+	return b
+}
+
+// save writes data to the state file, rewriting it or appending. With
+// clean, it first removes the temporary files a crash may have left; with
+// corrupt, it moves the corrupt state file aside.
+func (s *Set) save(data []byte, rewrite, clean, corrupt bool) error {
 	if clean || corrupt {
 		if err := s.prepareDir(corrupt); err != nil {
 			return fmt.Errorf("saving state file: %w", err)
 		}
 	}
-	if err := s.write(s.statePath, data); err != nil {
+	if err := s.persist(data, rewrite); err != nil {
 		return fmt.Errorf("saving state file: %w", err)
 	}
 	return nil
+}
+
+// persistJournal is the default persist: the journal, appended or
+// rewritten.
+func (s *Set) persistJournal(data []byte, rewrite bool) error {
+	if rewrite {
+		return s.jrnl.rewrite(data)
+	}
+	return s.jrnl.appendRecords(data)
 }
 
 // prepareDir removes stale temporary files and moves a corrupt state file
@@ -962,11 +1133,15 @@ const (
 	OriginFile Origin = "file"
 	// OriginAPI is an ID registered through the HTTP API.
 	OriginAPI Origin = "api"
+	// OriginCallback is an ID seen in a vendor's push callback (Tencent's
+	// Push.AllMemberPush TaskIds). It lives as an API registration does:
+	// until removed through the API, aged out or evicted.
+	OriginCallback Origin = "callback"
 )
 
 // valid reports whether o is one of the known origins.
 func (o Origin) valid() bool {
-	return o == OriginConfig || o == OriginFile || o == OriginAPI
+	return o == OriginConfig || o == OriginFile || o == OriginAPI || o == OriginCallback
 }
 
 // ID is one tracked ID, as Set.IDs returns it and the HTTP API lists it.

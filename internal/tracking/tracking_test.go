@@ -3,12 +3,15 @@ package tracking
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"os"
 	"path/filepath"
 	"reflect"
 	"runtime/pprof"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -92,9 +95,9 @@ func at(d time.Duration) time.Time { return t0.Add(d) }
 // countWrites replaces s's state writer by one that counts the writes.
 func countWrites(s *Set) *atomic.Int64 {
 	var n atomic.Int64
-	s.write = func(path string, data []byte) error {
+	s.persist = func(data []byte, rewrite bool) error {
 		n.Add(1)
-		return writeFileAtomic(path, data)
+		return s.persistJournal(data, rewrite)
 	}
 	return &n
 }
@@ -424,18 +427,27 @@ func TestAgedConfigIDNotResurrected(t *testing.T) {
 	checkIDs(t, s, []ID{id("s", at(26*time.Hour), OriginConfig)})
 }
 
-// stateIDs decodes the state file at path.
+// stateIDs reads the state file at path, as records newest first.
 func stateIDs(t *testing.T, path string) []record {
 	t.Helper()
-	data, err := os.ReadFile(path)
+	st, err := readState(path)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("state file does not decode: %v", err)
 	}
-	ids, err := decodeState(data)
-	if err != nil {
-		t.Fatalf("state file does not decode: %v\n%s", err, data)
+	if st.tail != 0 {
+		t.Errorf("state file has %d bytes after its last good record", st.tail)
 	}
-	return ids
+	var recs []record
+	for id, e := range st.ids {
+		recs = append(recs, record{ID: id, Added: e.added, Sent: e.sent, Origin: e.origin(), Retired: e.retired})
+	}
+	slices.SortFunc(recs, func(a, b record) int {
+		if c := b.Added.Compare(a.Added); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	return recs
 }
 
 func TestPersistenceAcrossRestart(t *testing.T) {
@@ -480,37 +492,40 @@ func TestPersistenceAcrossRestart(t *testing.T) {
 	checkIDs(t, restarted, want)
 }
 
+// TestStateFileFormat pins the journal's bytes: its header, then a
+// length, a CRC-32C and a payload per record; the first save of a process
+// rewrites the file, later ones append.
 func TestStateFileFormat(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "state.json")
-	s := mustOpen(t, Options{StatePath: path, Clock: clocktest.NewFake(time.Date(2025, 3, 1, 8, 0, 0, 5, time.FixedZone("CST", 8*3600)))}, Config{})
+	cst := time.FixedZone("CST", 8*3600)
+	s := mustOpen(t, Options{StatePath: path, Clock: clocktest.NewFake(time.Date(2025, 3, 1, 8, 0, 0, 5, cst))}, Config{})
 	mustAdd(t, s, OriginAPI, "1613113584")
-	if _, err := s.Add(context.Background(), []string{"bsp54sn8bpn8hc3etq40"}, OriginAPI, time.Date(2025, 3, 1, 7, 0, 0, 0, time.FixedZone("CST", 8*3600))); err != nil {
+	if _, err := s.Add(context.Background(), []string{"bsp54sn8bpn8hc3etq40"}, OriginAPI, time.Date(2025, 3, 1, 7, 0, 0, 0, cst)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Remove(context.Background(), []string{"1613113584"}, OriginAPI); err != nil {
 		t.Fatal(err)
 	}
 	got, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := `{
-  "version": 1,
-  "ids": [
-    {
-      "id": "1613113584",
-      "added": "2025-03-01T00:00:00.000000005Z",
-      "origin": "api"
-    },
-    {
-      "id": "bsp54sn8bpn8hc3etq40",
-      "added": "2025-03-01T00:00:00.000000005Z",
-      "sent": "2025-02-28T23:00:00Z",
-      "origin": "api"
-    }
-  ]
-}
-`
+	frame := func(payload string) string {
+		var h [8]byte
+		binary.LittleEndian.PutUint32(h[:], uint32(len(payload)))
+		binary.LittleEndian.PutUint32(h[4:], crc32.Checksum([]byte(payload), crc32.MakeTable(crc32.Castagnoli)))
+		return string(h[:]) + payload
+	}
+	// Unix seconds as zig-zag varints: 1740787200 (2025-03-01T00:00:00Z) is
+	// 80 b8 92 fc 0c, 1740783600 (an hour earlier, the sent time) e0 ff 91 fc 0c.
+	added := "\x80\xb8\x92\xfc\x0c\x05"
+	want := "imstats tracked IDs journal v2\n" +
+		frame("P\x0a1613113584"+added+"\x04") +
+		frame("P\x14bsp54sn8bpn8hc3etq40"+added+"\x44"+"\xe0\xff\x91\xfc\x0c\x00") +
+		frame("D\x0a1613113584")
 	if string(got) != want {
-		t.Errorf("state file:\n%s\nwant:\n%s", got, want)
+		t.Errorf("state file:\n%q\nwant:\n%q", got, want)
 	}
 }
 
@@ -677,7 +692,7 @@ func TestPrepareErrors(t *testing.T) {
 		{
 			name:       "watched file is a directory",
 			setup:      func(dir string) Config { return Config{File: dir} },
-			wantPrefix: "watched file: read %s: is a directory",
+			wantPrefix: "watched file: %s is a directory, not a regular file",
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -689,15 +704,6 @@ func TestPrepareErrors(t *testing.T) {
 				t.Errorf("Prepare error = %v, want %q", err, want)
 			}
 		})
-	}
-}
-
-func TestOpenStateFileIsADirectory(t *testing.T) {
-	t.Parallel()
-	dir := t.TempDir()
-	_, err := Open(Options{StatePath: dir})
-	if want := "reading state file: read " + dir + ": is a directory"; err == nil || !strings.HasPrefix(err.Error(), want) {
-		t.Errorf("Open error = %v, want %q", err, want)
 	}
 }
 
@@ -772,7 +778,7 @@ func TestMaintainFollowsFile(t *testing.T) {
 			t.Fatalf("step %d: state = %v, want %v", i, got, st.want)
 		}
 	}
-	if want := `level=warn kind= app= msg="ignoring invalid ID in the watched file" path=` + file + ` line=6 id=bad,id err="contains a comma"`; !strings.Contains(logs.String(), want) {
+	if want := `level=warn kind= app= msg="ignoring invalid line in the watched file" path=` + file + ` line=6 id=bad,id err="contains a comma"`; !strings.Contains(logs.String(), want) {
 		t.Errorf("logs = %q, want a line containing %q", logs.String(), want)
 	}
 }
@@ -923,9 +929,9 @@ func TestAddContextEndsTheWaitNotTheSave(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "state.json")
 	s := mustOpen(t, Options{StatePath: path}, Config{})
 	release := make(chan struct{})
-	s.write = func(p string, data []byte) error {
+	s.persist = func(data []byte, rewrite bool) error {
 		<-release
-		return writeFileAtomic(p, data)
+		return s.persistJournal(data, rewrite)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
@@ -948,12 +954,12 @@ func TestGroupCommit(t *testing.T) {
 	s := mustOpen(t, Options{StatePath: path}, Config{})
 	var writes atomic.Int64
 	started, release := make(chan struct{}, 1), make(chan struct{})
-	s.write = func(p string, data []byte) error {
+	s.persist = func(data []byte, rewrite bool) error {
 		if writes.Add(1) == 1 {
 			started <- struct{}{}
 			<-release
 		}
-		return writeFileAtomic(p, data)
+		return s.persistJournal(data, rewrite)
 	}
 	errs := make(chan error, clients)
 	go func() {
@@ -1052,6 +1058,12 @@ func TestStorm(t *testing.T) {
 	settle(t, s)
 	if !s.Stats().Durable {
 		t.Error("not durable after the storm")
+	}
+	s.mu.Lock()
+	live, counted := len(s.liveLocked()), s.live
+	s.mu.Unlock()
+	if counted != live {
+		t.Errorf("the count of tracked IDs is %d, but %d are tracked", counted, live)
 	}
 }
 

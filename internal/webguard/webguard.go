@@ -1,13 +1,14 @@
 // Package webguard bounds and guards the exporter's HTTP server: read,
 // write and idle timeouts, a request body limit enforced while reading,
-// caps on concurrent requests by class (scrapes, writes, everything else;
-// health and readiness checks have none, so that nothing else can make
-// them fail), a cap on open connections that closes the longest idle ones
+// caps on concurrent requests by class (scrapes, push callbacks, writes,
+// everything else; health and readiness checks have none, so that nothing
+// else can make them fail), a cap on open connections that closes the longest idle ones
 // first, a write deadline per piece of an answer so that a client that
 // does not read is cut off, the lifecycle switch for POST /-/reload, and a
 // token that write requests need on top of the web configuration's
 // authentication, so that the credential Prometheus scrapes with cannot
-// change anything.
+// change anything. Push callbacks come from the vendor, which cannot send
+// the write token: their receiver checks them instead.
 //
 // Like Prometheus' --web.enable-lifecycle, endpoints that change state are
 // off unless a flag turns them on.
@@ -51,6 +52,9 @@ const (
 	DefaultMaxWrites         = 10
 	DefaultMaxConnections    = 1024
 	DefaultWriteStallTimeout = 5 * time.Second
+	// DefaultMaxCallbacks: Tencent sends up to 1000 callback requests a
+	// second per app by default, each answered in about a millisecond.
+	DefaultMaxCallbacks = 64
 )
 
 // maxHeaderBytes bounds a request's headers (Go's default is 1 MiB); basic
@@ -73,6 +77,12 @@ type Options struct {
 	EnableLifecycle   bool             // POST /-/reload answers (SIGHUP always works)
 	EnableTrackingAPI bool             // the tracking API accepts writes (POST, DELETE)
 	WriteTokenFile    string           // a token every write request must carry; "" for none
+
+	EnableCallbacks        bool   // the push callback receiver answers at CallbacksPath
+	CallbacksPath          string // where the receiver is served; set by the caller
+	CallbacksListenAddress string // a listen address of the receiver's own; "" serves it with the rest
+	CallbacksConfigFile    string // exporter-toolkit web configuration (TLS) of CallbacksListenAddress
+	MaxCallbacks           int    // concurrent push callbacks; 0: no cap
 }
 
 // DefaultOptions are the flags' defaults: write endpoints off, no token.
@@ -89,6 +99,7 @@ func DefaultOptions() Options {
 		MaxScrapes:        DefaultMaxScrapes,
 		MaxWrites:         DefaultMaxWrites,
 		MaxConnections:    DefaultMaxConnections,
+		MaxCallbacks:      DefaultMaxCallbacks,
 	}
 }
 
@@ -112,6 +123,10 @@ func AddFlags(app *kingpin.Application) *Options {
 	app.Flag("web.max-scrapes", "Maximum concurrent scrapes of the telemetry path being prepared (a scrape no longer counts once its answer is being sent); more get 503 (0: no limit).").Default(fmt.Sprint(d.MaxScrapes)).IntVar(&o.MaxScrapes)
 	app.Flag("web.max-write-requests", "Maximum concurrent write requests (POST /-/reload, the tracking API's POST and DELETE); more get 503 (0: no limit).").Default(fmt.Sprint(d.MaxWrites)).IntVar(&o.MaxWrites)
 	app.Flag("web.max-connections", "Maximum open HTTP connections; a new one beyond it closes the longest idle one, or is closed itself when none is idle (0: no limit). Keep it well under the open files limit.").Default(fmt.Sprint(d.MaxConnections)).IntVar(&o.MaxConnections)
+	app.Flag("web.enable-callbacks", "Enable the receiver of Tencent's push callbacks (POST /callbacks/tencent_im); it needs no write token and checks each app's callback_token instead.").BoolVar(&o.EnableCallbacks)
+	app.Flag("web.callbacks-listen-address", "Serve the push callback receiver only on this address (and /metrics and the rest only on --web.listen-address), so that it can face the vendor alone.").PlaceHolder(":9788").StringVar(&o.CallbacksListenAddress)
+	app.Flag("web.callbacks-config.file", "Web configuration file (TLS) of --web.callbacks-listen-address, in exporter-toolkit's format.").PlaceHolder("FILE").StringVar(&o.CallbacksConfigFile)
+	app.Flag("web.max-callbacks", "Maximum concurrent push callback requests; more get 503, which Tencent retries (0: no limit).").Default(fmt.Sprint(d.MaxCallbacks)).IntVar(&o.MaxCallbacks)
 	return o
 }
 
@@ -147,6 +162,7 @@ const (
 	classScrape = iota
 	classHealth // never capped: no other class can make health checks fail
 	classWrite
+	classCallback
 	classOther
 )
 
@@ -188,7 +204,7 @@ func New(o Options, reg prometheus.Registerer) (*Guard, error) {
 	for _, c := range []struct {
 		class, limit int
 		name         string
-	}{{classScrape, o.MaxScrapes, "scrape"}, {classWrite, o.MaxWrites, "write"}, {classOther, o.MaxRequests, "other"}} {
+	}{{classScrape, o.MaxScrapes, "scrape"}, {classWrite, o.MaxWrites, "write"}, {classCallback, o.MaxCallbacks, "callback"}, {classOther, o.MaxRequests, "other"}} {
 		if c.limit <= 0 {
 			continue
 		}
@@ -196,7 +212,7 @@ func New(o Options, reg prometheus.Registerer) (*Guard, error) {
 		g.caps[c.class] = sem
 		collectors = append(collectors, prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name:        "imstats_exporter_http_request_slots_in_use",
-			Help:        "Slots of the class's cap (--web.max-scrapes, --web.max-write-requests, --web.max-requests) held by requests being read or prepared.",
+			Help:        "Slots of the class's cap (--web.max-scrapes, --web.max-write-requests, --web.max-callbacks, --web.max-requests) held by requests being read or prepared.",
 			ConstLabels: prometheus.Labels{"class": c.name},
 		}, func() float64 { return float64(len(sem)) }))
 	}
@@ -233,15 +249,22 @@ func (g *Guard) WritesOpen() bool {
 	return (g.opts.EnableLifecycle || g.opts.EnableTrackingAPI) && g.tokenSum == nil
 }
 
+// isCallback reports whether r is for the push callback receiver.
+func (g *Guard) isCallback(r *http.Request) bool {
+	return g.opts.EnableCallbacks && r.URL.Path == g.opts.CallbacksPath
+}
+
 // classify returns r's class: scrapes by path, then health checks (only
-// reads: a POST to a health path is a write like any other), then writes
-// by method.
+// reads: a POST to a health path is a write like any other), then push
+// callbacks by path, then writes by method.
 func (g *Guard) classify(r *http.Request) int {
 	switch {
 	case r.URL.Path == g.opts.TelemetryPath:
 		return classScrape
 	case healthPaths[r.URL.Path] && !isWrite(r.Method):
 		return classHealth
+	case g.isCallback(r):
+		return classCallback
 	case isWrite(r.Method):
 		return classWrite
 	}
@@ -282,7 +305,7 @@ func (g *Guard) Handler(next http.Handler) http.Handler {
 			http.Error(w, "Lifecycle API is not enabled.", http.StatusForbidden)
 			return
 		}
-		if isWrite(r.Method) && g.tokenSum != nil {
+		if isWrite(r.Method) && g.tokenSum != nil && !g.isCallback(r) {
 			if code := g.checkToken(r); code != 0 {
 				g.rejected.WithLabelValues(reasonToken).Inc()
 				if code == http.StatusUnauthorized {

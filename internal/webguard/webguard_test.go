@@ -168,7 +168,8 @@ func TestBodyLimit(t *testing.T) {
 func TestConcurrencyCaps(t *testing.T) {
 	t.Parallel()
 	o := DefaultOptions()
-	o.MaxRequests, o.MaxScrapes = 3, 2
+	o.MaxRequests, o.MaxScrapes, o.MaxCallbacks = 3, 2, 2
+	o.EnableCallbacks, o.CallbacksPath = true, "/callbacks/x"
 	g, _ := newGuard(t, o)
 	started := make(chan struct{})
 	release := make(chan struct{})
@@ -198,7 +199,7 @@ func TestConcurrencyCaps(t *testing.T) {
 	for _, tc := range []struct {
 		path string
 		cap  int
-	}{{"/api/v1/x", o.MaxRequests}, {o.TelemetryPath, o.MaxScrapes}} {
+	}{{"/api/v1/x", o.MaxRequests}, {o.TelemetryPath, o.MaxScrapes}, {o.CallbacksPath, o.MaxCallbacks}} {
 		var wg sync.WaitGroup
 		for range tc.cap {
 			wg.Go(func() {
@@ -238,8 +239,8 @@ func TestConcurrencyCaps(t *testing.T) {
 			t.Errorf("%s after the others finished: %v %v", tc.path, resp, err)
 		}
 	}
-	if v := rejected(t, g, reasonConcurrency); v != 2 {
-		t.Errorf("rejected concurrency_limit = %v, want 2", v)
+	if v := rejected(t, g, reasonConcurrency); v != 3 {
+		t.Errorf("rejected concurrency_limit = %v, want 3", v)
 	}
 }
 
@@ -254,6 +255,9 @@ func TestWriteGating(t *testing.T) {
 	off := DefaultOptions()
 	on := DefaultOptions()
 	on.EnableLifecycle, on.EnableTrackingAPI = true, true
+	on.CallbacksPath = "/callbacks/tencent_im"
+	callbacks := on
+	callbacks.EnableCallbacks = true
 	header := func(k, v string) http.Header { return http.Header{k: {v}} }
 	basic := header("Authorization", "Basic cHJvbWV0aGV1czpzY3JhcGU=")
 
@@ -279,6 +283,8 @@ func TestWriteGating(t *testing.T) {
 		{"tracking read needs no token", withToken(on), "GET", "/api/v1/jpush/k/messages", basic, 200},
 		{"scrape needs no token", withToken(on), "GET", "/metrics", basic, 200},
 		{"config needs no token", withToken(off), "GET", "/config", nil, 200},
+		{"push callbacks need no token", withToken(callbacks), "POST", "/callbacks/tencent_im", nil, 200},
+		{"the callback path needs the token while callbacks are off", withToken(on), "POST", "/callbacks/tencent_im", nil, 401},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -379,6 +385,9 @@ func TestAddFlags(t *testing.T) {
 		}},
 		{[]string{"--web.write-stall-timeout=2s", "--web.max-write-requests=4", "--web.max-connections=0"}, func(o *Options) {
 			o.WriteStallTimeout, o.MaxWrites, o.MaxConnections = 2*time.Second, 4, 0
+		}},
+		{[]string{"--web.enable-callbacks", "--web.callbacks-listen-address=:9788", "--web.callbacks-config.file=/w", "--web.max-callbacks=5"}, func(o *Options) {
+			o.EnableCallbacks, o.CallbacksListenAddress, o.CallbacksConfigFile, o.MaxCallbacks = true, ":9788", "/w", 5
 		}},
 	} {
 		app := kingpin.New("test", "")

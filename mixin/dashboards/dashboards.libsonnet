@@ -106,7 +106,7 @@ local p = import '../lib/panels.libsonnet';
 
   local push = (import 'push-delivery.libsonnet') + {
     description: 'Push funnels, reach and click rates per vendor channel for Tencent IM all-member and chat-message pushes, JPush apps and JPush group apps, from imstats_exporter.',
-    panels+: pushRows,
+    panels+: pushRows + (import 'push-why.libsonnet')(c, $.pushEventsRules, $.pushLossRules, y0 + 30),
     templating+: {
       list+: [
         p.variable(

@@ -130,7 +130,7 @@ func write(root string, files map[string][]byte) error {
 // generatedGlobs are where the generated files are. Every dashboard there is
 // generated; a YAML file is when it starts with generatedMarker, so that the
 // hand-written rule tests can sit beside the generated ones.
-var generatedGlobs = []string{"alerts/*.yml", "alerts/tests/*.yml", "dashboards/*.json"}
+var generatedGlobs = []string{"alerts/*.yml", "alerts/demo/*.yml", "alerts/tests/*.yml", "dashboards/*.json"}
 
 // generatedMarker starts every generated YAML file.
 const generatedMarker = "# Generated from "

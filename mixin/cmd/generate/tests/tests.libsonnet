@@ -62,45 +62,30 @@ function(mixin)
     outages: outages,
   };
 
-  // Pushes every hour from `from`: tracked JPush (group) messages, and
-  // Tencent all-member pushes seen through a 1h and a 24h window.
+  // Tencent push tasks tracked by ID, as the exporter exports them.
+  local taskApp(sdkappid, channels=tencentChannels, outages={}) = {
+    metrics: ['tencent_im_push_task_platform_sent', 'tencent_im_push_task_platform_delivered'],
+    idLabel: 'task_id',
+    idPrefix: sdkappid + '_',
+    labels: { sdkappid: sdkappid, event_type: 'offline' },
+    channelLabel: 'platform',
+    channels: channels,
+    outages: outages,
+  };
+
+  // Pushes every hour from `from`: tracked JPush (group) messages and
+  // Tencent tasks, and Tencent all-member pushes seen through the default
+  // rolling windows, 1h and 24h. Chat-message pushes go out every 5m.
   local hourly(app, from=0) = s.trackedPushes(app, from, 60, end);
   local windows(app, from=0) = s.windowPushes(app, 60, '1h', from, 60, end) + s.windowPushes(app, h(24), '24h', from, 60, end);
-  local chat(app, from=0) = s.windowPushes(app, 60, '1h', from, 5, end);
+  local chat(app, from=0) = s.windowPushes(app, 60, '1h', from, 5, end) + s.windowPushes(app, h(24), '24h', from, 5, end);
 
   local third(from, to) = [{ from: from, to: to, factor: 1 / 3 }];
   local down(from) = [{ from: from, to: end + 1, factor: 0 }];
 
-  // The scenarios. Keys are the apps' names in the alerts.
-  local apps = {
-    // A normal day: pushes every hour, each starting at a low delivered
-    // ratio and settling over hours. Nothing fires.
-    normal: hourly(jpushApp('normal0000000000000000a1'))
-                        + windows(campaignApp('1400000001'))
-            + chat(chatApp('1400000001')),
-    // A channel with a handful of sends that never delivers: too few to
-    // judge. Nothing fires.
-    lowVolume: hourly(jpushApp('lowvolume000000000000a2', { xiaomi: jpushChannels.xiaomi, huawei: jpushChannels.huawei, meizu: { sent: 2, rate: 0, settle: 60 } }))
-               + windows(campaignApp('1400000002', tencentChannels { meizu: { sent: 2, rate: 0, settle: 60 } })),
-    // A new install: one hour of data, every push still fresh. Nothing
-    // fires.
-    fresh: hourly(jpushApp('freshinstall0000000000a5'), from=h(29))
-           + windows(campaignApp('1400000005'), from=h(29))
-           + chat(chatApp('1400000005'), from=h(29)),
-    // One channel at a third of its normal rate from 25h to 28h: JPush
-    // xiaomi of one app, JPush group huawei, Tencent all-member huawei and
-    // chat-message xiaomi of one app.
-    drop: hourly(jpushApp('dropchannel00000000000a3', outages={ xiaomi: third(h(25), h(28)) }))
-          + hourly(groupApp('dropgroup000000000000g3', channels={ xiaomi: jpushChannels.xiaomi, huawei: jpushChannels.huawei, oppo: jpushChannels.oppo }, outages={ huawei: third(h(25), h(28)) }))
-          + windows(campaignApp('1400000003', outages={ huawei: third(h(25), h(28)) }))
-          + chat(chatApp('1400000003', outages={ xiaomi: third(h(25), h(28)) })),
-    // A channel that usually leads its peers (huawei) falls to 45% of its
-    // rate from 25h on: still above the peer floor, far below its normal.
-    slip: windows(campaignApp('1400000006', outages={ huawei: [{ from: h(25), to: end + 1, factor: 0.45 }] })),
-    // A whole vendor down from 25h: no channel of the app delivers.
-    outage: hourly(jpushApp('vendoroutage00000000000a4', { xiaomi: jpushChannels.xiaomi, huawei: jpushChannels.huawei, oppo: jpushChannels.oppo }, outages={ [c]: down(h(25)) for c in ['xiaomi', 'huawei', 'oppo'] }))
-            + windows(campaignApp('1400000004', outages={ [c]: down(h(25)) for c in std.objectFields(tencentChannels) })),
-  };
+  // Tencent's push loss analysis of some of these apps, and the
+  // loss_reasons annotation the delivery alerts show from it.
+  local losses = (import 'delivery_losses.libsonnet')(end);
 
   // An alert as the rules must raise it: its annotations are the rule's
   // templates filled with these labels and the value as humanizePercentage
@@ -115,18 +100,135 @@ function(mixin)
     );
     {
       exp_labels: s.target + labels + rule(name).labels,
-      exp_annotations: { [k]: fill(rule(name).annotations[k]) for k in std.objectFields(rule(name).annotations) },
+      exp_annotations: { [k]: fill(rule(name).annotations[k]) for k in std.objectFields(rule(name).annotations) if k != 'loss_reasons' }
+                       + (if std.objectHas(rule(name).annotations, 'loss_reasons') then { loss_reasons: losses.reasons(vendor, app, source, window, channel) } else {}),
     };
+  local stopped(vendor, app, source, window, channel, value) = expect('ImstatsPushChannelStopped', vendor, app, source, window, channel, value);
   local peers(vendor, app, source, window, channel, value) = expect('ImstatsPushChannelBelowPeers', vendor, app, source, window, channel, value);
   local normal(vendor, app, source, window, channel, value) = expect('ImstatsPushChannelBelowNormal', vendor, app, source, window, channel, value);
   local whole(vendor, app, source, window, value) = expect('ImstatsPushDeliveryBelowNormal', vendor, app, source, window, null, value);
 
   // at(t, {alertname: [expected alerts]}): every delivery alert not named
   // must be silent at t.
-  local deliveryAlerts = ['ImstatsPushChannelBelowPeers', 'ImstatsPushChannelBelowNormal', 'ImstatsPushDeliveryBelowNormal'];
+  local deliveryAlerts = ['ImstatsPushChannelStopped', 'ImstatsPushChannelBelowPeers', 'ImstatsPushChannelBelowNormal', 'ImstatsPushDeliveryBelowNormal'];
   local at(t, firing={}) = [
     { eval_time: '%dm' % t, alertname: a, exp_alerts: std.get(firing, a, []) }
     for a in deliveryAlerts
+  ];
+  local quiet(times) = std.flattenArrays([at(t) for t in times]);
+
+  // The scenarios, one promtool test each (apps are independent series).
+  // The names give when each alert fires; docs/runbooks.md has the same
+  // table. Every quiet scenario is checked through the whole timeline.
+  local quietTimes = [h(2), h(12), h(24) + 40, h(25) + 8, h(26) + 1, h(27), h(28) - 2, h(29) + 3, h(30) - 1];
+  local scenarios = [
+    {
+      name: 'normal day: nothing fires',
+      // Pushes every hour, each starting at a low delivered ratio and
+      // settling over hours.
+      input: hourly(jpushApp('normal0000000000000000a1')) + hourly(taskApp('1400000001')) + windows(campaignApp('1400000001')) + chat(chatApp('1400000001')),
+      checks: quiet(quietTimes),
+    },
+    {
+      name: 'low volume: a channel with 2 sends a push that never delivers, nothing fires',
+      input: hourly(jpushApp('lowvolume000000000000a2', { xiaomi: jpushChannels.xiaomi, huawei: jpushChannels.huawei, meizu: { sent: 2, rate: 0, settle: 60 } }))
+             + windows(campaignApp('1400000002', tencentChannels { meizu: { sent: 2, rate: 0, settle: 60 } })),
+      checks: quiet(quietTimes),
+    },
+    {
+      name: 'new install: an hour of fresh pushes, nothing fires',
+      input: hourly(jpushApp('freshinstall0000000000a5'), from=h(29)) + hourly(taskApp('1400000005'), from=h(29))
+             + windows(campaignApp('1400000005'), from=h(29)) + chat(chatApp('1400000005'), from=h(29)),
+      checks: quiet([h(29) + 10, h(29) + 31, h(29) + 45, h(30) - 1]),
+    },
+    {
+      name: 'a channel that always delivers a third of its peers: nothing fires',
+      input: hourly(jpushApp('lowpeer00000000000000a9', { xiaomi: jpushChannels.xiaomi, huawei: jpushChannels.huawei, oppo: jpushChannels.oppo { rate: 0.28 } }))
+             + windows(campaignApp('1400000009', tencentChannels { vivo+: { rate: 0.28 } })),
+      checks: quiet(quietTimes),
+    },
+  ] + [
+    // Something breaks. For each alert, the first evaluation (every 7m) at
+    // which it fires, with every delivery alert of the app at that time,
+    // and the evaluation before, when it has not fired yet: the times of
+    // the names and of docs/runbooks.md, "What fires when".
+    {
+      name: 'a channel stops at 26h, with a day of history: ImstatsPushChannelStopped at +33m on tracked JPush messages, tracked Tencent tasks and the all-member 1h window, at +82m on the chat-message 1h window; ImstatsPushChannelBelowPeers at +47m (all-member 1h window), +61m (chat-message 1h window), +75m (tracked)',
+      input: hourly(jpushApp('stopped00000000000000a7', outages={ xiaomi: down(h(26)) }))
+             + hourly(taskApp('1400000007', outages={ huawei: down(h(26)) }))
+             + windows(campaignApp('1400000007', outages={ huawei: down(h(26)) }))
+             + chat(chatApp('1400000007', outages={ xiaomi: down(h(26)) })),
+      checks: quiet([h(24) + 40, h(26) + 5])
+             + at(h(26) + 26)
+             + at(h(26) + 33, { ImstatsPushChannelStopped: [stopped('jpush', 'stopped00000000000000a7', 'jpush_messages', 'tracked', 'xiaomi', '0%'), stopped('tencent_im', '1400000007', 'tencent_push', '1h', 'huawei', '0%'), stopped('tencent_im', '1400000007', 'tencent_push', 'tracked', 'huawei', '0%')] })
+             + at(h(26) + 40, { ImstatsPushChannelStopped: [stopped('jpush', 'stopped00000000000000a7', 'jpush_messages', 'tracked', 'xiaomi', '0%'), stopped('tencent_im', '1400000007', 'tencent_push', '1h', 'huawei', '0%'), stopped('tencent_im', '1400000007', 'tencent_push', 'tracked', 'huawei', '0%')] })
+             + at(h(26) + 47, { ImstatsPushChannelBelowPeers: [peers('tencent_im', '1400000007', 'tencent_push', '1h', 'huawei', '0%')], ImstatsPushChannelStopped: [stopped('jpush', 'stopped00000000000000a7', 'jpush_messages', 'tracked', 'xiaomi', '0%'), stopped('tencent_im', '1400000007', 'tencent_push', '1h', 'huawei', '0%'), stopped('tencent_im', '1400000007', 'tencent_push', 'tracked', 'huawei', '0%')] })
+             + at(h(26) + 54, { ImstatsPushChannelBelowPeers: [peers('tencent_im', '1400000007', 'tencent_push', '1h', 'huawei', '0%')], ImstatsPushChannelStopped: [stopped('jpush', 'stopped00000000000000a7', 'jpush_messages', 'tracked', 'xiaomi', '0%'), stopped('tencent_im', '1400000007', 'tencent_push', '1h', 'huawei', '0%'), stopped('tencent_im', '1400000007', 'tencent_push', 'tracked', 'huawei', '0%')] })
+             + at(h(27) + 1, { ImstatsPushChannelBelowPeers: [peers('tencent_im', '1400000007', 'tencent_normal_push', '1h', 'xiaomi', '8.286%'), peers('tencent_im', '1400000007', 'tencent_push', '1h', 'huawei', '0%')], ImstatsPushChannelStopped: [stopped('jpush', 'stopped00000000000000a7', 'jpush_messages', 'tracked', 'xiaomi', '0%'), stopped('tencent_im', '1400000007', 'tencent_push', '1h', 'huawei', '0%'), stopped('tencent_im', '1400000007', 'tencent_push', 'tracked', 'huawei', '0%')] })
+             + at(h(27) + 8, { ImstatsPushChannelBelowPeers: [peers('tencent_im', '1400000007', 'tencent_normal_push', '1h', 'xiaomi', '3.164%'), peers('tencent_im', '1400000007', 'tencent_push', '1h', 'huawei', '0%')], ImstatsPushChannelStopped: [stopped('jpush', 'stopped00000000000000a7', 'jpush_messages', 'tracked', 'xiaomi', '0%'), stopped('tencent_im', '1400000007', 'tencent_push', '1h', 'huawei', '0%'), stopped('tencent_im', '1400000007', 'tencent_push', 'tracked', 'huawei', '0%')] })
+             + at(h(27) + 15, { ImstatsPushChannelBelowPeers: [peers('jpush', 'stopped00000000000000a7', 'jpush_messages', 'tracked', 'xiaomi', '5.674%'), peers('tencent_im', '1400000007', 'tencent_normal_push', '1h', 'xiaomi', '1.055%'), peers('tencent_im', '1400000007', 'tencent_push', '1h', 'huawei', '0%'), peers('tencent_im', '1400000007', 'tencent_push', 'tracked', 'huawei', '5.06%')], ImstatsPushChannelStopped: [stopped('jpush', 'stopped00000000000000a7', 'jpush_messages', 'tracked', 'xiaomi', '0%'), stopped('tencent_im', '1400000007', 'tencent_push', '1h', 'huawei', '0%'), stopped('tencent_im', '1400000007', 'tencent_push', 'tracked', 'huawei', '0%')] })
+             + at(h(27) + 22, { ImstatsPushChannelBelowPeers: [peers('jpush', 'stopped00000000000000a7', 'jpush_messages', 'tracked', 'xiaomi', '1.328%'), peers('tencent_im', '1400000007', 'tencent_normal_push', '1h', 'xiaomi', '0%'), peers('tencent_im', '1400000007', 'tencent_push', '1h', 'huawei', '0%'), peers('tencent_im', '1400000007', 'tencent_push', 'tracked', 'huawei', '1.139%')], ImstatsPushChannelStopped: [stopped('jpush', 'stopped00000000000000a7', 'jpush_messages', 'tracked', 'xiaomi', '0%'), stopped('tencent_im', '1400000007', 'tencent_normal_push', '1h', 'xiaomi', '0%'), stopped('tencent_im', '1400000007', 'tencent_push', '1h', 'huawei', '0%'), stopped('tencent_im', '1400000007', 'tencent_push', 'tracked', 'huawei', '0%')] }),
+    },
+    {
+      name: 'a channel stops at 28h on a new install (data from 27h): ImstatsPushChannelStopped at +34m on tracked JPush messages, tracked Tencent tasks and the all-member 1h window, at +83m on the chat-message 1h window; ImstatsPushChannelBelowPeers at +55m (all-member 1h window), +76m (chat-message 1h window), +83m (tracked)',
+      input: hourly(jpushApp('freshstop0000000000000a8', outages={ xiaomi: down(h(28)) }), from=h(27))
+             + hourly(taskApp('1400000008', outages={ huawei: down(h(28)) }), from=h(27))
+             + windows(campaignApp('1400000008', outages={ huawei: down(h(28)) }), from=h(27))
+             + chat(chatApp('1400000008', outages={ xiaomi: down(h(28)) }), from=h(27)),
+      checks: quiet([h(27) + 10, h(28) + 5])
+             + at(h(28) + 27)
+             + at(h(28) + 34, { ImstatsPushChannelStopped: [stopped('jpush', 'freshstop0000000000000a8', 'jpush_messages', 'tracked', 'xiaomi', '0%'), stopped('tencent_im', '1400000008', 'tencent_push', '1h', 'huawei', '0%'), stopped('tencent_im', '1400000008', 'tencent_push', 'tracked', 'huawei', '0%')] })
+             + at(h(28) + 48, { ImstatsPushChannelStopped: [stopped('jpush', 'freshstop0000000000000a8', 'jpush_messages', 'tracked', 'xiaomi', '0%'), stopped('tencent_im', '1400000008', 'tencent_push', '1h', 'huawei', '0%'), stopped('tencent_im', '1400000008', 'tencent_push', 'tracked', 'huawei', '0%')] })
+             + at(h(28) + 55, { ImstatsPushChannelBelowPeers: [peers('tencent_im', '1400000008', 'tencent_push', '1h', 'huawei', '0%')], ImstatsPushChannelStopped: [stopped('jpush', 'freshstop0000000000000a8', 'jpush_messages', 'tracked', 'xiaomi', '0%'), stopped('tencent_im', '1400000008', 'tencent_push', '1h', 'huawei', '0%'), stopped('tencent_im', '1400000008', 'tencent_push', 'tracked', 'huawei', '0%')] })
+             + at(h(29) + 9, { ImstatsPushChannelBelowPeers: [peers('tencent_im', '1400000008', 'tencent_push', '1h', 'huawei', '0%')], ImstatsPushChannelStopped: [stopped('jpush', 'freshstop0000000000000a8', 'jpush_messages', 'tracked', 'xiaomi', '0%'), stopped('tencent_im', '1400000008', 'tencent_push', '1h', 'huawei', '0%'), stopped('tencent_im', '1400000008', 'tencent_push', 'tracked', 'huawei', '0%')] })
+             + at(h(29) + 16, { ImstatsPushChannelBelowPeers: [peers('tencent_im', '1400000008', 'tencent_normal_push', '1h', 'xiaomi', '1.356%'), peers('tencent_im', '1400000008', 'tencent_push', '1h', 'huawei', '0%')], ImstatsPushChannelStopped: [stopped('jpush', 'freshstop0000000000000a8', 'jpush_messages', 'tracked', 'xiaomi', '0%'), stopped('tencent_im', '1400000008', 'tencent_push', '1h', 'huawei', '0%'), stopped('tencent_im', '1400000008', 'tencent_push', 'tracked', 'huawei', '0%')] })
+             + at(h(29) + 23, { ImstatsPushChannelBelowPeers: [peers('jpush', 'freshstop0000000000000a8', 'jpush_messages', 'tracked', 'xiaomi', '1.813%'), peers('tencent_im', '1400000008', 'tencent_normal_push', '1h', 'xiaomi', '0.3013%'), peers('tencent_im', '1400000008', 'tencent_push', '1h', 'huawei', '0%'), peers('tencent_im', '1400000008', 'tencent_push', 'tracked', 'huawei', '2.231%')], ImstatsPushChannelStopped: [stopped('jpush', 'freshstop0000000000000a8', 'jpush_messages', 'tracked', 'xiaomi', '0%'), stopped('tencent_im', '1400000008', 'tencent_normal_push', '1h', 'xiaomi', '0%'), stopped('tencent_im', '1400000008', 'tencent_push', '1h', 'huawei', '0%'), stopped('tencent_im', '1400000008', 'tencent_push', 'tracked', 'huawei', '0%')] }),
+    },
+    {
+      // What the default push.windows, [1h, 24h], show without any
+      // tracked task: the 24h window dilutes the drop and stays quiet.
+      name: 'no task tracked, rolling windows only: a channel at a third of its rate from 25h to 29h, with a day of history: ImstatsPushChannelBelowPeers at +60m (all-member 1h window), +81m (chat-message 1h window), never in 24h; resolved by 29h23m',
+      input: windows(campaignApp('1400000003', outages={ huawei: third(h(25), h(29)) }))
+             + chat(chatApp('1400000003', outages={ xiaomi: third(h(25), h(29)) }))
+             + losses.seriesOf('1400000003'),
+      checks: quiet([h(24) + 40, h(25) + 8])
+             + at(h(25) + 53)
+             + at(h(26), { ImstatsPushChannelBelowPeers: [peers('tencent_im', '1400000003', 'tencent_push', '1h', 'huawei', '33.96%')] })
+             + at(h(26) + 14, { ImstatsPushChannelBelowPeers: [peers('tencent_im', '1400000003', 'tencent_push', '1h', 'huawei', '33.23%')] })
+             + at(h(26) + 21, { ImstatsPushChannelBelowPeers: [peers('tencent_im', '1400000003', 'tencent_normal_push', '1h', 'xiaomi', '28.17%'), peers('tencent_im', '1400000003', 'tencent_push', '1h', 'huawei', '32.81%')] })
+             + at(h(29) + 23),
+    },
+    {
+      name: 'tracked messages and tasks: a channel at a third of its rate from 25h to 29h, with a day of history: ImstatsPushChannelBelowPeers at +95m (JPush messages), +102m (JPush group messages, Tencent tasks); resolved by 29h23m',
+      input: hourly(jpushApp('dropchannel00000000000a3', outages={ xiaomi: third(h(25), h(29)) }))
+             + hourly(groupApp('dropgroup000000000000g3', channels={ xiaomi: jpushChannels.xiaomi, huawei: jpushChannels.huawei, oppo: jpushChannels.oppo }, outages={ huawei: third(h(25), h(29)) }))
+             + hourly(taskApp('1400000010', outages={ huawei: third(h(25), h(29)) })),
+      checks: quiet([h(24) + 40, h(25) + 8])
+             + at(h(26) + 28)
+             + at(h(26) + 35, { ImstatsPushChannelBelowPeers: [peers('jpush', 'dropchannel00000000000a3', 'jpush_messages', 'tracked', 'xiaomi', '34.1%')] })
+             + at(h(26) + 42, { ImstatsPushChannelBelowPeers: [peers('jpush', 'dropchannel00000000000a3', 'jpush_messages', 'tracked', 'xiaomi', '34.16%'), peers('jpush', 'dropgroup000000000000g3', 'jpush_group_messages', 'tracked', 'huawei', '36.3%'), peers('tencent_im', '1400000010', 'tencent_push', 'tracked', 'huawei', '36.69%')] })
+             + at(h(29) + 23),
+    },
+    {
+      // A channel that usually leads its peers (huawei) falls to 45% of
+      // its rate: still above the peer floor, far below its normal.
+      name: 'a channel falls to 45% of its rate from 25h, with a day of history: ImstatsPushChannelBelowNormal at +74m (all-member 1h window)',
+      input: windows(campaignApp('1400000006', outages={ huawei: [{ from: h(25), to: end + 1, factor: 0.45 }] })),
+      checks: quiet([h(24) + 40, h(25) + 8])
+             + at(h(26) + 7)
+             + at(h(26) + 14, { ImstatsPushChannelBelowNormal: [normal('tencent_im', '1400000006', 'tencent_push', '1h', 'huawei', '44.83%')] }),
+    },
+    {
+      name: 'a whole vendor down from 25h: ImstatsPushDeliveryBelowNormal at +67m (all-member 1h window), +102m (tracked JPush messages)',
+      input: hourly(jpushApp('vendoroutage00000000000a4', { xiaomi: jpushChannels.xiaomi, huawei: jpushChannels.huawei, oppo: jpushChannels.oppo }, outages={ [c]: down(h(25)) for c in ['xiaomi', 'huawei', 'oppo'] }))
+             + windows(campaignApp('1400000004', outages={ [c]: down(h(25)) for c in std.objectFields(tencentChannels) }))
+             + losses.seriesOf('1400000004'),
+      checks: quiet([h(24) + 40, h(25) + 8])
+             + at(h(26))
+             + at(h(26) + 7, { ImstatsPushDeliveryBelowNormal: [whole('tencent_im', '1400000004', 'tencent_push', '1h', '0%')] })
+             + at(h(26) + 35, { ImstatsPushDeliveryBelowNormal: [whole('tencent_im', '1400000004', 'tencent_push', '1h', '0%')] })
+             + at(h(26) + 42, { ImstatsPushDeliveryBelowNormal: [whole('jpush', 'vendoroutage00000000000a4', 'jpush_messages', 'tracked', '0%'), whole('tencent_im', '1400000004', 'tencent_push', '1h', '0%')] }),
+    },
   ];
 
   local yaml(header, x) = header + std.manifestYamlDoc(x, indent_array_in_object=true, quote_keys=false);
@@ -134,14 +236,13 @@ function(mixin)
   {
     'push_delivery_scenarios_test.yml': yaml(|||
       # Generated from mixin/cmd/generate/tests/tests.libsonnet (go run ./mixin/cmd/generate); edit that.
-      # Delivery scenarios side by side, one app each: a normal day, a
-      # low-volume channel at 0%%, a new install with one hour of data, one
-      # channel at a third of its rate from 25h to 28h, a whole vendor down
-      # from 25h. Pushes every hour (chat-message pushes every 5m), sampled
-      # every %dm; rules evaluated every 7m: not 5m, as Prometheus 3 leaves a
-      # sample exactly one lookback old out, and not a divisor of 1h, so that
-      # no [1h] range starts exactly on a recorded sample (Prometheus 3 leaves
-      # it out, 2 keeps it).
+      # Delivery scenarios, one test each, with the time each alert fires in
+      # the test's name (docs/runbooks.md, "What fires when"). Pushes every
+      # hour (chat-message pushes every 5m), sampled every %dm; rules
+      # evaluated every 7m: not 5m, as Prometheus 3 leaves a sample exactly
+      # one lookback old out, and not a divisor of 1h, so that no [1h] range
+      # starts exactly on a recorded sample (Prometheus 3 leaves it out, 2
+      # keeps it). An alert that fires at t is checked silent at t - 7m.
     ||| % s.step, {
       rule_files: ['../imstats-rules.yml', '../imstats-alerts.yml'],
       evaluation_interval: '7m',
@@ -151,67 +252,12 @@ function(mixin)
       group_eval_order: [g.name for g in mixin.prometheusRules.groups + mixin.prometheusAlerts.groups],
       tests: [
         {
-          name: 'push_delivery_scenarios',
+          name: sc.name,
           interval: '%dm' % s.step,
-          input_series: std.flattenArrays([apps[k] for k in std.objectFields(apps)]),
-          // Quiet through the normal day, the low-volume channel and the new
-          // install; the drop and the outage are not yet visible at 26h.
-          alert_rule_test:
-            // Quiet through the normal day, the low-volume channel and the
-            // new install; nothing broken is visible yet at 25h08m.
-            at(h(2)) + at(h(12)) + at(h(24) + 40) + at(h(25) + 8)
-            // 2h after the change: the rolling 1h windows show the drop, the
-            // slip and the outage; the tracked JPush messages the outage.
-            + at(h(27), {
-              ImstatsPushChannelBelowPeers: [
-                peers('tencent_im', '1400000003', 'tencent_push', '1h', 'huawei', '33.32%'),
-                peers('tencent_im', '1400000003', 'tencent_normal_push', '1h', 'xiaomi', '27.87%'),
-              ],
-              ImstatsPushChannelBelowNormal: [
-                normal('tencent_im', '1400000006', 'tencent_push', '1h', 'huawei', '44.53%'),
-              ],
-              ImstatsPushDeliveryBelowNormal: [
-                whole('tencent_im', '1400000004', 'tencent_push', '1h', '0%'),
-                whole('jpush', 'vendoroutage00000000000a4', 'jpush_messages', 'tracked', '0%'),
-              ],
-            })
-            // 2h30m after: every dropped channel, on every source.
-            + at(h(27) + 30, {
-              ImstatsPushChannelBelowPeers: [
-                peers('tencent_im', '1400000003', 'tencent_push', '1h', 'huawei', '33.76%'),
-                peers('tencent_im', '1400000003', 'tencent_normal_push', '1h', 'xiaomi', '27.87%'),
-                peers('jpush', 'dropchannel00000000000a3', 'jpush_messages', 'tracked', 'xiaomi', '34.14%'),
-                peers('jpush', 'dropgroup000000000000g3', 'jpush_group_messages', 'tracked', 'huawei', '36.27%'),
-              ],
-              ImstatsPushChannelBelowNormal: [
-                normal('tencent_im', '1400000006', 'tencent_push', '1h', 'huawei', '44.41%'),
-              ],
-              ImstatsPushDeliveryBelowNormal: [
-                whole('tencent_im', '1400000004', 'tencent_push', '1h', '0%'),
-                whole('jpush', 'vendoroutage00000000000a4', 'jpush_messages', 'tracked', '0%'),
-              ],
-            })
-            // The drop ended at 28h: resolved within an hour. The slip and the
-            // outage go on; the 24h windows dilute all three and stay quiet.
-            + at(h(29), {
-              ImstatsPushChannelBelowNormal: [
-                normal('tencent_im', '1400000006', 'tencent_push', '1h', 'huawei', '44.35%'),
-              ],
-              ImstatsPushDeliveryBelowNormal: [
-                whole('tencent_im', '1400000004', 'tencent_push', '1h', '0%'),
-                whole('jpush', 'vendoroutage00000000000a4', 'jpush_messages', 'tracked', '0%'),
-              ],
-            })
-            + at(h(30), {
-              ImstatsPushChannelBelowNormal: [
-                normal('tencent_im', '1400000006', 'tencent_push', '1h', 'huawei', '44.36%'),
-              ],
-              ImstatsPushDeliveryBelowNormal: [
-                whole('tencent_im', '1400000004', 'tencent_push', '1h', '0%'),
-                whole('jpush', 'vendoroutage00000000000a4', 'jpush_messages', 'tracked', '0%'),
-              ],
-            }),
-        },
+          input_series: sc.input,
+          alert_rule_test: sc.checks,
+        }
+        for sc in scenarios
       ],
     }),
 
@@ -339,6 +385,28 @@ function(mixin)
               exp_samples: [
                 sample('imstats:push_channel_reach_vs_peers:ratio', jpushLabels('xiaomi'), 0.625),
                 sample('imstats:push_channel_reach_vs_peers:ratio', jpushLabels('huawei'), 1.6),
+              ],
+            },
+            // At 95m, the last 10m: m1 adds 50 on xiaomi and 10 on huawei,
+            // m2 200 and 60; the group message delivered nothing new.
+            {
+              expr: 'imstats:push_channel_recent_delivered:sum',
+              eval_time: '95m',
+              exp_samples: [
+                sample('imstats:push_channel_recent_delivered:sum', jpushLabels('xiaomi'), 250),
+                sample('imstats:push_channel_recent_delivered:sum', jpushLabels('huawei'), 70),
+                sample('imstats:push_channel_recent_delivered:sum', 'instance="exporter:9787", job="imstats", vendor="jpush", source="jpush_group_messages", app="g", window="tracked", channel="huawei"', 0),
+              ],
+            },
+            // Per push sent in the last hour (m2 only: 400 and 200), each
+            // channel's pace against the other's; the group app's only
+            // channel has no peers.
+            {
+              expr: 'imstats:push_channel_recent_vs_peers:ratio',
+              eval_time: '95m',
+              exp_samples: [
+                sample('imstats:push_channel_recent_vs_peers:ratio', jpushLabels('xiaomi'), (250 / 400) / (70 / 200)),
+                sample('imstats:push_channel_recent_vs_peers:ratio', jpushLabels('huawei'), (70 / 200) / (250 / 400)),
               ],
             },
           ],
