@@ -19,7 +19,7 @@ PROMETHEUS3_DIR     ?= $(IMSTATS_CACHE)/prometheus-$(PROMETHEUS3_VERSION)
 PROMTOOL3           ?= $(PROMETHEUS3_DIR)/promtool
 RULE_RUNS           ?= 20
 
-.PHONY: all build test lint fuzz bench tools-check mixin rules-prom3 prometheus3 e2e-prom3 rules-repeat
+.PHONY: all build test lint fuzz bench bench-daemon tools-check mixin rules-prom3 prometheus3 e2e-prom3 rules-repeat
 
 all: lint test build
 
@@ -94,9 +94,10 @@ fuzz:
 # The figures of BENCHMARKS.md, (a) to (f), in about 28 minutes. Each line
 # is also the command of its section there.
 bench:
-	$(GO) test -run '^$$' -bench '^BenchmarkScrape$$' -benchmem -count 3 ./internal/server/
+	$(GO) test -run '^$$' -bench '^(BenchmarkScrape|BenchmarkScrapeVsClientGolang|BenchmarkLiveHeap)$$' -benchmem ./internal/server/
+	$(GO) test -run '^$$' -bench '^BenchmarkWriteVsCopy$$' -count 3 ./internal/expo/
 	$(GO) test -run '^$$' -bench '^BenchmarkConcurrentScrapes$$' ./internal/server/
-	$(GO) test -run '^$$' -bench '^BenchmarkMemoryTrackedIDs$$' -timeout 20m ./internal/server/
+	$(GO) test -run '^$$' -bench '^BenchmarkMemoryTrackedIDs$$' -timeout 30m ./internal/server/
 	$(GO) test -run '^$$' -bench '^BenchmarkFirstPassTencentPush$$' ./internal/sources/
 	$(GO) test -run '^$$' -bench '^BenchmarkRegisterHTTP50$$' ./internal/server/
 	$(GO) test -run '^$$' -bench '^BenchmarkAddDurable50$$' ./internal/tracking/
@@ -105,3 +106,10 @@ bench:
 	$(GO) test -run '^$$' -bench '^BenchmarkOpenGrown$$' ./internal/tracking/
 	$(GO) test -run '^$$' -bench '^BenchmarkReceive$$' -benchmem -count 3 ./internal/callbacks/
 	$(GO) test -run '^$$' -bench '^BenchmarkReceiverHTTP$$' -benchtime 20s -count 3 ./internal/callbacks/
+
+# BENCHMARKS.md (c)'s daemon runs: 0.92M and 1.8M series, two scrapers, the
+# daemon's default memory policy, BENCH_RUN long each (10m by default).
+BENCH_RUN ?= 10m
+bench-daemon:
+	IMSTATS_BENCH_MESSAGES=10000 IMSTATS_BENCH_RUN=$(BENCH_RUN) $(GO) test -run '^$$' -bench '^BenchmarkMemoryTrackedIDs$$/policy=default' -timeout 60m ./internal/server/
+	IMSTATS_BENCH_MESSAGES=21000 IMSTATS_BENCH_RUN=$(BENCH_RUN) $(GO) test -run '^$$' -bench '^BenchmarkMemoryTrackedIDs$$/policy=default' -timeout 60m ./internal/server/

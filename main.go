@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -25,6 +26,7 @@ import (
 	"github.com/imstats/imstats_exporter/internal/backfill"
 	"github.com/imstats/imstats_exporter/internal/callbacks"
 	"github.com/imstats/imstats_exporter/internal/demo"
+	"github.com/imstats/imstats_exporter/internal/memlimit"
 	"github.com/imstats/imstats_exporter/internal/server"
 	"github.com/imstats/imstats_exporter/internal/webguard"
 )
@@ -40,7 +42,8 @@ func run() int {
 		logFormat   = app.Flag("log.format", "Output format of log messages.").Default("logfmt").Enum("logfmt", "json")
 		configCheck = app.Flag("config.check", "Validate the configuration file, print every problem, and exit.").Bool()
 		demoMode    = app.Flag("demo", "Start the built-in simulator of both vendors on loopback and serve a demo configuration against it.").Bool()
-		memoryLimit = app.Flag("runtime.memory-limit", "Soft memory limit of the Go runtime (its GC works harder near it); 0 for none. The GOMEMLIMIT environment variable, when set, wins.").Default("200MiB").Bytes()
+		memoryLimit = app.Flag("runtime.memory-limit", "Ceiling for the Go runtime's soft memory limit (its GC works harder near it, and a warning is logged past 80% of it); 0 for none, or 90% of the container's memory limit when there is one. The GOMEMLIMIT environment variable, when set, wins.").Default("0").Bytes()
+		gcPercent   = app.Flag("runtime.gc-percent", "Heap growth, in percent of the live heap, that triggers a garbage collection (GOGC); the resident size is about (1 + gc-percent/100) times the live heap plus 10%. The GOGC environment variable, when set, wins.").Default(strconv.Itoa(memlimit.DefaultGCPercent)).Int()
 		demoDegrade = app.Flag("demo.degrade-channel", "In --demo, make the simulators deliver poorly through this vendor channel (huawei, xiaomi, …), to see the delivery alerts fire.").String()
 		webOptions  = webguard.AddFlags(app)
 		webConfig   = kingpinflag.AddFlags(app, ":9787")
@@ -64,7 +67,7 @@ func run() int {
 	leveled := newLogger(*logFormat, *logLevel)
 	base := log.With(leveled, "ts", log.DefaultTimestampUTC)
 	logger := log.With(base, "caller", log.DefaultCaller)
-	setMemoryLimit(logger, int64(*memoryLimit))
+	memlimit.Apply(logger, *gcPercent, int64(*memoryLimit))
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -138,6 +141,9 @@ func run() int {
 		return 1
 	}
 	defer srv.Close()
+	memory := memlimit.NewMonitor(logger)
+	srv.Registerer().MustRegister(memory)
+	go memory.Run(ctx, 15*time.Second)
 	guard, err := webguard.New(*webOptions, srv.Registerer())
 	if err != nil {
 		level.Error(logger).Log("msg", "setting up the web server failed", "err", err)
@@ -212,19 +218,6 @@ func closeAll(listeners []net.Listener) {
 	for _, l := range listeners {
 		_ = l.Close()
 	}
-}
-
-// setMemoryLimit sets the Go runtime's soft memory limit unless GOMEMLIMIT
-// did. The exporter keeps its series as exposition text and every re-poll
-// replaces some of it: with the runtime's default (the heap may double
-// before a collection) the resident size is about twice the series' text;
-// a limit makes the collector run sooner instead.
-func setMemoryLimit(logger log.Logger, limit int64) {
-	if os.Getenv("GOMEMLIMIT") != "" || limit <= 0 {
-		return
-	}
-	debug.SetMemoryLimit(limit)
-	level.Debug(logger).Log("msg", "soft memory limit set", "bytes", limit)
 }
 
 // versionFromBuildInfo fills in what -ldflags did not set (a plain go

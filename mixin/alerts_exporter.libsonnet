@@ -121,4 +121,24 @@ function(c, runbook)
       } + forOf('configReloadFailed'),
     ],
   },
+  {
+    name: 'imstats_exporter_memory',
+    rules: [
+      // Without a memory limit the limit gauge is 2^63-1 and this never
+      // fires; with one, a live heap past 80% of it makes the Go collector
+      // run more and more often.
+      {
+        alert: 'ImstatsExporterMemoryNearLimit',
+        expr: |||
+          imstats_exporter_heap_live_bytes%(s)s
+            > 0.8 * imstats_exporter_memory_limit_bytes%(s)s
+        ||| % { s: sel() },
+        annotations: {
+          summary: 'imstats_exporter on {{ $labels.instance }} has a live heap past 80% of its memory limit',
+          description: 'The live heap of {{ $labels.instance }} is {{ $value | humanize1024 }}B, more than 80%% of its memory limit (--runtime.memory-limit) for %s: its garbage collector runs more and more often and scrapes slow down. Raise the limit or track fewer IDs.' % lib.duration(c['for'].memoryNearLimit),
+          runbook_url: runbook('ImstatsExporterMemoryNearLimit'),
+        },
+      } + forOf('memoryNearLimit'),
+    ],
+  },
 ]

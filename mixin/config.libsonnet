@@ -58,6 +58,7 @@
       trackedIDsAtLimit: '15m',
       configReloadFailed: '5m',
       pushNotWatched: '1h',
+      memoryNearLimit: '15m',
     },
     severity: {
       channelStopped: 'critical',
@@ -73,6 +74,7 @@
       trackedIDsAtLimit: 'warning',
       configReloadFailed: 'warning',
       pushNotWatched: 'warning',
+      memoryNearLimit: 'warning',
     },
 
     // Each alert's runbook_url is this followed by the alert's name in

@@ -14,10 +14,12 @@ package expo
 import (
 	"bytes"
 	"encoding/binary"
+	"hash/maphash"
 	"math"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unicode/utf8"
 )
 
@@ -75,15 +77,48 @@ func (s *Schema) Families() []*Family { return s.families }
 //
 //	header: (F+1) little-endian uint32 offsets into the lines, then F counts
 //	lines:  family 0's lines, family 1's, …
+//
+// A family's lines are front-coded, since the lines of one key repeat the
+// family name and the key's labels and differ in a label or two and the
+// value: the first line is whole, each next one is a byte saying how many
+// bytes it shares with the line before, then the bytes that differ,
+// through its line feed (a line holds no other: label values escape it).
+// That keeps about half the bytes of a block of a few lines per family,
+// and costs a scrape an append or two per line.
 type Block struct {
 	data     []byte
 	families int
+	id       uint64 // unique in the process: names the block's bytes for the gzip segments
 }
 
-// Part returns the lines of family i.
-func (b *Block) Part(i int) []byte {
+// blockIDs numbers blocks as they are made.
+var blockIDs atomic.Uint64
+
+// part returns the encoded lines of family i.
+func (b *Block) part(i int) []byte {
 	lines := b.data[headerSize(b.families):]
 	return lines[le32(b.data, i):le32(b.data, i+1)]
+}
+
+// AppendPart appends the lines of family i to dst.
+func (b *Block) AppendPart(dst []byte, i int) []byte {
+	return appendDecoded(dst, b.part(i))
+}
+
+// appendDecoded appends the lines of a front-coded part.
+func appendDecoded(dst, enc []byte) []byte {
+	nl := bytes.IndexByte(enc, '\n') + 1
+	prev := len(dst)
+	dst = append(dst, enc[:nl]...)
+	for enc = enc[nl:]; len(enc) > 0; enc = enc[nl:] {
+		shared := int(enc[0])
+		nl = bytes.IndexByte(enc, '\n') + 1
+		start := len(dst)
+		dst = append(dst, dst[prev:prev+shared]...)
+		dst = append(dst, enc[1:nl]...)
+		prev = start
+	}
+	return dst
 }
 
 // Count returns the number of series of family i.
@@ -108,53 +143,109 @@ func (s *Schema) Block(samples []Sample) (*Block, int) {
 // bytes: a re-poll that brings no change allocates nothing that lives, and
 // the garbage collector has nothing to collect for it.
 func (s *Schema) Update(old *Block, samples []Sample) (*Block, int) {
-	scratch := scratchPool.Get().(*[]byte)
-	defer scratchPool.Put(scratch)
-	data, dropped := s.render((*scratch)[:0], samples)
-	*scratch = data
+	sc := scratchPool.Get().(*scratch)
+	defer scratchPool.Put(sc)
+	data, dropped := s.render(sc, samples)
+	sc.buf = data
 	if old != nil && old.families == len(s.families) && bytes.Equal(old.data, data) {
 		return old, dropped
 	}
-	return &Block{data: bytes.Clone(data), families: len(s.families)}, dropped
+	return &Block{data: bytes.Clone(data), families: len(s.families), id: blockIDs.Add(1)}, dropped
 }
 
-// scratchPool holds the buffers blocks are rendered into before they are
-// compared with the block they replace.
-var scratchPool = sync.Pool{New: func() any { return new([]byte) }}
+// scratch is a block rendered before it is compared with the block it
+// replaces, the last line rendered, and the render's bookkeeping, all kept
+// for the next render.
+type scratch struct {
+	buf, prev           []byte
+	starts, next, order []int             // samples grouped by family
+	seen                map[uint64][2]int // a family's series keys by hash: their span in keys
+	keys                []byte
+}
 
-// render appends the block data of samples to buf.
-func (s *Schema) render(buf []byte, samples []Sample) ([]byte, int) {
+// seed hashes series keys.
+var seed = maphash.MakeSeed()
+
+// resetSeen forgets the series keys seen.
+func (sc *scratch) resetSeen() {
+	clear(sc.seen)
+	sc.keys = sc.keys[:0]
+}
+
+// seenBefore reports whether key was seen since resetSeen, and remembers
+// it.
+func (sc *scratch) seenBefore(key []byte) bool {
+	if sc.seen == nil {
+		sc.seen = map[uint64][2]int{}
+	}
+	h := maphash.Bytes(seed, key)
+	if span, ok := sc.seen[h]; ok && bytes.Equal(sc.keys[span[0]:span[1]], key) {
+		return true
+	}
+	sc.seen[h] = [2]int{len(sc.keys), len(sc.keys) + len(key)}
+	sc.keys = append(sc.keys, key...)
+	return false
+}
+
+// scratchPool holds the scratch buffers of renders.
+var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
+
+// render renders the block data of samples into sc.buf and returns it.
+func (s *Schema) render(sc *scratch, samples []Sample) ([]byte, int) {
+	buf := sc.buf[:0]
 	f := len(s.families)
-	byFam := make([][]int, f)
-	for i, smp := range samples {
+	// The samples' positions grouped by family, in schema order (a
+	// counting sort, stable within a family).
+	sc.starts = append(sc.starts[:0], make([]int, f+1)...)
+	for _, smp := range samples {
 		fi, ok := s.index[smp.Family]
 		if !ok {
 			panic("expo: family " + smp.Family.Name + " is not in the schema")
 		}
-		byFam[fi] = append(byFam[fi], i)
+		sc.starts[fi+1]++
 	}
+	for fi := range f {
+		sc.starts[fi+1] += sc.starts[fi]
+	}
+	sc.order = append(sc.order[:0], make([]int, len(samples))...)
+	next := append(sc.next[:0], sc.starts[:f]...)
+	for i, smp := range samples {
+		fi := s.index[smp.Family]
+		sc.order[next[fi]] = i
+		next[fi]++
+	}
+	sc.next = next
 	h := headerSize(f)
 	buf = append(buf, make([]byte, h)...)
 	dropped := 0
-	for fi, idx := range byFam {
+	for fi := range f {
+		idx := sc.order[sc.starts[fi]:sc.starts[fi+1]]
 		binary.LittleEndian.PutUint32(buf[4*fi:], uint32(len(buf)-h))
-		var seen map[string]bool
-		if len(idx) > 1 {
-			seen = make(map[string]bool, len(idx))
-		}
+		sc.resetSeen()
 		n := 0
 		for _, i := range idx {
 			start := len(buf)
 			buf = appendSeries(buf, samples[i])
-			if seen != nil {
-				line := buf[start : len(buf)-1]
-				key := string(line[:bytes.LastIndexByte(line, ' ')])
-				if seen[key] {
-					buf = buf[:start]
-					dropped++
-					continue
+			line := buf[start:]
+			if len(idx) > 1 && sc.seenBefore(line[:bytes.LastIndexByte(line[:len(line)-1], ' ')]) {
+				buf = buf[:start]
+				dropped++
+				continue
+			}
+			shared := 0
+			if n > 0 {
+				shared = min(commonPrefix(sc.prev, line), len(line)-1, 255)
+			}
+			sc.prev = append(sc.prev[:0], line...)
+			if n > 0 {
+				// Front-code the line against the one before, in place.
+				end := len(buf)
+				if shared == 0 {
+					buf = append(buf, 0)
 				}
-				seen[key] = true
+				copy(buf[start+1:], buf[start+shared:end])
+				buf[start] = byte(shared)
+				buf = buf[:end-shared+1]
 			}
 			n++
 		}
@@ -162,6 +253,17 @@ func (s *Schema) render(buf []byte, samples []Sample) ([]byte, int) {
 	}
 	binary.LittleEndian.PutUint32(buf[4*f:], uint32(len(buf)-h))
 	return buf, dropped
+}
+
+// commonPrefix returns how many bytes a and b share at the start.
+func commonPrefix(a, b []byte) int {
+	n := min(len(a), len(b))
+	for i := range n {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return n
 }
 
 // appendSeries appends one sample line: name{l="v",…} value\n. A label value

@@ -3,6 +3,7 @@ package expo
 import (
 	"bytes"
 	"math"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -103,10 +104,10 @@ func TestUpdateKeepsAnUnchangedBlock(t *testing.T) {
 		t.Fatal("an update to the same values made a new block")
 	}
 	changed, _ := s.Update(old, []Sample{famA.Gauge(1, "x", "1"), famB.Gauge(3, "x")})
-	if changed == old || string(changed.Part(1)) != "test_b{app=\"x\"} 3\n" {
-		t.Fatalf("an update to new values: %q", changed.Part(1))
+	if changed == old || string(changed.AppendPart(nil, 1)) != "test_b{app=\"x\"} 3\n" {
+		t.Fatalf("an update to new values: %q", changed.AppendPart(nil, 1))
 	}
-	if string(old.Part(1)) != "test_b{app=\"x\"} 2\n" {
+	if string(old.AppendPart(nil, 1)) != "test_b{app=\"x\"} 2\n" {
 		t.Fatal("an update changed the old block, which scrapes may be writing")
 	}
 	allocs := testing.AllocsPerRun(20, func() {
@@ -114,5 +115,43 @@ func TestUpdateKeepsAnUnchangedBlock(t *testing.T) {
 	})
 	if allocs > 6 {
 		t.Fatalf("an unchanged update made %.0f allocations", allocs)
+	}
+}
+
+func TestFrontCodedLinesRoundTrip(t *testing.T) {
+	long := strings.Repeat("v", 400) // shares more than a byte can say
+	fam := NewFamily("test_fc", "Front-coded.", "id", "channel")
+	s := NewSchema(fam)
+	samples := []Sample{
+		fam.Gauge(1, long, "a"), fam.Gauge(2, long, "b"), fam.Gauge(3, long+"x", "a"),
+		fam.Gauge(4, "short", "a\"q"), fam.Gauge(5, "short", "a\"q\\"),
+	}
+	b, _ := s.Block(samples)
+	var want []byte
+	for _, smp := range samples {
+		want = appendSeries(want, smp)
+	}
+	if got := b.AppendPart(nil, 0); string(got) != string(want) {
+		t.Fatalf("decoded\n%s\nwant\n%s", got, want)
+	}
+	if len(b.part(0)) >= len(want)*2/3 {
+		t.Fatalf("front coding kept %d of %d bytes", len(b.part(0)), len(want))
+	}
+}
+
+func TestRenderOfAChangedBlockAllocatesOnlyTheBlock(t *testing.T) {
+	s := NewSchema(famA, famB)
+	samples := make([]Sample, 0, 41)
+	for i := range 40 {
+		samples = append(samples, famA.Gauge(float64(i), "x", strconv.Itoa(i)))
+	}
+	samples = append(samples, famB.Gauge(1, "x"))
+	if raceEnabled {
+		t.Skip("allocation counts under the race detector")
+	}
+	s.Block(samples)
+	allocs := testing.AllocsPerRun(20, func() { s.Block(samples) })
+	if allocs > 2 {
+		t.Fatalf("rendering a block of 41 series made %.0f allocations; want the block's own", allocs)
 	}
 }

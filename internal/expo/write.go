@@ -3,6 +3,7 @@ package expo
 import (
 	"io"
 	"strings"
+	"sync"
 )
 
 // Format is an exposition format the Writer produces.
@@ -27,28 +28,54 @@ type Group struct {
 }
 
 // Write writes every family of the groups that has at least one series:
-// its HELP and TYPE lines once, then the lines of every block. It allocates
-// nothing per series. It returns the first error of w.
+// its HELP and TYPE lines once, then the lines of every block. It writes to
+// w in pieces of at least writeChunk bytes (a bufio.Writer of that size or
+// less passes them on without copying), and allocates nothing per series.
+// It returns the first error of w.
 func Write(w io.Writer, f Format, groups []Group) error {
-	ew := errWriter{w: w}
+	bp := writeBuffers.Get().(*[]byte)
+	defer writeBuffers.Put(bp)
+	buf := (*bp)[:0]
 	for _, g := range groups {
 		for i, fam := range g.Schema.families {
 			if !g.has(i) {
 				continue
 			}
-			writeHeader(&ew, f, fam)
+			buf = appendHeader(buf, f, fam)
 			for _, b := range g.Blocks {
-				if p := b.Part(i); len(p) > 0 {
-					ew.write(p)
+				switch b.Count(i) {
+				case 0:
+					continue
+				case 1: // one line: nothing front-coded
+					buf = append(buf, b.part(i)...)
+				default:
+					buf = b.AppendPart(buf, i)
 				}
-			}
-			if ew.err != nil {
-				return ew.err
+				if len(buf) >= writeChunk {
+					if _, err := w.Write(buf); err != nil {
+						return err
+					}
+					buf = buf[:0]
+				}
 			}
 		}
 	}
-	return ew.err
+	*bp = buf
+	if len(buf) == 0 {
+		return nil
+	}
+	_, err := w.Write(buf)
+	return err
 }
+
+// writeChunk is the size of Write's writes.
+const writeChunk = 64 << 10
+
+// writeBuffers hold what Write has decoded and not yet written.
+var writeBuffers = sync.Pool{New: func() any {
+	b := make([]byte, 0, writeChunk+4<<10)
+	return &b
+}}
 
 // has reports whether family i has a series in the group.
 func (g *Group) has(i int) bool {
@@ -63,15 +90,15 @@ func (g *Group) has(i int) bool {
 	return false
 }
 
-// writeHeader writes a family's HELP and TYPE lines.
-func writeHeader(w *errWriter, f Format, fam *Family) {
-	w.writeString("# HELP ")
-	w.writeString(fam.Name)
-	w.writeString(" ")
-	w.writeString(escapeHelp(fam.Help, f))
-	w.writeString("\n# TYPE ")
-	w.writeString(fam.Name)
-	w.writeString(" gauge\n")
+// appendHeader appends a family's HELP and TYPE lines.
+func appendHeader(buf []byte, f Format, fam *Family) []byte {
+	buf = append(buf, "# HELP "...)
+	buf = append(buf, fam.Name...)
+	buf = append(buf, ' ')
+	buf = append(buf, escapeHelp(fam.Help, f)...)
+	buf = append(buf, "\n# TYPE "...)
+	buf = append(buf, fam.Name...)
+	return append(buf, " gauge\n"...)
 }
 
 // escapeHelp escapes a HELP text: backslash and line feed in the text
@@ -87,21 +114,3 @@ var (
 	helpEscaper   = strings.NewReplacer(`\`, `\\`, "\n", `\n`)
 	helpEscaperOM = strings.NewReplacer(`\`, `\\`, "\n", `\n`, `"`, `\"`)
 )
-
-// errWriter remembers the first write error and skips the writes after it.
-type errWriter struct {
-	w   io.Writer
-	err error
-}
-
-func (e *errWriter) write(p []byte) {
-	if e.err == nil {
-		_, e.err = e.w.Write(p)
-	}
-}
-
-func (e *errWriter) writeString(s string) {
-	if e.err == nil {
-		_, e.err = io.WriteString(e.w, s)
-	}
-}

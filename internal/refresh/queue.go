@@ -25,7 +25,16 @@ type QueuePolicy struct {
 // Queue decides which tracked IDs to ask the vendor about next. It belongs
 // to one Job and is used by its loop goroutine only: it has no lock.
 type Queue struct {
-	ids map[string]*queued
+	ids   map[string]*queued
+	cands []queueCand // Next's scratch: kept, since Next runs every call
+}
+
+// queueCand is an ID due for a call, with what orders it.
+type queueCand struct {
+	id      string
+	class   int
+	fetched time.Time
+	order   int
 }
 
 type queued struct {
@@ -62,13 +71,8 @@ func (q *Queue) Len() int { return len(q.ids) }
 // until the next one is (an Interval, at least a second, when the queue is
 // empty: new IDs wake the loop anyway).
 func (q *Queue) Next(now time.Time, p QueuePolicy) (batch []string, wait time.Duration) {
-	type cand struct {
-		id      string
-		class   int
-		fetched time.Time
-		order   int
-	}
-	var cands []cand
+	cands := q.cands[:0]
+	defer func() { clear(cands); q.cands = cands[:0] }()
 	var nextDue time.Time
 	for id, st := range q.ids {
 		var due time.Time
@@ -86,7 +90,7 @@ func (q *Queue) Next(now time.Time, p QueuePolicy) (batch []string, wait time.Du
 			}
 			continue
 		}
-		cands = append(cands, cand{id, class, st.fetched, st.order})
+		cands = append(cands, queueCand{id, class, st.fetched, st.order})
 	}
 	if len(cands) == 0 {
 		if nextDue.IsZero() {
@@ -94,7 +98,7 @@ func (q *Queue) Next(now time.Time, p QueuePolicy) (batch []string, wait time.Du
 		}
 		return nil, nextDue.Sub(now)
 	}
-	slices.SortFunc(cands, func(a, b cand) int {
+	slices.SortFunc(cands, func(a, b queueCand) int {
 		if c := cmp.Compare(a.class, b.class); c != 0 {
 			return c
 		}

@@ -3,6 +3,7 @@ package refresh
 import (
 	"bytes"
 	"context"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -306,5 +307,24 @@ func TestCancelBeforeFirstStepReleasesWaiters(t *testing.T) {
 	<-waiter
 	if h := target.Health(); h.Attempted {
 		t.Errorf("health %+v: a cancelled step is no attempt", h)
+	}
+}
+
+// TestQueueNextAllocatesOnlyTheBatch: Next runs before every vendor call;
+// its list of due IDs, as long as the tracked set, was garbage each time
+// (half of what the daemon allocated with 10 000 tracked messages).
+func TestQueueNextAllocatesOnlyTheBatch(t *testing.T) {
+	q := NewQueue()
+	ids := make([]QueueID, 10_000)
+	for i := range ids {
+		ids[i] = QueueID{ID: "msg-" + strconv.Itoa(i)}
+	}
+	q.Sync(ids)
+	p := QueuePolicy{BatchSize: 100, Interval: time.Minute, SettledInterval: time.Hour, SettledAfter: 24 * time.Hour}
+	now := time.Unix(1_700_000_000, 0)
+	q.Next(now, p)
+	allocs := testing.AllocsPerRun(10, func() { q.Next(now, p) })
+	if allocs > 3 {
+		t.Fatalf("Next made %.0f allocations with 10 000 IDs due; want the batch's only", allocs)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/metrics"
 	"runtime/pprof"
 	"slices"
 	"strconv"
@@ -21,21 +22,18 @@ import (
 
 	"github.com/go-kit/log"
 
+	"github.com/imstats/imstats_exporter/internal/memlimit"
 	"github.com/imstats/imstats_exporter/internal/simulator"
 	"github.com/imstats/imstats_exporter/internal/webguard"
 )
 
 // Shape of BenchmarkMemoryTrackedIDs.
 const (
-	memoryTasks    = 3000
-	memoryMessages = 10000
+	memoryTasks = 3000
 	// memorySpeed is how much faster than the wall clock the exporter's and
 	// the simulators' clock runs: the Tencent pass, 600 calls at 1 call/s,
 	// takes about a minute.
 	memorySpeed = 10
-	// memoryRun is how long the exporter is scraped: the first pass and
-	// then its steady state.
-	memoryRun = 3 * time.Minute
 	// memoryScrapeInterval and memoryScrapeTimeout are Prometheus'
 	// scrape_interval and scrape_timeout, on the wall clock.
 	memoryScrapeInterval = 15 * time.Second
@@ -43,6 +41,29 @@ const (
 	// memoryAccept is what Prometheus asks for: OpenMetrics first.
 	memoryAccept = "application/openmetrics-text;version=1.0.0;q=0.5,text/plain;version=0.0.4;q=0.4,*/*;q=0.1"
 )
+
+// The size and length of a run: IMSTATS_BENCH_MESSAGES JPush messages
+// (default 10000: 0.92M series with the tasks; 20000 makes 1.8M) and
+// IMSTATS_BENCH_RUN, how long the exporter is scraped (default 3m): the first
+// pass and then its steady state.
+var (
+	memoryMessages = envInt("IMSTATS_BENCH_MESSAGES", 10000)
+	memoryRun      = envDuration("IMSTATS_BENCH_RUN", 3*time.Minute)
+)
+
+func envInt(name string, def int) int {
+	if n, err := strconv.Atoi(os.Getenv(name)); err == nil && n > 0 {
+		return n
+	}
+	return def
+}
+
+func envDuration(name string, def time.Duration) time.Duration {
+	if d, err := time.ParseDuration(os.Getenv(name)); err == nil && d > 0 {
+		return d
+	}
+	return def
+}
 
 // memoryChildEnv tells the child of BenchmarkMemoryTrackedIDs its
 // configuration file and its clock: "path,epoch,wall" where the clock reads
@@ -114,31 +135,53 @@ type memoryResult struct {
 	// The child's go_memstats_heap_inuse_bytes and go_memstats_next_gc_bytes
 	// in the last scrape.
 	heapInuse, nextGC float64
+	p99Scrape         time.Duration
+	// From the child's own metrics, between the first scrape after the
+	// first pass and the last: the steady state.
+	steadyMinutes                     float64
+	cpuPerMin, gcsPerMin, gcCPUPerMin float64
+	gcIdlePerMin                      float64 // mark workers on otherwise idle Ps
+	heapLive, memLimit                float64 // in the last scrape
+}
+
+// childSample is what one scrape of the child said about its process.
+type childSample struct {
+	at                                   time.Time
+	cpu, gcs, gcCPU, gcIdle, live, limit float64
 }
 
 // BenchmarkMemoryTrackedIDs runs the exporter (internal/server with the
 // daemon's webguard, as main wires them) in a child process tracking 3000
-// Tencent push tasks and 10000 JPush messages from watched files, against
+// Tencent push tasks and 10000 JPush messages (IMSTATS_BENCH_MESSAGES) from watched files, against
 // the simulators of both vendors in this process. The child and the
 // simulators share a clock running ten times faster than the wall clock, so
 // that the first pass (600 all_member_push_statistics calls at 1 call/s)
 // takes about a minute. Two scrapers, like two Prometheus servers, scrape
-// it every 15 s with a 10 s timeout, gzip and OpenMetrics, for 3 minutes:
-// the first pass and its steady state. It reports the child's peak resident
-// set (VmHWM) and the scrapes. Goal (BENCHMARKS.md (c)): peak RSS ≤ 256 MiB
+// it every 15 s with a 10 s timeout, gzip and OpenMetrics, for 3 minutes
+// (IMSTATS_BENCH_RUN): the first pass and its steady state. It reports the
+// child's peak resident set (VmHWM), the scrapes, and the steady state's CPU
+// and garbage collections per minute. Goal (BENCHMARKS.md (c)): peak RSS ≤ 256 MiB
 // and every scrape succeeds.
 func BenchmarkMemoryTrackedIDs(b *testing.B) {
 	if v := os.Getenv(memoryChildEnv); v != "" {
 		memoryChild(b, v)
 		return
 	}
-	// 200MiB is the soft limit the daemon sets by default
-	// (--runtime.memory-limit); "off" is the Go runtime's own default.
-	for _, limit := range []string{"off", "200MiB"} {
-		b.Run("gomemlimit="+limit, func(b *testing.B) {
+	// "default" is the daemon's memory policy (GOGC 50, no limit:
+	// internal/memlimit); "old-200MiB" the former default, a 200 MiB soft
+	// limit with GOGC 100; "go-default" the Go runtime's own (GOGC 100).
+	for _, p := range []struct {
+		name string
+		env  []string
+	}{
+		{"default", []string{"GOGC=" + strconv.Itoa(memlimit.DefaultGCPercent)}},
+		{"old-200MiB", []string{"GOGC=100", "GOMEMLIMIT=200MiB"}},
+		{"go-default", []string{"GOGC=100"}},
+	} {
+		b.Run("policy="+p.name, func(b *testing.B) {
 			var r memoryResult
 			for b.Loop() {
-				r = memoryMeasure(b, limit)
+				r = memoryMeasure(b, p.env)
 			}
 			reportMemory(b, r)
 		})
@@ -160,11 +203,19 @@ func reportMemory(b *testing.B, r memoryResult) {
 	b.ReportMetric(float64(r.gzipBytes)/(1<<20), "gzip-body-MiB")
 	b.ReportMetric(r.heapInuse/(1<<20), "heap-inuse-MiB")
 	b.ReportMetric(r.nextGC/(1<<20), "next-gc-MiB")
+	b.ReportMetric(r.p99Scrape.Seconds(), "p99-scrape-s")
+	b.ReportMetric(r.steadyMinutes, "steady-min")
+	b.ReportMetric(r.cpuPerMin, "steady-cpu-s/min")
+	b.ReportMetric(r.gcsPerMin, "steady-gc/min")
+	b.ReportMetric(r.gcCPUPerMin, "steady-gc-cpu-s/min")
+	b.ReportMetric(r.gcIdlePerMin, "steady-gc-idle-cpu-s/min")
+	b.ReportMetric(r.heapLive/(1<<20), "heap-live-MiB")
+	b.ReportMetric(r.heapLive/float64(max(r.series, 1)), "heap-live-B/series")
 }
 
-// memoryMeasure builds the simulators' history, runs the child (with
-// GOMEMLIMIT=limit unless limit is "off") and scrapes it.
-func memoryMeasure(b *testing.B, limit string) memoryResult {
+// memoryMeasure builds the simulators' history, runs the child (with env
+// added to its environment) and scrapes it.
+func memoryMeasure(b *testing.B, policy []string) memoryResult {
 	epoch := time.Now().Truncate(time.Second)
 	clk := &speedClock{stopped: true, speed: memorySpeed, base: epoch.Add(-31 * 24 * time.Hour)}
 	tim := simulator.NewTencent(simulator.TencentOptions{
@@ -189,7 +240,9 @@ func memoryMeasure(b *testing.B, limit string) memoryResult {
 		tasks[i] = id
 		clk.advance(14*time.Minute + 30*time.Second)
 	}
-	clk.set(epoch.Add(-memoryMessages * 10 * time.Second))
+	// The messages span the 28 hours before the epoch.
+	spacing := 28 * time.Hour / time.Duration(memoryMessages)
+	clk.set(epoch.Add(-time.Duration(memoryMessages) * spacing))
 	msgs := make([]string, memoryMessages)
 	for i := range msgs {
 		id, err := jp.Push(testAppKey)
@@ -197,7 +250,7 @@ func memoryMeasure(b *testing.B, limit string) memoryResult {
 			b.Fatal(err)
 		}
 		msgs[i] = id
-		clk.advance(10 * time.Second)
+		clk.advance(spacing)
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/v4/", tim)
@@ -232,9 +285,7 @@ tracking:
 	wall := time.Now()
 	clk.start(epoch, wall)
 	env := []string{fmt.Sprintf("%s=%s,%d,%d", memoryChildEnv, filepath.Join(dir, "exporter.yml"), epoch.UnixNano(), wall.UnixNano())}
-	if limit != "off" {
-		env = append(env, "GOMEMLIMIT="+limit)
-	}
+	env = append(env, policy...)
 	c := startChild(b, "BenchmarkMemoryTrackedIDs", env...)
 	began := time.Now()
 
@@ -242,6 +293,7 @@ tracking:
 	var mu sync.Mutex
 	var durations []time.Duration
 	var lastBody []byte
+	var steady []childSample // when the pass ended, and at the end
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	client := &http.Client{Timeout: memoryScrapeTimeout, Transport: &http.Transport{DisableCompression: true}}
@@ -318,15 +370,28 @@ tracking:
 		if len(answeredTasks) >= memoryTasks && len(answeredReceived) >= memoryMessages && len(answeredMessages) >= memoryMessages {
 			r.passWall = time.Since(began)
 			r.passFake = clk.Now().Sub(epoch)
+			steady = append(steady, sampleChild(b, c))
 		}
 	}
 	cancel()
 	wg.Wait()
+	steady = append(steady, sampleChild(b, c))
 	r.peak = c.status(b, "VmHWM")
 	c.stop()
 	slices.Sort(durations)
 	if len(durations) > 0 {
 		r.medianScrape = durations[len(durations)/2]
+		r.p99Scrape = durations[(len(durations)*99+99)/100-1]
+	}
+	if len(steady) == 2 {
+		first, last := steady[0], steady[1]
+		m := last.at.Sub(first.at).Minutes()
+		r.steadyMinutes = m
+		r.cpuPerMin = (last.cpu - first.cpu) / m
+		r.gcsPerMin = (last.gcs - first.gcs) / m
+		r.gcCPUPerMin = (last.gcCPU - last.gcIdle - first.gcCPU + first.gcIdle) / m
+		r.gcIdlePerMin = (last.gcIdle - first.gcIdle) / m
+		r.heapLive, r.memLimit = last.live, last.limit
 	}
 	if lastBody == nil {
 		b.Fatal("no scrape succeeded")
@@ -349,6 +414,44 @@ tracking:
 		b.Errorf("%d of %d scrapes failed", r.fails, r.scrapes)
 	}
 	return r
+}
+
+// sampleChild reads the child's CPU time from /proc and its collector's
+// figures from its /child-stats.
+func sampleChild(tb testing.TB, c *child) childSample {
+	tb.Helper()
+	smp := childSample{at: time.Now()}
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", c.cmd.Process.Pid))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	// Fields 14 and 15 (utime, stime) in clock ticks, after the command
+	// name in parentheses.
+	fields := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+2:]))
+	utime, _ := strconv.ParseFloat(fields[11], 64)
+	stime, _ := strconv.ParseFloat(fields[12], 64)
+	smp.cpu = (utime + stime) / 100 // USER_HZ
+	resp, err := http.Get("http://" + c.addr + childStatsPath)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if _, err := fmt.Fscan(resp.Body, &smp.gcCPU, &smp.gcIdle, &smp.gcs, &smp.live, &smp.limit); err != nil {
+		tb.Fatal(err)
+	}
+	return smp
+}
+
+// childStatsPath serves, in the child, its collector's CPU seconds, its
+// number of collections, its live heap and its memory limit.
+const childStatsPath = "/child-stats"
+
+// childStats serves childStatsPath.
+func childStats(w http.ResponseWriter, _ *http.Request) {
+	s := []metrics.Sample{{Name: "/cpu/classes/gc/total:cpu-seconds"}, {Name: "/cpu/classes/gc/mark/idle:cpu-seconds"},
+		{Name: "/gc/cycles/total:gc-cycles"}, {Name: "/gc/heap/live:bytes"}, {Name: "/gc/gomemlimit:bytes"}}
+	metrics.Read(s)
+	fmt.Fprintln(w, s[0].Value.Float64(), s[1].Value.Float64(), s[2].Value.Uint64(), s[3].Value.Uint64(), s[4].Value.Uint64())
 }
 
 // memoryScrape scrapes url as Prometheus does and returns the body as
@@ -411,6 +514,8 @@ func memoryChild(b *testing.B, env string) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go srv.Run(ctx)
+	// What main adds: the memory monitor.
+	srv.Registerer().MustRegister(memlimit.NewMonitor(log.NewNopLogger()))
 	h, err := srv.Handler()
 	if err != nil {
 		b.Fatal(err)
@@ -420,7 +525,10 @@ func memoryChild(b *testing.B, env string) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	serveChild(b, g.Handler(h), func(s *http.Server) { webguard.Configure(s, o) })
+	mux := http.NewServeMux()
+	mux.HandleFunc(childStatsPath, childStats)
+	mux.Handle("/", g.Handler(h))
+	serveChild(b, mux, func(s *http.Server) { webguard.Configure(s, o) })
 	if path := os.Getenv(memoryHeapProfileEnv); path != "" {
 		runtime.GC()
 		f, err := os.Create(path)

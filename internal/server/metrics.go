@@ -49,7 +49,8 @@ var servedFormats = []expfmt.Format{expfmt.FmtOpenMetrics_1_0_0, expfmt.FmtOpenM
 // allocates nothing in proportion to the series, and the garbage collector
 // has no reason to run per scrape.
 type scrapeCache struct {
-	groups sync.Pool // of *[]expo.Group
+	groups   sync.Pool // of *[]expo.Group
+	deflater *expo.Deflater
 
 	mu      sync.Mutex
 	entries map[gzKey]*gzEntry // at most one generation per format
@@ -67,7 +68,7 @@ type gzEntry struct {
 }
 
 func newScrapeCache() *scrapeCache {
-	c := &scrapeCache{entries: map[gzKey]*gzEntry{}}
+	c := &scrapeCache{entries: map[gzKey]*gzEntry{}, deflater: expo.NewDeflater()}
 	c.groups.New = func() any { return new([]expo.Group) }
 	return c
 }

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -20,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/imstats/imstats_exporter/internal/expo"
 	"github.com/imstats/imstats_exporter/internal/simulator"
 )
 
@@ -550,5 +552,71 @@ state_directory: %s
 	}
 	if status := get("/status"); strings.Contains(status, "not watched") {
 		t.Errorf("/status still has a not-watched app after a registration:\n%s", status)
+	}
+}
+
+// TestGzipScrapesShareOneCompression: scrapes of one snapshot generation,
+// at the same time or one after the other, compress its vendor series once
+// between them; after one series changes, the next scrape compresses only
+// the segment that holds it. (Before, a generation was compressed whole,
+// and every change of any block, which the refresh loops make every few
+// seconds, made the next scrape compress everything again.)
+func TestGzipScrapesShareOneCompression(t *testing.T) {
+	const n = 20_000
+	s := renderServer(t, n)
+	target := s.units.Load().units[0].target
+	plain := httptest.NewRecorder()
+	s.serveMetrics(plain, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	vendor := int64(strings.Index(plain.Body.String(), "\n# HELP imstats_exporter") + 1)
+	scrape := func() {
+		req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+		req.Header.Set("Accept-Encoding", "gzip")
+		w := httptest.NewRecorder()
+		s.serveMetrics(w, req)
+		if got := string(gunzip(t, w.Body.Bytes())); !strings.Contains(got, renderTask(n-1)) {
+			t.Errorf("a gzip scrape lacks the last series")
+		}
+	}
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(scrape)
+	}
+	wg.Wait()
+	scrape()
+	if got := s.scrapes.deflater.Compressed(); got != vendor {
+		t.Fatalf("9 scrapes of one generation compressed %d bytes; the vendor series are %d", got, vendor)
+	}
+	target.Put(renderTask(n/2), []expo.Sample{benchFamily.Gauge(-1, "1400000000", renderTask(n/2))})
+	scrape()
+	if again := s.scrapes.deflater.Compressed() - vendor; again <= 0 || again > vendor/4 {
+		t.Fatalf("after one series changed, a scrape compressed %d bytes of %d", again, vendor)
+	}
+}
+
+// TestCurlReadsTheGzipBody: curl, whose zlib stops after the first gzip
+// member and checks its CRC and length, reads the segmented body whole.
+func TestCurlReadsTheGzipBody(t *testing.T) {
+	curl, err := exec.LookPath("curl")
+	if err != nil {
+		t.Skip("no curl on PATH")
+	}
+	s := renderServer(t, 30_000)
+	srv := httptest.NewServer(http.HandlerFunc(s.serveMetrics))
+	defer srv.Close()
+	plain := httptest.NewRecorder()
+	s.serveMetrics(plain, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var stderr bytes.Buffer
+	cmd := exec.CommandContext(ctx, curl, "--silent", "--show-error", "--fail", "--compressed", "--max-time", "20", srv.URL)
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("curl: %v: %s", err, stderr.String())
+	}
+	vendor := plain.Body.String()[:strings.Index(plain.Body.String(), "\n# HELP imstats_exporter")+1]
+	if !strings.HasPrefix(string(out), vendor) || !strings.Contains(string(out), "imstats_exporter_config_last_reload_successful") {
+		t.Fatalf("curl read %d bytes that do not hold the %d bytes of vendor series and the exporter's own", len(out), len(vendor))
+
 	}
 }
