@@ -56,12 +56,15 @@ func init() {
 // the app's bucket for the API, so both together keep to 1 call/s.
 type tencentPush struct {
 	q           idQueue
-	s           atomic.Pointer[tencentPushSettings]
+	s           atomic.Pointer[taskSettings]
 	windowsNext map[string]time.Time // when each window is due; loop only
 	labels      labelGuard           // loop only
 }
 
-type tencentPushSettings struct {
+// taskSettings are the settings of a source that asks about the app's
+// rolling windows and its tracked tasks on one bucket: tencent_push and
+// tencent_push_loss.
+type taskSettings struct {
 	client   *tencentim.Client
 	sdkappid string
 	ids      *tracking.Set
@@ -71,6 +74,43 @@ type tencentPushSettings struct {
 	detail   bool
 	clock    clock.Clock
 	limits   labelSettings
+}
+
+// newTaskSettings returns the settings of source for app a, its windows
+// as windowsOf gives them.
+func newTaskSettings(a App, source string, windowsOf func(*config.TencentApp) []pushWindow) *taskSettings {
+	interval := a.Config.RefreshIntervals.For(source)
+	return &taskSettings{
+		client:   NewTencentClient(a.Config, *a.Tencent, a.Deps),
+		sdkappid: sdkappid(a),
+		ids:      a.IDs,
+		windows:  windowsOf(a.Tencent),
+		interval: interval,
+		detail:   a.Config.ChannelDetail(source),
+		clock:    a.Deps.Clock,
+		limits:   newLabelSettings(a),
+		policy: refresh.QueuePolicy{
+			BatchSize:       tencentim.MaxTaskIDsPerCall,
+			Interval:        interval,
+			SettledInterval: time.Duration(a.Config.Tracking.SettledRefreshInterval),
+			SettledAfter:    tencentMaxMsgLifeTime,
+		},
+	}
+}
+
+// dueWindow returns the first of windows whose next ask (by label in next)
+// is due at now, or, when none is, when the soonest one will be.
+func dueWindow(windows []pushWindow, next map[string]time.Time, now time.Time) (w pushWindow, due bool, soonest time.Time) {
+	for _, w := range windows {
+		at := next[w.label]
+		if !at.After(now) {
+			return w, true, time.Time{}
+		}
+		if soonest.IsZero() || at.Before(soonest) {
+			soonest = at
+		}
+	}
+	return pushWindow{}, false, soonest
 }
 
 // labelSettings are what a job needs to bound and report label values.
@@ -86,23 +126,7 @@ func newLabelSettings(a App) labelSettings {
 
 // Configure implements Job.
 func (j *tencentPush) Configure(a App) {
-	interval := a.Config.RefreshIntervals.For(catalog.SourceTencentPush)
-	j.s.Store(&tencentPushSettings{
-		client:   NewTencentClient(a.Config, *a.Tencent, a.Deps),
-		sdkappid: sdkappid(a),
-		ids:      a.IDs,
-		windows:  windows(a.Tencent),
-		interval: interval,
-		detail:   a.Config.ChannelDetail(catalog.SourceTencentPush),
-		clock:    a.Deps.Clock,
-		limits:   newLabelSettings(a),
-		policy: refresh.QueuePolicy{
-			BatchSize:       tencentim.MaxTaskIDsPerCall,
-			Interval:        interval,
-			SettledInterval: time.Duration(a.Config.Tracking.SettledRefreshInterval),
-			SettledAfter:    tencentMaxMsgLifeTime,
-		},
-	})
+	j.s.Store(newTaskSettings(a, catalog.SourceTencentPush, windows))
 }
 
 // Wake implements refresh.Job.
@@ -115,27 +139,21 @@ func (j *tencentPush) Step(ctx context.Context, t *refresh.Target, woken bool) (
 	if j.windowsNext == nil {
 		j.windowsNext = map[string]time.Time{}
 	}
-	var nextWindow time.Time
-	for _, w := range s.windows {
-		due := j.windowsNext[w.label]
-		if !due.After(now) {
-			res, err := s.client.PushStatistics(ctx, now.Add(-w.duration), now, nil)
-			if err != nil {
-				return 0, err
-			}
-			t.Put(windowKeyPrefix+w.label, collector.PushWindowSamples(s.sdkappid, w.label, res, j.labels.limit(s.limits.maxLabels)))
-			j.labels.report(s.limits.metrics, s.limits.logger, catalog.SourceTencentPush, s.sdkappid, s.limits.maxLabels)
-			for _, r := range res {
-				if r.TaskID == "" {
-					j.labels.countsRefused(s.limits.logger, catalog.SourceTencentPush, s.sdkappid, windowKeyPrefix+w.label, r.Refused)
-				}
-			}
-			j.windowsNext[w.label] = s.clock.Now().Add(s.interval)
-			return 0, nil
+	w, due, nextWindow := dueWindow(s.windows, j.windowsNext, now)
+	if due {
+		res, err := s.client.PushStatistics(ctx, now.Add(-w.duration), now, nil)
+		if err != nil {
+			return 0, err
 		}
-		if nextWindow.IsZero() || due.Before(nextWindow) {
-			nextWindow = due
+		t.Put(windowKeyPrefix+w.label, collector.PushWindowSamples(s.sdkappid, w.label, res, j.labels.limit(s.limits.maxLabels)))
+		j.labels.report(s.limits.metrics, s.limits.logger, catalog.SourceTencentPush, s.sdkappid, s.limits.maxLabels)
+		for _, r := range res {
+			if r.TaskID == "" {
+				j.labels.countsRefused(s.limits.logger, catalog.SourceTencentPush, s.sdkappid, windowKeyPrefix+w.label, r.Refused)
+			}
 		}
+		j.windowsNext[w.label] = s.clock.Now().Add(s.interval)
+		return 0, nil
 	}
 	configured := func(k string) bool {
 		label, ok := strings.CutPrefix(k, windowKeyPrefix)

@@ -10,11 +10,9 @@ import (
 	"github.com/imstats/imstats_exporter/collector"
 	"github.com/imstats/imstats_exporter/config"
 	"github.com/imstats/imstats_exporter/internal/catalog"
-	"github.com/imstats/imstats_exporter/internal/clock"
 	"github.com/imstats/imstats_exporter/internal/expo"
 	"github.com/imstats/imstats_exporter/internal/refresh"
 	"github.com/imstats/imstats_exporter/internal/tencentim"
-	"github.com/imstats/imstats_exporter/internal/tracking"
 )
 
 // lossReasonsKey is the block key of tencent_push_loss' reason texts; a
@@ -48,43 +46,15 @@ func lossWindows(app *config.TencentApp) []pushWindow {
 // settle with them.
 type pushLoss struct {
 	q           idQueue
-	s           atomic.Pointer[pushLossSettings]
+	s           atomic.Pointer[taskSettings]
 	windowsNext map[string]time.Time             // when each window is due; loop only
 	reasons     map[string]collector.LossReasons // the reason texts of each block; loop only
 	labels      labelGuard                       // loop only
 }
 
-type pushLossSettings struct {
-	client   *tencentim.Client
-	sdkappid string
-	ids      *tracking.Set
-	windows  []pushWindow
-	interval time.Duration
-	policy   refresh.QueuePolicy
-	detail   bool
-	clock    clock.Clock
-	limits   labelSettings
-}
-
 // Configure implements Job.
 func (j *pushLoss) Configure(a App) {
-	interval := a.Config.RefreshIntervals.For(catalog.SourceTencentPushLoss)
-	j.s.Store(&pushLossSettings{
-		client:   NewTencentClient(a.Config, *a.Tencent, a.Deps),
-		sdkappid: sdkappid(a),
-		ids:      a.IDs,
-		windows:  lossWindows(a.Tencent),
-		interval: interval,
-		detail:   a.Config.ChannelDetail(catalog.SourceTencentPushLoss),
-		clock:    a.Deps.Clock,
-		limits:   newLabelSettings(a),
-		policy: refresh.QueuePolicy{
-			BatchSize:       tencentim.MaxTaskIDsPerCall,
-			Interval:        interval,
-			SettledInterval: time.Duration(a.Config.Tracking.SettledRefreshInterval),
-			SettledAfter:    tencentMaxMsgLifeTime,
-		},
-	})
+	j.s.Store(newTaskSettings(a, catalog.SourceTencentPushLoss, lossWindows))
 }
 
 // Wake implements refresh.Job.
@@ -98,31 +68,25 @@ func (j *pushLoss) Step(ctx context.Context, t *refresh.Target, woken bool) (tim
 		j.windowsNext = map[string]time.Time{}
 		j.reasons = map[string]collector.LossReasons{}
 	}
-	var nextWindow time.Time
-	for _, w := range s.windows {
-		due := j.windowsNext[w.label]
-		if !due.After(now) {
-			res, err := s.client.PushLoss(ctx, now.Add(-w.duration), now, nil)
-			if err != nil {
-				return 0, err
-			}
-			key := windowKeyPrefix + w.label
-			reasons := collector.LossReasons{}
-			t.Put(key, collector.PushWindowLossSamples(s.sdkappid, w.label, res, reasons, j.labels.limit(s.limits.maxLabels)))
-			j.labels.report(s.limits.metrics, s.limits.logger, catalog.SourceTencentPushLoss, s.sdkappid, s.limits.maxLabels)
-			j.reasons[key] = reasons
-			j.putReasons(t, s)
-			for _, r := range res {
-				if r.TaskID == "" {
-					j.labels.countsRefused(s.limits.logger, catalog.SourceTencentPushLoss, s.sdkappid, key, r.Skipped)
-				}
-			}
-			j.windowsNext[w.label] = s.clock.Now().Add(s.interval)
-			return 0, nil
+	w, due, nextWindow := dueWindow(s.windows, j.windowsNext, now)
+	if due {
+		res, err := s.client.PushLoss(ctx, now.Add(-w.duration), now, nil)
+		if err != nil {
+			return 0, err
 		}
-		if nextWindow.IsZero() || due.Before(nextWindow) {
-			nextWindow = due
+		key := windowKeyPrefix + w.label
+		reasons := collector.LossReasons{}
+		t.Put(key, collector.PushWindowLossSamples(s.sdkappid, w.label, res, reasons, j.labels.limit(s.limits.maxLabels)))
+		j.labels.report(s.limits.metrics, s.limits.logger, catalog.SourceTencentPushLoss, s.sdkappid, s.limits.maxLabels)
+		j.reasons[key] = reasons
+		j.putReasons(t, s)
+		for _, r := range res {
+			if r.TaskID == "" {
+				j.labels.countsRefused(s.limits.logger, catalog.SourceTencentPushLoss, s.sdkappid, key, r.Skipped)
+			}
 		}
+		j.windowsNext[w.label] = s.clock.Now().Add(s.interval)
+		return 0, nil
 	}
 	configured := func(k string) bool {
 		if k == lossReasonsKey {
@@ -164,7 +128,7 @@ func (j *pushLoss) Step(ctx context.Context, t *refresh.Target, woken bool) (tim
 
 // pruneReasons forgets the reason texts of the blocks no longer kept: tasks
 // no longer tracked, windows a reload removed.
-func (j *pushLoss) pruneReasons(t *refresh.Target, s *pushLossSettings, configured func(string) bool) {
+func (j *pushLoss) pruneReasons(t *refresh.Target, s *taskSettings, configured func(string) bool) {
 	n := len(j.reasons)
 	for k := range j.reasons {
 		if _, tracked := j.q.since[k]; !tracked && !configured(k) {
@@ -179,7 +143,7 @@ func (j *pushLoss) pruneReasons(t *refresh.Target, s *pushLossSettings, configur
 // putReasons publishes the reason text of every code the source's blocks
 // export, a code keeping the text of the first block in key order, at most
 // collector.MaxLossReasons codes.
-func (j *pushLoss) putReasons(t *refresh.Target, s *pushLossSettings) {
+func (j *pushLoss) putReasons(t *refresh.Target, s *taskSettings) {
 	keys := make([]string, 0, len(j.reasons))
 	for k := range j.reasons {
 		keys = append(keys, k)
