@@ -408,13 +408,15 @@ func (j *JPush) received(acct *jpushAccount, q url.Values, call *JPushCall, deta
 // message (JPushOptions.LegacyShare) has the legacy blocks only and its
 // msg_id as a string. Unknown IDs are left out.
 func (j *JPush) messagesDetail(acct *jpushAccount, q url.Values, _ []byte, call *JPushCall) (any, *jpushError) {
-	return j.messageEntries(acct, q.Get("msg_ids"), jpushMaxMsgIDs, call, func(m *jpushMessage, f jpushFunnels, entry map[string]any) {
+	return j.messageEntries(acct, q.Get("msg_ids"), jpushMaxMsgIDs, call, func(m *jpushMessage, f jpushFunnels) map[string]any {
+		entry := f.legacy()
 		if m.legacyOnly {
 			entry["msg_id"] = m.id
-			return
+			return entry
 		}
 		entry["msg_id"] = json.Number(m.id) // app msg_ids are numeric (Push)
 		entry["details"] = f.details()
+		return entry
 	})
 }
 
@@ -423,38 +425,30 @@ func (j *JPush) messagesDetail(acct *jpushAccount, q url.Values, _ []byte, call 
 // on JPush's "REST API v3 Report" page, msg_id as a string. Unknown IDs are
 // left out.
 func (j *JPush) messagesOld(acct *jpushAccount, q url.Values, _ []byte, call *JPushCall) (any, *jpushError) {
-	ids, jerr := idList(q.Get("msg_ids"), jpushMaxMsgIDs)
-	call.IDs = ids
-	if jerr != nil {
-		return nil, jerr
-	}
-	out := []map[string]any{}
-	for _, id := range ids {
-		if m := j.owned(acct, id, call.Time); m != nil {
-			entry := m.funnels(j.seed, call.Time, j.degraded).old()
-			entry["msg_id"] = id
-			out = append(out, entry)
-		}
-	}
-	return out, nil
+	return j.messageEntries(acct, q.Get("msg_ids"), jpushMaxMsgIDs, call, func(m *jpushMessage, f jpushFunnels) map[string]any {
+		entry := f.old()
+		entry["msg_id"] = m.id
+		return entry
+	})
 }
 
 // groupMessagesDetail answers the legacy blocks only, keyed group_msgid, like
 // the group/messages/detail sample of JPush's "REST API v3 Report" page.
 // Unknown IDs are left out.
 func (j *JPush) groupMessagesDetail(acct *jpushAccount, q url.Values, _ []byte, call *JPushCall) (any, *jpushError) {
-	return j.messageEntries(acct, q.Get("group_msgids"), jpushMaxGroupMsgIDs, call, func(m *jpushMessage, _ jpushFunnels, entry map[string]any) {
+	return j.messageEntries(acct, q.Get("group_msgids"), jpushMaxGroupMsgIDs, call, func(m *jpushMessage, f jpushFunnels) map[string]any {
+		entry := f.legacy()
 		entry["group_msgid"] = m.id
 		// The group answer documents no quick-app blocks.
 		delete(entry, "quickapp_jpush")
 		delete(entry, "quickapp_pns")
+		return entry
 	})
 }
 
-// messageEntries answers the legacy blocks of each listed message the
-// account pushed, completed by key with its ID (and whatever else the
-// endpoint adds).
-func (j *JPush) messageEntries(acct *jpushAccount, list string, max int, call *JPushCall, key func(m *jpushMessage, f jpushFunnels, entry map[string]any)) (any, *jpushError) {
+// messageEntries answers, for each listed message the account pushed, the
+// entry build makes of it and its funnels.
+func (j *JPush) messageEntries(acct *jpushAccount, list string, max int, call *JPushCall, build func(m *jpushMessage, f jpushFunnels) map[string]any) (any, *jpushError) {
 	ids, jerr := idList(list, max)
 	call.IDs = ids
 	if jerr != nil {
@@ -463,10 +457,7 @@ func (j *JPush) messageEntries(acct *jpushAccount, list string, max int, call *J
 	out := []map[string]any{}
 	for _, id := range ids {
 		if m := j.owned(acct, id, call.Time); m != nil {
-			f := m.funnels(j.seed, call.Time, j.degraded)
-			entry := f.legacy()
-			key(m, f, entry)
-			out = append(out, entry)
+			out = append(out, build(m, m.funnels(j.seed, call.Time, j.degraded)))
 		}
 	}
 	return out, nil
