@@ -196,12 +196,19 @@ func (d *decoder) memberKey() ([]byte, error) {
 
 // nextMember is called after a member's value: it reports whether another
 // member follows, or moves past the object's '}'.
-func (d *decoder) nextMember() (bool, error) {
+func (d *decoder) nextMember() (bool, error) { return d.another('}') }
+
+// nextElement is called after an array element: it reports whether
+// another element follows, or moves past the array's ']'.
+func (d *decoder) nextElement() (bool, error) { return d.another(']') }
+
+// another reads the ',' before another item, or the closing byte.
+func (d *decoder) another(closing byte) (bool, error) {
 	d.ws()
 	switch d.next() {
 	case ',':
 		return true, nil
-	case '}':
+	case closing:
 		return false, nil
 	case 0:
 		return false, errEnd
@@ -237,15 +244,8 @@ func (d *decoder) events() error {
 		if err := d.event(); err != nil {
 			return fmt.Errorf("event %d (Events[%d]): %w", len(d.b.events), len(d.b.events), err)
 		}
-		d.ws()
-		switch d.next() {
-		case ',':
-		case ']':
-			return nil
-		case 0:
-			return errEnd
-		default:
-			return errSyntax
+		if more, err := d.nextElement(); !more {
+			return err
 		}
 	}
 }
@@ -507,15 +507,8 @@ func (d *decoder) skip(depth int) error {
 			if err := d.skip(depth + 1); err != nil {
 				return err
 			}
-			d.ws()
-			switch d.next() {
-			case ',':
-			case ']':
-				return nil
-			case 0:
-				return errEnd
-			default:
-				return errSyntax
+			if more, err := d.nextElement(); !more {
+				return err
 			}
 		}
 	case c == '"':
