@@ -74,6 +74,9 @@ type App struct {
 // uses.
 type Tracker interface {
 	Add(ctx context.Context, ids []string, origin tracking.Origin, sent time.Time) (int, error)
+	// Changed returns a channel closed at the set's next change (an ID
+	// added, removed, aged out or evicted).
+	Changed() <-chan struct{}
 }
 
 // Options configure a Receiver.
@@ -112,9 +115,10 @@ type Receiver struct {
 type appState struct {
 	counters *counters
 
-	knownMu  sync.Mutex
-	knownFor Tracker             // the set known holds IDs of
-	known    map[string]struct{} // TaskIds durably tracked in knownFor
+	knownMu   sync.Mutex
+	knownFor  Tracker             // the set known holds IDs of
+	knownAsOf <-chan struct{}     // knownFor's change channel when known was filled
+	known     map[string]struct{} // TaskIds durably tracked in knownFor
 }
 
 // Reasons a request is refused, the values of the reason label.
@@ -382,7 +386,7 @@ func (r *Receiver) track(ctx context.Context, st *appState, tasks Tracker, rq *r
 			level.Debug(r.opts.Logger).Log("msg", "push callback refused: its TaskId could not be tracked durably; Tencent retries it", "task_id", id, "err", err)
 			return refuse(http.StatusServiceUnavailable, reasonNotSaved, "the TaskId could not be saved; retry")
 		}
-		st.markKnown(tasks, id)
+		st.markKnown(tasks, tasks.Changed(), id)
 	}
 	return nil
 }
@@ -395,25 +399,39 @@ func shortID(id []byte) string {
 	return string(id)
 }
 
-// isKnown reports whether id is known to be durably tracked in tasks.
+// isKnown reports whether id is known to be durably tracked in tasks: the
+// cache holds it and the set has not changed since (an ID removed through
+// the API, aged out or evicted must be tracked again when a callback
+// names it).
 func (st *appState) isKnown(tasks Tracker, id []byte) bool {
 	st.knownMu.Lock()
 	defer st.knownMu.Unlock()
-	if st.knownFor != tasks {
+	if st.knownFor != tasks || closed(st.knownAsOf) {
 		return false
 	}
 	_, ok := st.known[string(id)]
 	return ok
 }
 
-// markKnown records that id is durably tracked in tasks.
-func (st *appState) markKnown(tasks Tracker, id string) {
+// markKnown records that id is durably tracked in tasks, whose change
+// channel, read after id was added, is asOf.
+func (st *appState) markKnown(tasks Tracker, asOf <-chan struct{}, id string) {
 	st.knownMu.Lock()
 	defer st.knownMu.Unlock()
-	if st.knownFor != tasks || len(st.known) >= defaultKnownIDs {
-		st.knownFor, st.known = tasks, make(map[string]struct{})
+	if st.knownFor != tasks || st.knownAsOf != asOf || len(st.known) >= defaultKnownIDs {
+		st.knownFor, st.knownAsOf, st.known = tasks, asOf, make(map[string]struct{})
 	}
 	st.known[id] = struct{}{}
+}
+
+// closed reports whether ch is closed (nil never is).
+func closed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
 }
 
 // count adds the batch's events to the app's counters, aggregated by

@@ -293,6 +293,8 @@ func TestBadInput(t *testing.T) {
 // written does.
 type failingTracker struct{}
 
+func (failingTracker) Changed() <-chan struct{} { return nil }
+
 func (failingTracker) Add(context.Context, []string, tracking.Origin, time.Time) (int, error) {
 	return 0, fmt.Errorf("%w: disk full", tracking.ErrNotSaved)
 }
@@ -312,10 +314,30 @@ func TestNotSaved(t *testing.T) {
 	}
 }
 
-// countingTracker counts Adds.
+// countingTracker counts Adds; change closes its change channel, as a
+// removal from a real set does.
 type countingTracker struct {
-	mu   sync.Mutex
-	adds int
+	mu      sync.Mutex
+	adds    int
+	changed chan struct{}
+}
+
+func (c *countingTracker) Changed() <-chan struct{} {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.changed == nil {
+		c.changed = make(chan struct{})
+	}
+	return c.changed
+}
+
+func (c *countingTracker) change() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.changed != nil {
+		close(c.changed)
+	}
+	c.changed = make(chan struct{})
 }
 
 func (c *countingTracker) Add(context.Context, []string, tracking.Origin, time.Time) (int, error) {
@@ -339,6 +361,18 @@ func TestKnownTaskIDsSkipTheSet(t *testing.T) {
 	}
 	if ct.adds != 1 || f.r.Counted(testApp) != 1000 {
 		t.Fatalf("%d Adds and %d counted, want 1 and 1000", ct.adds, f.r.Counted(testApp))
+	}
+
+	// Once the set changes (the TaskId deleted through the API, aged out
+	// or evicted), the next callback naming it tracks it again.
+	ct.change()
+	for range 2 {
+		if code, body := f.post(t, query("Push.AllMemberPush"), body); code != http.StatusOK {
+			t.Fatalf("%d %s", code, body)
+		}
+	}
+	if ct.adds != 2 {
+		t.Fatalf("%d Adds after the set changed, want 2", ct.adds)
 	}
 }
 
