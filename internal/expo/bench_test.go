@@ -7,10 +7,18 @@ import (
 	"testing"
 )
 
-// BenchmarkWriteVsCopy writes blocks of the daemon's shape (a JPush message:
-// 5 families of one line, 5 of 7 to 17 lines) and, in the same iteration,
-// copies the same bytes, decoded beforehand, through the same buffer.
+// BenchmarkWriteVsCopy writes blocks and, in the same iteration, copies the
+// same bytes, decoded beforehand, through the same buffer: the floor. Two
+// shapes of about a million series: "daemon", 15 000 blocks as the jpush
+// source keeps a message (5 families of one line, 5 of 7 to 17 lines), and
+// "single", a million blocks of one line.
 func BenchmarkWriteVsCopy(b *testing.B) {
+	b.Run("shape=daemon", func(b *testing.B) { benchWriteVsCopy(b, daemonBlocks()) })
+	b.Run("shape=single", func(b *testing.B) { benchWriteVsCopy(b, singleBlocks()) })
+}
+
+// daemonBlocks returns 15 000 blocks of a JPush message's shape.
+func daemonBlocks() Group {
 	var fams []*Family
 	for i := range 10 {
 		if i < 5 {
@@ -20,7 +28,7 @@ func BenchmarkWriteVsCopy(b *testing.B) {
 		}
 	}
 	s := NewSchema(fams...)
-	var blocks []*Block
+	g := Group{Schema: s}
 	for m := range 15000 {
 		id := strconv.Itoa(18_100_000_000_000_000 + m*7919)
 		var samples []Sample
@@ -34,16 +42,32 @@ func BenchmarkWriteVsCopy(b *testing.B) {
 			}
 		}
 		bl, _ := s.Block(samples)
-		blocks = append(blocks, bl)
+		g.Blocks = append(g.Blocks, bl)
 	}
-	groups := []Group{{Schema: s, Blocks: blocks}}
+	return g
+}
+
+// singleBlocks returns a million blocks of one Tencent push task's line.
+func singleBlocks() Group {
+	f := NewFamily("tencent_im_push_task_target", "h", "sdkappid", "task_id")
+	g := Group{Schema: NewSchema(f)}
+	for i := range 1_000_000 {
+		id := "1400000000_144115212910570789_" + strconv.Itoa(1_000_000_000+i) + "_17000000"
+		bl, _ := g.Schema.Block([]Sample{f.Gauge(float64(i), "1400000000", id)})
+		g.Blocks = append(g.Blocks, bl)
+	}
+	return g
+}
+
+func benchWriteVsCopy(b *testing.B, g Group) {
 	var parts [][]byte
-	for i, f := range fams {
+	for i, f := range g.Schema.families {
 		parts = append(parts, appendHeader(nil, Text, f))
-		for _, bl := range blocks {
+		for _, bl := range g.Blocks {
 			parts = append(parts, bl.AppendPart(nil, i))
 		}
 	}
+	groups := []Group{g}
 	bw := bufio.NewWriterSize(io.Discard, 64<<10)
 	var write, copying int64
 	for b.Loop() {

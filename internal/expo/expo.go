@@ -21,6 +21,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // Family is a gauge family of vendor series.
@@ -72,32 +73,55 @@ func (s *Schema) Families() []*Family { return s.families }
 
 // Block is the rendered sample lines of one key, by family of its schema.
 // It is immutable once built, so scrapes share it without locks. It is one
-// allocation, a header then the lines, so that a scrape walking a million
-// blocks touches as little memory as it can:
+// allocation, the Block itself, a header, then the lines, so that a scrape
+// walking a million blocks touches as little memory as it can:
 //
 //	header: (F+1) little-endian uint32 offsets into the lines, then F counts
 //	lines:  family 0's lines, family 1's, …
 //
 // A family's lines are front-coded, since the lines of one key repeat the
 // family name and the key's labels and differ in a label or two and the
-// value: the first line is whole, each next one is a byte saying how many
-// bytes it shares with the line before, then the bytes that differ,
-// through its line feed (a line holds no other: label values escape it).
-// That keeps about half the bytes of a block of a few lines per family,
-// and costs a scrape an append or two per line.
+// value: each line is a byte saying how many bytes it shares with the line
+// before (0 for the first), the length of the rest as a uvarint, then the
+// rest, through its line feed. That keeps about half the bytes of a block
+// of a few lines per family, and costs a scrape two copies per line, with
+// no search for the line's end.
 type Block struct {
-	data     []byte
-	families int
 	id       uint64 // unique in the process: names the block's bytes for the gzip segments
+	families uint32
+	size     uint32 // bytes of header and lines
+	// The header and lines follow in the same allocation (newBlock).
 }
+
+// blockHead is the size of a Block before its header and lines.
+const blockHead = int(unsafe.Sizeof(Block{}))
 
 // blockIDs numbers blocks as they are made.
 var blockIDs atomic.Uint64
 
+// newBlock returns a Block of data, a copy made in one allocation with
+// the Block in front: a scrape then reaches a block's lines with one
+// dependent load fewer, a block costs one small object and no slice
+// header, and the allocation holds no pointer, so the garbage collector
+// never scans it.
+func newBlock(data []byte, families int) *Block {
+	mem := make([]byte, blockHead+len(data)) // at least 8-aligned, as Block needs
+	b := (*Block)(unsafe.Pointer(unsafe.SliceData(mem)))
+	b.id, b.families, b.size = blockIDs.Add(1), uint32(families), uint32(len(data))
+	copy(mem[blockHead:], data)
+	return b
+}
+
+// data returns the block's header and lines.
+func (b *Block) data() []byte {
+	return unsafe.Slice((*byte)(unsafe.Add(unsafe.Pointer(b), blockHead)), b.size)
+}
+
 // part returns the encoded lines of family i.
 func (b *Block) part(i int) []byte {
-	lines := b.data[headerSize(b.families):]
-	return lines[le32(b.data, i):le32(b.data, i+1)]
+	data := b.data()
+	lines := data[headerSize(int(b.families)):]
+	return lines[le32(data, i):le32(data, i+1)]
 }
 
 // AppendPart appends the lines of family i to dst.
@@ -107,22 +131,24 @@ func (b *Block) AppendPart(dst []byte, i int) []byte {
 
 // appendDecoded appends the lines of a front-coded part.
 func appendDecoded(dst, enc []byte) []byte {
-	nl := bytes.IndexByte(enc, '\n') + 1
 	prev := len(dst)
-	dst = append(dst, enc[:nl]...)
-	for enc = enc[nl:]; len(enc) > 0; enc = enc[nl:] {
-		shared := int(enc[0])
-		nl = bytes.IndexByte(enc, '\n') + 1
+	for len(enc) > 0 {
+		shared, n, k := int(enc[0]), int(enc[1]), 2
+		if n >= 0x80 {
+			u, w := binary.Uvarint(enc[1:])
+			n, k = int(u), 1+w
+		}
 		start := len(dst)
 		dst = append(dst, dst[prev:prev+shared]...)
-		dst = append(dst, enc[1:nl]...)
+		dst = append(dst, enc[k:k+n]...)
+		enc = enc[k+n:]
 		prev = start
 	}
 	return dst
 }
 
 // Count returns the number of series of family i.
-func (b *Block) Count(i int) int { return int(le32(b.data, b.families+1+i)) }
+func (b *Block) Count(i int) int { return int(le32(b.data(), int(b.families)+1+i)) }
 
 // headerSize is the size of a block's header for f families.
 func headerSize(f int) int { return 4 * (2*f + 1) }
@@ -147,10 +173,10 @@ func (s *Schema) Update(old *Block, samples []Sample) (*Block, int) {
 	defer scratchPool.Put(sc)
 	data, dropped := s.render(sc, samples)
 	sc.buf = data
-	if old != nil && old.families == len(s.families) && bytes.Equal(old.data, data) {
+	if old != nil && int(old.families) == len(s.families) && bytes.Equal(old.data(), data) {
 		return old, dropped
 	}
-	return &Block{data: bytes.Clone(data), families: len(s.families), id: blockIDs.Add(1)}, dropped
+	return newBlock(data, len(s.families)), dropped
 }
 
 // scratch is a block rendered before it is compared with the block it
@@ -237,16 +263,10 @@ func (s *Schema) render(sc *scratch, samples []Sample) ([]byte, int) {
 				shared = min(commonPrefix(sc.prev, line), len(line)-1, 255)
 			}
 			sc.prev = append(sc.prev[:0], line...)
-			if n > 0 {
-				// Front-code the line against the one before, in place.
-				end := len(buf)
-				if shared == 0 {
-					buf = append(buf, 0)
-				}
-				copy(buf[start+1:], buf[start+shared:end])
-				buf[start] = byte(shared)
-				buf = buf[:end-shared+1]
-			}
+			// Front-code the line against the one before.
+			buf = append(buf[:start], byte(shared))
+			buf = binary.AppendUvarint(buf, uint64(len(sc.prev)-shared))
+			buf = append(buf, sc.prev[shared:]...)
 			n++
 		}
 		binary.LittleEndian.PutUint32(buf[4*(f+1+fi):], uint32(n))

@@ -137,6 +137,19 @@ func TestFrontCodedLinesRoundTrip(t *testing.T) {
 	if len(b.part(0)) >= len(want)*2/3 {
 		t.Fatalf("front coding kept %d of %d bytes", len(b.part(0)), len(want))
 	}
+	// Through Write, with blocks of one line, short and long, before and
+	// after it: the far more common case Write copies without decoding.
+	one, _ := s.Block(samples[:1])
+	short, _ := s.Block(samples[3:4])
+	var out bytes.Buffer
+	if err := Write(&out, Text, []Group{{Schema: s, Blocks: []*Block{short, one, b, one, short}}}); err != nil {
+		t.Fatal(err)
+	}
+	shortLine, oneLine := appendSeries(nil, samples[3]), appendSeries(nil, samples[0])
+	wantAll := "# HELP test_fc Front-coded.\n# TYPE test_fc gauge\n" + string(shortLine) + string(oneLine) + string(want) + string(oneLine) + string(shortLine)
+	if out.String() != wantAll {
+		t.Fatalf("wrote\n%s\nwant\n%s", out.String(), wantAll)
+	}
 }
 
 func TestRenderOfAChangedBlockAllocatesOnlyTheBlock(t *testing.T) {

@@ -42,14 +42,13 @@ func Write(w io.Writer, f Format, groups []Group) error {
 				continue
 			}
 			buf = appendHeader(buf, f, fam)
-			for _, b := range g.Blocks {
-				switch b.Count(i) {
-				case 0:
-					continue
-				case 1: // one line: nothing front-coded
-					buf = append(buf, b.part(i)...)
-				default:
-					buf = b.AppendPart(buf, i)
+			for j, b := range g.Blocks {
+				prefetchAhead(g.Blocks, j, i)
+				p := b.part(i)
+				if len(p) > 2 && p[0] == 0 && p[1] < 0x80 && int(p[1])+2 == len(p) {
+					buf = append(buf, p[2:]...) // one short line
+				} else {
+					buf = appendDecoded(buf, p)
 				}
 				if len(buf) >= writeChunk {
 					if _, err := w.Write(buf); err != nil {
