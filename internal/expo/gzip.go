@@ -2,10 +2,12 @@ package expo
 
 import (
 	"bytes"
-	"compress/flate"
 	"encoding/binary"
+	"github.com/klauspost/compress/flate"
 	"hash/crc32"
 	"io"
+	"slices"
+	"sort"
 	"sync"
 )
 
@@ -14,30 +16,53 @@ import (
 // flush: an empty stored block, which leaves the stream on a byte boundary
 // and ends no block as the last. Segments can therefore be joined in any
 // order, and one made for an earlier scrape is used again as it is. A
-// segment is a family's HELP and TYPE lines, or the lines of that family in
-// a run of consecutive blocks. The member's CRC-32 is combined from the
-// segments' (crcCombine) and its size summed, so the uncompressed bytes are
-// never read again. After the segments, the caller's own bytes follow in
-// fresh blocks ending with the final one. (Several gzip members would be
-// simpler, but curl and other zlib-based clients stop after the first.)
+// segment is a family's HELP and TYPE lines, or the lines of one family in
+// a run of consecutive blocks of one target (Runs). The member's CRC-32 is
+// combined from the segments' (crcCombine) and its size summed, so the
+// uncompressed bytes are never read again. After the segments, the
+// caller's own bytes follow in fresh blocks ending with the final one.
+// (Several gzip members would be simpler, but curl and other zlib-based
+// clients stop after the first.)
 
-// Segment sizes: a run of blocks ends after a block whose id says so (one in
-// eight, by a hash of the id) once it holds minSegment bytes, and at
-// maxSegment bytes in any case. Ends chosen by the blocks themselves, not by
-// position, stay where they are when blocks before them are added or
-// removed, so a change recompresses the runs that hold it and no others.
-const (
-	minSegment = 16 << 10
-	maxSegment = 256 << 10
-)
-
-// Deflated is the vendor part of a gzip body: raw deflate segments, each
-// ending with a sync flush, none with the final block; the CRC-32 and
-// length of the bytes they hold.
+// Deflated is deflate segments, each ending with a sync flush, none with
+// the final block: a family's header, or a family's lines in one target;
+// the CRC-32 and length of the bytes they hold. It is immutable once made.
 type Deflated struct {
-	Segments [][]byte
-	CRC      uint32
-	Size     int64
+	segs  []*segment
+	crc   uint32
+	size  int64
+	shift uint32 // crcShift(size), to combine the CRC cheaply
+}
+
+// Size returns how many bytes d's segments hold uncompressed.
+func (d *Deflated) Size() int64 { return d.size }
+
+// Body is the vendor part of a gzip body: Deflated parts in order.
+type Body struct {
+	parts []*Deflated
+	crc   uint32
+	size  int64
+}
+
+// Append appends d's segments to b's; d must outlive b.
+func (b *Body) Append(d *Deflated) {
+	if d.size == 0 {
+		return
+	}
+	b.parts = append(b.parts, d)
+	b.crc = multModP(d.shift, b.crc) ^ d.crc
+	b.size += d.size
+}
+
+// Segments returns b's segments in order.
+func (b *Body) Segments() [][]byte {
+	var out [][]byte
+	for _, d := range b.parts {
+		for _, s := range d.segs {
+			out = append(out, s.data)
+		}
+	}
+	return out
 }
 
 // segment is one compressed segment and its checksum.
@@ -46,141 +71,290 @@ type segment struct {
 	crc   uint32
 	size  int64
 	shift uint32 // crcShift(size), to combine the CRC cheaply
-	used  uint64 // the build that last used it
 }
 
-// segKey names a segment: a family's header in a format, or the lines of a
-// family in the blocks whose ids hash to ids (n blocks).
-type segKey struct {
+// newSegment compresses p into a segment.
+func newSegment(p []byte) *segment {
+	return &segment{
+		data:  deflateSegment(p),
+		crc:   crc32.ChecksumIEEE(p),
+		size:  int64(len(p)),
+		shift: crcShift(int64(len(p))),
+	}
+}
+
+// headerSegments are the compressed HELP and TYPE lines of every family,
+// by format: a family's lives as long as the process, as the family does.
+var headerSegments sync.Map // of headerKey → *Deflated
+
+type headerKey struct {
 	fam    *Family
-	header bool
 	format Format
-	ids    uint64
-	n      int
 }
 
-// Deflater keeps the segments of the last builds, so that a build
-// compresses only the runs of blocks that changed since. Builds are
-// serialised; a Deflater is safe for concurrent use.
-type Deflater struct {
-	mu      sync.Mutex
-	segs    map[segKey]*segment
-	build   uint64
-	scratch []byte
-
-	compressed int64 // bytes compressed so far
+// HeaderSegment returns fam's HELP and TYPE lines in format, compressed.
+func HeaderSegment(fam *Family, format Format) *Deflated {
+	k := headerKey{fam, format}
+	v, ok := headerSegments.Load(k)
+	if !ok {
+		s := newSegment(appendHeader(nil, format, fam))
+		v, _ = headerSegments.LoadOrStore(k, &Deflated{segs: []*segment{s}, crc: s.crc, size: s.size, shift: s.shift})
+	}
+	return v.(*Deflated)
 }
 
-// Compressed returns how many uncompressed bytes the Deflater has
-// compressed so far.
-func (d *Deflater) Compressed() int64 {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.compressed
+// Runs keeps the lines of one target's blocks, the blocks at positions 0
+// to n-1 of the target's list, as deflate segments: for each family of
+// the schema, runs of consecutive positions whose lines of that family are
+// compressed together, up to maxRun encoded bytes. The target tells it of
+// every change of its list (Set, Append, Remove), which marks the runs
+// holding the change, in O(families × log runs); a deflation compresses
+// those runs only. Each run's segment is kept until it changes, so a scrape
+// of a new generation costs the change and a walk over the runs, not over
+// the blocks.
+//
+// A deflation is Plan (under the target's lock), Compress (without it),
+// Store (under it again) and Plan.Deflated. Runs is not safe for
+// concurrent use: the target calls it under its lock.
+type Runs struct {
+	fams       [][]run // by family: runs by start, covering positions 0 to n-1
+	n          int
+	clock      uint64 // versions of runs
+	compressed int64  // bytes compressed so far
 }
 
-// NewDeflater returns an empty Deflater.
-func NewDeflater() *Deflater { return &Deflater{segs: map[segKey]*segment{}} }
+// run is the lines of one family in positions start to the next run's
+// start (or n).
+type run struct {
+	start int
+	size  int      // encoded bytes of the family's lines in the run
+	seg   *segment // nil while the run is dirty (or empty)
+	ver   uint64   // the clock when it last changed
+}
 
-// Deflate returns the exposition of groups in format (as Write writes it)
-// as deflate segments, compressing only the segments the previous two
-// builds did not have. Segments of blocks that no longer exist are dropped.
-func (d *Deflater) Deflate(format Format, groups []Group) *Deflated {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	d.build++
-	out := &Deflated{}
-	var hdr []byte
-	for _, g := range groups {
-		for i, fam := range g.Schema.families {
-			if !g.has(i) {
+// maxRun is the largest run, in encoded bytes of lines (about twice that
+// decoded): a run that grows past it is cut in two. A change recompresses
+// a run per family it touches, so the size bounds a change's cost; smaller
+// runs would cost the compression ratio and more segments per scrape.
+const maxRun = 8 << 10
+
+// NewRuns returns the runs of an empty list of blocks of schema s.
+func NewRuns(s *Schema) *Runs { return &Runs{fams: make([][]run, len(s.families))} }
+
+// Compressed returns how many bytes of lines the runs have compressed.
+func (r *Runs) Compressed() int64 { return r.compressed }
+
+// find returns the index of family i's run holding position p.
+func (r *Runs) find(i, p int) int {
+	runs := r.fams[i]
+	return sort.Search(len(runs), func(k int) bool { return runs[k].start > p }) - 1
+}
+
+// touch marks run k of family i changed, its size moved by delta.
+func (r *Runs) touch(i, k, delta int) {
+	r.clock++
+	ru := &r.fams[i][k]
+	ru.size += delta
+	ru.seg, ru.ver = nil, r.clock
+}
+
+// Set records that the block at position p changed from old to b.
+func (r *Runs) Set(p int, old, b *Block) {
+	for i := range r.fams {
+		if op, np := old.part(i), b.part(i); !bytes.Equal(op, np) {
+			r.touch(i, r.find(i, p), len(np)-len(op))
+		}
+	}
+}
+
+// Append records that b was added at position n.
+func (r *Runs) Append(b *Block) {
+	p := r.n
+	r.n++
+	for i, runs := range r.fams {
+		np := len(b.part(i))
+		if last := len(runs) - 1; last < 0 || runs[last].size > 0 && runs[last].size+np > maxRun {
+			r.fams[i] = append(runs, run{start: p})
+		}
+		if np > 0 {
+			r.touch(i, len(r.fams[i])-1, np)
+		}
+	}
+}
+
+// Remove records that the block at position p, removed, left the list
+// and that the last block, moved, took its place (unless p was the last).
+func (r *Runs) Remove(p int, removed, moved *Block) {
+	last := r.n - 1
+	for i := range r.fams {
+		rp := removed.part(i)
+		if p == last {
+			if len(rp) > 0 {
+				r.touch(i, r.find(i, p), -len(rp))
+			}
+		} else {
+			mp := moved.part(i)
+			if !bytes.Equal(rp, mp) {
+				r.touch(i, r.find(i, p), len(mp)-len(rp))
+			}
+			if len(mp) > 0 {
+				r.touch(i, r.find(i, last), -len(mp))
+			}
+		}
+		if k := len(r.fams[i]) - 1; r.fams[i][k].start == last {
+			r.fams[i] = r.fams[i][:k] // it holds no position now
+		}
+	}
+	r.n--
+}
+
+// A Plan is the work of one deflation: for every family, the segments of
+// the target's runs in order, and the runs to compress first.
+type Plan struct {
+	segs [][]*segment // by family; nil where a job will put one
+	jobs []job
+	sums [][]segmentSum // by family, by group of sumRuns runs (Deflated)
+}
+
+// job is a dirty run to compress: family fam's k-th segment of the plan,
+// the run's start and version (to store the segment), and its blocks.
+type job struct {
+	fam, k, start int
+	ver           uint64
+	blocks        []*Block
+}
+
+// segmentSum is the CRC-32 and size of consecutive segments.
+type segmentSum struct {
+	crc   uint32
+	size  int64
+	shift uint32 // crcShift(size)
+}
+
+// sumRuns is how many runs' checksums a segmentSum combines: a deflation
+// combines every group's sum, and the runs of the groups that changed.
+const sumRuns = 64
+
+// Plan returns the work of a deflation of blocks, the target's list, which
+// must be the list Runs was told of. Runs past maxRun are cut first. It
+// copies the block pointers of the runs to compress, so Compress needs no
+// lock.
+func (r *Runs) Plan(blocks []*Block) *Plan {
+	pl := &Plan{segs: make([][]*segment, len(r.fams))}
+	for i := range r.fams {
+		r.split(i, blocks)
+		runs := r.fams[i]
+		segs := make([]*segment, 0, len(runs))
+		for k, ru := range runs {
+			if ru.size == 0 {
 				continue
 			}
-			hk := segKey{fam: fam, header: true, format: format}
-			d.add(out, hk, func(buf []byte) []byte {
-				hdr = appendHeader(hdr[:0], format, fam)
-				return append(buf, hdr...)
-			})
-			start, n, size := 0, 0, 0
-			ids := uint64(fnvOffset)
-			for j, b := range g.Blocks {
-				p := b.part(i)
-				if len(p) == 0 {
-					continue
+			if ru.seg == nil {
+				end := r.n
+				if k+1 < len(runs) {
+					end = runs[k+1].start
 				}
-				if n == 0 {
-					start = j
-				}
-				ids = (ids ^ b.id) * fnvPrime
-				n++
-				size += len(p)
-				if size >= maxSegment || size >= minSegment && mix(b.id)&7 == 0 {
-					d.addRun(out, fam, i, g.Blocks[start:j+1], ids, n)
-					n, size, ids = 0, 0, fnvOffset
-				}
+				pl.jobs = append(pl.jobs, job{fam: i, k: len(segs), start: ru.start, ver: ru.ver, blocks: slices.Clone(blocks[ru.start:end])})
 			}
-			if n > 0 {
-				d.addRun(out, fam, i, g.Blocks[start:], ids, n)
+			segs = append(segs, ru.seg)
+		}
+		pl.segs[i] = segs
+	}
+	return pl
+}
+
+// split cuts family i's dirty runs that grew past maxRun into runs of
+// maxRun/2 to maxRun bytes (or one block, whatever its size).
+func (r *Runs) split(i int, blocks []*Block) {
+	runs := r.fams[i]
+	for k := 0; k < len(runs); k++ {
+		ru := runs[k]
+		end := r.n
+		if k+1 < len(runs) {
+			end = runs[k+1].start
+		}
+		if ru.seg != nil || ru.size <= maxRun || end-ru.start < 2 {
+			continue
+		}
+		var cut []run
+		cur := run{start: ru.start}
+		for p := ru.start; p < end; p++ {
+			np := len(blocks[p].part(i))
+			if p > cur.start && (cur.size >= maxRun/2 || cur.size+np > maxRun) {
+				cut = append(cut, cur)
+				cur = run{start: p}
 			}
+			cur.size += np
+		}
+		cut = append(cut, cur)
+		for c := range cut {
+			r.clock++
+			cut[c].ver = r.clock
+		}
+		runs = append(runs[:k], append(cut, runs[k+1:]...)...)
+		k += len(cut) - 1
+	}
+	r.fams[i] = runs
+}
+
+// Compress compresses the runs the plan found dirty. It needs no lock.
+func (pl *Plan) Compress() {
+	bp := writeBuffers.Get().(*[]byte)
+	defer writeBuffers.Put(bp)
+	for _, j := range pl.jobs {
+		buf := (*bp)[:0]
+		for _, b := range j.blocks {
+			buf = appendDecoded(buf, b.part(j.fam))
+		}
+		pl.segs[j.fam][j.k] = newSegment(buf)
+		*bp = buf
+	}
+}
+
+// Store keeps the segments Compress made for the runs that have not
+// changed since Plan.
+func (r *Runs) Store(pl *Plan) {
+	defer func() { pl.jobs = nil }() // their blocks may be gone from the list: let them go
+	for _, j := range pl.jobs {
+		seg := pl.segs[j.fam][j.k]
+		r.compressed += seg.size
+		runs := r.fams[j.fam]
+		if k := r.find(j.fam, j.start); k >= 0 && runs[k].start == j.start && runs[k].ver == j.ver {
+			runs[k].seg = seg
 		}
 	}
-	for k, s := range d.segs {
-		if s.used+1 < d.build {
-			delete(d.segs, k)
+}
+
+// Deflated returns the plan's segments by family, once compressed. The
+// checksums of each group of sumRuns runs are combined once and kept in the
+// plan: those of a group whose segments are prev's too are taken from prev
+// (the target's previous plan, or nil), so a deflation combines about
+// runs/sumRuns checksums, not one per run.
+func (pl *Plan) Deflated(prev *Plan) []Deflated {
+	out := make([]Deflated, len(pl.segs))
+	pl.sums = make([][]segmentSum, len(pl.segs))
+	for i, segs := range pl.segs {
+		d := &out[i]
+		d.segs = segs
+		for g := 0; g*sumRuns < len(segs); g++ {
+			lo, hi := g*sumRuns, min((g+1)*sumRuns, len(segs))
+			var sum segmentSum
+			if prev != nil && g < len(prev.sums[i]) && hi <= len(prev.segs[i]) && slices.Equal(segs[lo:hi], prev.segs[i][lo:hi]) {
+				sum = prev.sums[i][g]
+			} else {
+				for _, s := range segs[lo:hi] {
+					sum.crc = multModP(s.shift, sum.crc) ^ s.crc
+					sum.size += s.size
+				}
+				sum.shift = crcShift(sum.size)
+			}
+			pl.sums[i] = append(pl.sums[i], sum)
+			d.crc = multModP(sum.shift, d.crc) ^ sum.crc
+			d.size += sum.size
 		}
+		d.shift = crcShift(d.size)
 	}
 	return out
-}
-
-// FNV-1a's constants, to hash a run's block ids.
-const (
-	fnvOffset = 14695981039346656037
-	fnvPrime  = 1099511628211
-)
-
-// mix is splitmix64's finalizer: consecutive ids give unrelated bits.
-func mix(x uint64) uint64 {
-	x ^= x >> 30
-	x *= 0xbf58476d1ce4e5b9
-	x ^= x >> 27
-	x *= 0x94d049bb133111eb
-	return x ^ x>>31
-}
-
-// addRun adds the segment of family i's lines in blocks.
-func (d *Deflater) addRun(out *Deflated, fam *Family, i int, blocks []*Block, ids uint64, n int) {
-	d.add(out, segKey{fam: fam, ids: ids, n: n}, func(buf []byte) []byte {
-		for _, b := range blocks {
-			if b.Count(i) > 0 {
-				buf = b.AppendPart(buf, i)
-			}
-		}
-		return buf
-	})
-}
-
-// add adds the segment of key to out, compressing the bytes render appends
-// when no recent build has it.
-func (d *Deflater) add(out *Deflated, key segKey, render func([]byte) []byte) {
-	s, ok := d.segs[key]
-	if !ok {
-		d.scratch = render(d.scratch[:0])
-		s = &segment{
-			data: deflateSegment(d.scratch),
-			crc:  crc32.ChecksumIEEE(d.scratch),
-			size: int64(len(d.scratch)),
-		}
-		s.shift = crcShift(s.size)
-		d.segs[key] = s
-		d.compressed += s.size
-		if cap(d.scratch) > 4*maxSegment {
-			d.scratch = nil // one huge block: do not keep its buffer
-		}
-	}
-	s.used = d.build
-	out.Segments = append(out.Segments, s.data)
-	out.CRC = multModP(s.shift, out.CRC) ^ s.crc
-	out.Size += s.size
 }
 
 // flateWriters are deflate compressors at the exporter's level (BestSpeed),
@@ -209,14 +383,16 @@ func deflateSegment(p []byte) []byte {
 // gzipHeader is a gzip member header: deflate, no flags, no time, unknown OS.
 var gzipHeader = []byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255}
 
-// WriteGzip writes one gzip member holding d's bytes followed by rest.
-func WriteGzip(w io.Writer, d *Deflated, rest []byte) error {
+// WriteGzip writes one gzip member holding b's bytes followed by rest.
+func WriteGzip(w io.Writer, b *Body, rest []byte) error {
 	if _, err := w.Write(gzipHeader); err != nil {
 		return err
 	}
-	for _, s := range d.Segments {
-		if _, err := w.Write(s); err != nil {
-			return err
+	for _, d := range b.parts {
+		for _, s := range d.segs {
+			if _, err := w.Write(s.data); err != nil {
+				return err
+			}
 		}
 	}
 	fw := flateWriters.Get().(*flate.Writer)
@@ -229,8 +405,8 @@ func WriteGzip(w io.Writer, d *Deflated, rest []byte) error {
 		return err
 	}
 	var trailer [8]byte
-	binary.LittleEndian.PutUint32(trailer[:4], crcCombine(d.CRC, crc32.ChecksumIEEE(rest), int64(len(rest))))
-	binary.LittleEndian.PutUint32(trailer[4:], uint32(d.Size+int64(len(rest))))
+	binary.LittleEndian.PutUint32(trailer[:4], crcCombine(b.crc, crc32.ChecksumIEEE(rest), int64(len(rest))))
+	binary.LittleEndian.PutUint32(trailer[4:], uint32(b.size+int64(len(rest))))
 	_, err := w.Write(trailer[:])
 	return err
 }

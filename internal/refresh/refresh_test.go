@@ -2,7 +2,9 @@ package refresh
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
+	"io"
 	"strconv"
 	"strings"
 	"sync"
@@ -195,7 +197,8 @@ func TestTargetPutRetain(t *testing.T) {
 	target.Put("b", []expo.Sample{testFamily.Gauge(2, "b"), testFamily.Gauge(2, "b")})
 	target.Retain(func(k string) bool { return k != "a" && k != "c" })
 	g := expo.Group{Schema: testSchema}
-	gen := target.AppendBlocks(&g)
+	gen := target.Gen()
+	target.AppendBlocks(&g)
 	if g.Counts[0] != 2 {
 		t.Fatalf("the group counts %v series, want 2", g.Counts)
 	}
@@ -211,7 +214,7 @@ func TestTargetPutRetain(t *testing.T) {
 		t.Fatalf("Series = %d, want 2", h.Series)
 	}
 	target.Put("e", []expo.Sample{testFamily.Gauge(1, "e")})
-	if gen2 := target.AppendBlocks(&expo.Group{}); gen2 == gen {
+	if target.Gen() == gen {
 		t.Fatal("the generation did not change with the snapshot")
 	}
 }
@@ -326,5 +329,57 @@ func TestQueueNextAllocatesOnlyTheBatch(t *testing.T) {
 	allocs := testing.AllocsPerRun(10, func() { q.Next(now, p) })
 	if allocs > 3 {
 		t.Fatalf("Next made %.0f allocations with 10 000 IDs due; want the batch's only", allocs)
+	}
+}
+
+// TestDeflatedFollowsConcurrentChanges: puts and retains run while gzip
+// scrapes deflate the target (under -race in make test); afterwards the
+// deflated lines are exactly the lines a text scrape writes.
+func TestDeflatedFollowsConcurrentChanges(t *testing.T) {
+	t.Parallel()
+	target := NewTarget("src", "app", testSchema, nil)
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for i := range 3000 {
+			k := strconv.Itoa(i * 7919 % 500)
+			target.Put(k, []expo.Sample{testFamily.Gauge(float64(i), k)})
+			if i%300 == 299 {
+				target.Retain(func(k string) bool { return len(k)%2 == i%2 })
+			}
+		}
+	})
+	for range 2 {
+		wg.Go(func() {
+			for range 200 {
+				target.Deflated()
+			}
+		})
+	}
+	wg.Wait()
+	g := expo.Group{Schema: testSchema}
+	target.AppendBlocks(&g)
+	var want bytes.Buffer
+	if err := expo.Write(&want, expo.Text, []expo.Group{g}); err != nil {
+		t.Fatal(err)
+	}
+	var body expo.Body
+	if d := target.Deflated(); d[0].Size() > 0 {
+		body.Append(expo.HeaderSegment(testFamily, expo.Text))
+		body.Append(&d[0])
+	}
+	var gz bytes.Buffer
+	if err := expo.WriteGzip(&gz, &body, nil); err != nil {
+		t.Fatal(err)
+	}
+	zr, err := gzip.NewReader(&gz)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want.Bytes()) {
+		t.Fatalf("deflated %d bytes that differ from the %d a text scrape writes", len(got), want.Len())
 	}
 }

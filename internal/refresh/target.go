@@ -50,9 +50,15 @@ type Target struct {
 	blocks    []*expo.Block
 	counts    []int // series per family of the schema, over every block
 	health    Health
-	gen       uint64 // counts changes of the snapshot
-	verdict   string // the last outcome, for logging changes only
-	readyOnce bool   // ready is closed
+	gen       uint64     // counts changes of the snapshot
+	verdict   string     // the last outcome, for logging changes only
+	readyOnce bool       // ready is closed
+	runs      *expo.Runs // the blocks' lines as deflate segments
+
+	dmu         sync.Mutex // serialises Deflated; taken before mu
+	deflated    []expo.Deflated
+	deflatedGen uint64
+	lastPlan    *expo.Plan
 }
 
 // NewTarget returns an empty target of (source, app) whose blocks follow
@@ -68,6 +74,7 @@ func NewTarget(source, app string, schema *expo.Schema, logger log.Logger) *Targ
 		ready:  make(chan struct{}),
 		index:  map[string]int{},
 		counts: make([]int, len(schema.Families())),
+		runs:   expo.NewRuns(schema),
 		health: Health{Available: true},
 	}
 }
@@ -99,9 +106,11 @@ func (t *Target) Put(key string, samples []expo.Sample) {
 	t.count(b, 1)
 	if ok {
 		t.count(t.blocks[i], -1)
+		t.runs.Set(i, t.blocks[i], b)
 		t.blocks[i] = b
 		return
 	}
+	t.runs.Append(b)
 	t.index[key] = len(t.blocks)
 	t.keys = append(t.keys, key)
 	t.blocks = append(t.blocks, b)
@@ -136,6 +145,7 @@ func (t *Target) deleteLocked(key string) {
 	t.gen++
 	t.count(t.blocks[i], -1)
 	last := len(t.blocks) - 1
+	t.runs.Remove(i, t.blocks[i], t.blocks[last])
 	t.blocks[i], t.keys[i] = t.blocks[last], t.keys[last]
 	t.index[t.keys[i]] = i
 	t.blocks[last], t.keys = nil, t.keys[:last]
@@ -143,10 +153,9 @@ func (t *Target) deleteLocked(key string) {
 	delete(t.index, key)
 }
 
-// AppendBlocks appends the target's current blocks to g's, adds its series
-// per family to g's counts, and returns the snapshot's generation: a number
-// that changes with every change of the snapshot.
-func (t *Target) AppendBlocks(g *expo.Group) uint64 {
+// AppendBlocks appends the target's current blocks to g's and adds its
+// series per family to g's counts.
+func (t *Target) AppendBlocks(g *expo.Group) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	g.Blocks = append(g.Blocks, t.blocks...)
@@ -156,7 +165,44 @@ func (t *Target) AppendBlocks(g *expo.Group) uint64 {
 	for i, n := range t.counts {
 		g.Counts[i] += n
 	}
+}
+
+// Gen returns the snapshot's generation: a number that changes with every
+// change of the snapshot.
+func (t *Target) Gen() uint64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	return t.gen
+}
+
+// Deflated returns the target's lines, family by family of its schema, as
+// deflate segments (expo.Runs), compressing only the runs that changed
+// since the last call. Calls are serialised, and the compression runs
+// without the target's lock, so refreshes and text scrapes go on.
+func (t *Target) Deflated() []expo.Deflated {
+	t.dmu.Lock()
+	defer t.dmu.Unlock()
+	t.mu.Lock()
+	if t.deflated != nil && t.deflatedGen == t.gen {
+		t.mu.Unlock()
+		return t.deflated
+	}
+	gen, plan := t.gen, t.runs.Plan(t.blocks)
+	t.mu.Unlock()
+	plan.Compress()
+	t.mu.Lock()
+	t.runs.Store(plan)
+	t.mu.Unlock()
+	t.deflated, t.deflatedGen = plan.Deflated(t.lastPlan), gen
+	t.lastPlan = plan
+	return t.deflated
+}
+
+// Compressed returns how many bytes of lines Deflated has compressed.
+func (t *Target) Compressed() int64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.runs.Compressed()
 }
 
 // Health returns the target's health record.

@@ -166,7 +166,7 @@ type floor struct {
 func newFloor(s *Server) *floor {
 	pooled := s.scrapes.groups.Get().(*[]expo.Group)
 	defer s.scrapes.putGroups(pooled)
-	groups, _ := collectGroups((*pooled)[:0], s.units.Load())
+	groups := collectGroups((*pooled)[:0], s.units.Load())
 	*pooled = groups
 	f := &floor{}
 	for _, g := range groups {
@@ -179,9 +179,9 @@ func newFloor(s *Server) *floor {
 			}
 		}
 	}
-	d := expo.NewDeflater().Deflate(expo.Text, groups)
+	d := deflateUnits(expo.Text, s.units.Load())
 	f.gz = append(f.gz, []byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255})
-	f.gz = append(f.gz, d.Segments...)
+	f.gz = append(f.gz, d.Segments()...)
 	f.gz = append(f.gz, []byte{1, 0, 0, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0, 0})
 	return f
 }
@@ -226,7 +226,7 @@ func BenchmarkScrape(b *testing.B) {
 					}
 					var exporter, copying time.Duration
 					var bytesOut int64
-					compressed0 := s.scrapes.deflater.Compressed()
+					compressed0 := compressed(s)
 					b.ReportAllocs()
 					i := 0
 					for b.Loop() {
@@ -248,7 +248,7 @@ func BenchmarkScrape(b *testing.B) {
 					b.ReportMetric(float64(copying.Microseconds())/1000/float64(i), "floor-ms")
 					b.ReportMetric(float64(exporter)/float64(copying), "x-floor")
 					b.ReportMetric(float64(bytesOut), "body-bytes")
-					b.ReportMetric(float64(s.scrapes.deflater.Compressed()-compressed0)/float64(i), "compressed-bytes/op")
+					b.ReportMetric(float64(compressed(s)-compressed0)/float64(i), "compressed-bytes/op")
 				})
 			}
 		}

@@ -45,12 +45,11 @@ var servedFormats = []expfmt.Format{expfmt.FmtOpenMetrics_1_0_0, expfmt.FmtOpenM
 
 // scrapeCache lets concurrent gzip scrapes of the same snapshot generation
 // share one compressed body, remembers how long a render takes, and keeps
-// the block lists of past scrapes for the next ones: a scrape then
+// the block lists of past text scrapes for the next ones: a scrape then
 // allocates nothing in proportion to the series, and the garbage collector
 // has no reason to run per scrape.
 type scrapeCache struct {
-	groups   sync.Pool // of *[]expo.Group
-	deflater *expo.Deflater
+	groups sync.Pool // of *[]expo.Group
 
 	mu      sync.Mutex
 	entries map[gzKey]*gzEntry // at most one generation per format
@@ -68,7 +67,7 @@ type gzEntry struct {
 }
 
 func newScrapeCache() *scrapeCache {
-	c := &scrapeCache{entries: map[gzKey]*gzEntry{}, deflater: expo.NewDeflater()}
+	c := &scrapeCache{entries: map[gzKey]*gzEntry{}}
 	c.groups.New = func() any { return new([]expo.Group) }
 	return c
 }
@@ -130,12 +129,8 @@ func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
 	if gz {
 		w.Header().Set("Content-Encoding", "gzip")
 	}
-	pooled := s.scrapes.groups.Get().(*[]expo.Group)
-	defer s.scrapes.putGroups(pooled)
-	groups, gen := collectGroups((*pooled)[:0], units)
-	*pooled = groups
 	if gz {
-		body := s.scrapes.gzipped(r.Context(), gzKey{gen, format}, groups)
+		body := s.scrapes.gzipped(r.Context(), gzKey{unitsGen(units), format}, units)
 		if body == nil {
 			return // the client is gone
 		}
@@ -143,6 +138,10 @@ func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
 		writeOwn(&rest, contentType, format, own)
 		_ = writeGzip(w, body, rest.Bytes())
 	} else {
+		pooled := s.scrapes.groups.Get().(*[]expo.Group)
+		defer s.scrapes.putGroups(pooled)
+		groups := collectGroups((*pooled)[:0], units)
+		*pooled = groups
 		bw := bufio.NewWriterSize(w, 64<<10)
 		_ = expo.Write(bw, format, groups)
 		writeOwn(bw, contentType, format, own)
@@ -166,14 +165,8 @@ func writeOwn(w io.Writer, ct expfmt.Format, format expo.Format, own []*dto.Metr
 }
 
 // collectGroups appends to groups (reusing their block slices) the blocks
-// of every unit grouped by source, in the order the sources first appear,
-// and returns a hash of the generations of the unit list and of every
-// target's snapshot: it changes whenever what the groups hold does.
-func collectGroups(groups []expo.Group, units *unitList) ([]expo.Group, uint64) {
-	h := fnv.New64a()
-	var b [8]byte
-	binary.LittleEndian.PutUint64(b[:], units.gen)
-	h.Write(b[:])
+// of every unit grouped by source, in the order the sources first appear.
+func collectGroups(groups []expo.Group, units *unitList) []expo.Group {
 	for _, u := range units.units {
 		i := slices.IndexFunc(groups, func(g expo.Group) bool { return g.Schema == u.def.Schema })
 		if i < 0 {
@@ -186,10 +179,23 @@ func collectGroups(groups []expo.Group, units *unitList) ([]expo.Group, uint64) 
 			i = len(groups) - 1
 			groups[i] = expo.Group{Schema: u.def.Schema, Blocks: groups[i].Blocks[:0], Counts: groups[i].Counts[:0]}
 		}
-		binary.LittleEndian.PutUint64(b[:], u.target.AppendBlocks(&groups[i]))
+		u.target.AppendBlocks(&groups[i])
+	}
+	return groups
+}
+
+// unitsGen returns a hash of the generations of the unit list and of every
+// target's snapshot: it changes whenever what a scrape would write does.
+func unitsGen(units *unitList) uint64 {
+	h := fnv.New64a()
+	var b [8]byte
+	binary.LittleEndian.PutUint64(b[:], units.gen)
+	h.Write(b[:])
+	for _, u := range units.units {
+		binary.LittleEndian.PutUint64(b[:], u.target.Gen())
 		h.Write(b[:])
 	}
-	return groups, h.Sum64()
+	return h.Sum64()
 }
 
 // acceptsGzip reports whether the request accepts a gzip body.
