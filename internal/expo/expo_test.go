@@ -24,7 +24,12 @@ func TestWriteParsesAsTextAndGroupsFamilies(t *testing.T) {
 		t.Fatalf("dropped %d duplicates, want 1", d1)
 	}
 	var buf bytes.Buffer
-	if err := Write(&buf, Text, []Group{{Schema: s, Blocks: []*Block{b1, b2}}}); err != nil {
+	// Two targets of one source, with another source's between them: a
+	// family's lines of both are written together, under one header.
+	other := NewSchema(famRun2)
+	ob, _ := other.Block([]Sample{famRun2.Gauge(5, "z")})
+	groups := []Group{{Schema: s, Blocks: []*Block{b1}}, {Schema: other, Blocks: []*Block{ob}}, {Schema: s, Blocks: []*Block{b2}}}
+	if err := Write(&buf, Text, groups); err != nil {
 		t.Fatal(err)
 	}
 	want := `# HELP test_a A "quoted" help\\ text.
@@ -35,6 +40,9 @@ test_a{app="y",id="bad` + "\uFFFD" + `utf8"} 4
 # HELP test_b B help.
 # TYPE test_b gauge
 test_b{app="x"} 1
+# HELP test_run2 Other "lines".
+# TYPE test_run2 gauge
+test_run2{id="z"} 5
 `
 	if buf.String() != want {
 		t.Fatalf("got\n%s\nwant\n%s", buf.String(), want)

@@ -2,6 +2,7 @@ package expo
 
 import (
 	"io"
+	"slices"
 	"strings"
 	"sync"
 )
@@ -18,9 +19,8 @@ const (
 	OpenMetrics
 )
 
-// Group is the blocks of one schema, from every target that uses it, and
-// how many series each family of the schema has in them all (nil: Write
-// counts them).
+// Group is the blocks of one schema from one target, and how many series
+// each family of the schema has in them (nil: Write counts them).
 type Group struct {
 	Schema *Schema
 	Blocks []*Block
@@ -28,33 +28,43 @@ type Group struct {
 }
 
 // Write writes every family of the groups that has at least one series:
-// its HELP and TYPE lines once, then the lines of every block. It writes to
-// w in pieces of at least writeChunk bytes (a bufio.Writer of that size or
-// less passes them on without copying), and allocates nothing per series.
-// It returns the first error of w.
+// its HELP and TYPE lines once, then the lines of every block of every
+// group of its schema, groups in order. Schemas are written in the order
+// they first appear. It writes to w in pieces of at least writeChunk bytes
+// (a bufio.Writer of that size or less passes them on without copying),
+// and allocates nothing per series. It returns the first error of w.
 func Write(w io.Writer, f Format, groups []Group) error {
 	bp := writeBuffers.Get().(*[]byte)
 	defer writeBuffers.Put(bp)
 	buf := (*bp)[:0]
-	for _, g := range groups {
+	for gi, g := range groups {
+		if slices.ContainsFunc(groups[:gi], func(h Group) bool { return h.Schema == g.Schema }) {
+			continue // written with the first group of its schema
+		}
+		same := func(h Group) bool { return h.Schema == g.Schema }
 		for i, fam := range g.Schema.families {
-			if !g.has(i) {
+			if !slices.ContainsFunc(groups[gi:], func(h Group) bool { return same(h) && h.has(i) }) {
 				continue
 			}
 			buf = appendHeader(buf, f, fam)
-			for j, b := range g.Blocks {
-				prefetchAhead(g.Blocks, j, i)
-				p := b.part(i)
-				if len(p) > 2 && p[0] == 0 && p[1] < 0x80 && int(p[1])+2 == len(p) {
-					buf = append(buf, p[2:]...) // one short line
-				} else {
-					buf = appendDecoded(buf, p)
+			for _, h := range groups[gi:] {
+				if !same(h) {
+					continue
 				}
-				if len(buf) >= writeChunk {
-					if _, err := w.Write(buf); err != nil {
-						return err
+				for j, b := range h.Blocks {
+					prefetchAhead(h.Blocks, j, i)
+					p := b.part(i)
+					if len(p) > 2 && p[0] == 0 && p[1] < 0x80 && int(p[1])+2 == len(p) {
+						buf = append(buf, p[2:]...) // one short line
+					} else {
+						buf = appendDecoded(buf, p)
 					}
-					buf = buf[:0]
+					if len(buf) >= writeChunk {
+						if _, err := w.Write(buf); err != nil {
+							return err
+						}
+						buf = buf[:0]
+					}
 				}
 			}
 		}

@@ -198,7 +198,7 @@ func TestTargetPutRetain(t *testing.T) {
 	target.Retain(func(k string) bool { return k != "a" && k != "c" })
 	g := expo.Group{Schema: testSchema}
 	gen := target.Gen()
-	target.AppendBlocks(&g)
+	target.Lend(&g)
 	if g.Counts[0] != 2 {
 		t.Fatalf("the group counts %v series, want 2", g.Counts)
 	}
@@ -357,7 +357,7 @@ func TestDeflatedFollowsConcurrentChanges(t *testing.T) {
 	}
 	wg.Wait()
 	g := expo.Group{Schema: testSchema}
-	target.AppendBlocks(&g)
+	target.Lend(&g)
 	var want bytes.Buffer
 	if err := expo.Write(&want, expo.Text, []expo.Group{g}); err != nil {
 		t.Fatal(err)
@@ -381,5 +381,34 @@ func TestDeflatedFollowsConcurrentChanges(t *testing.T) {
 	}
 	if !bytes.Equal(got, want.Bytes()) {
 		t.Fatalf("deflated %d bytes that differ from the %d a text scrape writes", len(got), want.Len())
+	}
+}
+
+// TestLentBlocksDoNotChange: a scrape's lent block list stays as it was
+// lent while the target replaces, adds and removes blocks.
+func TestLentBlocksDoNotChange(t *testing.T) {
+	t.Parallel()
+	target := NewTarget("src", "app", testSchema, nil)
+	for _, k := range []string{"a", "b", "c"} {
+		target.Put(k, []expo.Sample{testFamily.Gauge(1, k)})
+	}
+	var g expo.Group
+	target.Lend(&g)
+	var before bytes.Buffer
+	_ = expo.Write(&before, expo.Text, []expo.Group{g})
+	target.Put("b", []expo.Sample{testFamily.Gauge(2, "b")})
+	target.Put("d", []expo.Sample{testFamily.Gauge(1, "d")})
+	target.Retain(func(k string) bool { return k != "a" })
+	var after bytes.Buffer
+	_ = expo.Write(&after, expo.Text, []expo.Group{g})
+	if after.String() != before.String() {
+		t.Fatalf("the lent blocks changed:\n%s\nwas\n%s", after.String(), before.String())
+	}
+	var now expo.Group
+	target.Lend(&now)
+	var cur bytes.Buffer
+	_ = expo.Write(&cur, expo.Text, []expo.Group{now})
+	if got := cur.String(); !strings.Contains(got, `test_value{app="b"} 2`) || strings.Contains(got, `app="a"`) || !strings.Contains(got, `app="d"`) {
+		t.Fatalf("the target's blocks after the changes:\n%s", got)
 	}
 }

@@ -7,11 +7,14 @@
 // Job, so a Job keeps its own state without locks. Target.mu guards the
 // snapshot and the health record only; it is never held while calling a Job,
 // a vendor, a channel send that can block, or anything outside the Target.
-// Scrapes copy the block list under Target.mu and write it out after
-// releasing it, so a slow client never holds a lock.
+// Scrapes borrow the block list under Target.mu (Lend) and write it out
+// after releasing it, so a slow client never holds a lock. Target.dmu serialises
+// gzip deflations and is taken before Target.mu; the compression itself
+// holds dmu only.
 package refresh
 
 import (
+	"slices"
 	"sync"
 	"time"
 
@@ -47,7 +50,8 @@ type Target struct {
 	mu        sync.Mutex
 	index     map[string]int // key → position in blocks
 	keys      []string
-	blocks    []*expo.Block
+	blocks    []*expo.Block // lent to scrapes when lent: copied before a change in place
+	lent      bool
 	counts    []int // series per family of the schema, over every block
 	health    Health
 	gen       uint64     // counts changes of the snapshot
@@ -107,6 +111,7 @@ func (t *Target) Put(key string, samples []expo.Sample) {
 	if ok {
 		t.count(t.blocks[i], -1)
 		t.runs.Set(i, t.blocks[i], b)
+		t.own()
 		t.blocks[i] = b
 		return
 	}
@@ -146,6 +151,7 @@ func (t *Target) deleteLocked(key string) {
 	t.count(t.blocks[i], -1)
 	last := len(t.blocks) - 1
 	t.runs.Remove(i, t.blocks[i], t.blocks[last])
+	t.own()
 	t.blocks[i], t.keys[i] = t.blocks[last], t.keys[last]
 	t.index[t.keys[i]] = i
 	t.blocks[last], t.keys = nil, t.keys[:last]
@@ -153,17 +159,24 @@ func (t *Target) deleteLocked(key string) {
 	delete(t.index, key)
 }
 
-// AppendBlocks appends the target's current blocks to g's and adds its
-// series per family to g's counts.
-func (t *Target) AppendBlocks(g *expo.Group) {
+// Lend sets g to the target's schema, blocks and series per family. The
+// block list is lent, not copied: the target copies it before it next
+// changes a position in place (own), so a scrape takes it in O(1) and
+// reads it without a lock; appends go past the lent length and need no
+// copy.
+func (t *Target) Lend(g *expo.Group) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	g.Blocks = append(g.Blocks, t.blocks...)
-	if len(g.Counts) < len(t.counts) {
-		g.Counts = append(g.Counts, make([]int, len(t.counts)-len(g.Counts))...)
-	}
-	for i, n := range t.counts {
-		g.Counts[i] += n
+	g.Schema, g.Blocks = t.schema, t.blocks
+	g.Counts = append(g.Counts[:0], t.counts...)
+	t.lent = true
+}
+
+// own makes the block list the target's alone before a change in place.
+func (t *Target) own() {
+	if t.lent {
+		t.blocks = slices.Clone(t.blocks)
+		t.lent = false
 	}
 }
 

@@ -8,7 +8,6 @@ import (
 	"hash/fnv"
 	"io"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -73,11 +72,10 @@ func newScrapeCache() *scrapeCache {
 }
 
 // putGroups returns a scrape's groups to the pool, without the block
-// pointers, which would keep replaced blocks alive.
+// lists, which would keep replaced blocks alive.
 func (c *scrapeCache) putGroups(groups *[]expo.Group) {
 	for i := range *groups {
-		clear((*groups)[i].Blocks)
-		(*groups)[i].Blocks = (*groups)[i].Blocks[:0]
+		(*groups)[i].Blocks = nil
 	}
 	c.groups.Put(groups)
 }
@@ -164,22 +162,17 @@ func writeOwn(w io.Writer, ct expfmt.Format, format expo.Format, own []*dto.Metr
 	}
 }
 
-// collectGroups appends to groups (reusing their block slices) the blocks
-// of every unit grouped by source, in the order the sources first appear.
+// collectGroups appends to groups (reusing their counts) the blocks of
+// every unit, lent by its target, in the order of the units; Write writes
+// the groups of one source together.
 func collectGroups(groups []expo.Group, units *unitList) []expo.Group {
 	for _, u := range units.units {
-		i := slices.IndexFunc(groups, func(g expo.Group) bool { return g.Schema == u.def.Schema })
-		if i < 0 {
-			// Reuse the next pooled group's block slice, if there is one.
-			if len(groups) < cap(groups) {
-				groups = groups[:len(groups)+1]
-			} else {
-				groups = append(groups, expo.Group{})
-			}
-			i = len(groups) - 1
-			groups[i] = expo.Group{Schema: u.def.Schema, Blocks: groups[i].Blocks[:0], Counts: groups[i].Counts[:0]}
+		if len(groups) < cap(groups) {
+			groups = groups[:len(groups)+1]
+		} else {
+			groups = append(groups, expo.Group{})
 		}
-		u.target.AppendBlocks(&groups[i])
+		u.target.Lend(&groups[len(groups)-1])
 	}
 	return groups
 }

@@ -214,7 +214,7 @@ func (e *env) mustStep(u *unit, woken bool) time.Duration {
 func render(t testing.TB, tg *refresh.Target) string {
 	t.Helper()
 	g := expo.Group{Schema: tg.Schema()}
-	tg.AppendBlocks(&g)
+	tg.Lend(&g)
 	var b bytes.Buffer
 	if err := expo.Write(&b, expo.Text, []expo.Group{g}); err != nil {
 		t.Fatal(err)
