@@ -19,7 +19,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"unicode/utf8"
 	"unsafe"
 )
@@ -87,7 +86,6 @@ func (s *Schema) Families() []*Family { return s.families }
 // of a few lines per family, and costs a scrape two copies per line, with
 // no search for the line's end.
 type Block struct {
-	id       uint64 // unique in the process: names the block's bytes for the gzip segments
 	families uint32
 	size     uint32 // bytes of header and lines
 	// The header and lines follow in the same allocation (newBlock).
@@ -96,18 +94,15 @@ type Block struct {
 // blockHead is the size of a Block before its header and lines.
 const blockHead = int(unsafe.Sizeof(Block{}))
 
-// blockIDs numbers blocks as they are made.
-var blockIDs atomic.Uint64
-
 // newBlock returns a Block of data, a copy made in one allocation with
 // the Block in front: a scrape then reaches a block's lines with one
 // dependent load fewer, a block costs one small object and no slice
 // header, and the allocation holds no pointer, so the garbage collector
 // never scans it.
 func newBlock(data []byte, families int) *Block {
-	mem := make([]byte, blockHead+len(data)) // at least 8-aligned, as Block needs
+	mem := make([]byte, blockHead+len(data)) // at least 8-aligned, more than Block needs
 	b := (*Block)(unsafe.Pointer(unsafe.SliceData(mem)))
-	b.id, b.families, b.size = blockIDs.Add(1), uint32(families), uint32(len(data))
+	b.families, b.size = uint32(families), uint32(len(data))
 	copy(mem[blockHead:], data)
 	return b
 }

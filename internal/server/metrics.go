@@ -44,9 +44,9 @@ var servedFormats = []expfmt.Format{expfmt.FmtOpenMetrics_1_0_0, expfmt.FmtOpenM
 
 // scrapeCache lets concurrent gzip scrapes of the same snapshot generation
 // share one compressed body, remembers how long a render takes, and keeps
-// the block lists of past text scrapes for the next ones: a scrape then
-// allocates nothing in proportion to the series, and the garbage collector
-// has no reason to run per scrape.
+// the group lists of past text scrapes for the next ones: a scrape then
+// allocates nothing in proportion to the series (the targets lend their
+// block lists), and the garbage collector has no reason to run per scrape.
 type scrapeCache struct {
 	groups sync.Pool // of *[]expo.Group
 
