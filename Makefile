@@ -96,6 +96,7 @@ fuzz:
 bench:
 	$(GO) test -run '^$$' -bench '^(BenchmarkScrape|BenchmarkScrapeVsClientGolang|BenchmarkLiveHeap)$$' -benchmem ./internal/server/
 	$(GO) test -run '^$$' -bench '^BenchmarkWriteVsCopy$$' -count 3 ./internal/expo/
+	$(GO) test -run '^$$' -bench '^BenchmarkDeflateOneChange$$' -benchmem -count 3 ./internal/expo/
 	$(GO) test -run '^$$' -bench '^BenchmarkConcurrentScrapes$$' ./internal/server/
 	$(GO) test -run '^$$' -bench '^BenchmarkMemoryTrackedIDs$$' -timeout 30m ./internal/server/
 	$(GO) test -run '^$$' -bench '^BenchmarkFirstPassTencentPush$$' ./internal/sources/
