@@ -163,7 +163,7 @@ func (s *Server) commit(p *plan) {
 			u.loop = refresh.NewLoop(u.target, u.job, opts)
 			ctx, cancel := context.WithCancel(s.ctx)
 			u.cancel = cancel
-			go u.loop.Run(ctx)
+			s.loops.Go(func() { u.loop.Run(ctx) })
 		}
 		next[pu.key] = u
 		list = append(list, u)

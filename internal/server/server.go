@@ -74,6 +74,7 @@ type Server struct {
 
 	ctx    context.Context // parent of every loop; cancelled by Close
 	cancel context.CancelFunc
+	loops  sync.WaitGroup // every loop started, until it returns
 
 	reloadMu sync.Mutex // serialises reloads; guards state
 	state    state
@@ -144,8 +145,17 @@ func New(o Options) (*Server, error) {
 // layer's.
 func (s *Server) Registerer() prometheus.Registerer { return s.registry }
 
-// Close stops every source's loop.
-func (s *Server) Close() { s.cancel() }
+// Close stops every source's loop and waits for them to return, then for
+// the saves of tracked-ID state under way: nothing the server started
+// writes into the state directory after it returns (the demo removes its
+// directory then).
+func (s *Server) Close() {
+	s.cancel()
+	s.loops.Wait()
+	for _, set := range *s.served.Load() {
+		set.Wait()
+	}
+}
 
 // Reload loads the configuration file again. A configuration that loads and
 // plans is committed whole; otherwise nothing changes and the error is

@@ -339,3 +339,32 @@ func TestFutureTimesClamped(t *testing.T) {
 	}
 	checkIDs(t, s, nil)
 }
+
+// TestWaitOutlastsTheSaveACommitStarts: Commit schedules a save and returns;
+// Wait returns only once no save is under way, so that a shutdown can
+// remove the state directory after it. (The demo left its directory behind
+// when its first save, a rewrite through a temporary file, ran while the
+// directory was being removed.)
+func TestWaitOutlastsTheSaveACommitStarts(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "state.json")
+	s, err := Open(Options{Kind: catalog.KindJPushMessages, App: "7d43", StatePath: path, Clock: clocktest.NewFake(t0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch, err := s.Prepare(Config{Static: []string{"123", "456"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch.Commit()
+	s.Wait()
+	s.mu.Lock()
+	flushing, saved := s.flushing, s.savedGen == s.gen
+	s.mu.Unlock()
+	if flushing || !saved {
+		t.Fatalf("after Wait: a save under way %v, the state file holds what memory holds %v", flushing, saved)
+	}
+	if got := stateIDs(t, path); len(got) != 2 {
+		t.Fatalf("state file after Wait = %v, want both IDs", got)
+	}
+}

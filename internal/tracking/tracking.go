@@ -941,6 +941,20 @@ func (s *Set) waitSaved(ctx context.Context, target uint64) error {
 	}
 }
 
+// Wait returns once no save of the state file is under way. A change made
+// after it starts a save again: it is for shutting down, once nothing
+// changes the set any more.
+func (s *Set) Wait() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for s.flushing {
+		done := s.flushed
+		s.mu.Unlock()
+		<-done
+		s.mu.Lock()
+	}
+}
+
 // startFlushLocked starts the flusher if memory is ahead of the state file
 // and none runs.
 func (s *Set) startFlushLocked() {
