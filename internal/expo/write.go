@@ -37,11 +37,12 @@ func Write(w io.Writer, f Format, groups []Group) error {
 	bp := writeBuffers.Get().(*[]byte)
 	defer writeBuffers.Put(bp)
 	buf := (*bp)[:0]
+	var err error
 	for gi, g := range groups {
-		if slices.ContainsFunc(groups[:gi], func(h Group) bool { return h.Schema == g.Schema }) {
+		same := func(h Group) bool { return h.Schema == g.Schema }
+		if slices.ContainsFunc(groups[:gi], same) {
 			continue // written with the first group of its schema
 		}
-		same := func(h Group) bool { return h.Schema == g.Schema }
 		for i, fam := range g.Schema.families {
 			if !slices.ContainsFunc(groups[gi:], func(h Group) bool { return same(h) && h.has(i) }) {
 				continue
@@ -51,20 +52,8 @@ func Write(w io.Writer, f Format, groups []Group) error {
 				if !same(h) {
 					continue
 				}
-				for j, b := range h.Blocks {
-					prefetchAhead(h.Blocks, j, i)
-					p := b.part(i)
-					if len(p) > 2 && p[0] == 0 && p[1] < 0x80 && int(p[1])+2 == len(p) {
-						buf = append(buf, p[2:]...) // one short line
-					} else {
-						buf = appendDecoded(buf, p)
-					}
-					if len(buf) >= writeChunk {
-						if _, err := w.Write(buf); err != nil {
-							return err
-						}
-						buf = buf[:0]
-					}
+				if buf, err = writeLines(w, buf, h.Blocks, i); err != nil {
+					return err
 				}
 			}
 		}
@@ -73,8 +62,29 @@ func Write(w io.Writer, f Format, groups []Group) error {
 	if len(buf) == 0 {
 		return nil
 	}
-	_, err := w.Write(buf)
+	_, err = w.Write(buf)
 	return err
+}
+
+// writeLines appends family i's lines of blocks to buf, writing buf to w
+// whenever it holds writeChunk bytes, and returns what is left of it.
+func writeLines(w io.Writer, buf []byte, blocks []*Block, i int) ([]byte, error) {
+	for j, b := range blocks {
+		prefetchAhead(blocks, j, i)
+		p := b.part(i)
+		if len(p) > 2 && p[0] == 0 && p[1] < 0x80 && int(p[1])+2 == len(p) {
+			buf = append(buf, p[2:]...) // one short line
+		} else {
+			buf = appendDecoded(buf, p)
+		}
+		if len(buf) >= writeChunk {
+			if _, err := w.Write(buf); err != nil {
+				return buf, err
+			}
+			buf = buf[:0]
+		}
+	}
+	return buf, nil
 }
 
 // writeChunk is the size of Write's writes.
