@@ -29,8 +29,7 @@ type Group struct {
 
 // Write writes every family of the groups that has at least one series:
 // its HELP and TYPE lines once, then the lines of every block of every
-// group of its schema, groups in order. Schemas are written in the order
-// they first appear. It writes to w in pieces of at least writeChunk bytes
+// group of its schema, in SchemaOrder. It writes to w in pieces of at least writeChunk bytes
 // (a bufio.Writer of that size or less passes them on without copying),
 // and allocates nothing per series. It returns the first error of w.
 func Write(w io.Writer, f Format, groups []Group) error {
@@ -38,21 +37,14 @@ func Write(w io.Writer, f Format, groups []Group) error {
 	defer writeBuffers.Put(bp)
 	buf := (*bp)[:0]
 	var err error
-	for gi, g := range groups {
-		same := func(h Group) bool { return h.Schema == g.Schema }
-		if slices.ContainsFunc(groups[:gi], same) {
-			continue // written with the first group of its schema
-		}
-		for i, fam := range g.Schema.families {
-			if !slices.ContainsFunc(groups[gi:], func(h Group) bool { return same(h) && h.has(i) }) {
+	for _, idx := range SchemaOrder(len(groups), func(k int) *Schema { return groups[k].Schema }) {
+		for i, fam := range groups[idx[0]].Schema.families {
+			if !slices.ContainsFunc(idx, func(k int) bool { return groups[k].has(i) }) {
 				continue
 			}
 			buf = appendHeader(buf, f, fam)
-			for _, h := range groups[gi:] {
-				if !same(h) {
-					continue
-				}
-				if buf, err = writeLines(w, buf, h.Blocks, i); err != nil {
+			for _, k := range idx {
+				if buf, err = writeLines(w, buf, groups[k].Blocks, i); err != nil {
 					return err
 				}
 			}
@@ -64,6 +56,23 @@ func Write(w io.Writer, f Format, groups []Group) error {
 	}
 	_, err = w.Write(buf)
 	return err
+}
+
+// SchemaOrder returns the indexes of n items (groups, or targets) grouped
+// by their schema, schemas in the order they first appear and items in
+// their order within each: the order Write writes, which a gzip body of
+// the same items follows too.
+func SchemaOrder(n int, schema func(int) *Schema) [][]int {
+	var order [][]int
+	for k := range n {
+		s := schema(k)
+		if j := slices.IndexFunc(order, func(idx []int) bool { return schema(idx[0]) == s }); j >= 0 {
+			order[j] = append(order[j], k)
+		} else {
+			order = append(order, []int{k})
+		}
+	}
+	return order
 }
 
 // writeLines appends family i's lines of blocks to buf, writing buf to w

@@ -64,27 +64,23 @@ func (c *scrapeCache) gzipped(ctx context.Context, key gzKey, units *unitList) *
 }
 
 // deflateUnits assembles the vendor series of units as deflate segments in
-// the order expo.Write writes them: source by source in the order the
-// sources first appear, then family by family, then target by target.
+// the order expo.Write writes them (expo.SchemaOrder): family by family of
+// each source, target by target.
 func deflateUnits(format expo.Format, units *unitList) *deflated {
-	var schemas []*expo.Schema
-	parts := map[*expo.Schema][][]expo.Deflated{}
-	for _, u := range units.units {
-		sc := u.def.Schema
-		if _, ok := parts[sc]; !ok {
-			schemas = append(schemas, sc)
-		}
-		parts[sc] = append(parts[sc], u.target.Deflated())
+	list := units.units
+	parts := make([][]expo.Deflated, len(list))
+	for k, u := range list {
+		parts[k] = u.target.Deflated()
 	}
 	out := &deflated{}
-	for _, sc := range schemas {
-		for i, fam := range sc.Families() {
-			if !slices.ContainsFunc(parts[sc], func(d []expo.Deflated) bool { return d[i].Size() > 0 }) {
+	for _, idx := range expo.SchemaOrder(len(list), func(k int) *expo.Schema { return list[k].def.Schema }) {
+		for i, fam := range list[idx[0]].def.Schema.Families() {
+			if !slices.ContainsFunc(idx, func(k int) bool { return parts[k][i].Size() > 0 }) {
 				continue
 			}
 			out.Append(expo.HeaderSegment(fam, format))
-			for _, d := range parts[sc] {
-				out.Append(&d[i])
+			for _, k := range idx {
+				out.Append(&parts[k][i])
 			}
 		}
 	}

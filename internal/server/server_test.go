@@ -21,8 +21,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/imstats/imstats_exporter/internal/catalog"
 	"github.com/imstats/imstats_exporter/internal/expo"
+	"github.com/imstats/imstats_exporter/internal/refresh"
 	"github.com/imstats/imstats_exporter/internal/simulator"
+	"github.com/imstats/imstats_exporter/internal/sources"
 )
 
 const (
@@ -633,5 +636,45 @@ func TestCurlReadsTheGzipBody(t *testing.T) {
 	if !strings.HasPrefix(string(out), vendor) || !strings.Contains(string(out), "imstats_exporter_config_last_reload_successful") {
 		t.Fatalf("curl read %d bytes that do not hold the %d bytes of vendor series and the exporter's own", len(out), len(vendor))
 
+	}
+}
+
+// TestGzipFollowsTheTextOrderAcrossTargets: with two targets of one source
+// and a target of another between them, the gzip body's vendor part holds
+// the text's bytes, in the text's order (each family of a source once,
+// its targets' lines together).
+func TestGzipFollowsTheTextOrderAcrossTargets(t *testing.T) {
+	unitOf := func(name string, sh shape, app string, put func(*refresh.Target)) *unit {
+		def := sources.Def{Source: catalog.Source{Name: name}, Builder: sources.Builder{Schema: sh.schema}}
+		tg := refresh.NewTarget(name, app, sh.schema, nil)
+		put(tg)
+		return &unit{def: def, target: tg}
+	}
+	tasks := func(app string, n int) func(*refresh.Target) {
+		return func(tg *refresh.Target) {
+			for i := range n {
+				tg.Put(renderTask(i), []expo.Sample{benchFamily.Gauge(float64(i), app, renderTask(i))})
+			}
+		}
+	}
+	units := &unitList{units: []*unit{
+		unitOf("single", singleShape, "1400000001", tasks("1400000001", 300)),
+		unitOf("daemon", daemonShape, "8f3c", func(tg *refresh.Target) { fillDaemon(tg, 2000) }),
+		unitOf("single", singleShape, "1400000002", tasks("1400000002", 200)),
+	}}
+	for _, format := range []expo.Format{expo.Text, expo.OpenMetrics} {
+		var text, gz bytes.Buffer
+		if err := expo.Write(&text, format, collectGroups(nil, units)); err != nil {
+			t.Fatal(err)
+		}
+		if err := expo.WriteGzip(&gz, deflateUnits(format, units), nil); err != nil {
+			t.Fatal(err)
+		}
+		if got := gunzip(t, gz.Bytes()); !bytes.Equal(got, text.Bytes()) {
+			t.Fatalf("format %d: the gzip body's %d bytes differ from the text's %d", format, len(got), text.Len())
+		}
+		if n := strings.Count(text.String(), "# TYPE tencent_im_push_task_target "); n != 1 {
+			t.Fatalf("format %d: the family of two targets has %d headers", format, n)
+		}
 	}
 }
